@@ -1,0 +1,46 @@
+//! `switchboard check`: validates the inventory and prints every role's plan.
+
+use std::process::ExitCode;
+
+use crate::domain::plan::{LayerKind, plans};
+
+use super::CliError;
+use super::context::{Globals, load_inventory};
+
+pub fn run(globals: &Globals) -> Result<ExitCode, CliError> {
+    let inventory = load_inventory(globals)?;
+    let plans = plans(&inventory);
+    println!(
+        "{}: valid ({} sources, {} accounts, {} roles)",
+        inventory.path.display(),
+        inventory.sources.len(),
+        inventory.accounts.len(),
+        plans.len()
+    );
+    for plan in &plans {
+        let role = inventory.role(&plan.role);
+        println!();
+        println!("{}  {}  {}", plan.role, role.map_or("", |role| role.arn.as_str()), role.map_or("", |role| role.region.as_str()));
+        for (number, layer) in plan.layers.iter().enumerate() {
+            println!("  {}. {:<13} {}", number + 1, layer.label(), layer.why);
+        }
+    }
+    for source in inventory.sources.values() {
+        let coded: Vec<String> = plans
+            .iter()
+            .filter(|plan| plan.source_name() == source.name)
+            .filter(|plan| matches!(plan.target().kind, LayerKind::AssumeRole { mfa_device: Some(_), .. }))
+            .map(|plan| plan.role.to_string())
+            .collect();
+        if coded.len() > 1 {
+            println!();
+            println!(
+                "note: {} roles of source {} each need their own MFA code ({}); set `session_duration` on the source to unlock them all with one",
+                coded.len(),
+                source.name,
+                coded.join(", ")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

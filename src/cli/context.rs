@@ -1,0 +1,76 @@
+//! What every subcommand starts from: the validated inventory and an engine over the real
+//! STS, the OS keyring (or memory) and a terminal MFA prompt.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::domain::cache::SessionCache;
+use crate::domain::engine::{Engine, EngineParts};
+use crate::domain::inventory::{self, Inventory, RoleKey};
+use crate::domain::sources::LocalSourceKeys;
+use crate::domain::store::{Backend, SecretStore, StoreChoice, open_store};
+use crate::domain::sts::AwsSts;
+use crate::domain::time::SystemClock;
+
+use super::CliError;
+use super::prompt::{CodeSource, TerminalPrompt};
+
+pub struct Globals {
+    pub inventory: Option<PathBuf>,
+    pub mfa_code: Option<String>,
+}
+
+pub fn load_inventory(globals: &Globals) -> Result<Inventory, CliError> {
+    let path = inventory::locate(globals.inventory.as_deref())?;
+    Ok(Inventory::load(&path)?)
+}
+
+/// The endpoint for emulators: the inventory's, else the standard AWS variables.
+fn endpoint_url(inventory: &Inventory, service_variable: &str) -> Option<String> {
+    inventory
+        .defaults
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var(service_variable).ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|url| !url.is_empty())
+}
+
+pub async fn open_secret_store() -> Arc<dyn SecretStore> {
+    let store = open_store(StoreChoice::from_env()).await;
+    // Said once per command, and only when sessions will not outlive it: that surprises.
+    if let Backend::Memory { .. } = store.backend() {
+        eprintln!("switchboard: session cache: {}", store.backend());
+    } else {
+        tracing::info!("session cache: {}", store.backend());
+    }
+    store
+}
+
+pub struct Context {
+    pub engine: Arc<Engine>,
+}
+
+impl Context {
+    pub async fn open(globals: &Globals, can_prompt: bool) -> Result<Self, CliError> {
+        let inventory = Arc::new(load_inventory(globals)?);
+        let codes = CodeSource::from_flag(globals.mfa_code.as_deref())?;
+        let store = open_secret_store().await;
+        let parts = EngineParts {
+            sts: Arc::new(AwsSts::new(endpoint_url(&inventory, "AWS_ENDPOINT_URL_STS"))),
+            sources: Arc::new(LocalSourceKeys::new(store.clone())),
+            cache: SessionCache::new(store),
+            mfa: Arc::new(TerminalPrompt::new(codes, can_prompt)),
+            clock: Arc::new(SystemClock),
+        };
+        Ok(Self { engine: Arc::new(Engine::new(inventory, parts)) })
+    }
+
+    pub fn role(&self, address: &str) -> Result<RoleKey, CliError> {
+        Ok(self.engine.inventory().find_role(address)?.key.clone())
+    }
+
+    pub fn endpoint_url(&self) -> Option<String> {
+        self.engine.inventory().defaults.endpoint_url.clone()
+    }
+}

@@ -1,0 +1,73 @@
+//! `switchboard credential-process ROLE`: the JSON of AWS's credential_process protocol,
+//! so any SDK or the AWS CLI can use switchboard's sessions through a profile.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::domain::engine::Renewal;
+use crate::domain::exports::rfc3339;
+
+use super::CliError;
+use super::context::{Context, Globals};
+
+/// botocore asks again 15 minutes before expiry and fails if what it gets back is not
+/// fresher than 10 minutes, so sessions are renewed from 15 minutes left.
+const CLIENT_REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessCredentials<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+}
+
+fn has_terminal() -> bool {
+    std::io::stdin().is_terminal() || std::fs::File::open(tty_path()).is_ok()
+}
+
+fn tty_path() -> &'static str {
+    if cfg!(windows) { "CONIN$" } else { "/dev/tty" }
+}
+
+pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError> {
+    let context = Context::open(globals, has_terminal()).await?;
+    let role = context.role(address)?;
+    let engine = &context.engine;
+    let window = engine.inventory().defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);
+    let session = match engine.session(&role, Renewal::Within(window)).await {
+        Ok(session) => session,
+        Err(error) => match (error.mfa_device(), engine.cached_session(&role).await) {
+            // Renewing early needed a code nobody can type here; the session still works.
+            (Some(_), Some(cached)) => {
+                eprintln!("switchboard: {error}; handing out the current session until it expires");
+                cached
+            }
+            (Some(device), None) => {
+                return Err(CliError::Failed(format!(
+                    "{role} needs an MFA code for {device} and there is no terminal to ask on.\n\
+                     Get a session first in a terminal: `switchboard refresh {role}` (or keep the switchboard screen open), then retry."
+                )));
+            }
+            _ => return Err(error.into()),
+        },
+    };
+    let credentials = &session.credentials;
+    let output = ProcessCredentials {
+        version: 1,
+        access_key_id: &credentials.access_key_id,
+        secret_access_key: credentials.secret_access_key(),
+        session_token: credentials.session_token(),
+        expiration: credentials.expiration.map(rfc3339),
+    };
+    let json = serde_json::to_string(&output).map_err(|error| CliError::Failed(error.to_string()))?;
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,66 @@
+//! `switchboard refresh`: renews sessions now. Roles are renewed together; roles that share
+//! an MFA session wait for its one prompt instead of asking again.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::domain::engine::{Renewal, SessionState};
+use crate::domain::exports::rfc3339;
+use crate::domain::inventory::RoleKey;
+use crate::domain::time::{format_countdown, time_left};
+
+use super::CliError;
+use super::context::{Context, Globals};
+
+pub async fn run(globals: &Globals, addresses: Vec<String>, all: bool, expiring: bool) -> Result<ExitCode, CliError> {
+    if addresses.is_empty() && !all && !expiring {
+        return Err(CliError::Usage("name the roles to refresh (ACCOUNT/ROLE ...), or pass --all or --expiring".into()));
+    }
+    let context = Context::open(globals, true).await?;
+    let engine = context.engine.clone();
+    let mut roles: Vec<RoleKey> = Vec::new();
+    if all || expiring {
+        for (_, role) in engine.inventory().roles() {
+            let state = engine.status(&role.key).await?.state;
+            if all || matches!(state, SessionState::Expiring | SessionState::Expired) {
+                roles.push(role.key.clone());
+            }
+        }
+    } else {
+        for address in &addresses {
+            roles.push(context.role(address)?);
+        }
+    }
+    if roles.is_empty() {
+        println!("nothing to refresh: no session is expiring or expired");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let renewal = if expiring && !all { Renewal::IfNeeded } else { Renewal::Force };
+    let tasks: Vec<_> = roles
+        .iter()
+        .cloned()
+        .map(|role| {
+            let engine = Arc::clone(&engine);
+            tokio::spawn(async move { engine.session(&role, renewal).await })
+        })
+        .collect();
+    let mut failed = 0;
+    for (role, task) in roles.iter().zip(tasks) {
+        match task.await {
+            Ok(Ok(session)) => {
+                let until = session.credentials.expiration;
+                let left = until.map(|until| format_countdown(time_left(engine.now(), until))).unwrap_or_else(|| "-".into());
+                println!("{role}: valid, {left} left (until {})", until.map(rfc3339).unwrap_or_else(|| "never".into()));
+            }
+            Ok(Err(error)) => {
+                failed += 1;
+                eprintln!("switchboard: {error}");
+            }
+            Err(join_error) => {
+                failed += 1;
+                eprintln!("switchboard: {role}: {join_error}");
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

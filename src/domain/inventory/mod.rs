@@ -1,0 +1,224 @@
+//! The operator's inventory of sources, accounts and roles: loaded from TOML, validated
+//! whole (nothing is half-loaded), with every mistake pointing at file, line, column and key.
+
+mod raw;
+mod validate;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use validate::MAX_CHAINED_DURATION;
+
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub path: PathBuf,
+    pub defaults: Defaults,
+    pub sources: BTreeMap<String, Source>,
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    pub region: String,
+    pub duration: Duration,
+    pub refresh_before: Duration,
+    pub endpoint_url: Option<String>,
+    pub session_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub credentials: SourceCredentials,
+    pub mfa_serial: Option<String>,
+    /// With `mfa_serial`: one GetSessionToken with MFA serves every MFA role of the source.
+    pub session_duration: Option<Duration>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceCredentials {
+    /// A profile of the AWS config/credentials files, read through aws-config.
+    Profile { profile: String, credentials_file: Option<PathBuf> },
+    /// Keys stored with `switchboard keys add SOURCE`.
+    Keyring,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub name: String,
+    pub id: String,
+    pub environment: Option<String>,
+    pub tags: Vec<String>,
+    pub region: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+impl Account {
+    pub fn is_production(&self) -> bool {
+        self.environment.as_deref().is_some_and(|env| env.eq_ignore_ascii_case("production") || env.eq_ignore_ascii_case("prod"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    pub key: RoleKey,
+    pub account_id: String,
+    pub arn: String,
+    pub parent: RoleParent,
+    pub mfa: bool,
+    /// As written; the plan applies the defaults and AWS caps.
+    pub duration: Option<Duration>,
+    pub external_id: Option<String>,
+    pub read_only: bool,
+    /// Effective: the role's, else the account's, else the defaults'.
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoleParent {
+    Source(String),
+    /// A chained role: assumed with another role's session.
+    Via(RoleKey),
+}
+
+/// `ACCOUNT/ROLE`, the address of a role everywhere in switchboard.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleKey {
+    pub account: String,
+    pub role: String,
+}
+
+impl fmt::Display for RoleKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.account, self.role)
+    }
+}
+
+impl FromStr for RoleKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once('/') {
+            Some((account, role)) if !account.is_empty() && !role.is_empty() && !role.contains('/') => {
+                Ok(Self { account: account.to_owned(), role: role.to_owned() })
+            }
+            _ => Err(format!("\"{text}\" is not a role address; write it as ACCOUNT/ROLE, e.g. prod/admin")),
+        }
+    }
+}
+
+/// One mistake in the inventory, positioned for an editor (`file:line:col`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}: {}", self.file.display(), self.line, self.column, self.key, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("cannot read the inventory {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("no inventory at {}: copy accounts.example.toml there, or pass --inventory PATH (or set SWITCHBOARD_INVENTORY)", path.display())]
+    Missing { path: PathBuf },
+    #[error("no inventory location: pass --inventory PATH or set SWITCHBOARD_INVENTORY")]
+    NoLocation,
+    #[error("{}", list_problems(.0))]
+    Invalid(Vec<Problem>),
+    #[error("{0}")]
+    UnknownRole(String),
+}
+
+fn list_problems(problems: &[Problem]) -> String {
+    problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// `--inventory`, else `$SWITCHBOARD_INVENTORY`, else `accounts.toml` in the user's config dir.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, InventoryError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os("SWITCHBOARD_INVENTORY").filter(|value| !value.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    directories::ProjectDirs::from("", "", "switchboard")
+        .map(|dirs| dirs.config_dir().join("accounts.toml"))
+        .ok_or(InventoryError::NoLocation)
+}
+
+impl Inventory {
+    pub fn load(path: &Path) -> Result<Self, InventoryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => InventoryError::Missing { path: path.to_path_buf() },
+            _ => InventoryError::Read { path: path.to_path_buf(), source },
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and validates `text`; `path` names the file in messages and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, InventoryError> {
+        validate::parse(path, text).map_err(InventoryError::Invalid)
+    }
+
+    pub fn roles(&self) -> impl Iterator<Item = (&Account, &Role)> {
+        self.accounts.iter().flat_map(|account| account.roles.iter().map(move |role| (account, role)))
+    }
+
+    pub fn role(&self, key: &RoleKey) -> Option<&Role> {
+        self.account(&key.account)?.roles.iter().find(|role| role.key.role == key.role)
+    }
+
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|account| account.name == name)
+    }
+
+    /// Finds a role from what an operator typed, with a helpful message when it is not there.
+    pub fn find_role(&self, address: &str) -> Result<&Role, InventoryError> {
+        let key: RoleKey = address.parse().map_err(InventoryError::UnknownRole)?;
+        if let Some(role) = self.role(&key) {
+            return Ok(role);
+        }
+        let message = match self.account(&key.account) {
+            Some(account) => {
+                let names: Vec<&str> = account.roles.iter().map(|role| role.key.role.as_str()).collect();
+                format!("account {} has no role \"{}\" (its roles: {})", account.name, key.role, names.join(", "))
+            }
+            None => {
+                let names: Vec<&str> = self.accounts.iter().map(|account| account.name.as_str()).collect();
+                format!("no account \"{}\" in {} (accounts: {})", key.account, self.path.display(), names.join(", "))
+            }
+        };
+        Err(InventoryError::UnknownRole(message))
+    }
+
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.get(name)
+    }
+
+    /// The source at the root of a role's chain (following `via`).
+    pub fn root_source(&self, role: &Role) -> Option<&Source> {
+        let mut current = role;
+        // Validation rejects cycles; the bound keeps a bug from looping forever.
+        for _ in 0..=self.accounts.iter().map(|account| account.roles.len()).sum::<usize>() {
+            match &current.parent {
+                RoleParent::Source(name) => return self.source(name),
+                RoleParent::Via(parent) => current = self.role(parent)?,
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,503 @@
+//! From `RawInventory` to `Inventory`: every rule AWS would otherwise enforce at the
+//! worst moment is checked here, and every problem is reported, not just the first.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource, Text};
+use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
+use crate::domain::time::{format_duration, parse_duration};
+
+pub const MIN_DURATION: Duration = Duration::from_secs(15 * 60);
+pub const MAX_ROLE_DURATION: Duration = Duration::from_secs(12 * 3600);
+pub const MAX_CHAINED_DURATION: Duration = Duration::from_secs(3600);
+const MAX_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(36 * 3600);
+const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
+const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
+
+struct Problems<'a> {
+    file: &'a Path,
+    text: &'a str,
+    found: Vec<Problem>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        let (line, column) = line_and_column(self.text, span.start);
+        self.found.push(Problem {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |tail| tail.chars().count()) + 1;
+    (line, column)
+}
+
+pub fn parse(file: &Path, text: &str) -> Result<Inventory, Vec<Problem>> {
+    let mut problems = Problems { file, text, found: Vec::new() };
+    let raw: RawInventory = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(error) => {
+            let span = error.span().unwrap_or(0..0);
+            let key = text.get(span.clone()).filter(|found| looks_like_key(found)).unwrap_or("toml");
+            problems.at(span, key, error.message().trim().to_owned());
+            return Err(problems.found);
+        }
+    };
+    let inventory = build(file, raw, &mut problems);
+    if problems.found.is_empty() { Ok(inventory) } else { Err(problems.found) }
+}
+
+fn looks_like_key(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+}
+
+fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
+    let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let refresh_span = raw.defaults.as_ref().and_then(|table| table.get_ref().refresh_before.as_ref().map(Spanned::span)).unwrap_or(0..0);
+    let defaults = defaults(raw.defaults.map(Spanned::into_inner).unwrap_or_default(), problems);
+    let mut sources = BTreeMap::new();
+    for (name, raw_source) in raw.sources {
+        let span = raw_source.span();
+        if let Some(source) = source(&name, raw_source.into_inner(), span, &base_dir, problems) {
+            sources.insert(name, source);
+        }
+    }
+    let mut accounts: Vec<Account> = Vec::new();
+    let mut pending_roles = Vec::new();
+    for raw_account in raw.accounts {
+        let span = raw_account.span();
+        if let Some((account, roles)) = account(raw_account.into_inner(), span, problems) {
+            if accounts.iter().any(|known| known.name == account.name) {
+                problems.at(roles.name_span.clone(), "accounts.name", format!("account \"{}\" is defined twice", account.name));
+            }
+            pending_roles.push(roles);
+            accounts.push(account);
+        }
+    }
+    let checked_roles = RoleContext { sources: &sources, accounts: &accounts, pending: &pending_roles, defaults: &defaults };
+    let roles_by_account: Vec<Vec<Role>> = pending_roles
+        .iter()
+        .zip(&accounts)
+        .map(|(roles, account)| roles.roles.iter().filter_map(|role| checked_roles.role(account, role, problems)).collect())
+        .collect();
+    for (account, roles) in accounts.iter_mut().zip(roles_by_account) {
+        account.roles = roles;
+    }
+    let inventory = Inventory { path: file.to_path_buf(), defaults, sources, accounts };
+    if problems.found.is_empty() {
+        check_chains(&inventory, &pending_roles, problems);
+    }
+    if problems.found.is_empty() {
+        check_refresh_window(&inventory, refresh_span, problems);
+    }
+    inventory
+}
+
+fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
+    let region = raw.region.as_ref().map_or_else(|| "us-east-1".to_owned(), |region| checked_region(region, "defaults.region", problems));
+    let duration = raw.duration.as_ref().map_or(DEFAULT_DURATION, |text| {
+        checked_duration(text, "defaults.duration", MIN_DURATION, MAX_ROLE_DURATION, "AssumeRole accepts 15m to 12h", problems)
+    });
+    let refresh_before = raw.refresh_before.as_ref().map_or(DEFAULT_REFRESH_BEFORE, |text| match parse_duration(text.get_ref()) {
+        Ok(value) => value,
+        Err(message) => {
+            problems.at(text.span(), "defaults.refresh_before", message);
+            DEFAULT_REFRESH_BEFORE
+        }
+    });
+    let endpoint_url = raw.endpoint_url.as_ref().and_then(|url| {
+        checked_endpoint(url.get_ref()).map_err(|message| problems.at(url.span(), "defaults.endpoint_url", message)).ok()
+    });
+    let session_name = raw.session_name.as_ref().and_then(|name| {
+        let valid = (2..=64).contains(&name.get_ref().len())
+            && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
+        if !valid {
+            problems.at(name.span(), "defaults.session_name", "a role session name is 2 to 64 characters of letters, digits and +=,.@-_");
+        }
+        valid.then(|| name.get_ref().clone())
+    });
+    Defaults { region, duration, refresh_before, endpoint_url, session_name }
+}
+
+fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Option<Source> {
+    let key = |field: &str| format!("sources.{name}.{field}");
+    let before = problems.found.len();
+    let uses_keyring = raw.keyring.as_ref().is_some_and(|flag| *flag.get_ref());
+    let credentials = match (&raw.profile, uses_keyring) {
+        (Some(profile), false) => Some(SourceCredentials::Profile {
+            profile: profile.get_ref().clone(),
+            credentials_file: raw.credentials_file.as_ref().map(|file| base_dir.join(file.get_ref())),
+        }),
+        (None, true) => Some(SourceCredentials::Keyring),
+        (Some(profile), true) => {
+            problems.at(profile.span(), key("profile"), "a source takes keys from a profile or from the keyring, not both: remove `profile` or `keyring`");
+            None
+        }
+        (None, false) => {
+            problems.at(span.clone(), format!("sources.{name}"), "the source needs `profile = \"NAME\"` or `keyring = true`");
+            None
+        }
+    };
+    if let (Some(file), true) = (&raw.credentials_file, uses_keyring) {
+        problems.at(file.span(), key("credentials_file"), "credentials_file only applies to a `profile` source");
+    }
+    let mfa_serial = raw.mfa_serial.as_ref().and_then(|serial| {
+        checked_mfa_serial(serial.get_ref()).map_err(|message| problems.at(serial.span(), key("mfa_serial"), message)).ok()
+    });
+    let session_duration = raw.session_duration.as_ref().map(|text| {
+        if raw.mfa_serial.is_none() {
+            problems.at(text.span(), key("session_duration"), "session_duration sets the length of the MFA session and needs `mfa_serial`");
+        }
+        checked_duration(text, &key("session_duration"), MIN_DURATION, MAX_SESSION_TOKEN_DURATION, "GetSessionToken accepts 15m to 36h", problems)
+    });
+    let region = raw.region.as_ref().map(|region| checked_region(region, &key("region"), problems));
+    if !is_plain_name(name) {
+        problems.at(span, format!("sources.{name}"), "a source name is letters, digits, '-' and '_'");
+    }
+    (problems.found.len() == before).then(|| Source {
+        name: name.to_owned(),
+        credentials: credentials.unwrap_or(SourceCredentials::Keyring),
+        mfa_serial,
+        session_duration,
+        region,
+    })
+}
+
+/// An account's roles wait until every account is known, so `via` can point forward.
+struct PendingRoles {
+    name_span: Range<usize>,
+    roles: Vec<Spanned<RawRole>>,
+}
+
+fn account(raw: RawAccount, span: Range<usize>, problems: &mut Problems) -> Option<(Account, PendingRoles)> {
+    let Some(name) = raw.name else {
+        problems.at(span, "accounts.name", "every account needs a `name`");
+        return None;
+    };
+    if !is_plain_name(name.get_ref()) {
+        problems.at(name.span(), "accounts.name", format!("\"{}\" is not a usable account name: use letters, digits, '-', '_' and '.' (no '/' or spaces)", name.get_ref()));
+    }
+    let label = format!("accounts[{}]", name.get_ref());
+    let id = match &raw.id {
+        Some(id) if id.get_ref().len() == 12 && id.get_ref().chars().all(|c| c.is_ascii_digit()) => id.get_ref().clone(),
+        Some(id) => {
+            problems.at(id.span(), format!("{label}.id"), format!("\"{}\" is not an AWS account id: it must be exactly 12 digits (quote it to keep leading zeros)", id.get_ref()));
+            String::new()
+        }
+        None => {
+            problems.at(name.span(), format!("{label}.id"), "the account needs its 12-digit `id`");
+            String::new()
+        }
+    };
+    let region = raw.region.as_ref().map(|region| checked_region(region, &format!("{label}.region"), problems));
+    let account = Account {
+        name: name.get_ref().clone(),
+        id,
+        environment: raw.environment.map(Spanned::into_inner),
+        tags: raw.tags,
+        region,
+        roles: Vec::new(),
+    };
+    Some((account, PendingRoles { name_span: name.span(), roles: raw.roles }))
+}
+
+struct RoleContext<'a> {
+    sources: &'a BTreeMap<String, Source>,
+    accounts: &'a [Account],
+    pending: &'a [PendingRoles],
+    defaults: &'a Defaults,
+}
+
+impl RoleContext<'_> {
+    fn role_exists(&self, key: &RoleKey) -> bool {
+        self.accounts.iter().zip(self.pending).any(|(account, pending)| {
+            account.name == key.account
+                && pending.roles.iter().any(|role| role.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
+        })
+    }
+
+    fn role(&self, account: &Account, spanned: &Spanned<RawRole>, problems: &mut Problems) -> Option<Role> {
+        let raw = spanned.get_ref();
+        let before = problems.found.len();
+        let Some(name) = &raw.name else {
+            problems.at(spanned.span(), format!("accounts[{}].roles.name", account.name), "every role needs a `name`");
+            return None;
+        };
+        let label = format!("accounts[{}].roles[{}]", account.name, name.get_ref());
+        let key = |field: &str| format!("{label}.{field}");
+        if !is_plain_name(name.get_ref()) {
+            problems.at(name.span(), key("name"), format!("\"{}\" is not a usable role name: use letters, digits, '-', '_' and '.' (no '/' or spaces)", name.get_ref()));
+        }
+        let pending = self.pending.iter().zip(self.accounts).find(|(_, known)| known.name == account.name).map(|(pending, _)| pending);
+        let twins = pending.map_or(0, |pending| {
+            pending.roles.iter().filter(|other| other.get_ref().name.as_ref().is_some_and(|other| other.get_ref() == name.get_ref())).count()
+        });
+        let is_first = pending
+            .and_then(|pending| pending.roles.iter().find(|other| other.get_ref().name.as_ref().is_some_and(|other| other.get_ref() == name.get_ref())))
+            .is_some_and(|first| first.span() == spanned.span());
+        if twins > 1 && !is_first {
+            problems.at(name.span(), key("name"), format!("account {} already has a role named \"{}\"", account.name, name.get_ref()));
+        }
+        let arn = match (&raw.role_name, &raw.arn) {
+            (Some(role_name), None) => {
+                let valid = !role_name.get_ref().is_empty() && role_name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
+                if !valid {
+                    problems.at(role_name.span(), key("role_name"), format!("\"{}\" is not an IAM role name", role_name.get_ref()));
+                }
+                format!("arn:aws:iam::{}:role/{}", account.id, role_name.get_ref().trim_start_matches('/'))
+            }
+            (None, Some(arn)) => {
+                match parse_role_arn(arn.get_ref()) {
+                    Ok(arn_account) if !account.id.is_empty() && arn_account != account.id => problems.at(
+                        arn.span(),
+                        key("arn"),
+                        format!("the ARN is in account {arn_account}, but the role is listed under {} ({})", account.name, account.id),
+                    ),
+                    Ok(_) => {}
+                    Err(message) => problems.at(arn.span(), key("arn"), message),
+                }
+                arn.get_ref().clone()
+            }
+            (Some(role_name), Some(_)) => {
+                problems.at(role_name.span(), key("role_name"), "give either `role_name` or `arn`, not both");
+                String::new()
+            }
+            (None, None) => {
+                problems.at(name.span(), key("role_name"), "the role needs `role_name = \"NAME\"` or `arn = \"arn:aws:iam::ACCOUNT:role/NAME\"`");
+                String::new()
+            }
+        };
+        let parent = match (&raw.source, &raw.via) {
+            (Some(source), None) => {
+                if !self.sources.contains_key(source.get_ref()) {
+                    let known: Vec<&str> = self.sources.keys().map(String::as_str).collect();
+                    problems.at(source.span(), key("source"), format!("there is no source \"{}\" (defined: {})", source.get_ref(), if known.is_empty() { "none".to_owned() } else { known.join(", ") }));
+                }
+                Some(RoleParent::Source(source.get_ref().clone()))
+            }
+            (None, Some(via)) => match via.get_ref().parse::<RoleKey>() {
+                Ok(parent) if !self.role_exists(&parent) => {
+                    problems.at(via.span(), key("via"), format!("there is no role {parent} to chain from"));
+                    None
+                }
+                Ok(parent) => Some(RoleParent::Via(parent)),
+                Err(message) => {
+                    problems.at(via.span(), key("via"), message);
+                    None
+                }
+            },
+            (Some(source), Some(_)) => {
+                problems.at(source.span(), key("source"), "give either `source` (keys of a source) or `via` (another role's session), not both");
+                None
+            }
+            (None, None) => {
+                problems.at(name.span(), key("source"), "the role needs `source = \"SOURCE\"` or `via = \"ACCOUNT/ROLE\"`");
+                None
+            }
+        };
+        let chained = matches!(parent, Some(RoleParent::Via(_)));
+        let duration = raw.duration.as_ref().map(|text| {
+            let value = checked_duration(text, &key("duration"), MIN_DURATION, MAX_ROLE_DURATION, "AssumeRole accepts 15m to 12h", problems);
+            if chained && value > MAX_CHAINED_DURATION {
+                problems.at(text.span(), key("duration"), format!("{} is too long for a chained role: AWS caps a role assumed from another role's session at 1h", format_duration(value)));
+            }
+            value
+        });
+        if let (Some(mfa), Some(RoleParent::Source(source_name))) = (&raw.mfa, &parent) {
+            let has_device = self.sources.get(source_name).is_some_and(|source| source.mfa_serial.is_some());
+            if *mfa.get_ref() && !has_device && self.sources.contains_key(source_name) {
+                problems.at(mfa.span(), key("mfa"), format!("mfa = true needs an MFA device: set `mfa_serial` on source \"{source_name}\""));
+            }
+        }
+        if let Some(external_id) = &raw.external_id {
+            let text = external_id.get_ref();
+            let valid = (2..=1224).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
+            if !valid {
+                problems.at(external_id.span(), key("external_id"), "an external id is 2 to 1224 characters of letters, digits and +=,.@:/-_");
+            }
+        }
+        let region = match &raw.region {
+            Some(region) => checked_region(region, &key("region"), problems),
+            None => account.region.clone().unwrap_or_else(|| self.defaults.region.clone()),
+        };
+        (problems.found.len() == before).then(|| Role {
+            key: RoleKey { account: account.name.clone(), role: name.get_ref().clone() },
+            account_id: account.id.clone(),
+            arn,
+            parent: parent.unwrap_or_else(|| RoleParent::Source(String::new())),
+            mfa: raw.mfa.as_ref().is_some_and(|mfa| *mfa.get_ref()),
+            duration,
+            external_id: raw.external_id.as_ref().map(|id| id.get_ref().clone()),
+            read_only: raw.read_only.unwrap_or(false),
+            region,
+        })
+    }
+}
+
+/// `via` must end at a source: a loop of roles assuming each other can never start.
+fn check_chains(inventory: &Inventory, pending: &[PendingRoles], problems: &mut Problems) {
+    let via_span = |key: &RoleKey| -> Range<usize> {
+        inventory
+            .accounts
+            .iter()
+            .zip(pending)
+            .find(|(account, _)| account.name == key.account)
+            .and_then(|(_, pending)| pending.roles.iter().find(|raw| raw.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role)))
+            .and_then(|raw| raw.get_ref().via.as_ref().map(Spanned::span))
+            .unwrap_or(0..0)
+    };
+    let mut reported: HashSet<RoleKey> = HashSet::new();
+    for (_, role) in inventory.roles() {
+        let mut path: Vec<RoleKey> = vec![role.key.clone()];
+        let mut current = role;
+        while let RoleParent::Via(parent) = &current.parent {
+            if let Some(start) = path.iter().position(|seen| seen == parent) {
+                let cycle: Vec<RoleKey> = path[start..].to_vec();
+                if cycle.iter().all(|key| !reported.contains(key)) {
+                    let names: Vec<String> = cycle.iter().chain(std::iter::once(parent)).map(RoleKey::to_string).collect();
+                    problems.at(via_span(&cycle[cycle.len() - 1]), format!("accounts[{}].roles[{}].via", cycle[cycle.len() - 1].account, cycle[cycle.len() - 1].role), format!("`via` goes round in a circle: {}", names.join(" -> ")));
+                }
+                reported.extend(cycle);
+                break;
+            }
+            path.push(parent.clone());
+            match inventory.role(parent) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+    }
+}
+
+/// A window as long as a session would make that session count as expiring from birth.
+fn check_refresh_window(inventory: &Inventory, span: Range<usize>, problems: &mut Problems) {
+    let window = inventory.defaults.refresh_before;
+    let mut shortest: Option<(Duration, String)> = None;
+    for source in inventory.sources.values() {
+        if let Some(length) = source.session_duration {
+            shortest = shortest.filter(|(known, _)| *known <= length).or(Some((length, format!("the MFA session of source {}", source.name))));
+        }
+    }
+    for (_, role) in inventory.roles() {
+        let length = effective_duration(inventory, role);
+        shortest = shortest.filter(|(known, _)| *known <= length).or(Some((length, format!("the session of {}", role.key))));
+    }
+    if let Some((length, what)) = shortest.filter(|(length, _)| window >= *length) {
+        problems.at(span, "defaults.refresh_before", format!("{} is not shorter than {what} ({}): it would always count as expiring", format_duration(window), format_duration(length)));
+    }
+}
+
+/// The DurationSeconds switchboard asks for: the role's, else the default, capped at 1h when chained.
+pub fn effective_duration(inventory: &Inventory, role: &Role) -> Duration {
+    let wanted = role.duration.unwrap_or(inventory.defaults.duration);
+    match role.parent {
+        RoleParent::Via(_) => wanted.min(MAX_CHAINED_DURATION),
+        RoleParent::Source(_) => wanted,
+    }
+}
+
+fn checked_duration(text: &Text, key: &str, min: Duration, max: Duration, rule: &str, problems: &mut Problems) -> Duration {
+    match parse_duration(text.get_ref()) {
+        Ok(value) if value < min || value > max => {
+            problems.at(text.span(), key, format!("{} is outside what AWS allows: {rule}", format_duration(value)));
+            value.clamp(min, max)
+        }
+        Ok(value) => value,
+        Err(message) => {
+            problems.at(text.span(), key, message);
+            min
+        }
+    }
+}
+
+fn checked_region(region: &Text, key: &str, problems: &mut Problems) -> String {
+    let text = region.get_ref();
+    let parts: Vec<&str> = text.split('-').collect();
+    let valid = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
+    if !valid {
+        problems.at(region.span(), key, format!("\"{text}\" is not an AWS region (like eu-west-1)"));
+    }
+    text.clone()
+}
+
+fn checked_endpoint(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("\"{url}\" is not an endpoint URL: it must start with http:// or https://"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(']') || host.starts_with('[') => (name, Some(port)),
+        _ => (host, None),
+    };
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(format!("\"{url}\" has no host"));
+    }
+    if let Some(port) = port {
+        if port.parse::<u16>().is_err() {
+            return Err(format!("\"{url}\" has a port that is not a number from 1 to 65535"));
+        }
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn parse_role_arn(arn: &str) -> Result<String, String> {
+    let malformed = || format!("\"{arn}\" is not an IAM role ARN: write arn:aws:iam::123456789012:role/NAME");
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(malformed());
+    };
+    let role_path = resource.strip_prefix("role/").ok_or_else(malformed)?;
+    let valid = *prefix == "arn"
+        && partition.starts_with("aws")
+        && *service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && !role_path.is_empty()
+        && !role_path.ends_with('/')
+        && role_path.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
+    if valid { Ok((*account).to_owned()) } else { Err(malformed()) }
+}
+
+fn checked_mfa_serial(serial: &str) -> Result<String, String> {
+    if serial.starts_with("arn:") {
+        let parts: Vec<&str> = serial.splitn(6, ':').collect();
+        let valid = matches!(parts.as_slice(), [_, partition, "iam", "", account, device]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && device.strip_prefix("mfa/").is_some_and(|name| !name.is_empty()));
+        return if valid {
+            Ok(serial.to_owned())
+        } else {
+            Err(format!("\"{serial}\" is not an MFA device ARN: write arn:aws:iam::123456789012:mfa/NAME"))
+        };
+    }
+    let valid = (9..=256).contains(&serial.len()) && serial.chars().all(|c| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c));
+    if valid {
+        Ok(serial.to_owned())
+    } else {
+        Err(format!("\"{serial}\" is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware token serial"))
+    }
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}

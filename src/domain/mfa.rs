@@ -1,0 +1,152 @@
+//! MFA codes: how they are asked for (a trait the CLI and the screen implement), checked
+//! (six digits) and remembered, so a code already sent for a device is never sent again.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::inventory::RoleKey;
+
+/// TOTP devices show a new code every 30 s, aligned to the Unix epoch.
+const CODE_PERIOD_SECS: i64 = 30;
+/// AWS accepts a code a little past its period; remembering longer keeps a reuse from slipping through.
+const REMEMBER_FOR: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MfaCode(String);
+
+impl MfaCode {
+    pub fn parse(text: &str) -> Result<Self, MfaError> {
+        let code = text.trim();
+        if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+            Ok(Self(code.to_owned()))
+        } else {
+            Err(MfaError::Malformed)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MfaCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MfaCode(******)")
+    }
+}
+
+/// What the operator is asked: which device, which roles the code unlocks, and what went
+/// wrong with the previous code, if anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaRequest {
+    pub device: String,
+    pub roles: Vec<RoleKey>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MfaError {
+    #[error("an MFA code is 6 digits")]
+    Malformed,
+    #[error("the MFA prompt was cancelled")]
+    Cancelled,
+    #[error("an MFA code for {device} is needed, but there is no terminal to ask on")]
+    NoTerminal { device: String },
+    /// The prompt had one code to give (e.g. `--mfa-code`) and it is spent.
+    #[error("no further MFA code was given{}", .problem.as_ref().map(|p| format!(": {p}")).unwrap_or_default())]
+    NoMoreCodes { problem: Option<String> },
+}
+
+#[async_trait]
+pub trait MfaPrompt: Send + Sync {
+    async fn ask(&self, request: &MfaRequest) -> Result<MfaCode, MfaError>;
+}
+
+/// Seconds until a TOTP device shows its next code.
+pub fn seconds_to_next_code(now: Timestamp) -> i64 {
+    CODE_PERIOD_SECS - now.as_second().rem_euclid(CODE_PERIOD_SECS)
+}
+
+/// Codes sent per device, with when they were sent. Shared through the session store so a
+/// code typed into one `switchboard` process is refused by the next one too.
+#[derive(Debug, Default)]
+pub struct UsedCodes {
+    sent: Mutex<HashMap<String, Vec<(String, Timestamp)>>>,
+}
+
+impl UsedCodes {
+    pub fn was_sent(&self, device: &str, code: &MfaCode, now: Timestamp) -> bool {
+        let sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        sent.get(device).is_some_and(|codes| codes.iter().any(|(used, at)| used == code.as_str() && is_recent(*at, now)))
+    }
+
+    pub fn record(&self, device: &str, code: &MfaCode, now: Timestamp) {
+        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let codes = sent.entry(device.to_owned()).or_default();
+        codes.retain(|(_, at)| is_recent(*at, now));
+        codes.push((code.as_str().to_owned(), now));
+    }
+
+    /// The device's recent codes, for persisting; old ones are dropped.
+    pub fn recent(&self, device: &str, now: Timestamp) -> Vec<(String, Timestamp)> {
+        let sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        sent.get(device).map(|codes| codes.iter().filter(|(_, at)| is_recent(*at, now)).cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn merge(&self, device: &str, codes: Vec<(String, Timestamp)>) {
+        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = sent.entry(device.to_owned()).or_default();
+        for code in codes {
+            if !known.contains(&code) {
+                known.push(code);
+            }
+        }
+    }
+}
+
+fn is_recent(at: Timestamp, now: Timestamp) -> bool {
+    now.duration_since(at).as_secs() < REMEMBER_FOR.as_secs() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_exactly_six_digits() {
+        assert!(MfaCode::parse("123456").is_ok());
+        assert!(MfaCode::parse(" 123456\n").is_ok(), "pasted codes carry whitespace");
+        for bad in ["12345", "1234567", "12345a", "", "１２３４５６"] {
+            assert_eq!(MfaCode::parse(bad), Err(MfaError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_code() {
+        assert!(!format!("{:?}", MfaCode::parse("123456").unwrap()).contains("123456"));
+    }
+
+    #[test]
+    fn a_sent_code_is_remembered_per_device_for_a_while() {
+        let now: Timestamp = "2026-01-01T00:00:10Z".parse().unwrap();
+        let used = UsedCodes::default();
+        let code = MfaCode::parse("123456").unwrap();
+        used.record("dev-a", &code, now);
+        assert!(used.was_sent("dev-a", &code, now));
+        assert!(!used.was_sent("dev-b", &code, now), "another device's code space is separate");
+        let later = now.checked_add(jiff::SignedDuration::from_mins(6)).unwrap();
+        assert!(!used.was_sent("dev-a", &code, later));
+    }
+
+    #[test]
+    fn next_code_countdown_follows_the_30_second_period() {
+        assert_eq!(seconds_to_next_code("2026-01-01T00:00:00Z".parse().unwrap()), 30);
+        assert_eq!(seconds_to_next_code("2026-01-01T00:00:29Z".parse().unwrap()), 1);
+        assert_eq!(seconds_to_next_code("2026-01-01T00:00:40Z".parse().unwrap()), 20);
+    }
+}

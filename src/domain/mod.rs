@@ -1,0 +1,16 @@
+//! The engine: inventory, plans, providers, session cache, MFA and exports. Nothing in here
+//! knows about a terminal UI (no ratatui, no crossterm).
+
+pub mod cache;
+pub mod credentials;
+pub mod engine;
+pub mod exports;
+pub mod inventory;
+pub mod mfa;
+pub mod plan;
+pub mod sources;
+pub mod store;
+pub mod sts;
+pub mod time;
+#[cfg(test)]
+mod engine_tests;

@@ -1,0 +1,291 @@
+//! From a role in the inventory to the chain of layers that produces its session, each
+//! with the reason it is there and what caps its duration (printed by `switchboard check`).
+
+use std::time::Duration;
+
+use super::inventory::{Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, Source, SourceCredentials};
+use super::time::format_duration;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerKind {
+    /// Long-term keys; they do not expire and are never put in the session cache.
+    SourceKeys { source: String },
+    /// GetSessionToken with MFA: one code, then many roles without another.
+    MfaSession { source: String, device: String, duration: Duration, region: String },
+    AssumeRole {
+        role: RoleKey,
+        arn: String,
+        duration: Duration,
+        /// Set when this AssumeRole call itself carries a code.
+        mfa_device: Option<String>,
+        external_id: Option<String>,
+        region: String,
+        chained: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Stable across runs and processes: the session cache key.
+    pub id: String,
+    pub kind: LayerKind,
+    /// One sentence for the operator: why this layer exists and what caps it.
+    pub why: String,
+}
+
+impl Layer {
+    pub fn label(&self) -> &'static str {
+        match &self.kind {
+            LayerKind::SourceKeys { .. } => "source keys",
+            LayerKind::MfaSession { .. } => "MFA session",
+            LayerKind::AssumeRole { chained: true, .. } => "chained role",
+            LayerKind::AssumeRole { .. } => "assume role",
+        }
+    }
+
+    /// The device whose code a renewal of this layer needs, if any.
+    pub fn mfa_device(&self) -> Option<&str> {
+        match &self.kind {
+            LayerKind::MfaSession { device, .. } => Some(device),
+            LayerKind::AssumeRole { mfa_device, .. } => mfa_device.as_deref(),
+            LayerKind::SourceKeys { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub role: RoleKey,
+    /// From the source keys (first) to the role itself (last).
+    pub layers: Vec<Layer>,
+}
+
+impl Plan {
+    pub fn target(&self) -> &Layer {
+        // A plan always ends with the role's own AssumeRole layer (see `plan_for`).
+        &self.layers[self.layers.len() - 1]
+    }
+
+    pub fn source_name(&self) -> &str {
+        match &self.layers[0].kind {
+            LayerKind::SourceKeys { source } => source,
+            _ => "",
+        }
+    }
+
+    /// How the role is reached, in a few words: "hub", "hub + MFA session", "chained from x/y".
+    pub fn route(&self) -> String {
+        let mut route = self.source_name().to_owned();
+        for layer in &self.layers[1..self.layers.len() - 1] {
+            match &layer.kind {
+                LayerKind::MfaSession { .. } => route.push_str(" + MFA session"),
+                LayerKind::AssumeRole { role, .. } => route = format!("chained from {role}"),
+                LayerKind::SourceKeys { .. } => {}
+            }
+        }
+        if self.target().mfa_device().is_some() {
+            route.push_str(" + MFA code");
+        }
+        route
+    }
+}
+
+/// Every role's plan, in inventory order.
+pub fn plans(inventory: &Inventory) -> Vec<Plan> {
+    inventory.roles().filter_map(|(_, role)| plan_for(inventory, role)).collect()
+}
+
+pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
+    let endpoint = inventory.defaults.endpoint_url.as_deref().map(|url| format!("@{url}")).unwrap_or_default();
+    let duration_from = |role: &Role| if role.duration.is_some() { "duration" } else { "defaults.duration" };
+    match &role.parent {
+        RoleParent::Source(name) => {
+            let source = inventory.source(name)?;
+            let mut layers = vec![source_layer(source)];
+            let mfa_session = match (&source.mfa_serial, source.session_duration) {
+                (Some(device), Some(duration)) if role.mfa => Some((device.clone(), duration)),
+                _ => None,
+            };
+            if let Some((device, duration)) = &mfa_session {
+                let region = source.region.clone().unwrap_or_else(|| inventory.defaults.region.clone());
+                layers.push(Layer {
+                    id: format!("mfa-session|{}|{device}{endpoint}", source.name),
+                    why: format!(
+                        "GetSessionToken with MFA device {device} for {} (session_duration; AWS allows 15m to 36h): one code here lets every MFA role of source {} be assumed without another",
+                        format_duration(*duration),
+                        source.name
+                    ),
+                    kind: LayerKind::MfaSession { source: source.name.clone(), device: device.clone(), duration: *duration, region },
+                });
+            }
+            let duration = role.duration.unwrap_or(inventory.defaults.duration);
+            let code_device = if role.mfa && mfa_session.is_none() { source.mfa_serial.clone() } else { None };
+            let mut why = format!(
+                "AssumeRole into {} with the {} for {} ({}; AWS allows 15m up to the role's MaxSessionDuration: 1h unless raised, 12h at most)",
+                role.arn,
+                if mfa_session.is_some() { "MFA session, so no new code is needed".to_owned() } else { format!("keys of source {}", source.name) },
+                format_duration(duration),
+                duration_from(role)
+            );
+            if let Some(device) = &code_device {
+                why.push_str(&format!(
+                    "; sends a code from {device} because mfa = true and source {} has no session_duration (each renewal needs a new code)",
+                    source.name
+                ));
+            }
+            layers.push(role_layer(role, &format!("from:{}", source.name), &endpoint, duration, code_device, false, why));
+            Some(Plan { role: role.key.clone(), layers })
+        }
+        RoleParent::Via(parent_key) => {
+            let parent = inventory.role(parent_key)?;
+            let mut layers = plan_for(inventory, parent)?.layers;
+            let wanted = role.duration.unwrap_or(inventory.defaults.duration);
+            let duration = wanted.min(MAX_CHAINED_DURATION);
+            let mut why = format!(
+                "AssumeRole into {} with the session of {parent_key} for {}: a chained role, AWS caps this at 1h",
+                role.arn,
+                format_duration(duration)
+            );
+            if wanted > duration {
+                why.push_str(&format!(" (defaults.duration {} is cut to 1h)", format_duration(wanted)));
+            }
+            let code_device = role.mfa.then(|| inventory.root_source(role).and_then(|source| source.mfa_serial.clone())).flatten();
+            if let Some(device) = &code_device {
+                why.push_str(&format!("; sends a code from {device} because mfa = true"));
+            }
+            layers.push(role_layer(role, &format!("via:{parent_key}"), &endpoint, duration, code_device, true, why));
+            Some(Plan { role: role.key.clone(), layers })
+        }
+    }
+}
+
+fn source_layer(source: &Source) -> Layer {
+    let why = match &source.credentials {
+        SourceCredentials::Profile { profile, credentials_file: Some(file) } => format!(
+            "long-term keys of source {}: profile \"{profile}\" in {}, read through aws-config; they do not expire and are never cached",
+            source.name,
+            file.display()
+        ),
+        SourceCredentials::Profile { profile, credentials_file: None } => format!(
+            "long-term keys of source {}: profile \"{profile}\" of the AWS config and credentials files, read through aws-config; they do not expire and are never cached",
+            source.name
+        ),
+        SourceCredentials::Keyring => format!(
+            "long-term keys of source {} from the OS keyring (stored with `switchboard keys add {}`); they do not expire and are never cached",
+            source.name, source.name
+        ),
+    };
+    Layer { id: format!("source|{}", source.name), kind: LayerKind::SourceKeys { source: source.name.clone() }, why }
+}
+
+fn role_layer(role: &Role, from: &str, endpoint: &str, duration: Duration, mfa_device: Option<String>, chained: bool, why: String) -> Layer {
+    Layer {
+        id: format!("assume-role|{}|{}|{from}{endpoint}", role.key, role.arn),
+        kind: LayerKind::AssumeRole {
+            role: role.key.clone(),
+            arn: role.arn.clone(),
+            duration,
+            mfa_device,
+            external_id: role.external_id.clone(),
+            region: role.region.clone(),
+            chained,
+        },
+        why,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const INVENTORY: &str = r#"
+[defaults]
+region = "eu-west-1"
+duration = "4h"
+
+[sources.hub]
+profile = "hub"
+mfa_serial = "arn:aws:iam::123456789012:mfa/alice"
+session_duration = "12h"
+
+[sources.plain]
+profile = "plain"
+mfa_serial = "arn:aws:iam::123456789012:mfa/bob"
+
+[[accounts]]
+name = "prod"
+id = "111111111111"
+  [[accounts.roles]]
+  name = "admin"
+  role_name = "Admin"
+  source = "hub"
+  mfa = true
+  [[accounts.roles]]
+  name = "viewer"
+  role_name = "Viewer"
+  source = "hub"
+  [[accounts.roles]]
+  name = "deploy"
+  role_name = "Deploy"
+  via = "prod/admin"
+  [[accounts.roles]]
+  name = "break-glass"
+  role_name = "BreakGlass"
+  source = "plain"
+  mfa = true
+"#;
+
+    fn plan(address: &str) -> Plan {
+        let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
+        let role = inventory.find_role(address).unwrap();
+        plan_for(&inventory, role).unwrap()
+    }
+
+    fn labels(plan: &Plan) -> Vec<&'static str> {
+        plan.layers.iter().map(Layer::label).collect()
+    }
+
+    #[test]
+    fn mfa_role_goes_through_the_shared_mfa_session() {
+        let plan = plan("prod/admin");
+        assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role"]);
+        assert_eq!(plan.target().mfa_device(), None, "the MFA session carries the MFA, not the AssumeRole");
+        assert!(plan.layers[1].why.contains("12h"), "{}", plan.layers[1].why);
+        assert_eq!(plan.route(), "hub + MFA session");
+    }
+
+    #[test]
+    fn role_without_mfa_uses_the_source_keys_directly() {
+        let plan = plan("prod/viewer");
+        assert_eq!(labels(&plan), ["source keys", "assume role"]);
+        assert!(matches!(plan.target().kind, LayerKind::AssumeRole { duration, .. } if duration == Duration::from_secs(4 * 3600)));
+    }
+
+    #[test]
+    fn chained_role_is_capped_at_one_hour_and_says_why() {
+        let plan = plan("prod/deploy");
+        assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role", "chained role"]);
+        let target = plan.target();
+        assert!(matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION));
+        assert!(target.why.contains("AWS caps this at 1h"), "{}", target.why);
+        assert!(target.why.contains("cut to 1h"), "{}", target.why);
+        assert_eq!(plan.route(), "chained from prod/admin");
+    }
+
+    #[test]
+    fn mfa_without_session_duration_sends_a_code_on_assume_role() {
+        let plan = plan("prod/break-glass");
+        assert_eq!(labels(&plan), ["source keys", "assume role"]);
+        assert_eq!(plan.target().mfa_device(), Some("arn:aws:iam::123456789012:mfa/bob"));
+        assert!(plan.target().why.contains("each renewal needs a new code"));
+    }
+
+    #[test]
+    fn roles_under_one_source_share_the_mfa_session_layer() {
+        let admin = plan("prod/admin");
+        let deploy = plan("prod/deploy");
+        assert_eq!(admin.layers[1].id, deploy.layers[1].id);
+        assert_ne!(admin.target().id, deploy.target().id);
+    }
+}
