@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn session_variables_have_the_aws_cli_names_and_utc_expiry() {
-        let creds = Credentials::new("ASIAX", "s3cret", Some("tok".into()), Some("2026-11-21T10:00:00+01:00".parse::<jiff::Zoned>().unwrap().timestamp()));
+        let creds = Credentials::new("ASIAX", "s3cret", Some("tok".into()), Some("2026-11-21T10:00:00+01:00".parse::<jiff::Timestamp>().unwrap()));
         let vars = variables(&creds, "eu-west-1", None);
         let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
         assert_eq!(names, ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION"]);

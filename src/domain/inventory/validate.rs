@@ -71,9 +71,9 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
     let mut sources = BTreeMap::new();
     for (name, raw_source) in raw.sources {
         let span = raw_source.span();
-        if let Some(source) = source(&name, raw_source.into_inner(), span, &base_dir, problems) {
-            sources.insert(name, source);
-        }
+        // Kept even when it has problems, so its roles are not also reported as orphans.
+        let source = source(&name, raw_source.into_inner(), span, &base_dir, problems);
+        sources.insert(name, source);
     }
     let mut accounts: Vec<Account> = Vec::new();
     let mut pending_roles = Vec::new();
@@ -132,9 +132,8 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
     Defaults { region, duration, refresh_before, endpoint_url, session_name }
 }
 
-fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Option<Source> {
+fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {
     let key = |field: &str| format!("sources.{name}.{field}");
-    let before = problems.found.len();
     let uses_keyring = raw.keyring.as_ref().is_some_and(|flag| *flag.get_ref());
     let credentials = match (&raw.profile, uses_keyring) {
         (Some(profile), false) => Some(SourceCredentials::Profile {
@@ -154,8 +153,11 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
     if let (Some(file), true) = (&raw.credentials_file, uses_keyring) {
         problems.at(file.span(), key("credentials_file"), "credentials_file only applies to a `profile` source");
     }
-    let mfa_serial = raw.mfa_serial.as_ref().and_then(|serial| {
-        checked_mfa_serial(serial.get_ref()).map_err(|message| problems.at(serial.span(), key("mfa_serial"), message)).ok()
+    let mfa_serial = raw.mfa_serial.as_ref().map(|serial| {
+        if let Err(message) = checked_mfa_serial(serial.get_ref()) {
+            problems.at(serial.span(), key("mfa_serial"), message);
+        }
+        serial.get_ref().clone()
     });
     let session_duration = raw.session_duration.as_ref().map(|text| {
         if raw.mfa_serial.is_none() {
@@ -167,13 +169,7 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
     if !is_plain_name(name) {
         problems.at(span, format!("sources.{name}"), "a source name is letters, digits, '-' and '_'");
     }
-    (problems.found.len() == before).then(|| Source {
-        name: name.to_owned(),
-        credentials: credentials.unwrap_or(SourceCredentials::Keyring),
-        mfa_serial,
-        session_duration,
-        region,
-    })
+    Source { name: name.to_owned(), credentials: credentials.unwrap_or(SourceCredentials::Keyring), mfa_serial, session_duration, region }
 }
 
 /// An account's roles wait until every account is known, so `via` can point forward.
@@ -476,7 +472,7 @@ fn parse_role_arn(arn: &str) -> Result<String, String> {
     if valid { Ok((*account).to_owned()) } else { Err(malformed()) }
 }
 
-fn checked_mfa_serial(serial: &str) -> Result<String, String> {
+fn checked_mfa_serial(serial: &str) -> Result<(), String> {
     if serial.starts_with("arn:") {
         let parts: Vec<&str> = serial.splitn(6, ':').collect();
         let valid = matches!(parts.as_slice(), [_, partition, "iam", "", account, device]
@@ -485,14 +481,14 @@ fn checked_mfa_serial(serial: &str) -> Result<String, String> {
                 && account.chars().all(|c| c.is_ascii_digit())
                 && device.strip_prefix("mfa/").is_some_and(|name| !name.is_empty()));
         return if valid {
-            Ok(serial.to_owned())
+            Ok(())
         } else {
             Err(format!("\"{serial}\" is not an MFA device ARN: write arn:aws:iam::123456789012:mfa/NAME"))
         };
     }
     let valid = (9..=256).contains(&serial.len()) && serial.chars().all(|c| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c));
     if valid {
-        Ok(serial.to_owned())
+        Ok(())
     } else {
         Err(format!("\"{serial}\" is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware token serial"))
     }

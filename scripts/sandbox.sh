@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Run switchboard against a local fake AWS (moto) seeded with four sandbox accounts,
+# so you can try the app without an AWS account.
+#
+#   scripts/sandbox.sh                          # open the TUI
+#   scripts/sandbox.sh list                     # any switchboard subcommand
+#   scripts/sandbox.sh env sandbox-prod/admin
+#   scripts/sandbox.sh --stop                   # stop the background moto server
+#
+# State lives in $REPO/.sandbox/. The moto server keeps running between invocations
+# (and is reused) until --stop. Set SWITCHBOARD_BIN to run another binary instead of
+# building target/debug/switchboard (handy while the app does not build).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SANDBOX="$REPO/.sandbox"
+PIDFILE="$SANDBOX/moto.pid"
+ENDPOINT_FILE="$SANDBOX/endpoint"
+LOGFILE="$SANDBOX/moto.log"
+PY="$REPO/.venv/bin/python"
+
+log() { printf 'sandbox: %s\n' "$*" >&2; }
+
+# Print the recorded pid if it is still our moto server. Checking the command line
+# guards against killing an unrelated process that reused the pid (e.g. after a reboot).
+moto_pid() {
+  [[ -f "$PIDFILE" ]] || return 1
+  local pid cmdline
+  pid="$(<"$PIDFILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -r "/proc/$pid/cmdline" ]]; then
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+    [[ "$cmdline" == *moto_server* ]] || return 1
+  fi
+  echo "$pid"
+}
+
+# True if the recorded moto process is alive and answering HTTP.
+moto_alive() {
+  [[ -f "$ENDPOINT_FILE" ]] && moto_pid >/dev/null && http_ok "$(<"$ENDPOINT_FILE")"
+}
+
+http_ok() {
+  "$PY" - "$1/moto-api/" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=2).read(1)
+PY
+}
+
+stop_moto() {
+  local pid
+  if pid="$(moto_pid)"; then
+    kill "$pid"
+    # Give it a moment to exit cleanly before escalating.
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    log "stopped moto (pid $pid)"
+  else
+    log "moto was not running"
+  fi
+  rm -f "$PIDFILE" "$ENDPOINT_FILE"
+}
+
+if [[ "${1:-}" == "--stop" ]]; then
+  stop_moto
+  exit 0
+fi
+
+bash "$REPO/scripts/install-test-deps.sh"
+
+# Build first so a compile error does not leave a fresh moto server behind.
+if [[ -n "${SWITCHBOARD_BIN:-}" ]]; then
+  BIN="$SWITCHBOARD_BIN"
+else
+  (cd "$REPO" && cargo build --quiet)
+  BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/switchboard"
+fi
+
+mkdir -p "$SANDBOX"
+
+if moto_alive; then
+  ENDPOINT="$(<"$ENDPOINT_FILE")"
+else
+  # Stale state: stop a recorded moto that no longer answers, then start fresh.
+  if moto_pid >/dev/null; then
+    stop_moto
+  fi
+  rm -f "$PIDFILE" "$ENDPOINT_FILE"
+  PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+  ENDPOINT="http://127.0.0.1:$PORT"
+  # setsid: a Ctrl-C in the TUI must not reach moto, which outlives this script.
+  launcher=()
+  command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+  nohup "${launcher[@]}" "$REPO/.venv/bin/moto_server" -H 127.0.0.1 -p "$PORT" \
+    </dev/null >"$LOGFILE" 2>&1 &
+  pid=$!
+  # Record at once so --stop can find it even if this script is interrupted below.
+  echo "$pid" >"$PIDFILE"
+  echo "$ENDPOINT" >"$ENDPOINT_FILE"
+  ready=0
+  deadline=$((SECONDS + 20))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      break
+    fi
+    if http_ok "$ENDPOINT"; then
+      ready=1
+      break
+    fi
+    sleep 0.25
+  done
+  if ((!ready)); then
+    log "moto did not come up on $ENDPOINT; last lines of $LOGFILE:"
+    tail -n 20 "$LOGFILE" >&2 || true
+    kill "$pid" 2>/dev/null || true
+    rm -f "$PIDFILE" "$ENDPOINT_FILE"
+    exit 1
+  fi
+fi
+
+# Idempotent: re-seeding an already seeded server adds nothing.
+"$PY" "$REPO/scripts/seed_sandbox.py" "$ENDPOINT" "$SANDBOX"
+
+log "moto at $ENDPOINT (stop with scripts/sandbox.sh --stop)"
+exec "$BIN" --inventory "$SANDBOX/accounts.toml" "$@"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit tests plus integration tests against a local moto
+# server, a throwaway gnome-keyring and tmux. Extra arguments go to the test runner,
+# e.g. `scripts/test.sh sandbox` to filter by test name.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+echo "==> switchboard tests: installing test deps, then running all tests (moto-backed AWS, no real account needed)" >&2
+bash "$REPO/scripts/install-test-deps.sh"
+
+# Integration tests locate the fake AWS and the seeding interpreter through these.
+export SWITCHBOARD_MOTO_SERVER="$REPO/.venv/bin/moto_server"
+export SWITCHBOARD_PYTHON="$REPO/.venv/bin/python"
+
+# exec so the exit code is the test runner's own.
+if cargo nextest --version >/dev/null 2>&1; then
+  echo "==> cargo nextest run --no-fail-fast $*" >&2
+  exec cargo nextest run --no-fail-fast "$@"
+else
+  echo "==> cargo test --no-fail-fast $* (install cargo-nextest for faster runs)" >&2
+  exec cargo test --no-fail-fast "$@"
+fi
