@@ -1,0 +1,240 @@
+//! Test harness: a real moto server on 127.0.0.1 (a free port, started and stopped per
+//! test), a throwaway HOME with an inventory pointing at it, and the real binary.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const HUB_KEY_ID: &str = "AKIATESTHUB000000001";
+pub const HUB_SECRET: &str = "hub-secret-not-real";
+pub const DEVICE: &str = "arn:aws:iam::123456789012:mfa/tester";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The moto server and Python of `scripts/install-test-deps.sh`, or where the env says.
+pub fn moto_server_path() -> PathBuf {
+    std::env::var_os("SWITCHBOARD_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv/bin/moto_server"))
+}
+
+pub fn python_path() -> PathBuf {
+    std::env::var_os("SWITCHBOARD_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv/bin/python"))
+}
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let server = moto_server_path();
+        assert!(server.exists(), "{} is missing: run scripts/test.sh (it installs moto into .venv)", server.display());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).unwrap();
+        let mut child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", server.display()));
+        let stderr = child.stderr.take().unwrap();
+        let (ready, wait) = mpsc::channel();
+        // Werkzeug announces "Running on http://127.0.0.1:PORT" once it listens; keep
+        // draining afterwards so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut log = Vec::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("Running on") {
+                    let _ = ready.send(Ok(()));
+                }
+                if log.len() < 50 {
+                    log.push(line);
+                }
+            }
+            let _ = ready.send(Err(log.join("\n")));
+        });
+        match wait.recv_timeout(Duration::from_secs(90)) {
+            Ok(Ok(())) => {}
+            Ok(Err(log)) => panic!("moto exited before listening:\n{log}"),
+            Err(_) => panic!("moto did not start listening within 90 s"),
+        }
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A HOME of its own with an inventory of three accounts, a chained role, an MFA session
+/// source and a source without one, all pointing at `moto`.
+pub struct Sandbox {
+    pub moto: Moto,
+    pub home: tempfile::TempDir,
+}
+
+pub const INVENTORY: &str = r#"
+[defaults]
+region = "eu-west-1"
+duration = "1h"
+refresh_before = "5m"
+endpoint_url = "ENDPOINT"
+
+[sources.hub]
+profile = "hub"
+credentials_file = "aws/credentials"
+mfa_serial = "DEVICE"
+session_duration = "12h"
+
+[sources.direct]
+profile = "hub"
+credentials_file = "aws/credentials"
+mfa_serial = "arn:aws:iam::123456789012:mfa/direct"
+
+[sources.vault]
+keyring = true
+
+[[accounts]]
+name = "prod"
+id = "111111111111"
+environment = "production"
+region = "eu-central-1"
+  [[accounts.roles]]
+  name = "admin"
+  role_name = "Admin"
+  source = "hub"
+  mfa = true
+  [[accounts.roles]]
+  name = "viewer"
+  role_name = "Viewer"
+  source = "hub"
+  [[accounts.roles]]
+  name = "break-glass"
+  role_name = "BreakGlass"
+  source = "direct"
+  mfa = true
+
+[[accounts]]
+name = "staging"
+id = "222222222222"
+  [[accounts.roles]]
+  name = "admin"
+  role_name = "Admin"
+  source = "hub"
+  mfa = true
+  [[accounts.roles]]
+  name = "deploy"
+  role_name = "Deploy"
+  via = "shared/admin"
+  [[accounts.roles]]
+  name = "ci"
+  role_name = "CI"
+  source = "vault"
+  [[accounts.roles]]
+  name = "break-glass"
+  role_name = "BreakGlass"
+  source = "direct"
+  mfa = true
+
+[[accounts]]
+name = "shared"
+id = "333333333333"
+  [[accounts.roles]]
+  name = "admin"
+  role_name = "Admin"
+  source = "hub"
+  mfa = true
+"#;
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let moto = Moto::start();
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join(".config/switchboard");
+        std::fs::create_dir_all(config.join("aws")).unwrap();
+        std::fs::write(
+            config.join("aws/credentials"),
+            format!("[hub]\naws_access_key_id = {HUB_KEY_ID}\naws_secret_access_key = {HUB_SECRET}\n"),
+        )
+        .unwrap();
+        let inventory = INVENTORY.replace("ENDPOINT", &moto.endpoint).replace("DEVICE", DEVICE);
+        std::fs::write(config.join("accounts.toml"), inventory).unwrap();
+        Sandbox { moto, home }
+    }
+
+    pub fn inventory(&self) -> PathBuf {
+        self.home.path().join(".config/switchboard/accounts.toml")
+    }
+
+    /// The binary with a clean environment: this HOME, no AWS variables from outside, and
+    /// the in-memory session cache unless a test asks for the keyring.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.args(args);
+        clean_env(&mut command, self.home.path());
+        command.env("SWITCHBOARD_CACHE", "memory").env("SWITCHBOARD_INVENTORY", self.inventory());
+        command.stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+pub fn clean_env(command: &mut Command, home: &Path) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("AWS_") || name.starts_with("SWITCHBOARD_") {
+            command.env_remove(&name);
+        }
+    }
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn assert_success(output: &Output) {
+    assert!(output.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", output.status.code(), stdout(output), stderr(output));
+}
+
+/// `switchboard env ROLE --format json` parsed into its variables.
+pub fn exports(output: &Output) -> serde_json::Map<String, serde_json::Value> {
+    assert_success(output);
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap().as_object().unwrap().clone()
+}
+
+/// GetCallerIdentity with exported credentials, through the real SDK: where they landed.
+pub fn caller_account(endpoint: &str, vars: &serde_json::Map<String, serde_json::Value>) -> (String, String) {
+    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
+    let credentials = aws_sdk_sts::config::Credentials::new(text("AWS_ACCESS_KEY_ID"), text("AWS_SECRET_ACCESS_KEY"), Some(text("AWS_SESSION_TOKEN")), None, "test");
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(text("AWS_REGION")))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint)
+        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let identity = runtime.block_on(aws_sdk_sts::Client::from_conf(config).get_caller_identity().send()).unwrap();
+    (identity.account().unwrap_or_default().to_owned(), identity.arn().unwrap_or_default().to_owned())
+}
