@@ -83,6 +83,7 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
     let second = json(dir, "second.json");
     assert!(!read(dir, "first.err").contains("memory only"), "the keyring was used: {}", read(dir, "first.err"));
     assert_eq!(first["AWS_ACCESS_KEY_ID"], second["AWS_ACCESS_KEY_ID"], "the second process reused the cached session without a code");
+    assert!(read(dir, "list.err").contains("session cache: Secret Service keyring"), "list names the backend: {}", read(dir, "list.err"));
     let list: serde_json::Value = serde_json::from_str(&read(dir, "list.json")).unwrap();
     let admin = list.as_array().unwrap().iter().find(|row| row["account"] == "prod" && row["role"] == "admin").unwrap();
     assert_eq!(admin["state"], "valid");

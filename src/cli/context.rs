@@ -36,10 +36,12 @@ fn endpoint_url(inventory: &Inventory, service_variable: &str) -> Option<String>
         .filter(|url| !url.is_empty())
 }
 
-pub async fn open_secret_store() -> Arc<dyn SecretStore> {
+/// Opens the keyring (or memory) and says once which one is in use: always when sessions
+/// will not outlive the command, and for the commands a person runs (`announce`) otherwise.
+/// Script-facing commands stay quiet about the normal case.
+pub async fn open_secret_store(announce: bool) -> Arc<dyn SecretStore> {
     let store = open_store(StoreChoice::from_env()).await;
-    // Said once per command, and only when sessions will not outlive it: that surprises.
-    if let Backend::Memory { .. } = store.backend() {
+    if announce || matches!(store.backend(), Backend::Memory { .. }) {
         eprintln!("switchboard: session cache: {}", store.backend());
     } else {
         tracing::info!("session cache: {}", store.backend());
@@ -52,10 +54,11 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn open(globals: &Globals, can_prompt: bool) -> Result<Self, CliError> {
+    /// `can_prompt`: whether asking on the terminal is allowed; `announce`: see `open_secret_store`.
+    pub async fn open(globals: &Globals, can_prompt: bool, announce: bool) -> Result<Self, CliError> {
         let inventory = Arc::new(load_inventory(globals)?);
         let codes = CodeSource::from_flag(globals.mfa_code.as_deref())?;
-        let store = open_secret_store().await;
+        let store = open_secret_store(announce).await;
         let parts = EngineParts {
             sts: Arc::new(AwsSts::new(endpoint_url(&inventory, "AWS_ENDPOINT_URL_STS"))),
             sources: Arc::new(LocalSourceKeys::new(store.clone())),

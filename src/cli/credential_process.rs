@@ -38,7 +38,7 @@ fn tty_path() -> &'static str {
 }
 
 pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError> {
-    let context = Context::open(globals, has_terminal()).await?;
+    let context = Context::open(globals, has_terminal(), false).await?;
     let role = context.role(address)?;
     let engine = &context.engine;
     let window = engine.inventory().defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);

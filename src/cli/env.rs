@@ -24,7 +24,7 @@ pub async fn run(globals: &Globals, address: &str, format: Option<ExportFormat>,
         print!("{}", exports::unset(format, &names)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let context = Context::open(globals, true).await?;
+    let context = Context::open(globals, true, false).await?;
     let role = context.role(address)?;
     let session = context.engine.session(&role, Renewal::IfNeeded).await?;
     let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());

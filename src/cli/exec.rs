@@ -26,7 +26,7 @@ pub async fn run(globals: &Globals, address: &str, force: bool, command: Vec<OsS
             "already inside `switchboard exec` for {outer}; nested sessions are easy to mistake for each other: exit that shell, or pass --force"
         )));
     }
-    let context = Context::open(globals, true).await?;
+    let context = Context::open(globals, true, false).await?;
     let role = context.role(address)?;
     let session = context.engine.session(&role, Renewal::IfNeeded).await?;
     let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());

@@ -24,7 +24,7 @@ struct Row {
 }
 
 pub async fn run(globals: &Globals, json: bool) -> Result<ExitCode, CliError> {
-    let context = Context::open(globals, false).await?;
+    let context = Context::open(globals, false, true).await?;
     let engine = &context.engine;
     let now = engine.now();
     let mut rows = Vec::new();

@@ -16,7 +16,7 @@ pub async fn run(globals: &Globals, addresses: Vec<String>, all: bool, expiring:
     if addresses.is_empty() && !all && !expiring {
         return Err(CliError::Usage("name the roles to refresh (ACCOUNT/ROLE ...), or pass --all or --expiring".into()));
     }
-    let context = Context::open(globals, true).await?;
+    let context = Context::open(globals, true, true).await?;
     let engine = context.engine.clone();
     let mut roles: Vec<RoleKey> = Vec::new();
     if all || expiring {

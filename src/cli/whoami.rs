@@ -6,7 +6,7 @@ use super::CliError;
 use super::context::{Context, Globals};
 
 pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError> {
-    let context = Context::open(globals, true).await?;
+    let context = Context::open(globals, true, true).await?;
     let role = context.role(address)?;
     let identity = context.engine.identity(&role).await?;
     println!("account  {}", identity.account);
