@@ -33,6 +33,16 @@ impl SessionCache {
 
     /// The cached session of a layer, unless it has expired (then it is removed).
     pub async fn get(&self, layer_id: &str, now: Timestamp) -> Option<Credentials> {
+        let credentials = self.peek(layer_id).await?;
+        if credentials.expiration.is_some_and(|until| until <= now) {
+            self.remove(layer_id).await;
+            return None;
+        }
+        Some(credentials)
+    }
+
+    /// The cached session of a layer even if it has expired, so it can be shown as expired.
+    pub async fn peek(&self, layer_id: &str) -> Option<Credentials> {
         let key = Self::session_key(layer_id);
         let stored = self.blocking(move |store| store.get(&key)).await.flatten()?;
         let credentials: Credentials = match serde_json::from_str::<StoredCredentials>(&stored) {
@@ -43,10 +53,6 @@ impl SessionCache {
                 return None;
             }
         };
-        if credentials.expiration.is_some_and(|until| until <= now) {
-            self.remove(layer_id).await;
-            return None;
-        }
         Some(credentials)
     }
 

@@ -172,7 +172,7 @@ impl Engine {
             return LayerStatus { state: SessionState::Valid, expires_at: None };
         }
         let now = self.now();
-        match self.parts.cache.get(&layer.id, now).await {
+        match self.parts.cache.peek(&layer.id).await {
             None => LayerStatus { state: SessionState::None, expires_at: None },
             Some(credentials) => LayerStatus {
                 state: match credentials.freshness(now, self.inventory.defaults.refresh_before) {
