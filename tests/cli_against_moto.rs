@@ -11,7 +11,9 @@ use support::{Sandbox, assert_success, caller_account, exports, python_path, std
 #[test]
 fn roles_in_three_accounts_each_land_in_their_own_account() {
     let sandbox = Sandbox::new();
-    for (role, account) in [("prod/admin", "111111111111"), ("staging/admin", "222222222222"), ("shared/admin", "333333333333")] {
+    for (role, account) in
+        [("prod/admin", "111111111111"), ("staging/admin", "222222222222"), ("shared/admin", "333333333333")]
+    {
         let vars = exports(&sandbox.run(&["env", role, "--format", "json", "--mfa-code", "123456"]));
         let (landed, arn) = caller_account(&sandbox.moto.endpoint, &vars);
         assert_eq!(landed, account, "{role} landed in {arn}");
@@ -29,8 +31,10 @@ fn a_chained_role_is_assumed_from_its_parent_session() {
     assert_eq!(landed, "222222222222");
     assert!(arn.contains("assumed-role/Deploy/"), "{arn}");
     let log = stderr(&output);
-    let parent = log.find("renewing: AssumeRole into arn:aws:iam::333333333333:role/Admin").unwrap_or_else(|| panic!("{log}"));
-    let chained = log.find("renewing: AssumeRole into arn:aws:iam::222222222222:role/Deploy").unwrap_or_else(|| panic!("{log}"));
+    let parent =
+        log.find("renewing: AssumeRole into arn:aws:iam::333333333333:role/Admin").unwrap_or_else(|| panic!("{log}"));
+    let chained =
+        log.find("renewing: AssumeRole into arn:aws:iam::222222222222:role/Deploy").unwrap_or_else(|| panic!("{log}"));
     assert!(parent < chained, "the parent role is assumed first:\n{log}");
     assert!(log.contains("a chained role, AWS caps this at 1h"), "{log}");
 }
@@ -65,7 +69,8 @@ fn refresh_with_codes_on_stdin(sandbox: &Sandbox, roles: &[&str], codes: &str) -
 #[test]
 fn without_a_session_token_each_mfa_role_needs_its_own_code() {
     let sandbox = Sandbox::new();
-    let output = refresh_with_codes_on_stdin(&sandbox, &["prod/break-glass", "staging/break-glass"], "123456\n654321\n");
+    let output =
+        refresh_with_codes_on_stdin(&sandbox, &["prod/break-glass", "staging/break-glass"], "123456\n654321\n");
     assert_success(&output);
     assert_eq!(stdout(&output).matches(": valid").count(), 2, "{}", stdout(&output));
 }
@@ -73,11 +78,16 @@ fn without_a_session_token_each_mfa_role_needs_its_own_code() {
 #[test]
 fn a_code_already_sent_is_never_sent_again() {
     let sandbox = Sandbox::new();
-    let output = refresh_with_codes_on_stdin(&sandbox, &["prod/break-glass", "staging/break-glass"], "123456\n123456\n");
+    let output =
+        refresh_with_codes_on_stdin(&sandbox, &["prod/break-glass", "staging/break-glass"], "123456\n123456\n");
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output).matches(": valid").count(), 1, "the first role got the code: {}", stdout(&output));
     let message = stderr(&output);
-    assert!(message.contains("that MFA code for arn:aws:iam::123456789012:mfa/direct was already used; enter the next code"), "{message}");
+    assert!(
+        message
+            .contains("that MFA code for arn:aws:iam::123456789012:mfa/direct was already used; enter the next code"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -97,16 +107,26 @@ fn exec_runs_the_command_in_a_clean_aws_environment_and_passes_its_exit_code() {
         .unwrap();
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     let printed = stdout(&output);
-    assert_eq!(printed.lines().collect::<Vec<_>>(), ["222222222222", "profile=unset", "role=staging/admin"], "{}", stderr(&output));
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        ["222222222222", "profile=unset", "role=staging/admin"],
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn exec_refuses_to_nest_unless_forced() {
     let sandbox = Sandbox::new();
-    let nested = sandbox.command(&["exec", "prod/viewer", "--", "true"]).env("SWITCHBOARD_ROLE", "prod/admin").output().unwrap();
+    let nested =
+        sandbox.command(&["exec", "prod/viewer", "--", "true"]).env("SWITCHBOARD_ROLE", "prod/admin").output().unwrap();
     assert_eq!(nested.status.code(), Some(2));
     assert!(stderr(&nested).contains("already inside `switchboard exec` for prod/admin"), "{}", stderr(&nested));
-    let forced = sandbox.command(&["exec", "--force", "prod/viewer", "--", "true"]).env("SWITCHBOARD_ROLE", "prod/admin").output().unwrap();
+    let forced = sandbox
+        .command(&["exec", "--force", "prod/viewer", "--", "true"])
+        .env("SWITCHBOARD_ROLE", "prod/admin")
+        .output()
+        .unwrap();
     assert_success(&forced);
 }
 
@@ -120,7 +140,7 @@ fn env_output_evaluated_by_bash_gives_working_credentials() {
          '{}' -c \"import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])\"",
         python_path().display()
     );
-    let mut command = sandbox.command(&[]);
+    let command = sandbox.command(&[]);
     let output = std::process::Command::new("bash")
         .arg("-c")
         .arg(&script)
@@ -189,7 +209,8 @@ fn credential_process_prints_the_spec_json_and_says_how_to_get_an_mfa_session_wi
 #[test]
 fn inventory_mistakes_exit_2_with_file_line_and_key() {
     let sandbox = Sandbox::new();
-    let broken = std::fs::read_to_string(sandbox.inventory()).unwrap().replace("id = \"222222222222\"", "id = \"2222\"");
+    let broken =
+        std::fs::read_to_string(sandbox.inventory()).unwrap().replace("id = \"222222222222\"", "id = \"2222\"");
     std::fs::write(sandbox.inventory(), broken).unwrap();
     let output = sandbox.run(&["check"]);
     assert_eq!(output.status.code(), Some(2));

@@ -10,7 +10,10 @@ use std::process::Command;
 use support::{Sandbox, caller_account, clean_env, stderr};
 
 fn require(tool: &str) {
-    let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|output| output.status.success());
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|output| output.status.success());
     assert!(found, "{tool} is missing: run scripts/test.sh (it installs dbus and gnome-keyring)");
 }
 
@@ -21,7 +24,9 @@ fn read(dir: &Path, name: &str) -> String {
 fn json(dir: &Path, name: &str) -> serde_json::Map<String, serde_json::Value> {
     let text = read(dir, name);
     serde_json::from_str::<serde_json::Value>(&text)
-        .unwrap_or_else(|error| panic!("{name}: {error}: {text:?}\nstderr: {}", read(dir, &name.replace(".json", ".err"))))
+        .unwrap_or_else(|error| {
+            panic!("{name}: {error}: {text:?}\nstderr: {}", read(dir, &name.replace(".json", ".err")))
+        })
         .as_object()
         .unwrap()
         .clone()
@@ -36,7 +41,9 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle.as_bytes())) {
+            } else if std::fs::read(&path)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle.as_bytes()))
+            {
                 found.push(path.display().to_string());
             }
         }
@@ -82,8 +89,15 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
     let first = json(dir, "first.json");
     let second = json(dir, "second.json");
     assert!(!read(dir, "first.err").contains("memory only"), "the keyring was used: {}", read(dir, "first.err"));
-    assert_eq!(first["AWS_ACCESS_KEY_ID"], second["AWS_ACCESS_KEY_ID"], "the second process reused the cached session without a code");
-    assert!(read(dir, "list.err").contains("session cache: Secret Service keyring"), "list names the backend: {}", read(dir, "list.err"));
+    assert_eq!(
+        first["AWS_ACCESS_KEY_ID"], second["AWS_ACCESS_KEY_ID"],
+        "the second process reused the cached session without a code"
+    );
+    assert!(
+        read(dir, "list.err").contains("session cache: Secret Service keyring"),
+        "list names the backend: {}",
+        read(dir, "list.err")
+    );
     let list: serde_json::Value = serde_json::from_str(&read(dir, "list.json")).unwrap();
     let admin = list.as_array().unwrap().iter().find(|row| row["account"] == "prod" && row["role"] == "admin").unwrap();
     assert_eq!(admin["state"], "valid");
@@ -92,7 +106,11 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
     assert_eq!(read(dir, "code2.status").trim(), "1");
     assert!(read(dir, "code2.err").contains("was already used; enter the next code"), "{}", read(dir, "code2.err"));
 
-    assert!(read(dir, "keys-add.out").contains("stored keys AKIA…0001 for source vault"), "{}", read(dir, "keys-add.out"));
+    assert!(
+        read(dir, "keys-add.out").contains("stored keys AKIA…0001 for source vault"),
+        "{}",
+        read(dir, "keys-add.out")
+    );
     let listed = read(dir, "keys-list.out");
     assert!(listed.contains("vault  AKIA…0001") && !listed.contains("vault-secret-value"), "{listed}");
     let ci = json(dir, "ci.json");
@@ -103,7 +121,9 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
     for secret in [session_secret, "vault-secret-value"] {
         assert_eq!(files_containing(sandbox.home.path(), secret), Vec::<String>::new(), "plain-text secret on disk");
     }
-    let keyrings = std::fs::read_dir(sandbox.home.path().join(".local/share/keyrings")).map(|entries| entries.count()).unwrap_or(0);
+    let keyrings = std::fs::read_dir(sandbox.home.path().join(".local/share/keyrings"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
     assert!(keyrings > 0, "gnome-keyring kept the entries in its (encrypted) keyring file");
 }
 

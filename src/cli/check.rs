@@ -20,7 +20,12 @@ pub fn run(globals: &Globals) -> Result<ExitCode, CliError> {
     for plan in &plans {
         let role = inventory.role(&plan.role);
         println!();
-        println!("{}  {}  {}", plan.role, role.map_or("", |role| role.arn.as_str()), role.map_or("", |role| role.region.as_str()));
+        println!(
+            "{}  {}  {}",
+            plan.role,
+            role.map_or("", |role| role.arn.as_str()),
+            role.map_or("", |role| role.region.as_str())
+        );
         for (number, layer) in plan.layers.iter().enumerate() {
             println!("  {}. {:<13} {}", number + 1, layer.label(), layer.why);
         }

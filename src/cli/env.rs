@@ -12,7 +12,12 @@ pub fn shell_format() -> ExportFormat {
     std::env::var("SHELL").map(|shell| ExportFormat::from_shell_path(&shell)).unwrap_or(ExportFormat::Bash)
 }
 
-pub async fn run(globals: &Globals, address: &str, format: Option<ExportFormat>, unset: bool) -> Result<ExitCode, CliError> {
+pub async fn run(
+    globals: &Globals,
+    address: &str,
+    format: Option<ExportFormat>,
+    unset: bool,
+) -> Result<ExitCode, CliError> {
     let format = format.unwrap_or_else(shell_format);
     if unset {
         let inventory = super::context::load_inventory(globals)?;

@@ -31,7 +31,8 @@ pub async fn run(globals: &Globals, address: &str, force: bool, command: Vec<OsS
     let session = context.engine.session(&role, Renewal::IfNeeded).await?;
     let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());
 
-    let (program, args) = command.split_first().ok_or_else(|| CliError::Usage("exec needs a command after --".into()))?;
+    let (program, args) =
+        command.split_first().ok_or_else(|| CliError::Usage("exec needs a command after --".into()))?;
     let mut child = Command::new(program);
     child.args(args);
     for name in ALL_VARIABLES.iter().chain(&OTHER_CREDENTIAL_SOURCES) {

@@ -32,7 +32,12 @@ pub async fn run(globals: &Globals, action: KeysAction) -> Result<ExitCode, CliE
                     keyring_source(&inventory, &name)?;
                     vec![name]
                 }
-                None => inventory.sources.values().filter(|source| source.credentials == SourceCredentials::Keyring).map(|source| source.name.clone()).collect(),
+                None => inventory
+                    .sources
+                    .values()
+                    .filter(|source| source.credentials == SourceCredentials::Keyring)
+                    .map(|source| source.name.clone())
+                    .collect(),
             };
             if names.is_empty() {
                 println!("no source of {} has `keyring = true`", inventory.path.display());
@@ -51,10 +56,16 @@ pub async fn run(globals: &Globals, action: KeysAction) -> Result<ExitCode, CliE
 fn keyring_source(inventory: &Inventory, name: &str) -> Result<(), CliError> {
     match inventory.source(name) {
         Some(source) if source.credentials == SourceCredentials::Keyring => Ok(()),
-        Some(_) => Err(CliError::Usage(format!("source {name} reads a profile; `keys` is for sources with `keyring = true`"))),
+        Some(_) => {
+            Err(CliError::Usage(format!("source {name} reads a profile; `keys` is for sources with `keyring = true`")))
+        }
         None => {
             let known: Vec<&str> = inventory.sources.keys().map(String::as_str).collect();
-            Err(CliError::Usage(format!("no source \"{name}\" in {} (sources: {})", inventory.path.display(), known.join(", "))))
+            Err(CliError::Usage(format!(
+                "no source \"{name}\" in {} (sources: {})",
+                inventory.path.display(),
+                known.join(", ")
+            )))
         }
     }
 }
@@ -76,9 +87,12 @@ fn read_keys() -> Result<(String, String), CliError> {
         (id, secret)
     };
     let (access_key_id, secret) = (access_key_id.trim().to_owned(), secret.trim().to_owned());
-    let plausible_id = (16..=128).contains(&access_key_id.len()) && access_key_id.chars().all(|c| c.is_ascii_alphanumeric());
+    let plausible_id =
+        (16..=128).contains(&access_key_id.len()) && access_key_id.chars().all(|c| c.is_ascii_alphanumeric());
     if !plausible_id {
-        return Err(CliError::Usage("that is not an access key id (16 to 128 letters and digits, like AKIA...)".into()));
+        return Err(CliError::Usage(
+            "that is not an access key id (16 to 128 letters and digits, like AKIA...)".into(),
+        ));
     }
     if secret.is_empty() {
         return Err(CliError::Usage("the secret access key is empty".into()));

@@ -57,16 +57,28 @@ pub async fn run(globals: &Globals, json: bool) -> Result<ExitCode, CliError> {
                 row.account_id.clone(),
                 row.role.clone(),
                 row.state.to_owned(),
-                row.seconds_left.map(|secs| format_countdown(std::time::Duration::from_secs(secs))).unwrap_or_else(|| "-".into()),
+                row.seconds_left
+                    .map(|secs| format_countdown(std::time::Duration::from_secs(secs)))
+                    .unwrap_or_else(|| "-".into()),
                 row.reached.clone(),
                 row.region.clone(),
             ]
         })
         .collect();
-    let widths: Vec<usize> =
-        (0..header.len()).map(|column| cells.iter().map(|row| row[column].chars().count()).chain([header[column].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|column| {
+            cells.iter().map(|row| row[column].chars().count()).chain([header[column].len()]).max().unwrap_or(0)
+        })
+        .collect();
     let line = |values: Vec<&str>| {
-        values.iter().zip(&widths).map(|(value, width)| format!("{value:<width$}")).collect::<Vec<_>>().join("  ").trim_end().to_owned()
+        values
+            .iter()
+            .zip(&widths)
+            .map(|(value, width)| format!("{value:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
     };
     println!("{}", line(header.to_vec()));
     for row in &cells {

@@ -65,7 +65,11 @@ impl MfaPrompt for TerminalPrompt {
         let request = request.clone();
         let can_prompt = self.can_prompt;
         let asked = tokio::task::spawn_blocking(move || {
-            if from_stdin { read_stdin_code(&request) } else if can_prompt { read_terminal_code(&request) } else {
+            if from_stdin {
+                read_stdin_code(&request)
+            } else if can_prompt {
+                read_terminal_code(&request)
+            } else {
                 Err(MfaError::NoTerminal { device: request.device.clone() })
             }
         });
@@ -84,7 +88,11 @@ fn read_stdin_code(request: &MfaRequest) -> Result<MfaCode, MfaError> {
 fn read_terminal_code(request: &MfaRequest) -> Result<MfaCode, MfaError> {
     let problem = request.problem.as_ref().map(|problem| format!("switchboard: {problem}\n")).unwrap_or_default();
     for attempt in 0..MALFORMED_RETRIES {
-        let note = if attempt == 0 { problem.as_str() } else { "switchboard: an MFA code is 6 digits; try again (empty line cancels)\n" };
+        let note = if attempt == 0 {
+            problem.as_str()
+        } else {
+            "switchboard: an MFA code is 6 digits; try again (empty line cancels)\n"
+        };
         let typed = rpassword::prompt_password(format!("{note}{}: ", describe(request)))
             .map_err(|_| MfaError::NoTerminal { device: request.device.clone() })?;
         if typed.trim().is_empty() {

@@ -14,7 +14,9 @@ use super::context::{Context, Globals};
 
 pub async fn run(globals: &Globals, addresses: Vec<String>, all: bool, expiring: bool) -> Result<ExitCode, CliError> {
     if addresses.is_empty() && !all && !expiring {
-        return Err(CliError::Usage("name the roles to refresh (ACCOUNT/ROLE ...), or pass --all or --expiring".into()));
+        return Err(CliError::Usage(
+            "name the roles to refresh (ACCOUNT/ROLE ...), or pass --all or --expiring".into(),
+        ));
     }
     let context = Context::open(globals, true, true).await?;
     let engine = context.engine.clone();
@@ -49,7 +51,8 @@ pub async fn run(globals: &Globals, addresses: Vec<String>, all: bool, expiring:
         match task.await {
             Ok(Ok(session)) => {
                 let until = session.credentials.expiration;
-                let left = until.map(|until| format_countdown(time_left(engine.now(), until))).unwrap_or_else(|| "-".into());
+                let left =
+                    until.map(|until| format_countdown(time_left(engine.now(), until))).unwrap_or_else(|| "-".into());
                 println!("{role}: valid, {left} left (until {})", until.map(rfc3339).unwrap_or_else(|| "never".into()));
             }
             Ok(Err(error)) => {

@@ -114,12 +114,7 @@ impl From<&Credentials> for StoredCredentials {
 
 impl From<StoredCredentials> for Credentials {
     fn from(stored: StoredCredentials) -> Self {
-        Credentials::new(
-            stored.access_key_id,
-            stored.secret_access_key,
-            stored.session_token,
-            stored.expiration,
-        )
+        Credentials::new(stored.access_key_id, stored.secret_access_key, stored.session_token, stored.expiration)
     }
 }
 

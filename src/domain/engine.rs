@@ -46,9 +46,9 @@ impl EngineError {
     /// The device an operator must supply a code for, when that is what stopped the request.
     pub fn mfa_device(&self) -> Option<&str> {
         match self {
-            EngineError::Mfa { device, .. } | EngineError::CodeReused { device, .. } | EngineError::CodeRejected { device, .. } => {
-                Some(device)
-            }
+            EngineError::Mfa { device, .. }
+            | EngineError::CodeReused { device, .. }
+            | EngineError::CodeRejected { device, .. } => Some(device),
             _ => None,
         }
     }
@@ -216,7 +216,11 @@ impl Engine {
     pub async fn session(&self, role: &RoleKey, renewal: Renewal) -> Result<Session, EngineError> {
         let plan = self.plan_or_error(role)?;
         let credentials = self.resolve(plan, plan.layers.len() - 1, renewal).await?;
-        let region = self.inventory.role(role).map(|found| found.region.clone()).unwrap_or_else(|| self.inventory.defaults.region.clone());
+        let region = self
+            .inventory
+            .role(role)
+            .map(|found| found.region.clone())
+            .unwrap_or_else(|| self.inventory.defaults.region.clone());
         Ok(Session { role: role.clone(), credentials, region })
     }
 
@@ -231,11 +235,11 @@ impl Engine {
     /// GetCallerIdentity through the role's session: where the session really landed.
     pub async fn identity(&self, role: &RoleKey) -> Result<CallerIdentity, EngineError> {
         let session = self.session(role, Renewal::IfNeeded).await?;
-        self.parts
-            .sts
-            .caller_identity(&session.credentials, &session.region)
-            .await
-            .map_err(|error| EngineError::Sts { role: role.clone(), step: "GetCallerIdentity", error })
+        self.parts.sts.caller_identity(&session.credentials, &session.region).await.map_err(|error| EngineError::Sts {
+            role: role.clone(),
+            step: "GetCallerIdentity",
+            error,
+        })
     }
 
     fn usable(&self, credentials: &Credentials, is_target: bool, renewal: Renewal) -> bool {
@@ -251,7 +255,12 @@ impl Engine {
         }
     }
 
-    fn resolve<'a>(&'a self, plan: &'a Plan, index: usize, renewal: Renewal) -> BoxFuture<'a, Result<Credentials, EngineError>> {
+    fn resolve<'a>(
+        &'a self,
+        plan: &'a Plan,
+        index: usize,
+        renewal: Renewal,
+    ) -> BoxFuture<'a, Result<Credentials, EngineError>> {
         Box::pin(async move {
             let layer = &plan.layers[index];
             if let LayerKind::SourceKeys { source } = &layer.kind {
@@ -264,7 +273,8 @@ impl Engine {
             let _one_call_per_layer = lock.lock().await;
             if let Some(cached) = self.parts.cache.get(&layer.id, self.now()).await {
                 // A forced renewal that waited behind another one takes that fresh result.
-                let renewed_meanwhile = seen_before.as_ref().map(|before| &before.access_key_id) != Some(&cached.access_key_id);
+                let renewed_meanwhile =
+                    seen_before.as_ref().map(|before| &before.access_key_id) != Some(&cached.access_key_id);
                 let reuse = if force { renewed_meanwhile } else { self.usable(&cached, is_target, renewal) };
                 if reuse {
                     return Ok(cached);
@@ -288,7 +298,10 @@ impl Engine {
     }
 
     async fn source_keys(&self, plan: &Plan, source_name: &str) -> Result<Credentials, EngineError> {
-        let source = self.inventory.source(source_name).ok_or_else(|| EngineError::UnknownRole(format!("no source {source_name}")))?;
+        let source = self
+            .inventory
+            .source(source_name)
+            .ok_or_else(|| EngineError::UnknownRole(format!("no source {source_name}")))?;
         self.parts.sources.keys(source).await.map_err(|error| EngineError::Source { role: plan.role.clone(), error })
     }
 
@@ -319,10 +332,11 @@ impl Engine {
                         })
                         .await
                     }
-                    None => sts
-                        .assume_role(parent, region, request(None))
-                        .await
-                        .map_err(|error| EngineError::Sts { role: plan.role.clone(), step: "AssumeRole", error }),
+                    None => sts.assume_role(parent, region, request(None)).await.map_err(|error| EngineError::Sts {
+                        role: plan.role.clone(),
+                        step: "AssumeRole",
+                        error,
+                    }),
                 }
             }
         }
@@ -341,13 +355,19 @@ impl Engine {
         let device_lock = self.device_locks.get(device);
         let _one_prompt_per_device = device_lock.lock().await;
         self.load_used_codes(device).await;
-        let roles: Vec<RoleKey> =
-            self.plans.values().filter(|other| other.layers.iter().any(|l| l.id == layer.id)).map(|other| other.role.clone()).collect();
+        let roles: Vec<RoleKey> = self
+            .plans
+            .values()
+            .filter(|other| other.layers.iter().any(|l| l.id == layer.id))
+            .map(|other| other.role.clone())
+            .collect();
         let role = plan.role.clone();
         let mut failure: Option<CodeFailure> = None;
         for _ in 0..MFA_ATTEMPTS {
             let problem = failure.as_ref().map(|failure| match failure {
-                CodeFailure::Reused => format!("that code was already used; enter the next one (in {}s)", seconds_to_next_code(self.now())),
+                CodeFailure::Reused => {
+                    format!("that code was already used; enter the next one (in {}s)", seconds_to_next_code(self.now()))
+                }
                 CodeFailure::Rejected(message) => format!("AWS rejected the code: {message}"),
             });
             let request = MfaRequest { device: device.to_owned(), roles: roles.clone(), problem };
@@ -370,8 +390,12 @@ impl Engine {
             }
         }
         Err(match failure {
-            Some(CodeFailure::Reused) => EngineError::CodeReused { role, device: device.to_owned(), next_in: seconds_to_next_code(self.now()) },
-            Some(CodeFailure::Rejected(message)) => EngineError::CodeRejected { role, device: device.to_owned(), message },
+            Some(CodeFailure::Reused) => {
+                EngineError::CodeReused { role, device: device.to_owned(), next_in: seconds_to_next_code(self.now()) }
+            }
+            Some(CodeFailure::Rejected(message)) => {
+                EngineError::CodeRejected { role, device: device.to_owned(), message }
+            }
             None => EngineError::Mfa { role, device: device.to_owned(), error: MfaError::Cancelled },
         })
     }
@@ -381,10 +405,10 @@ impl Engine {
     }
 
     async fn load_used_codes(&self, device: &str) {
-        if let Some(saved) = self.parts.cache.get_note(&Self::used_codes_key(device)).await {
-            if let Ok(codes) = serde_json::from_str::<Vec<(String, Timestamp)>>(&saved) {
-                self.used_codes.merge(device, codes);
-            }
+        if let Some(saved) = self.parts.cache.get_note(&Self::used_codes_key(device)).await
+            && let Ok(codes) = serde_json::from_str::<Vec<(String, Timestamp)>>(&saved)
+        {
+            self.used_codes.merge(device, codes);
         }
     }
 

@@ -179,19 +179,33 @@ impl FakeSts {
             let _ = gate.release.acquire().await;
         }
         if code.is_some_and(|code| self.rejected_codes.lock().unwrap().contains(&code)) {
-            return Err(StsError::InvalidMfaCode { message: "MultiFactorAuthentication failed with invalid MFA one time pass code.".into() });
+            return Err(StsError::InvalidMfaCode {
+                message: "MultiFactorAuthentication failed with invalid MFA one time pass code.".into(),
+            });
         }
         if self.expired_once.lock().unwrap().remove(&base) {
-            return Err(StsError::ExpiredToken { message: "The security token included in the request is expired".into() });
+            return Err(StsError::ExpiredToken {
+                message: "The security token included in the request is expired".into(),
+            });
         }
         let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Credentials::new(format!("ASIAFAKE{n:04}"), format!("secret-{n}"), Some(format!("token-{n}")), Some(after(self.clock.now(), duration))))
+        Ok(Credentials::new(
+            format!("ASIAFAKE{n:04}"),
+            format!("secret-{n}"),
+            Some(format!("token-{n}")),
+            Some(after(self.clock.now(), duration)),
+        ))
     }
 }
 
 #[async_trait]
 impl Sts for FakeSts {
-    async fn get_session_token(&self, base: &Credentials, _region: &str, request: SessionTokenRequest) -> Result<Credentials, StsError> {
+    async fn get_session_token(
+        &self,
+        base: &Credentials,
+        _region: &str,
+        request: SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
         self.answer(Call {
             kind: Kind::SessionToken,
@@ -205,7 +219,12 @@ impl Sts for FakeSts {
         .await
     }
 
-    async fn assume_role(&self, base: &Credentials, _region: &str, request: AssumeRoleRequest) -> Result<Credentials, StsError> {
+    async fn assume_role(
+        &self,
+        base: &Credentials,
+        _region: &str,
+        request: AssumeRoleRequest,
+    ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
         self.answer(Call {
             kind: Kind::AssumeRole,
@@ -220,7 +239,11 @@ impl Sts for FakeSts {
     }
 
     async fn caller_identity(&self, credentials: &Credentials, _region: &str) -> Result<CallerIdentity, StsError> {
-        Ok(CallerIdentity { account: "111111111111".into(), arn: "arn:aws:sts::111111111111:assumed-role/x/y".into(), user_id: credentials.access_key_id.clone() })
+        Ok(CallerIdentity {
+            account: "111111111111".into(),
+            arn: "arn:aws:sts::111111111111:assumed-role/x/y".into(),
+            user_id: credentials.access_key_id.clone(),
+        })
     }
 }
 
@@ -289,10 +312,10 @@ impl<F: Future> Future for ReportWhenWaiting<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         let poll = this.inner.as_mut().poll(cx);
-        if poll.is_pending() {
-            if let Some(waiting) = this.waiting.take() {
-                let _ = waiting.send(());
-            }
+        if poll.is_pending()
+            && let Some(waiting) = this.waiting.take()
+        {
+            let _ = waiting.send(());
         }
         poll
     }
@@ -319,10 +342,10 @@ impl WatchedStore {
 impl SecretStore for WatchedStore {
     fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let value = self.inner.get(key);
-        if let Some((watched, reads)) = self.watched.lock().unwrap().as_ref() {
-            if watched == key {
-                let _ = reads.send(());
-            }
+        if let Some((watched, reads)) = self.watched.lock().unwrap().as_ref()
+            && watched == key
+        {
+            let _ = reads.send(());
         }
         value
     }
@@ -449,7 +472,10 @@ async fn a_role_is_assumed_once_then_served_from_the_cache() {
     assert_eq!(second.credentials.expiration, Some(after(start(), hours(1))));
     assert_eq!(second.region, "eu-west-1");
     assert!(h.prompt.requests().is_empty());
-    assert_eq!(h.engine.cached_session(&key("prod/viewer")).await.map(|s| s.credentials.access_key_id), Some("ASIAFAKE0001".into()));
+    assert_eq!(
+        h.engine.cached_session(&key("prod/viewer")).await.map(|s| s.credentials.access_key_id),
+        Some("ASIAFAKE0001".into())
+    );
 }
 
 #[tokio::test]
@@ -473,17 +499,64 @@ async fn renews_by_the_refresh_window_and_reports_the_state() {
     }
     let cases = [
         Case { name: "half-way", at: mins(30), renewal: Renewal::IfNeeded, state: SessionState::Valid, renewed: false },
-        Case { name: "one second before refresh_before", at: mins(55) - Duration::from_secs(1), renewal: Renewal::IfNeeded, state: SessionState::Valid, renewed: false },
-        Case { name: "exactly refresh_before left", at: mins(55), renewal: Renewal::IfNeeded, state: SessionState::Expiring, renewed: true },
-        Case { name: "inside the window", at: mins(58), renewal: Renewal::IfNeeded, state: SessionState::Expiring, renewed: true },
-        Case { name: "at expiry", at: mins(60), renewal: Renewal::IfNeeded, state: SessionState::Expired, renewed: true },
-        Case { name: "past expiry", at: mins(61), renewal: Renewal::IfNeeded, state: SessionState::Expired, renewed: true },
-        Case { name: "Within a wider window than refresh_before", at: mins(45), renewal: Renewal::Within(mins(20)), state: SessionState::Valid, renewed: true },
-        Case { name: "Within a narrower window than refresh_before", at: mins(58), renewal: Renewal::Within(mins(1)), state: SessionState::Expiring, renewed: false },
+        Case {
+            name: "one second before refresh_before",
+            at: mins(55) - Duration::from_secs(1),
+            renewal: Renewal::IfNeeded,
+            state: SessionState::Valid,
+            renewed: false,
+        },
+        Case {
+            name: "exactly refresh_before left",
+            at: mins(55),
+            renewal: Renewal::IfNeeded,
+            state: SessionState::Expiring,
+            renewed: true,
+        },
+        Case {
+            name: "inside the window",
+            at: mins(58),
+            renewal: Renewal::IfNeeded,
+            state: SessionState::Expiring,
+            renewed: true,
+        },
+        Case {
+            name: "at expiry",
+            at: mins(60),
+            renewal: Renewal::IfNeeded,
+            state: SessionState::Expired,
+            renewed: true,
+        },
+        Case {
+            name: "past expiry",
+            at: mins(61),
+            renewal: Renewal::IfNeeded,
+            state: SessionState::Expired,
+            renewed: true,
+        },
+        Case {
+            name: "Within a wider window than refresh_before",
+            at: mins(45),
+            renewal: Renewal::Within(mins(20)),
+            state: SessionState::Valid,
+            renewed: true,
+        },
+        Case {
+            name: "Within a narrower window than refresh_before",
+            at: mins(58),
+            renewal: Renewal::Within(mins(1)),
+            state: SessionState::Expiring,
+            renewed: false,
+        },
     ];
     for case in cases {
         let h = Harness::new();
-        assert_eq!(h.status("prod/viewer").await, LayerStatus { state: SessionState::None, expires_at: None }, "{}", case.name);
+        assert_eq!(
+            h.status("prod/viewer").await,
+            LayerStatus { state: SessionState::None, expires_at: None },
+            "{}",
+            case.name
+        );
         let first = h.session("prod/viewer").await.unwrap();
         let first_expiry = after(start(), hours(1));
         assert_eq!(first.credentials.expiration, Some(first_expiry), "{}", case.name);
@@ -499,7 +572,12 @@ async fn renews_by_the_refresh_window_and_reports_the_state() {
         assert_eq!(h.sts.count(Kind::AssumeRole), 1 + usize::from(case.renewed), "{}", case.name);
         if case.renewed {
             let now = h.clock.now();
-            assert_eq!(h.status("prod/viewer").await, LayerStatus { state: SessionState::Valid, expires_at: Some(after(now, hours(1))) }, "{}", case.name);
+            assert_eq!(
+                h.status("prod/viewer").await,
+                LayerStatus { state: SessionState::Valid, expires_at: Some(after(now, hours(1))) },
+                "{}",
+                case.name
+            );
         }
     }
 }
@@ -571,7 +649,11 @@ id = "222222222222"
     assert_eq!(requests[0].device, HUB_DEVICE);
     assert_eq!(requests[0].problem, None);
     let listed: HashSet<RoleKey> = requests[0].roles.iter().cloned().collect();
-    assert_eq!(listed, roles.iter().map(|role| key(role)).collect(), "lists every MFA role of the source and nothing else");
+    assert_eq!(
+        listed,
+        roles.iter().map(|role| key(role)).collect(),
+        "lists every MFA role of the source and nothing else"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -659,7 +741,10 @@ async fn forced_renewal_keeps_a_valid_mfa_session() {
     assert!(assumed.iter().all(|call| call.base == mfa_before.access_key_id), "{calls:#?}");
     let mfa_after = h.engine.cache().get(&h.layer_id("prod/admin", 1), h.clock.now()).await.unwrap();
     assert_eq!(mfa_after.access_key_id, mfa_before.access_key_id);
-    assert_eq!(h.engine.cached_session(&key("prod/admin")).await.unwrap().credentials.access_key_id, forced.credentials.access_key_id);
+    assert_eq!(
+        h.engine.cached_session(&key("prod/admin")).await.unwrap().credentials.access_key_id,
+        forced.credentials.access_key_id
+    );
 }
 
 #[tokio::test]
@@ -675,10 +760,16 @@ async fn chained_role_uses_the_parent_session_and_is_capped_at_one_hour() {
     assert_eq!(calls[0].duration, hours(4), "the parent is not chained: defaults.duration applies");
     let parent = h.engine.cached_session(&key("prod/base")).await.unwrap();
     assert_eq!(calls[1].role_arn.as_deref(), Some(h.role_arn("prod/deploy").as_str()));
-    assert_eq!(calls[1].base, parent.credentials.access_key_id, "the chained role is assumed with the parent role's session");
+    assert_eq!(
+        calls[1].base, parent.credentials.access_key_id,
+        "the chained role is assumed with the parent role's session"
+    );
     assert_eq!(calls[1].duration, hours(1), "AWS caps role chaining at 1h");
     assert_eq!(session.credentials.expiration, Some(after(start(), hours(1))));
-    assert!(matches!(h.engine.plan(&key("prod/deploy")).unwrap().target().kind, LayerKind::AssumeRole { chained: true, .. }));
+    assert!(matches!(
+        h.engine.plan(&key("prod/deploy")).unwrap().target().kind,
+        LayerKind::AssumeRole { chained: true, .. }
+    ));
 
     // The parent's session was cached on the way.
     h.session("prod/base").await.unwrap();
@@ -703,8 +794,17 @@ async fn a_code_already_sent_is_never_sent_again() {
         let second = h.session("prod/emergency").await;
 
         let calls = h.sts.calls();
-        assert_eq!(calls.iter().filter(|call| call.code.as_deref() == Some("123456")).count(), 1, "{}: {calls:#?}", case.name);
-        assert!(calls.iter().all(|call| call.kind == Kind::AssumeRole && call.serial.as_deref() == Some(PLAIN_DEVICE)), "{}", case.name);
+        assert_eq!(
+            calls.iter().filter(|call| call.code.as_deref() == Some("123456")).count(),
+            1,
+            "{}: {calls:#?}",
+            case.name
+        );
+        assert!(
+            calls.iter().all(|call| call.kind == Kind::AssumeRole && call.serial.as_deref() == Some(PLAIN_DEVICE)),
+            "{}",
+            case.name
+        );
         let requests = h.prompt.requests();
         assert_eq!(requests.len(), 3, "{}: {requests:#?}", case.name);
         assert_eq!(requests[0].roles, [key("prod/break-glass")], "{}", case.name);
@@ -748,11 +848,56 @@ async fn a_rejected_code_is_asked_again() {
         outcome: Result<(), &'static str>,
     }
     let cases = [
-        Case { name: "GetSessionToken, then a good code", role: "prod/admin", device: HUB_DEVICE, kind: Kind::SessionToken, codes: &[REJECTED_CODE, "222222"], sent: &[REJECTED_CODE, "222222"], prompts: 2, outcome: Ok(()) },
-        Case { name: "AssumeRole, then a good code", role: "prod/break-glass", device: PLAIN_DEVICE, kind: Kind::AssumeRole, codes: &[REJECTED_CODE, "222222"], sent: &[REJECTED_CODE, "222222"], prompts: 2, outcome: Ok(()) },
-        Case { name: "GetSessionToken, no further code", role: "prod/admin", device: HUB_DEVICE, kind: Kind::SessionToken, codes: &[REJECTED_CODE], sent: &[REJECTED_CODE], prompts: 2, outcome: Err("rejected") },
-        Case { name: "AssumeRole, no further code", role: "prod/break-glass", device: PLAIN_DEVICE, kind: Kind::AssumeRole, codes: &[REJECTED_CODE], sent: &[REJECTED_CODE], prompts: 2, outcome: Err("rejected") },
-        Case { name: "the rejected code again", role: "prod/break-glass", device: PLAIN_DEVICE, kind: Kind::AssumeRole, codes: &[REJECTED_CODE, REJECTED_CODE], sent: &[REJECTED_CODE], prompts: 3, outcome: Err("reused") },
+        Case {
+            name: "GetSessionToken, then a good code",
+            role: "prod/admin",
+            device: HUB_DEVICE,
+            kind: Kind::SessionToken,
+            codes: &[REJECTED_CODE, "222222"],
+            sent: &[REJECTED_CODE, "222222"],
+            prompts: 2,
+            outcome: Ok(()),
+        },
+        Case {
+            name: "AssumeRole, then a good code",
+            role: "prod/break-glass",
+            device: PLAIN_DEVICE,
+            kind: Kind::AssumeRole,
+            codes: &[REJECTED_CODE, "222222"],
+            sent: &[REJECTED_CODE, "222222"],
+            prompts: 2,
+            outcome: Ok(()),
+        },
+        Case {
+            name: "GetSessionToken, no further code",
+            role: "prod/admin",
+            device: HUB_DEVICE,
+            kind: Kind::SessionToken,
+            codes: &[REJECTED_CODE],
+            sent: &[REJECTED_CODE],
+            prompts: 2,
+            outcome: Err("rejected"),
+        },
+        Case {
+            name: "AssumeRole, no further code",
+            role: "prod/break-glass",
+            device: PLAIN_DEVICE,
+            kind: Kind::AssumeRole,
+            codes: &[REJECTED_CODE],
+            sent: &[REJECTED_CODE],
+            prompts: 2,
+            outcome: Err("rejected"),
+        },
+        Case {
+            name: "the rejected code again",
+            role: "prod/break-glass",
+            device: PLAIN_DEVICE,
+            kind: Kind::AssumeRole,
+            codes: &[REJECTED_CODE, REJECTED_CODE],
+            sent: &[REJECTED_CODE],
+            prompts: 3,
+            outcome: Err("reused"),
+        },
     ];
     for case in cases {
         let h = Harness::new();
@@ -761,9 +906,14 @@ async fn a_rejected_code_is_asked_again() {
         let result = h.session(case.role).await;
 
         let calls = h.sts.calls();
-        let sent: Vec<&str> = calls.iter().filter(|call| call.kind == case.kind).filter_map(|call| call.code.as_deref()).collect();
+        let sent: Vec<&str> =
+            calls.iter().filter(|call| call.kind == case.kind).filter_map(|call| call.code.as_deref()).collect();
         assert_eq!(sent, case.sent, "{}: {calls:#?}", case.name);
-        assert!(calls.iter().filter(|call| call.code.is_some()).all(|call| call.serial.as_deref() == Some(case.device)), "{}", case.name);
+        assert!(
+            calls.iter().filter(|call| call.code.is_some()).all(|call| call.serial.as_deref() == Some(case.device)),
+            "{}",
+            case.name
+        );
         let requests = h.prompt.requests();
         assert_eq!(requests.len(), case.prompts, "{}: {requests:#?}", case.name);
         assert_eq!(requests[0].problem, None, "{}", case.name);
@@ -773,7 +923,10 @@ async fn a_rejected_code_is_asked_again() {
             Ok(()) => {
                 let session = result.unwrap_or_else(|error| panic!("{}: {error}", case.name));
                 assert_eq!(h.status(case.role).await.state, SessionState::Valid, "{}", case.name);
-                assert_eq!(session.credentials.access_key_id, h.engine.cached_session(&key(case.role)).await.unwrap().credentials.access_key_id);
+                assert_eq!(
+                    session.credentials.access_key_id,
+                    h.engine.cached_session(&key(case.role)).await.unwrap().credentials.access_key_id
+                );
             }
             Err("rejected") => match result {
                 Err(EngineError::CodeRejected { role, device, message }) => {
@@ -800,28 +953,42 @@ async fn used_codes_are_shared_with_other_engines_on_the_same_store() {
         a.session("prod/break-glass").await.unwrap();
         assert_eq!(a.sts.calls()[0].code.as_deref(), Some("123456"));
 
-        let store: Arc<dyn SecretStore> = if shares_store { a.store.clone() } else { Arc::new(MemoryStore::new("other")) };
+        let store: Arc<dyn SecretStore> =
+            if shares_store { a.store.clone() } else { Arc::new(MemoryStore::new("other")) };
         let b = Harness::sharing(INVENTORY, store, a.clock.clone());
         b.prompt.push_codes(&["123456"]);
         let result = b.session("prod/emergency").await;
         if shares_store {
-            assert!(matches!(&result, Err(EngineError::CodeReused { device, .. }) if device == PLAIN_DEVICE), "{name}: {result:?}");
+            assert!(
+                matches!(&result, Err(EngineError::CodeReused { device, .. }) if device == PLAIN_DEVICE),
+                "{name}: {result:?}"
+            );
             assert!(b.sts.calls().is_empty(), "{name}: the code engine A sent is never sent by engine B");
             let requests = b.prompt.requests();
             assert_eq!(requests.len(), 2, "{name}");
-            assert!(requests[1].problem.as_deref().unwrap_or_default().contains("already used"), "{name}: {requests:#?}");
+            assert!(
+                requests[1].problem.as_deref().unwrap_or_default().contains("already used"),
+                "{name}: {requests:#?}"
+            );
 
             // The next code goes through, and engine A now refuses it in turn.
             b.prompt.push_codes(&["654321"]);
             b.session("prod/emergency").await.unwrap();
-            assert_eq!(b.sts.calls().iter().map(|call| call.code.clone()).collect::<Vec<_>>(), [Some("654321".to_owned())]);
+            assert_eq!(
+                b.sts.calls().iter().map(|call| call.code.clone()).collect::<Vec<_>>(),
+                [Some("654321".to_owned())]
+            );
             a.prompt.push_codes(&["654321"]);
             let forced = a.engine.session(&key("prod/break-glass"), Renewal::Force).await;
             assert!(matches!(forced, Err(EngineError::CodeReused { .. })), "{name}: {forced:?}");
             assert_eq!(a.sts.calls().len(), 1, "{name}");
         } else {
             assert!(result.is_ok(), "{name}: {result:?}");
-            assert_eq!(b.sts.calls()[0].code.as_deref(), Some("123456"), "{name}: without the shared store B cannot know");
+            assert_eq!(
+                b.sts.calls()[0].code.as_deref(),
+                Some("123456"),
+                "{name}: without the shared store B cannot know"
+            );
         }
     }
 }
@@ -845,7 +1012,12 @@ async fn a_parent_session_rejected_as_expired_is_renewed_once() {
             role: "prod/deploy",
             codes: &[],
             expire: &["ASIAFAKE0001"],
-            calls: &[(Kind::AssumeRole, "AKIAOPEN"), (Kind::AssumeRole, "ASIAFAKE0001"), (Kind::AssumeRole, "AKIAOPEN"), (Kind::AssumeRole, "ASIAFAKE0002")],
+            calls: &[
+                (Kind::AssumeRole, "AKIAOPEN"),
+                (Kind::AssumeRole, "ASIAFAKE0001"),
+                (Kind::AssumeRole, "AKIAOPEN"),
+                (Kind::AssumeRole, "ASIAFAKE0002"),
+            ],
             prompts: 0,
             result: Ok("ASIAFAKE0003"),
         },
@@ -854,7 +1026,12 @@ async fn a_parent_session_rejected_as_expired_is_renewed_once() {
             role: "prod/admin",
             codes: &["123456", "234567"],
             expire: &["ASIAFAKE0001"],
-            calls: &[(Kind::SessionToken, "AKIAHUB"), (Kind::AssumeRole, "ASIAFAKE0001"), (Kind::SessionToken, "AKIAHUB"), (Kind::AssumeRole, "ASIAFAKE0002")],
+            calls: &[
+                (Kind::SessionToken, "AKIAHUB"),
+                (Kind::AssumeRole, "ASIAFAKE0001"),
+                (Kind::SessionToken, "AKIAHUB"),
+                (Kind::AssumeRole, "ASIAFAKE0002"),
+            ],
             prompts: 2,
             result: Ok("ASIAFAKE0003"),
         },
@@ -863,7 +1040,12 @@ async fn a_parent_session_rejected_as_expired_is_renewed_once() {
             role: "prod/deploy",
             codes: &[],
             expire: &["ASIAFAKE0001", "ASIAFAKE0002"],
-            calls: &[(Kind::AssumeRole, "AKIAOPEN"), (Kind::AssumeRole, "ASIAFAKE0001"), (Kind::AssumeRole, "AKIAOPEN"), (Kind::AssumeRole, "ASIAFAKE0002")],
+            calls: &[
+                (Kind::AssumeRole, "AKIAOPEN"),
+                (Kind::AssumeRole, "ASIAFAKE0001"),
+                (Kind::AssumeRole, "AKIAOPEN"),
+                (Kind::AssumeRole, "ASIAFAKE0002"),
+            ],
             prompts: 0,
             result: Err(()),
         },
@@ -883,11 +1065,18 @@ async fn a_parent_session_rejected_as_expired_is_renewed_once() {
             Ok(access_key_id) => {
                 assert_eq!(result.unwrap().credentials.access_key_id, access_key_id, "{}", case.name);
                 let parent = h.engine.cache().get(&h.layer_id(case.role, 1), h.clock.now()).await.unwrap();
-                assert_eq!(parent.access_key_id, "ASIAFAKE0002", "{}: the renewed parent replaced the revoked one", case.name);
+                assert_eq!(
+                    parent.access_key_id, "ASIAFAKE0002",
+                    "{}: the renewed parent replaced the revoked one",
+                    case.name
+                );
             }
             Err(()) => {
                 assert!(
-                    matches!(&result, Err(EngineError::Sts { step: "AssumeRole", error: StsError::ExpiredToken { .. }, .. })),
+                    matches!(
+                        &result,
+                        Err(EngineError::Sts { step: "AssumeRole", error: StsError::ExpiredToken { .. }, .. })
+                    ),
                     "{}: {result:?}",
                     case.name
                 );
@@ -908,18 +1097,102 @@ async fn device_needed_names_the_device_only_when_a_code_would_be_asked() {
         expected: Option<&'static str>,
     }
     let cases = [
-        Case { name: "MFA session missing", before: &[], advance: Duration::ZERO, role: "prod/admin", renewal: Renewal::IfNeeded, expected: Some(HUB_DEVICE) },
-        Case { name: "target valid", before: &["prod/admin"], advance: Duration::ZERO, role: "prod/admin", renewal: Renewal::IfNeeded, expected: None },
-        Case { name: "target missing, MFA session valid", before: &["prod/admin"], advance: Duration::ZERO, role: "prod/ops", renewal: Renewal::IfNeeded, expected: None },
-        Case { name: "target expiring, MFA session valid", before: &["prod/admin"], advance: hours(4) - mins(2), role: "prod/admin", renewal: Renewal::IfNeeded, expected: None },
-        Case { name: "forced, MFA session valid", before: &["prod/admin"], advance: Duration::ZERO, role: "prod/admin", renewal: Renewal::Force, expected: None },
-        Case { name: "MFA session expired", before: &["prod/admin"], advance: hours(12), role: "prod/ops", renewal: Renewal::IfNeeded, expected: Some(HUB_DEVICE) },
-        Case { name: "chained role, nothing cached", before: &[], advance: Duration::ZERO, role: "prod/admin-deploy", renewal: Renewal::IfNeeded, expected: Some(HUB_DEVICE) },
-        Case { name: "chained role, parent valid", before: &["prod/admin"], advance: Duration::ZERO, role: "prod/admin-deploy", renewal: Renewal::IfNeeded, expected: None },
-        Case { name: "code on AssumeRole, nothing cached", before: &[], advance: Duration::ZERO, role: "prod/break-glass", renewal: Renewal::IfNeeded, expected: Some(PLAIN_DEVICE) },
-        Case { name: "code on AssumeRole, target valid", before: &["prod/break-glass"], advance: Duration::ZERO, role: "prod/break-glass", renewal: Renewal::IfNeeded, expected: None },
-        Case { name: "code on AssumeRole, forced", before: &["prod/break-glass"], advance: Duration::ZERO, role: "prod/break-glass", renewal: Renewal::Force, expected: Some(PLAIN_DEVICE) },
-        Case { name: "no MFA anywhere", before: &[], advance: Duration::ZERO, role: "prod/viewer", renewal: Renewal::IfNeeded, expected: None },
+        Case {
+            name: "MFA session missing",
+            before: &[],
+            advance: Duration::ZERO,
+            role: "prod/admin",
+            renewal: Renewal::IfNeeded,
+            expected: Some(HUB_DEVICE),
+        },
+        Case {
+            name: "target valid",
+            before: &["prod/admin"],
+            advance: Duration::ZERO,
+            role: "prod/admin",
+            renewal: Renewal::IfNeeded,
+            expected: None,
+        },
+        Case {
+            name: "target missing, MFA session valid",
+            before: &["prod/admin"],
+            advance: Duration::ZERO,
+            role: "prod/ops",
+            renewal: Renewal::IfNeeded,
+            expected: None,
+        },
+        Case {
+            name: "target expiring, MFA session valid",
+            before: &["prod/admin"],
+            advance: hours(4) - mins(2),
+            role: "prod/admin",
+            renewal: Renewal::IfNeeded,
+            expected: None,
+        },
+        Case {
+            name: "forced, MFA session valid",
+            before: &["prod/admin"],
+            advance: Duration::ZERO,
+            role: "prod/admin",
+            renewal: Renewal::Force,
+            expected: None,
+        },
+        Case {
+            name: "MFA session expired",
+            before: &["prod/admin"],
+            advance: hours(12),
+            role: "prod/ops",
+            renewal: Renewal::IfNeeded,
+            expected: Some(HUB_DEVICE),
+        },
+        Case {
+            name: "chained role, nothing cached",
+            before: &[],
+            advance: Duration::ZERO,
+            role: "prod/admin-deploy",
+            renewal: Renewal::IfNeeded,
+            expected: Some(HUB_DEVICE),
+        },
+        Case {
+            name: "chained role, parent valid",
+            before: &["prod/admin"],
+            advance: Duration::ZERO,
+            role: "prod/admin-deploy",
+            renewal: Renewal::IfNeeded,
+            expected: None,
+        },
+        Case {
+            name: "code on AssumeRole, nothing cached",
+            before: &[],
+            advance: Duration::ZERO,
+            role: "prod/break-glass",
+            renewal: Renewal::IfNeeded,
+            expected: Some(PLAIN_DEVICE),
+        },
+        Case {
+            name: "code on AssumeRole, target valid",
+            before: &["prod/break-glass"],
+            advance: Duration::ZERO,
+            role: "prod/break-glass",
+            renewal: Renewal::IfNeeded,
+            expected: None,
+        },
+        Case {
+            name: "code on AssumeRole, forced",
+            before: &["prod/break-glass"],
+            advance: Duration::ZERO,
+            role: "prod/break-glass",
+            renewal: Renewal::Force,
+            expected: Some(PLAIN_DEVICE),
+        },
+        Case {
+            name: "no MFA anywhere",
+            before: &[],
+            advance: Duration::ZERO,
+            role: "prod/viewer",
+            renewal: Renewal::IfNeeded,
+            expected: None,
+        },
     ];
     for case in cases {
         let h = Harness::new();
@@ -931,7 +1204,12 @@ async fn device_needed_names_the_device_only_when_a_code_would_be_asked() {
         let (calls, prompts) = (h.sts.calls().len(), h.prompt.requests().len());
         let device = h.engine.device_needed(&key(case.role), case.renewal).await.unwrap();
         assert_eq!(device.as_deref(), case.expected, "{}", case.name);
-        assert_eq!((h.sts.calls().len(), h.prompt.requests().len()), (calls, prompts), "{}: no network, no prompt", case.name);
+        assert_eq!(
+            (h.sts.calls().len(), h.prompt.requests().len()),
+            (calls, prompts),
+            "{}: no network, no prompt",
+            case.name
+        );
     }
 }
 
@@ -941,7 +1219,11 @@ async fn a_cancelled_prompt_fails_and_caches_nothing() {
         let h = Harness::new();
         h.prompt.push(Answer::Cancel);
         let error = h.session(role).await.unwrap_err();
-        assert_eq!(error, EngineError::Mfa { role: key(role), device: device.to_owned(), error: MfaError::Cancelled }, "{role}");
+        assert_eq!(
+            error,
+            EngineError::Mfa { role: key(role), device: device.to_owned(), error: MfaError::Cancelled },
+            "{role}"
+        );
         assert_eq!(error.mfa_device(), Some(device), "{role}");
         assert!(h.sts.calls().is_empty(), "{role}");
         assert_eq!(h.prompt.requests().len(), 1, "{role}: a cancel is not asked again");
@@ -984,7 +1266,11 @@ async fn a_stepping_stone_needs_only_a_minute_left() {
         h.clock.advance(hours(12) - case.left);
         let mfa_status = h.layer_status("prod/ops", 1).await;
         assert_eq!(mfa_status.state, case.state, "{name}: the MFA session is inside refresh_before");
-        assert_eq!(h.engine.device_needed(&key("prod/ops"), Renewal::IfNeeded).await.unwrap().is_none(), case.reused, "{name}");
+        assert_eq!(
+            h.engine.device_needed(&key("prod/ops"), Renewal::IfNeeded).await.unwrap().is_none(),
+            case.reused,
+            "{name}"
+        );
 
         h.session("prod/ops").await.unwrap();
         let calls = h.sts.calls();

@@ -9,7 +9,8 @@ use shell_quote::{Bash, Fish, Sh};
 use super::credentials::Credentials;
 
 /// Variables that would override or confuse the exported session if left set.
-pub const CONFLICTING: [&str; 4] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
+pub const CONFLICTING: [&str; 4] =
+    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
 
 /// Every variable `--unset` clears: the exported ones and the conflicting ones.
 pub const ALL_VARIABLES: [&str; 11] = [
@@ -51,7 +52,15 @@ impl ExportFormat {
     }
 
     pub fn all() -> [ExportFormat; 7] {
-        [ExportFormat::Bash, ExportFormat::Zsh, ExportFormat::Fish, ExportFormat::Powershell, ExportFormat::Cmd, ExportFormat::Dotenv, ExportFormat::Json]
+        [
+            ExportFormat::Bash,
+            ExportFormat::Zsh,
+            ExportFormat::Fish,
+            ExportFormat::Powershell,
+            ExportFormat::Cmd,
+            ExportFormat::Dotenv,
+            ExportFormat::Json,
+        ]
     }
 
     pub fn name(self) -> &'static str {
@@ -106,8 +115,10 @@ pub fn render(format: ExportFormat, vars: &[(&str, String)]) -> Result<String, E
     let mut out = String::new();
     match format {
         ExportFormat::Json => {
-            let object: serde_json::Map<String, serde_json::Value> =
-                vars.iter().map(|(name, value)| ((*name).to_owned(), serde_json::Value::String(value.clone()))).collect();
+            let object: serde_json::Map<String, serde_json::Value> = vars
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), serde_json::Value::String(value.clone())))
+                .collect();
             out = serde_json::to_string_pretty(&object).unwrap_or_default();
             out.push('\n');
         }
@@ -222,10 +233,25 @@ mod tests {
 
     #[test]
     fn session_variables_have_the_aws_cli_names_and_utc_expiry() {
-        let creds = Credentials::new("ASIAX", "s3cret", Some("tok".into()), Some("2026-11-21T10:00:00+01:00".parse::<jiff::Timestamp>().unwrap()));
+        let creds = Credentials::new(
+            "ASIAX",
+            "s3cret",
+            Some("tok".into()),
+            Some("2026-11-21T10:00:00+01:00".parse::<jiff::Timestamp>().unwrap()),
+        );
         let vars = variables(&creds, "eu-west-1", None);
         let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION"]);
+        assert_eq!(
+            names,
+            [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_CREDENTIAL_EXPIRATION",
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION"
+            ]
+        );
         assert_eq!(vars[3].1, "2026-11-21T09:00:00Z");
         let with_endpoint = variables(&creds, "eu-west-1", Some("http://127.0.0.1:5000"));
         assert_eq!(with_endpoint.last().unwrap(), &("AWS_ENDPOINT_URL", "http://127.0.0.1:5000".to_owned()));
@@ -304,7 +330,10 @@ mod tests {
     fn shell_is_recognised_from_its_path() {
         assert_eq!(ExportFormat::from_shell_path("/usr/bin/fish"), ExportFormat::Fish);
         assert_eq!(ExportFormat::from_shell_path("/bin/zsh"), ExportFormat::Zsh);
-        assert_eq!(ExportFormat::from_shell_path("C:\\Program Files\\PowerShell\\7\\pwsh.exe"), ExportFormat::Powershell);
+        assert_eq!(
+            ExportFormat::from_shell_path("C:\\Program Files\\PowerShell\\7\\pwsh.exe"),
+            ExportFormat::Powershell
+        );
         assert_eq!(ExportFormat::from_shell_path("/bin/bash"), ExportFormat::Bash);
     }
 }

@@ -82,7 +82,8 @@ pub struct UsedCodes {
 impl UsedCodes {
     pub fn was_sent(&self, device: &str, code: &MfaCode, now: Timestamp) -> bool {
         let sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        sent.get(device).is_some_and(|codes| codes.iter().any(|(used, at)| used == code.as_str() && is_recent(*at, now)))
+        sent.get(device)
+            .is_some_and(|codes| codes.iter().any(|(used, at)| used == code.as_str() && is_recent(*at, now)))
     }
 
     pub fn record(&self, device: &str, code: &MfaCode, now: Timestamp) {
@@ -95,7 +96,9 @@ impl UsedCodes {
     /// The device's recent codes, for persisting; old ones are dropped.
     pub fn recent(&self, device: &str, now: Timestamp) -> Vec<(String, Timestamp)> {
         let sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        sent.get(device).map(|codes| codes.iter().filter(|(_, at)| is_recent(*at, now)).cloned().collect()).unwrap_or_default()
+        sent.get(device)
+            .map(|codes| codes.iter().filter(|(_, at)| is_recent(*at, now)).cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn merge(&self, device: &str, codes: Vec<(String, Timestamp)>) {

@@ -4,6 +4,8 @@
 pub mod cache;
 pub mod credentials;
 pub mod engine;
+#[cfg(test)]
+mod engine_tests;
 pub mod exports;
 pub mod inventory;
 pub mod mfa;
@@ -12,5 +14,3 @@ pub mod sources;
 pub mod store;
 pub mod sts;
 pub mod time;
-#[cfg(test)]
-mod engine_tests;

@@ -123,7 +123,11 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
             let mut why = format!(
                 "AssumeRole into {} with the {} for {} ({}; AWS allows 15m up to the role's MaxSessionDuration: 1h unless raised, 12h at most)",
                 role.arn,
-                if mfa_session.is_some() { "MFA session, so no new code is needed".to_owned() } else { format!("keys of source {}", source.name) },
+                if mfa_session.is_some() {
+                    "MFA session, so no new code is needed".to_owned()
+                } else {
+                    format!("keys of source {}", source.name)
+                },
                 format_duration(duration),
                 duration_from(role)
             );
@@ -133,7 +137,15 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
                     source.name
                 ));
             }
-            layers.push(role_layer(role, &format!("from:{}", source.name), &endpoint, duration, code_device, false, why));
+            layers.push(role_layer(
+                role,
+                &format!("from:{}", source.name),
+                &endpoint,
+                duration,
+                code_device,
+                false,
+                why,
+            ));
             Some(Plan { role: role.key.clone(), layers })
         }
         RoleParent::Via(parent_key) => {
@@ -149,7 +161,8 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
             if wanted > duration {
                 why.push_str(&format!(" (defaults.duration {} is cut to 1h)", format_duration(wanted)));
             }
-            let code_device = role.mfa.then(|| inventory.root_source(role).and_then(|source| source.mfa_serial.clone())).flatten();
+            let code_device =
+                role.mfa.then(|| inventory.root_source(role).and_then(|source| source.mfa_serial.clone())).flatten();
             if let Some(device) = &code_device {
                 why.push_str(&format!("; sends a code from {device} because mfa = true"));
             }
@@ -178,7 +191,15 @@ fn source_layer(source: &Source) -> Layer {
     Layer { id: format!("source|{}", source.name), kind: LayerKind::SourceKeys { source: source.name.clone() }, why }
 }
 
-fn role_layer(role: &Role, from: &str, endpoint: &str, duration: Duration, mfa_device: Option<String>, chained: bool, why: String) -> Layer {
+fn role_layer(
+    role: &Role,
+    from: &str,
+    endpoint: &str,
+    duration: Duration,
+    mfa_device: Option<String>,
+    chained: bool,
+    why: String,
+) -> Layer {
     Layer {
         id: format!("assume-role|{}|{}|{from}{endpoint}", role.key, role.arn),
         kind: LayerKind::AssumeRole {
@@ -259,7 +280,9 @@ id = "111111111111"
     fn role_without_mfa_uses_the_source_keys_directly() {
         let plan = plan("prod/viewer");
         assert_eq!(labels(&plan), ["source keys", "assume role"]);
-        assert!(matches!(plan.target().kind, LayerKind::AssumeRole { duration, .. } if duration == Duration::from_secs(4 * 3600)));
+        assert!(
+            matches!(plan.target().kind, LayerKind::AssumeRole { duration, .. } if duration == Duration::from_secs(4 * 3600))
+        );
     }
 
     #[test]
@@ -267,7 +290,9 @@ id = "111111111111"
         let plan = plan("prod/deploy");
         assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role", "chained role"]);
         let target = plan.target();
-        assert!(matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION));
+        assert!(
+            matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION)
+        );
         assert!(target.why.contains("AWS caps this at 1h"), "{}", target.why);
         assert!(target.why.contains("cut to 1h"), "{}", target.why);
         assert_eq!(plan.route(), "chained from prod/admin");

@@ -24,7 +24,9 @@ pub enum SourceError {
     KeyringUnavailable { source_name: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the stored keys of source {source_name} are unreadable; store them again with `switchboard keys add {source_name}`")]
+    #[error(
+        "the stored keys of source {source_name} are unreadable; store them again with `switchboard keys add {source_name}`"
+    )]
     Corrupt { source_name: String },
 }
 
@@ -48,7 +50,9 @@ impl LocalSourceKeys {
 impl SourceKeys for LocalSourceKeys {
     async fn keys(&self, source: &Source) -> Result<Credentials, SourceError> {
         match &source.credentials {
-            SourceCredentials::Profile { profile, credentials_file } => profile_keys(source, profile, credentials_file.as_deref()).await,
+            SourceCredentials::Profile { profile, credentials_file } => {
+                profile_keys(source, profile, credentials_file.as_deref()).await
+            }
             SourceCredentials::Keyring => {
                 let store = KeyStore::new(self.store.clone());
                 let name = source.name.clone();
@@ -60,7 +64,11 @@ impl SourceKeys for LocalSourceKeys {
     }
 }
 
-async fn profile_keys(source: &Source, profile: &str, credentials_file: Option<&std::path::Path>) -> Result<Credentials, SourceError> {
+async fn profile_keys(
+    source: &Source,
+    profile: &str,
+    credentials_file: Option<&std::path::Path>,
+) -> Result<Credentials, SourceError> {
     let mut builder = ProfileFileCredentialsProvider::builder().profile_name(profile);
     if let Some(file) = credentials_file {
         builder = builder.profile_files(
@@ -115,15 +123,22 @@ impl KeyStore {
 
     pub fn save(&self, source_name: &str, access_key_id: &str, secret_access_key: &str) -> Result<(), SourceError> {
         self.require_keyring(source_name)?;
-        let value = serde_json::to_string(&StoredKeys { access_key_id: access_key_id.to_owned(), secret_access_key: secret_access_key.to_owned() })
-            .map_err(|_| SourceError::Corrupt { source_name: source_name.to_owned() })?;
+        let value = serde_json::to_string(&StoredKeys {
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: secret_access_key.to_owned(),
+        })
+        .map_err(|_| SourceError::Corrupt { source_name: source_name.to_owned() })?;
         Ok(self.store.set(&Self::entry(source_name), &value)?)
     }
 
     pub fn load(&self, source_name: &str) -> Result<Credentials, SourceError> {
         self.require_keyring(source_name)?;
-        let value = self.store.get(&Self::entry(source_name))?.ok_or_else(|| SourceError::NoStoredKeys { source_name: source_name.to_owned() })?;
-        let keys: StoredKeys = serde_json::from_str(&value).map_err(|_| SourceError::Corrupt { source_name: source_name.to_owned() })?;
+        let value = self
+            .store
+            .get(&Self::entry(source_name))?
+            .ok_or_else(|| SourceError::NoStoredKeys { source_name: source_name.to_owned() })?;
+        let keys: StoredKeys =
+            serde_json::from_str(&value).map_err(|_| SourceError::Corrupt { source_name: source_name.to_owned() })?;
         Ok(Credentials::new(keys.access_key_id, keys.secret_access_key, None, None))
     }
 

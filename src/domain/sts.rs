@@ -41,7 +41,9 @@ pub enum StsError {
     AccessDenied { message: String },
     #[error("the credentials used to call STS have expired: {message}")]
     ExpiredToken { message: String },
-    #[error("the requested duration is longer than the role allows: {message} (lower `duration` in the inventory or raise the role's MaxSessionDuration in IAM)")]
+    #[error(
+        "the requested duration is longer than the role allows: {message} (lower `duration` in the inventory or raise the role's MaxSessionDuration in IAM)"
+    )]
     DurationTooLong { message: String },
     #[error("STS did not answer within {0:?}")]
     Timeout(Duration),
@@ -53,8 +55,18 @@ pub enum StsError {
 
 #[async_trait]
 pub trait Sts: Send + Sync {
-    async fn get_session_token(&self, base: &Credentials, region: &str, request: SessionTokenRequest) -> Result<Credentials, StsError>;
-    async fn assume_role(&self, base: &Credentials, region: &str, request: AssumeRoleRequest) -> Result<Credentials, StsError>;
+    async fn get_session_token(
+        &self,
+        base: &Credentials,
+        region: &str,
+        request: SessionTokenRequest,
+    ) -> Result<Credentials, StsError>;
+    async fn assume_role(
+        &self,
+        base: &Credentials,
+        region: &str,
+        request: AssumeRoleRequest,
+    ) -> Result<Credentials, StsError>;
     async fn caller_identity(&self, credentials: &Credentials, region: &str) -> Result<CallerIdentity, StsError>;
 }
 
@@ -76,7 +88,10 @@ impl AwsSts {
             .region(Region::new(region.to_owned()))
             .credentials_provider(sdk_credentials(credentials))
             .timeout_config(
-                TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_timeout(self.operation_timeout).build(),
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_timeout(self.operation_timeout)
+                    .build(),
             );
         config.set_endpoint_url(self.endpoint_url.clone());
         aws_sdk_sts::Client::from_conf(config.build())
@@ -97,7 +112,9 @@ impl AwsSts {
 pub fn classify_service_error(code: &str, message: &str) -> StsError {
     let message = message.to_owned();
     match code {
-        "AccessDenied" | "AccessDeniedException" if message.contains("MultiFactorAuthentication") || message.contains("MFA") => {
+        "AccessDenied" | "AccessDeniedException"
+            if message.contains("MultiFactorAuthentication") || message.contains("MFA") =>
+        {
             StsError::InvalidMfaCode { message }
         }
         "AccessDenied" | "AccessDeniedException" => StsError::AccessDenied { message },
@@ -112,15 +129,20 @@ pub fn sdk_credentials(credentials: &Credentials) -> aws_sdk_sts::config::Creden
         credentials.access_key_id.clone(),
         credentials.secret_access_key().to_owned(),
         credentials.session_token().map(str::to_owned),
-        credentials.expiration.and_then(|at| std::time::SystemTime::try_from(at).ok()),
+        credentials.expiration.map(std::time::SystemTime::from),
         "switchboard",
     )
 }
 
 fn from_sts(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {
-    let credentials = credentials.ok_or_else(|| StsError::Service { code: "EmptyResponse".into(), message: "STS returned no credentials".into() })?;
-    let expiration = Timestamp::from_second(credentials.expiration().secs())
-        .map_err(|_| StsError::Service { code: "BadExpiration".into(), message: "STS returned an unreadable expiration".into() })?;
+    let credentials = credentials.ok_or_else(|| StsError::Service {
+        code: "EmptyResponse".into(),
+        message: "STS returned no credentials".into(),
+    })?;
+    let expiration = Timestamp::from_second(credentials.expiration().secs()).map_err(|_| StsError::Service {
+        code: "BadExpiration".into(),
+        message: "STS returned an unreadable expiration".into(),
+    })?;
     Ok(Credentials::new(
         credentials.access_key_id(),
         credentials.secret_access_key(),
@@ -135,7 +157,12 @@ fn seconds(duration: Duration) -> i32 {
 
 #[async_trait]
 impl Sts for AwsSts {
-    async fn get_session_token(&self, base: &Credentials, region: &str, request: SessionTokenRequest) -> Result<Credentials, StsError> {
+    async fn get_session_token(
+        &self,
+        base: &Credentials,
+        region: &str,
+        request: SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
         let output = self
             .client(base, region)
@@ -149,7 +176,12 @@ impl Sts for AwsSts {
         from_sts(output.credentials())
     }
 
-    async fn assume_role(&self, base: &Credentials, region: &str, request: AssumeRoleRequest) -> Result<Credentials, StsError> {
+    async fn assume_role(
+        &self,
+        base: &Credentials,
+        region: &str,
+        request: AssumeRoleRequest,
+    ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
         let output = self
             .client(base, region)
@@ -167,7 +199,12 @@ impl Sts for AwsSts {
     }
 
     async fn caller_identity(&self, credentials: &Credentials, region: &str) -> Result<CallerIdentity, StsError> {
-        let output = self.client(credentials, region).get_caller_identity().send().await.map_err(|error| self.classify(error))?;
+        let output = self
+            .client(credentials, region)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|error| self.classify(error))?;
         Ok(CallerIdentity {
             account: output.account().unwrap_or_default().to_owned(),
             arn: output.arn().unwrap_or_default().to_owned(),
@@ -182,11 +219,17 @@ mod tests {
 
     #[test]
     fn sorts_sts_errors_into_what_the_operator_can_act_on() {
-        let invalid = classify_service_error("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.");
+        let invalid = classify_service_error(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        );
         assert!(matches!(invalid, StsError::InvalidMfaCode { .. }));
         assert!(matches!(classify_service_error("AccessDenied", "not authorized"), StsError::AccessDenied { .. }));
         assert!(matches!(classify_service_error("ExpiredToken", "expired"), StsError::ExpiredToken { .. }));
-        let too_long = classify_service_error("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+        let too_long = classify_service_error(
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        );
         assert!(too_long.to_string().contains("MaxSessionDuration in IAM"), "{too_long}");
         assert!(matches!(classify_service_error("Throttling", "slow down"), StsError::Service { .. }));
     }

@@ -74,11 +74,7 @@ pub fn format_duration(duration: Duration) -> String {
 pub fn format_countdown(left: Duration) -> String {
     let total = left.as_secs();
     let (hours, minutes, seconds) = (total / 3600, total % 3600 / 60, total % 60);
-    if hours > 0 {
-        format!("{hours}:{minutes:02}:{seconds:02}")
-    } else {
-        format!("{minutes}:{seconds:02}")
-    }
+    if hours > 0 { format!("{hours}:{minutes:02}:{seconds:02}") } else { format!("{minutes}:{seconds:02}") }
 }
 
 /// Time from `now` until `until`, zero once it has passed.

@@ -19,7 +19,9 @@ fn repo() -> PathBuf {
 
 /// The moto server and Python of `scripts/install-test-deps.sh`, or where the env says.
 pub fn moto_server_path() -> PathBuf {
-    std::env::var_os("SWITCHBOARD_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv/bin/moto_server"))
+    std::env::var_os("SWITCHBOARD_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/moto_server"))
 }
 
 pub fn python_path() -> PathBuf {
@@ -35,7 +37,10 @@ impl Moto {
     pub fn start() -> Moto {
         let server = moto_server_path();
         assert!(server.exists(), "{} is missing: run scripts/test.sh (it installs moto into .venv)", server.display());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .unwrap();
         let mut child = Command::new(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -215,7 +220,13 @@ pub fn stderr(output: &Output) -> String {
 
 #[track_caller]
 pub fn assert_success(output: &Output) {
-    assert!(output.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", output.status.code(), stdout(output), stderr(output));
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
 }
 
 /// `switchboard env ROLE --format json` parsed into its variables.
@@ -227,7 +238,13 @@ pub fn exports(output: &Output) -> serde_json::Map<String, serde_json::Value> {
 /// GetCallerIdentity with exported credentials, through the real SDK: where they landed.
 pub fn caller_account(endpoint: &str, vars: &serde_json::Map<String, serde_json::Value>) -> (String, String) {
     let text = |name: &str| vars[name].as_str().unwrap().to_owned();
-    let credentials = aws_sdk_sts::config::Credentials::new(text("AWS_ACCESS_KEY_ID"), text("AWS_SECRET_ACCESS_KEY"), Some(text("AWS_SESSION_TOKEN")), None, "test");
+    let credentials = aws_sdk_sts::config::Credentials::new(
+        text("AWS_ACCESS_KEY_ID"),
+        text("AWS_SECRET_ACCESS_KEY"),
+        Some(text("AWS_SESSION_TOKEN")),
+        None,
+        "test",
+    );
     let config = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new(text("AWS_REGION")))

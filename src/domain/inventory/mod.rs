@@ -2,9 +2,9 @@
 //! whole (nothing is half-loaded), with every mistake pointing at file, line, column and key.
 
 mod raw;
-mod validate;
 #[cfg(test)]
 mod tests;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -61,7 +61,9 @@ pub struct Account {
 
 impl Account {
     pub fn is_production(&self) -> bool {
-        self.environment.as_deref().is_some_and(|env| env.eq_ignore_ascii_case("production") || env.eq_ignore_ascii_case("prod"))
+        self.environment
+            .as_deref()
+            .is_some_and(|env| env.eq_ignore_ascii_case("production") || env.eq_ignore_ascii_case("prod"))
     }
 }
 

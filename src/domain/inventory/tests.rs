@@ -98,23 +98,63 @@ fn each_rule_names_the_key_and_says_what_to_do() {
     let cases: &[(&str, &str, &str, &str)] = &[
         ("id = \"111111111111\"", "id = \"1111\"", "accounts[prod].id", "exactly 12 digits"),
         ("id = \"111111111111\"", "id = \"11111111111x\"", "accounts[prod].id", "exactly 12 digits"),
-        ("arn = \"arn:aws:iam::222222222222:role/ci/Deploy\"", "arn = \"arn:aws:iam::222222222222:user/Deploy\"", "accounts[shared].roles[deploy].arn", "not an IAM role ARN"),
-        ("arn = \"arn:aws:iam::222222222222:role/ci/Deploy\"", "arn = \"arn:aws:iam::333333333333:role/Deploy\"", "accounts[shared].roles[deploy].arn", "is in account 333333333333"),
-        ("source = \"hub\"", "source = \"hbu\"", "accounts[prod].roles[admin].source", "there is no source \"hbu\" (defined: hub)"),
+        (
+            "arn = \"arn:aws:iam::222222222222:role/ci/Deploy\"",
+            "arn = \"arn:aws:iam::222222222222:user/Deploy\"",
+            "accounts[shared].roles[deploy].arn",
+            "not an IAM role ARN",
+        ),
+        (
+            "arn = \"arn:aws:iam::222222222222:role/ci/Deploy\"",
+            "arn = \"arn:aws:iam::333333333333:role/Deploy\"",
+            "accounts[shared].roles[deploy].arn",
+            "is in account 333333333333",
+        ),
+        (
+            "source = \"hub\"",
+            "source = \"hbu\"",
+            "accounts[prod].roles[admin].source",
+            "there is no source \"hbu\" (defined: hub)",
+        ),
         ("via = \"prod/admin\"", "via = \"prod/nobody\"", "accounts[shared].roles[deploy].via", "no role prod/nobody"),
         ("via = \"prod/admin\"", "via = \"admin\"", "accounts[shared].roles[deploy].via", "ACCOUNT/ROLE"),
         ("  source = \"hub\"\n  mfa", "  mfa", "accounts[prod].roles[admin].source", "needs `source"),
-        ("via = \"prod/admin\"", "via = \"prod/admin\"\n  source = \"hub\"", "accounts[shared].roles[deploy].source", "not both"),
-        ("role_name = \"Admin\"", "role_name = \"Admin\"\n  arn = \"arn:aws:iam::111111111111:role/Admin\"", "accounts[prod].roles[admin].role_name", "not both"),
+        (
+            "via = \"prod/admin\"",
+            "via = \"prod/admin\"\n  source = \"hub\"",
+            "accounts[shared].roles[deploy].source",
+            "not both",
+        ),
+        (
+            "role_name = \"Admin\"",
+            "role_name = \"Admin\"\n  arn = \"arn:aws:iam::111111111111:role/Admin\"",
+            "accounts[prod].roles[admin].role_name",
+            "not both",
+        ),
         ("duration = \"1h\"\nrefresh", "duration = \"13h\"\nrefresh", "defaults.duration", "15m to 12h"),
         ("session_duration = \"12h\"", "session_duration = \"37h\"", "sources.hub.session_duration", "15m to 36h"),
         ("session_duration = \"12h\"", "session_duration = \"10m\"", "sources.hub.session_duration", "15m to 36h"),
-        ("via = \"prod/admin\"", "via = \"prod/admin\"\n  duration = \"2h\"", "accounts[shared].roles[deploy].duration", "AWS caps a role assumed from another role's session at 1h"),
+        (
+            "via = \"prod/admin\"",
+            "via = \"prod/admin\"\n  duration = \"2h\"",
+            "accounts[shared].roles[deploy].duration",
+            "AWS caps a role assumed from another role's session at 1h",
+        ),
         ("duration = \"1h\"\nrefresh", "duration = \"an hour\"\nrefresh", "defaults.duration", "is not a duration"),
-        ("mfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"", "mfa_serial = \"arn:aws:iam::123456789012:user/alice\"", "sources.hub.mfa_serial", "not an MFA device ARN"),
+        (
+            "mfa_serial = \"arn:aws:iam::123456789012:mfa/alice\"",
+            "mfa_serial = \"arn:aws:iam::123456789012:user/alice\"",
+            "sources.hub.mfa_serial",
+            "not an MFA device ARN",
+        ),
         ("profile = \"hub\"", "profile = \"hub\"\nkeyring = true", "sources.hub.profile", "not both"),
         ("region = \"eu-central-1\"", "region = \"Frankfurt\"", "accounts[prod].region", "not an AWS region"),
-        ("refresh_before = \"5m\"", "refresh_before = \"5m\"\nendpoint_url = \"localhost:5000\"", "defaults.endpoint_url", "http:// or https://"),
+        (
+            "refresh_before = \"5m\"",
+            "refresh_before = \"5m\"\nendpoint_url = \"localhost:5000\"",
+            "defaults.endpoint_url",
+            "http:// or https://",
+        ),
         ("external_id = \"x-123\"", "external_id = \"x\"", "accounts[prod].roles[admin].external_id", "2 to 1224"),
         ("name = \"deploy\"", "name = \"de ploy\"", "accounts[shared].roles[de ploy].name", "no '/' or spaces"),
         ("refresh_before = \"5m\"", "refresh_before = \"1h\"", "defaults.refresh_before", "always count as expiring"),
@@ -149,7 +189,8 @@ fn duplicate_names_are_rejected() {
     let found = problems(&role_twice);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].message.contains("already has a role named \"deploy\""), "{}", found[0]);
-    let lines: Vec<(usize, &str)> = role_twice.lines().enumerate().filter(|(_, line)| line.contains("name = \"deploy\"")).collect();
+    let lines: Vec<(usize, &str)> =
+        role_twice.lines().enumerate().filter(|(_, line)| line.contains("name = \"deploy\"")).collect();
     assert_eq!(found[0].line, lines[1].0 + 1, "points at the second definition");
 }
 
@@ -170,13 +211,18 @@ id = "111111111111"
 "#;
     let found = problems(text);
     assert_eq!(found.len(), 1, "{found:#?}");
-    assert!(found[0].message.contains("a/one -> a/two -> a/one") || found[0].message.contains("a/two -> a/one -> a/two"), "{}", found[0]);
+    assert!(
+        found[0].message.contains("a/one -> a/two -> a/one") || found[0].message.contains("a/two -> a/one -> a/two"),
+        "{}",
+        found[0]
+    );
     assert!(found[0].key.ends_with(".via"));
 }
 
 #[test]
 fn every_problem_is_reported_and_nothing_is_half_loaded() {
-    let text = VALID.replacen("id = \"111111111111\"", "id = \"1\"", 1).replacen("source = \"hub\"", "source = \"nope\"", 1);
+    let text =
+        VALID.replacen("id = \"111111111111\"", "id = \"1\"", 1).replacen("source = \"hub\"", "source = \"nope\"", 1);
     let found = problems(&text);
     assert_eq!(found.len(), 2, "{found:#?}");
     let shown = InventoryError::Invalid(found).to_string();

@@ -66,7 +66,11 @@ fn looks_like_key(text: &str) -> bool {
 
 fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let refresh_span = raw.defaults.as_ref().and_then(|table| table.get_ref().refresh_before.as_ref().map(Spanned::span)).unwrap_or(0..0);
+    let refresh_span = raw
+        .defaults
+        .as_ref()
+        .and_then(|table| table.get_ref().refresh_before.as_ref().map(Spanned::span))
+        .unwrap_or(0..0);
     let defaults = defaults(raw.defaults.map(Spanned::into_inner).unwrap_or_default(), problems);
     let mut sources = BTreeMap::new();
     for (name, raw_source) in raw.sources {
@@ -81,17 +85,24 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
         let span = raw_account.span();
         if let Some((account, roles)) = account(raw_account.into_inner(), span, problems) {
             if accounts.iter().any(|known| known.name == account.name) {
-                problems.at(roles.name_span.clone(), "accounts.name", format!("account \"{}\" is defined twice", account.name));
+                problems.at(
+                    roles.name_span.clone(),
+                    "accounts.name",
+                    format!("account \"{}\" is defined twice", account.name),
+                );
             }
             pending_roles.push(roles);
             accounts.push(account);
         }
     }
-    let checked_roles = RoleContext { sources: &sources, accounts: &accounts, pending: &pending_roles, defaults: &defaults };
+    let checked_roles =
+        RoleContext { sources: &sources, accounts: &accounts, pending: &pending_roles, defaults: &defaults };
     let roles_by_account: Vec<Vec<Role>> = pending_roles
         .iter()
         .zip(&accounts)
-        .map(|(roles, account)| roles.roles.iter().filter_map(|role| checked_roles.role(account, role, problems)).collect())
+        .map(|(roles, account)| {
+            roles.roles.iter().filter_map(|role| checked_roles.role(account, role, problems)).collect()
+        })
         .collect();
     for (account, roles) in accounts.iter_mut().zip(roles_by_account) {
         account.roles = roles;
@@ -107,25 +118,42 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
 }
 
 fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
-    let region = raw.region.as_ref().map_or_else(|| "us-east-1".to_owned(), |region| checked_region(region, "defaults.region", problems));
+    let region = raw
+        .region
+        .as_ref()
+        .map_or_else(|| "us-east-1".to_owned(), |region| checked_region(region, "defaults.region", problems));
     let duration = raw.duration.as_ref().map_or(DEFAULT_DURATION, |text| {
-        checked_duration(text, "defaults.duration", MIN_DURATION, MAX_ROLE_DURATION, "AssumeRole accepts 15m to 12h", problems)
+        checked_duration(
+            text,
+            "defaults.duration",
+            MIN_DURATION,
+            MAX_ROLE_DURATION,
+            "AssumeRole accepts 15m to 12h",
+            problems,
+        )
     });
-    let refresh_before = raw.refresh_before.as_ref().map_or(DEFAULT_REFRESH_BEFORE, |text| match parse_duration(text.get_ref()) {
-        Ok(value) => value,
-        Err(message) => {
-            problems.at(text.span(), "defaults.refresh_before", message);
-            DEFAULT_REFRESH_BEFORE
-        }
-    });
+    let refresh_before =
+        raw.refresh_before.as_ref().map_or(DEFAULT_REFRESH_BEFORE, |text| match parse_duration(text.get_ref()) {
+            Ok(value) => value,
+            Err(message) => {
+                problems.at(text.span(), "defaults.refresh_before", message);
+                DEFAULT_REFRESH_BEFORE
+            }
+        });
     let endpoint_url = raw.endpoint_url.as_ref().and_then(|url| {
-        checked_endpoint(url.get_ref()).map_err(|message| problems.at(url.span(), "defaults.endpoint_url", message)).ok()
+        checked_endpoint(url.get_ref())
+            .map_err(|message| problems.at(url.span(), "defaults.endpoint_url", message))
+            .ok()
     });
     let session_name = raw.session_name.as_ref().and_then(|name| {
         let valid = (2..=64).contains(&name.get_ref().len())
             && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
         if !valid {
-            problems.at(name.span(), "defaults.session_name", "a role session name is 2 to 64 characters of letters, digits and +=,.@-_");
+            problems.at(
+                name.span(),
+                "defaults.session_name",
+                "a role session name is 2 to 64 characters of letters, digits and +=,.@-_",
+            );
         }
         valid.then(|| name.get_ref().clone())
     });
@@ -142,11 +170,19 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
         }),
         (None, true) => Some(SourceCredentials::Keyring),
         (Some(profile), true) => {
-            problems.at(profile.span(), key("profile"), "a source takes keys from a profile or from the keyring, not both: remove `profile` or `keyring`");
+            problems.at(
+                profile.span(),
+                key("profile"),
+                "a source takes keys from a profile or from the keyring, not both: remove `profile` or `keyring`",
+            );
             None
         }
         (None, false) => {
-            problems.at(span.clone(), format!("sources.{name}"), "the source needs `profile = \"NAME\"` or `keyring = true`");
+            problems.at(
+                span.clone(),
+                format!("sources.{name}"),
+                "the source needs `profile = \"NAME\"` or `keyring = true`",
+            );
             None
         }
     };
@@ -161,15 +197,32 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
     });
     let session_duration = raw.session_duration.as_ref().map(|text| {
         if raw.mfa_serial.is_none() {
-            problems.at(text.span(), key("session_duration"), "session_duration sets the length of the MFA session and needs `mfa_serial`");
+            problems.at(
+                text.span(),
+                key("session_duration"),
+                "session_duration sets the length of the MFA session and needs `mfa_serial`",
+            );
         }
-        checked_duration(text, &key("session_duration"), MIN_DURATION, MAX_SESSION_TOKEN_DURATION, "GetSessionToken accepts 15m to 36h", problems)
+        checked_duration(
+            text,
+            &key("session_duration"),
+            MIN_DURATION,
+            MAX_SESSION_TOKEN_DURATION,
+            "GetSessionToken accepts 15m to 36h",
+            problems,
+        )
     });
     let region = raw.region.as_ref().map(|region| checked_region(region, &key("region"), problems));
     if !is_plain_name(name) {
         problems.at(span, format!("sources.{name}"), "a source name is letters, digits, '-' and '_'");
     }
-    Source { name: name.to_owned(), credentials: credentials.unwrap_or(SourceCredentials::Keyring), mfa_serial, session_duration, region }
+    Source {
+        name: name.to_owned(),
+        credentials: credentials.unwrap_or(SourceCredentials::Keyring),
+        mfa_serial,
+        session_duration,
+        region,
+    }
 }
 
 /// An account's roles wait until every account is known, so `via` can point forward.
@@ -184,13 +237,29 @@ fn account(raw: RawAccount, span: Range<usize>, problems: &mut Problems) -> Opti
         return None;
     };
     if !is_plain_name(name.get_ref()) {
-        problems.at(name.span(), "accounts.name", format!("\"{}\" is not a usable account name: use letters, digits, '-', '_' and '.' (no '/' or spaces)", name.get_ref()));
+        problems.at(
+            name.span(),
+            "accounts.name",
+            format!(
+                "\"{}\" is not a usable account name: use letters, digits, '-', '_' and '.' (no '/' or spaces)",
+                name.get_ref()
+            ),
+        );
     }
     let label = format!("accounts[{}]", name.get_ref());
     let id = match &raw.id {
-        Some(id) if id.get_ref().len() == 12 && id.get_ref().chars().all(|c| c.is_ascii_digit()) => id.get_ref().clone(),
+        Some(id) if id.get_ref().len() == 12 && id.get_ref().chars().all(|c| c.is_ascii_digit()) => {
+            id.get_ref().clone()
+        }
         Some(id) => {
-            problems.at(id.span(), format!("{label}.id"), format!("\"{}\" is not an AWS account id: it must be exactly 12 digits (quote it to keep leading zeros)", id.get_ref()));
+            problems.at(
+                id.span(),
+                format!("{label}.id"),
+                format!(
+                    "\"{}\" is not an AWS account id: it must be exactly 12 digits (quote it to keep leading zeros)",
+                    id.get_ref()
+                ),
+            );
             String::new()
         }
         None => {
@@ -221,7 +290,10 @@ impl RoleContext<'_> {
     fn role_exists(&self, key: &RoleKey) -> bool {
         self.accounts.iter().zip(self.pending).any(|(account, pending)| {
             account.name == key.account
-                && pending.roles.iter().any(|role| role.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
+                && pending
+                    .roles
+                    .iter()
+                    .any(|role| role.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
         })
     }
 
@@ -235,23 +307,53 @@ impl RoleContext<'_> {
         let label = format!("accounts[{}].roles[{}]", account.name, name.get_ref());
         let key = |field: &str| format!("{label}.{field}");
         if !is_plain_name(name.get_ref()) {
-            problems.at(name.span(), key("name"), format!("\"{}\" is not a usable role name: use letters, digits, '-', '_' and '.' (no '/' or spaces)", name.get_ref()));
+            problems.at(
+                name.span(),
+                key("name"),
+                format!(
+                    "\"{}\" is not a usable role name: use letters, digits, '-', '_' and '.' (no '/' or spaces)",
+                    name.get_ref()
+                ),
+            );
         }
-        let pending = self.pending.iter().zip(self.accounts).find(|(_, known)| known.name == account.name).map(|(pending, _)| pending);
+        let pending = self
+            .pending
+            .iter()
+            .zip(self.accounts)
+            .find(|(_, known)| known.name == account.name)
+            .map(|(pending, _)| pending);
         let twins = pending.map_or(0, |pending| {
-            pending.roles.iter().filter(|other| other.get_ref().name.as_ref().is_some_and(|other| other.get_ref() == name.get_ref())).count()
+            pending
+                .roles
+                .iter()
+                .filter(|other| other.get_ref().name.as_ref().is_some_and(|other| other.get_ref() == name.get_ref()))
+                .count()
         });
         let is_first = pending
-            .and_then(|pending| pending.roles.iter().find(|other| other.get_ref().name.as_ref().is_some_and(|other| other.get_ref() == name.get_ref())))
+            .and_then(|pending| {
+                pending
+                    .roles
+                    .iter()
+                    .find(|other| other.get_ref().name.as_ref().is_some_and(|other| other.get_ref() == name.get_ref()))
+            })
             .is_some_and(|first| first.span() == spanned.span());
         if twins > 1 && !is_first {
-            problems.at(name.span(), key("name"), format!("account {} already has a role named \"{}\"", account.name, name.get_ref()));
+            problems.at(
+                name.span(),
+                key("name"),
+                format!("account {} already has a role named \"{}\"", account.name, name.get_ref()),
+            );
         }
         let arn = match (&raw.role_name, &raw.arn) {
             (Some(role_name), None) => {
-                let valid = !role_name.get_ref().is_empty() && role_name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
+                let valid = !role_name.get_ref().is_empty()
+                    && role_name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
                 if !valid {
-                    problems.at(role_name.span(), key("role_name"), format!("\"{}\" is not an IAM role name", role_name.get_ref()));
+                    problems.at(
+                        role_name.span(),
+                        key("role_name"),
+                        format!("\"{}\" is not an IAM role name", role_name.get_ref()),
+                    );
                 }
                 format!("arn:aws:iam::{}:role/{}", account.id, role_name.get_ref().trim_start_matches('/'))
             }
@@ -260,7 +362,10 @@ impl RoleContext<'_> {
                     Ok(arn_account) if !account.id.is_empty() && arn_account != account.id => problems.at(
                         arn.span(),
                         key("arn"),
-                        format!("the ARN is in account {arn_account}, but the role is listed under {} ({})", account.name, account.id),
+                        format!(
+                            "the ARN is in account {arn_account}, but the role is listed under {} ({})",
+                            account.name, account.id
+                        ),
                     ),
                     Ok(_) => {}
                     Err(message) => problems.at(arn.span(), key("arn"), message),
@@ -272,7 +377,11 @@ impl RoleContext<'_> {
                 String::new()
             }
             (None, None) => {
-                problems.at(name.span(), key("role_name"), "the role needs `role_name = \"NAME\"` or `arn = \"arn:aws:iam::ACCOUNT:role/NAME\"`");
+                problems.at(
+                    name.span(),
+                    key("role_name"),
+                    "the role needs `role_name = \"NAME\"` or `arn = \"arn:aws:iam::ACCOUNT:role/NAME\"`",
+                );
                 String::new()
             }
         };
@@ -280,7 +389,15 @@ impl RoleContext<'_> {
             (Some(source), None) => {
                 if !self.sources.contains_key(source.get_ref()) {
                     let known: Vec<&str> = self.sources.keys().map(String::as_str).collect();
-                    problems.at(source.span(), key("source"), format!("there is no source \"{}\" (defined: {})", source.get_ref(), if known.is_empty() { "none".to_owned() } else { known.join(", ") }));
+                    problems.at(
+                        source.span(),
+                        key("source"),
+                        format!(
+                            "there is no source \"{}\" (defined: {})",
+                            source.get_ref(),
+                            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                        ),
+                    );
                 }
                 Some(RoleParent::Source(source.get_ref().clone()))
             }
@@ -296,33 +413,64 @@ impl RoleContext<'_> {
                 }
             },
             (Some(source), Some(_)) => {
-                problems.at(source.span(), key("source"), "give either `source` (keys of a source) or `via` (another role's session), not both");
+                problems.at(
+                    source.span(),
+                    key("source"),
+                    "give either `source` (keys of a source) or `via` (another role's session), not both",
+                );
                 None
             }
             (None, None) => {
-                problems.at(name.span(), key("source"), "the role needs `source = \"SOURCE\"` or `via = \"ACCOUNT/ROLE\"`");
+                problems.at(
+                    name.span(),
+                    key("source"),
+                    "the role needs `source = \"SOURCE\"` or `via = \"ACCOUNT/ROLE\"`",
+                );
                 None
             }
         };
         let chained = matches!(parent, Some(RoleParent::Via(_)));
         let duration = raw.duration.as_ref().map(|text| {
-            let value = checked_duration(text, &key("duration"), MIN_DURATION, MAX_ROLE_DURATION, "AssumeRole accepts 15m to 12h", problems);
+            let value = checked_duration(
+                text,
+                &key("duration"),
+                MIN_DURATION,
+                MAX_ROLE_DURATION,
+                "AssumeRole accepts 15m to 12h",
+                problems,
+            );
             if chained && value > MAX_CHAINED_DURATION {
-                problems.at(text.span(), key("duration"), format!("{} is too long for a chained role: AWS caps a role assumed from another role's session at 1h", format_duration(value)));
+                problems.at(
+                    text.span(),
+                    key("duration"),
+                    format!(
+                        "{} is too long for a chained role: AWS caps a role assumed from another role's session at 1h",
+                        format_duration(value)
+                    ),
+                );
             }
             value
         });
         if let (Some(mfa), Some(RoleParent::Source(source_name))) = (&raw.mfa, &parent) {
             let has_device = self.sources.get(source_name).is_some_and(|source| source.mfa_serial.is_some());
             if *mfa.get_ref() && !has_device && self.sources.contains_key(source_name) {
-                problems.at(mfa.span(), key("mfa"), format!("mfa = true needs an MFA device: set `mfa_serial` on source \"{source_name}\""));
+                problems.at(
+                    mfa.span(),
+                    key("mfa"),
+                    format!("mfa = true needs an MFA device: set `mfa_serial` on source \"{source_name}\""),
+                );
             }
         }
         if let Some(external_id) = &raw.external_id {
             let text = external_id.get_ref();
-            let valid = (2..=1224).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
+            let valid = (2..=1224).contains(&text.len())
+                && text.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
             if !valid {
-                problems.at(external_id.span(), key("external_id"), "an external id is 2 to 1224 characters of letters, digits and +=,.@:/-_");
+                problems.at(
+                    external_id.span(),
+                    key("external_id"),
+                    "an external id is 2 to 1224 characters of letters, digits and +=,.@:/-_",
+                );
             }
         }
         let region = match &raw.region {
@@ -351,7 +499,12 @@ fn check_chains(inventory: &Inventory, pending: &[PendingRoles], problems: &mut 
             .iter()
             .zip(pending)
             .find(|(account, _)| account.name == key.account)
-            .and_then(|(_, pending)| pending.roles.iter().find(|raw| raw.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role)))
+            .and_then(|(_, pending)| {
+                pending
+                    .roles
+                    .iter()
+                    .find(|raw| raw.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
+            })
             .and_then(|raw| raw.get_ref().via.as_ref().map(Spanned::span))
             .unwrap_or(0..0)
     };
@@ -363,8 +516,17 @@ fn check_chains(inventory: &Inventory, pending: &[PendingRoles], problems: &mut 
             if let Some(start) = path.iter().position(|seen| seen == parent) {
                 let cycle: Vec<RoleKey> = path[start..].to_vec();
                 if cycle.iter().all(|key| !reported.contains(key)) {
-                    let names: Vec<String> = cycle.iter().chain(std::iter::once(parent)).map(RoleKey::to_string).collect();
-                    problems.at(via_span(&cycle[cycle.len() - 1]), format!("accounts[{}].roles[{}].via", cycle[cycle.len() - 1].account, cycle[cycle.len() - 1].role), format!("`via` goes round in a circle: {}", names.join(" -> ")));
+                    let names: Vec<String> =
+                        cycle.iter().chain(std::iter::once(parent)).map(RoleKey::to_string).collect();
+                    problems.at(
+                        via_span(&cycle[cycle.len() - 1]),
+                        format!(
+                            "accounts[{}].roles[{}].via",
+                            cycle[cycle.len() - 1].account,
+                            cycle[cycle.len() - 1].role
+                        ),
+                        format!("`via` goes round in a circle: {}", names.join(" -> ")),
+                    );
                 }
                 reported.extend(cycle);
                 break;
@@ -384,15 +546,26 @@ fn check_refresh_window(inventory: &Inventory, span: Range<usize>, problems: &mu
     let mut shortest: Option<(Duration, String)> = None;
     for source in inventory.sources.values() {
         if let Some(length) = source.session_duration {
-            shortest = shortest.filter(|(known, _)| *known <= length).or(Some((length, format!("the MFA session of source {}", source.name))));
+            shortest = shortest
+                .filter(|(known, _)| *known <= length)
+                .or(Some((length, format!("the MFA session of source {}", source.name))));
         }
     }
     for (_, role) in inventory.roles() {
         let length = effective_duration(inventory, role);
-        shortest = shortest.filter(|(known, _)| *known <= length).or(Some((length, format!("the session of {}", role.key))));
+        shortest =
+            shortest.filter(|(known, _)| *known <= length).or(Some((length, format!("the session of {}", role.key))));
     }
     if let Some((length, what)) = shortest.filter(|(length, _)| window >= *length) {
-        problems.at(span, "defaults.refresh_before", format!("{} is not shorter than {what} ({}): it would always count as expiring", format_duration(window), format_duration(length)));
+        problems.at(
+            span,
+            "defaults.refresh_before",
+            format!(
+                "{} is not shorter than {what} ({}): it would always count as expiring",
+                format_duration(window),
+                format_duration(length)
+            ),
+        );
     }
 }
 
@@ -405,7 +578,14 @@ pub fn effective_duration(inventory: &Inventory, role: &Role) -> Duration {
     }
 }
 
-fn checked_duration(text: &Text, key: &str, min: Duration, max: Duration, rule: &str, problems: &mut Problems) -> Duration {
+fn checked_duration(
+    text: &Text,
+    key: &str,
+    min: Duration,
+    max: Duration,
+    rule: &str,
+    problems: &mut Problems,
+) -> Duration {
     match parse_duration(text.get_ref()) {
         Ok(value) if value < min || value > max => {
             problems.at(text.span(), key, format!("{} is outside what AWS allows: {rule}", format_duration(value)));
@@ -424,7 +604,9 @@ fn checked_region(region: &Text, key: &str, problems: &mut Problems) -> String {
     let parts: Vec<&str> = text.split('-').collect();
     let valid = parts.len() >= 3
         && parts[0].len() == 2
-        && parts.iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
     if !valid {
         problems.at(region.span(), key, format!("\"{text}\" is not an AWS region (like eu-west-1)"));
@@ -445,10 +627,10 @@ fn checked_endpoint(url: &str) -> Result<String, String> {
     if name.is_empty() || name.contains(char::is_whitespace) {
         return Err(format!("\"{url}\" has no host"));
     }
-    if let Some(port) = port {
-        if port.parse::<u16>().is_err() {
-            return Err(format!("\"{url}\" has a port that is not a number from 1 to 65535"));
-        }
+    if let Some(port) = port
+        && port.parse::<u16>().is_err()
+    {
+        return Err(format!("\"{url}\" has a port that is not a number from 1 to 65535"));
     }
     Ok(url.trim_end_matches('/').to_owned())
 }
@@ -486,11 +668,14 @@ fn checked_mfa_serial(serial: &str) -> Result<(), String> {
             Err(format!("\"{serial}\" is not an MFA device ARN: write arn:aws:iam::123456789012:mfa/NAME"))
         };
     }
-    let valid = (9..=256).contains(&serial.len()) && serial.chars().all(|c| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c));
+    let valid = (9..=256).contains(&serial.len())
+        && serial.chars().all(|c| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c));
     if valid {
         Ok(())
     } else {
-        Err(format!("\"{serial}\" is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware token serial"))
+        Err(format!(
+            "\"{serial}\" is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware token serial"
+        ))
     }
 }
 
