@@ -1,7 +1,7 @@
 //! The command-line face of the engine: one module per subcommand, all sharing `Context`.
 
 mod check;
-mod context;
+pub mod context;
 mod credential_process;
 mod env;
 mod exec;
@@ -135,12 +135,11 @@ impl CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let Some(command) = cli.command else {
-        return Err(CliError::Usage(
-            "the interactive screen is not built yet; use a subcommand (see `switchboard --help`), e.g. `switchboard list`".into(),
-        ));
-    };
     let globals = context::Globals { inventory: cli.inventory, mfa_code: cli.mfa_code };
+    let Some(command) = cli.command else {
+        return crate::tui::run(&globals, cli.verbose).await;
+    };
+    logging::init(cli.verbose);
     match command {
         Command::Check => check::run(&globals),
         Command::List { json } => list::run(&globals, json).await,

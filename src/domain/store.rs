@@ -34,6 +34,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// A few words for a header line; `Display` gives the reason too.
+    pub fn short_label(&self) -> &'static str {
+        match self {
+            Backend::Keyring => keyring_name(),
+            Backend::Memory { .. } => "memory only",
+        }
+    }
+
     pub fn is_persistent(&self) -> bool {
         matches!(self, Backend::Keyring)
     }

@@ -20,6 +20,23 @@ pub struct Inventory {
     pub defaults: Defaults,
     pub sources: BTreeMap<String, Source>,
     pub accounts: Vec<Account>,
+    pub ui: UiSettings,
+}
+
+/// `[ui]`: what the screen needs from the inventory. Key names are checked by the screen,
+/// which owns the commands; positions are kept so its errors can point at them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UiSettings {
+    pub export_format: Option<crate::domain::exports::ExportFormat>,
+    pub keys: Vec<KeyOverride>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyOverride {
+    pub command: String,
+    pub keys: Vec<String>,
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,6 +14,16 @@ pub struct RawInventory {
     pub sources: std::collections::BTreeMap<String, Spanned<RawSource>>,
     #[serde(default)]
     pub accounts: Vec<Spanned<RawAccount>>,
+    pub ui: Option<RawUi>,
+}
+
+/// Settings of the interactive screen.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUi {
+    pub export_format: Option<Text>,
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

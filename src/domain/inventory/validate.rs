@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource, Text};
-use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
+use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource, RawUi, Text};
+use super::{
+    Account, Defaults, Inventory, KeyOverride, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials,
+    UiSettings,
+};
+use crate::domain::exports::ExportFormat;
 use crate::domain::time::{format_duration, parse_duration};
 
 pub const MIN_DURATION: Duration = Duration::from_secs(15 * 60);
@@ -107,7 +111,8 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
     for (account, roles) in accounts.iter_mut().zip(roles_by_account) {
         account.roles = roles;
     }
-    let inventory = Inventory { path: file.to_path_buf(), defaults, sources, accounts };
+    let ui = ui(raw.ui.unwrap_or_default(), problems);
+    let inventory = Inventory { path: file.to_path_buf(), defaults, sources, accounts, ui };
     if problems.found.is_empty() {
         check_chains(&inventory, &pending_roles, problems);
     }
@@ -158,6 +163,30 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
         valid.then(|| name.get_ref().clone())
     });
     Defaults { region, duration, refresh_before, endpoint_url, session_name }
+}
+
+fn ui(raw: RawUi, problems: &mut Problems) -> UiSettings {
+    let export_format = raw.export_format.as_ref().and_then(|text| {
+        let found = ExportFormat::all().into_iter().find(|format| format.name() == text.get_ref());
+        if found.is_none() {
+            let names: Vec<&str> = ExportFormat::all().iter().map(|format| format.name()).collect();
+            problems.at(
+                text.span(),
+                "ui.export_format",
+                format!("\"{}\" is not a format ({})", text.get_ref(), names.join(", ")),
+            );
+        }
+        found
+    });
+    let keys = raw
+        .keys
+        .into_iter()
+        .map(|(command, keys)| {
+            let (line, column) = line_and_column(problems.text, keys.span().start);
+            KeyOverride { command, keys: keys.into_inner(), line, column }
+        })
+        .collect();
+    UiSettings { export_format, keys }
 }
 
 fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {

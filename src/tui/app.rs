@@ -1,0 +1,114 @@
+//! The loop: one channel of actions (keys, ticks, task results, log lines), a batch at a
+//! time through `update`, effects to the executor, one draw per batch. Idle, it wakes once
+//! a second for the countdowns.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::action::Action;
+use super::clipboard;
+use super::effect::Effect;
+use super::executor::Executor;
+use super::state::State;
+use super::terminal::TerminalGuard;
+use super::ui;
+use super::update::update;
+
+const BATCH: usize = 64;
+
+fn spawn_inputs(actions: mpsc::UnboundedSender<Action>, mut log_lines: mpsc::UnboundedReceiver<String>) {
+    let keys = actions.clone();
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(Ok(event)) = events.next().await {
+            let action = match event {
+                Event::Key(key) => Action::Key(key),
+                Event::Mouse(mouse) => Action::Mouse(mouse),
+                Event::Paste(text) => Action::Paste(text),
+                Event::Resize(width, height) => Action::Resize(width, height),
+                _ => continue,
+            };
+            if keys.send(action).is_err() {
+                break;
+            }
+        }
+    });
+    let ticks = actions.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if ticks.send(Action::Tick(Timestamp::now())).is_err() {
+                break;
+            }
+        }
+    });
+    let logs = actions.clone();
+    tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while log_lines.recv_many(&mut batch, BATCH).await > 0 {
+            if logs.send(Action::Log(std::mem::take(&mut batch))).is_err() {
+                break;
+            }
+        }
+    });
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
+        }
+        let _ = actions.send(Action::Quit);
+    });
+}
+
+pub async fn run(
+    mut state: State,
+    executor: Executor,
+    mut actions: mpsc::UnboundedReceiver<Action>,
+    log_lines: mpsc::UnboundedReceiver<String>,
+) -> std::io::Result<()> {
+    let mut terminal = TerminalGuard::enter()?;
+    let size = terminal.screen.size()?;
+    state.size = (size.width, size.height);
+    spawn_inputs(executor.actions.clone(), log_lines);
+    let _ = executor.actions.send(Action::Tick(Timestamp::now()));
+    terminal.screen.draw(|frame| ui::render(frame, &state))?;
+    let mut batch = Vec::with_capacity(BATCH);
+    while actions.recv_many(&mut batch, BATCH).await > 0 {
+        for action in batch.drain(..) {
+            for effect in update(&mut state, action) {
+                match effect {
+                    Effect::Copy(exports) => {
+                        terminal.write_raw(&clipboard::osc52(&exports.text))?;
+                        let actions = executor.actions.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let how = match clipboard::system_clipboard(exports.text) {
+                                Ok(()) => "OSC 52 and the system clipboard".to_owned(),
+                                Err(reason) => format!("OSC 52 (system clipboard: {reason})"),
+                            };
+                            tracing::info!("exports copied through {how}");
+                            let _ = actions.send(Action::Copied(Ok(how)));
+                        });
+                    }
+                    other => executor.spawn(other),
+                }
+            }
+        }
+        if state.should_quit {
+            break;
+        }
+        terminal.screen.draw(|frame| ui::render(frame, &state))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! Everything the screen shows, as plain data. `now` is part of it, so rendering is a pure
+//! function of the state and snapshots are reproducible.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::domain::engine::SessionState;
+use crate::domain::exports::ExportFormat;
+use crate::domain::inventory::RoleKey;
+use crate::domain::time::time_left;
+
+use super::action::MfaReply;
+use super::keymap::Keymap;
+
+/// What a role row shows in its state column, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    None,
+    Valid,
+    Expiring,
+    Expired,
+    Refreshing,
+    NeedsMfa,
+    Error,
+}
+
+impl RowState {
+    pub fn label(self) -> &'static str {
+        match self {
+            RowState::None => "none",
+            RowState::Valid => "valid",
+            RowState::Expiring => "expiring",
+            RowState::Expired => "expired",
+            RowState::Refreshing => "refreshing",
+            RowState::NeedsMfa => "needs MFA",
+            RowState::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activity {
+    Idle,
+    Refreshing { request: u64 },
+    NeedsMfa { device: String },
+    Failed { message: String },
+}
+
+/// One layer of a role's chain, as the chain view shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerView {
+    pub id: String,
+    pub label: &'static str,
+    pub why: String,
+    /// None for source keys (they do not expire) or a layer with no session yet.
+    pub expires_at: Option<Timestamp>,
+    pub is_source: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleRow {
+    pub key: RoleKey,
+    pub account_id: String,
+    pub environment: Option<String>,
+    pub production: bool,
+    pub tags: Vec<String>,
+    pub arn: String,
+    pub region: String,
+    pub route: String,
+    pub expires_at: Option<Timestamp>,
+    pub activity: Activity,
+    pub layers: Vec<LayerView>,
+    /// The expiry an automatic renewal was last tried for, so it is tried once per session.
+    pub auto_tried: Option<Timestamp>,
+}
+
+impl RoleRow {
+    pub fn session_state(&self, now: Timestamp, refresh_before: Duration) -> SessionState {
+        match self.expires_at {
+            None => SessionState::None,
+            Some(until) if until <= now => SessionState::Expired,
+            Some(until) if time_left(now, until) <= refresh_before => SessionState::Expiring,
+            Some(_) => SessionState::Valid,
+        }
+    }
+
+    pub fn state(&self, now: Timestamp, refresh_before: Duration) -> RowState {
+        match &self.activity {
+            Activity::Refreshing { .. } => RowState::Refreshing,
+            Activity::NeedsMfa { .. } => RowState::NeedsMfa,
+            Activity::Failed { .. } => RowState::Error,
+            Activity::Idle => match self.session_state(now, refresh_before) {
+                SessionState::None => RowState::None,
+                SessionState::Valid => RowState::Valid,
+                SessionState::Expiring => RowState::Expiring,
+                SessionState::Expired => RowState::Expired,
+            },
+        }
+    }
+
+    pub fn time_left(&self, now: Timestamp) -> Option<Duration> {
+        self.expires_at.map(|until| time_left(now, until))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Name,
+    TimeLeft,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub text: String,
+    /// Typing goes into the filter while this is true.
+    pub editing: bool,
+}
+
+/// One MFA request from the engine, waiting for the operator.
+#[derive(Debug)]
+pub struct MfaAsk {
+    pub device: String,
+    pub roles: Vec<RoleKey>,
+    pub problem: Option<String>,
+    pub reused: bool,
+    pub reply: MfaReply,
+}
+
+/// The MFA modal: requests for one device merged, and what has been typed.
+#[derive(Debug, Default)]
+pub struct MfaModal {
+    pub asks: Vec<MfaAsk>,
+    pub input: String,
+}
+
+impl MfaModal {
+    pub fn device(&self) -> Option<&str> {
+        self.asks.first().map(|ask| ask.device.as_str())
+    }
+
+    /// Every role the code unlocks, across the merged requests for the shown device.
+    pub fn roles(&self) -> Vec<&RoleKey> {
+        let Some(device) = self.device() else { return Vec::new() };
+        let mut roles: Vec<&RoleKey> =
+            self.asks.iter().filter(|ask| ask.device == device).flat_map(|ask| &ask.roles).collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    pub fn problem(&self) -> Option<&str> {
+        self.asks.first().and_then(|ask| ask.problem.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPopup {
+    pub role: RoleKey,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Help,
+    Log,
+    Exports(ExportPopup),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusLine {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub now: Timestamp,
+    pub rows: Vec<RoleRow>,
+    /// The selected role (by key, so filtering and sorting keep it).
+    pub selected: Option<RoleKey>,
+    pub sort: SortOrder,
+    pub filter: Filter,
+    pub overlay: Overlay,
+    pub mfa: MfaModal,
+    pub show_chain: bool,
+    pub status: Option<StatusLine>,
+    pub log: Vec<String>,
+    pub backend: String,
+    pub export_format: ExportFormat,
+    pub endpoint_url: Option<String>,
+    pub refresh_before: Duration,
+    pub keymap: Keymap,
+    pub no_color: bool,
+    pub next_request: u64,
+    /// Screen size, for page moves and mouse hits (kept in sync by `Resize`).
+    pub size: (u16, u16),
+    pub list_scroll: usize,
+    pub last_status_load: Option<Timestamp>,
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(rows: Vec<RoleRow>, now: Timestamp, refresh_before: Duration) -> State {
+        let selected = rows.first().map(|row| row.key.clone());
+        State {
+            now,
+            rows,
+            selected,
+            sort: SortOrder::Name,
+            filter: Filter::default(),
+            overlay: Overlay::None,
+            mfa: MfaModal::default(),
+            show_chain: true,
+            status: None,
+            log: Vec::new(),
+            backend: String::new(),
+            export_format: ExportFormat::Bash,
+            endpoint_url: None,
+            refresh_before,
+            keymap: Keymap::default(),
+            no_color: false,
+            next_request: 1,
+            size: (120, 36),
+            list_scroll: 0,
+            last_status_load: None,
+            should_quit: false,
+        }
+    }
+
+    pub fn row(&self, key: &RoleKey) -> Option<&RoleRow> {
+        self.rows.iter().find(|row| &row.key == key)
+    }
+
+    pub fn row_mut(&mut self, key: &RoleKey) -> Option<&mut RoleRow> {
+        self.rows.iter_mut().find(|row| &row.key == key)
+    }
+
+    pub fn selected_row(&self) -> Option<&RoleRow> {
+        self.selected.as_ref().and_then(|key| self.row(key))
+    }
+
+    pub fn request_id(&mut self) -> u64 {
+        self.next_request += 1;
+        self.next_request
+    }
+}

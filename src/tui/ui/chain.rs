@@ -1,0 +1,55 @@
+//! The selected role's chain: every layer from the source keys to the role, each with its
+//! own countdown and the plan's sentence for it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::domain::time::{format_countdown, time_left};
+use crate::tui::state::{Activity, State};
+
+use super::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let Some(row) = state.selected_row() else {
+        frame.render_widget(Block::default().borders(Borders::ALL).title(" chain "), area);
+        return;
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(row.key.to_string(), theme.account()),
+            Span::raw("  "),
+            Span::styled(row.environment.clone().unwrap_or_default(), theme.environment(row.production)),
+        ]),
+        Line::from(Span::styled(row.arn.clone(), theme.dim())),
+    ];
+    match &row.activity {
+        Activity::Failed { message } => lines.push(Line::from(Span::styled(message.clone(), theme.error()))),
+        Activity::NeedsMfa { device } => lines.push(Line::from(Span::styled(
+            format!("needs an MFA code for {device}: press r"),
+            theme.state(crate::tui::state::RowState::NeedsMfa),
+        ))),
+        _ => {}
+    }
+    for (number, layer) in row.layers.iter().enumerate() {
+        let countdown = if layer.is_source {
+            "no expiry".to_owned()
+        } else {
+            match layer.expires_at {
+                Some(until) if until > state.now => format_countdown(time_left(state.now, until)),
+                Some(_) => "expired".to_owned(),
+                None => "no session".to_owned(),
+            }
+        };
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}. {}", number + 1, layer.label), theme.accent()),
+            Span::raw("  "),
+            Span::raw(countdown),
+        ]));
+        lines.push(Line::from(Span::styled(layer.why.clone(), theme.dim())));
+    }
+    let block = Block::default().borders(Borders::ALL).title(" chain ").border_style(theme.border(row.production));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
+}

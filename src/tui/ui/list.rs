@@ -1,0 +1,101 @@
+//! The roles, grouped by account, with their live countdowns. Laid out by hand rather than
+//! with a `Table`, so account lines can run across the columns.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line as TextLine, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::domain::time::format_countdown;
+use crate::tui::state::{RowState, State};
+use crate::tui::view::{self, Line};
+
+use super::theme::Theme;
+
+const STATE_WIDTH: usize = 11;
+const LEFT_WIDTH: usize = 9;
+const REGION_WIDTH: usize = 15;
+
+/// `text` cut or padded to exactly `width` characters, always ending in a space.
+fn cell(text: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let room = width - 1;
+    let count = text.chars().count();
+    if count > room {
+        let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+        cut.push_str("… ");
+        cut
+    } else {
+        format!("{text}{}", " ".repeat(width - count))
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let lines = view::lines(state);
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let role_width = lines
+        .iter()
+        .filter_map(|line| match line {
+            Line::Role(row) => Some(row.key.role.chars().count() + 3),
+            Line::Account(_) => None,
+        })
+        .max()
+        .unwrap_or(12)
+        .clamp(12, (inner_width / 3).max(12));
+    let fixed = role_width + STATE_WIDTH + LEFT_WIDTH;
+    // Narrow screens drop the region, then the route.
+    let region_width = if inner_width >= fixed + REGION_WIDTH + 16 { REGION_WIDTH } else { 0 };
+    let route_width = inner_width.saturating_sub(fixed + region_width);
+
+    let capacity = usize::from(area.height.saturating_sub(3)).max(1);
+    let mut text = vec![TextLine::from(Span::styled(
+        format!(
+            "{}{}{}{}{}",
+            cell("ROLE", role_width),
+            cell("STATE", STATE_WIDTH),
+            cell("LEFT", LEFT_WIDTH),
+            cell("REACHED", route_width),
+            cell("REGION", region_width)
+        ),
+        theme.dim(),
+    ))];
+    for line in lines.iter().skip(state.list_scroll).take(capacity) {
+        text.push(match line {
+            Line::Account(row) => TextLine::from(vec![
+                Span::styled(row.key.account.clone(), theme.account()),
+                Span::styled(format!("  {}  ", row.account_id), theme.dim()),
+                Span::styled(row.environment.clone().unwrap_or_default(), theme.environment(row.production)),
+            ]),
+            Line::Role(row) => {
+                let row_state = row.state(state.now, state.refresh_before);
+                let left = match (row_state, row.time_left(state.now)) {
+                    (RowState::None, _) | (_, None) => "-".to_owned(),
+                    (_, Some(left)) => format_countdown(left),
+                };
+                let selected = state.selected.as_ref() == Some(&row.key);
+                let base = if selected { theme.selected() } else { Style::new() };
+                let marker = if selected { "▸ " } else { "  " };
+                TextLine::from(vec![
+                    Span::styled(cell(&format!("{marker}{}", row.key.role), role_width), base),
+                    Span::styled(cell(row_state.label(), STATE_WIDTH), base.patch(theme.state(row_state))),
+                    Span::styled(cell(&left, LEFT_WIDTH), base.patch(theme.state(row_state))),
+                    Span::styled(cell(&row.route, route_width), base),
+                    Span::styled(cell(&row.region, region_width), base),
+                ])
+            }
+        });
+    }
+    if lines.is_empty() {
+        let message = if state.rows.is_empty() { "the inventory has no roles" } else { "no role matches the filter" };
+        text.push(TextLine::from(Span::styled(message, theme.dim())));
+    }
+    let title = if state.filter.text.is_empty() {
+        " roles ".to_owned()
+    } else {
+        format!(" roles matching \"{}\" ({}) ", state.filter.text, view::roles(state).len())
+    };
+    frame.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(title)), area);
+}

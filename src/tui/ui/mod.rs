@@ -1,0 +1,91 @@
+//! Rendering: a pure function of the state. Nothing here touches the network, a lock or the
+//! clock: the countdowns come from `state.now`.
+
+mod chain;
+mod list;
+mod overlays;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::keymap::Command;
+use super::layout::areas;
+use super::state::{Overlay, SortOrder, State};
+use theme::Theme;
+
+pub fn render(frame: &mut Frame, state: &State) {
+    let theme = Theme { color: !state.no_color };
+    let area = frame.area();
+    let regions = areas(area.width, area.height, state.show_chain);
+    header(frame, regions.header, state, theme);
+    list::render(frame, regions.list, state, theme);
+    if let Some(chain_area) = regions.chain {
+        chain::render(frame, chain_area, state, theme);
+    }
+    status(frame, regions.status, state, theme);
+    match &state.overlay {
+        Overlay::None => {}
+        Overlay::Help => overlays::help(frame, area, state, theme),
+        Overlay::Log => overlays::log(frame, area, state, theme),
+        Overlay::Exports(popup) => overlays::exports(frame, area, state, popup, theme),
+    }
+    if !state.mfa.asks.is_empty() {
+        overlays::mfa(frame, area, state, theme);
+    }
+}
+
+fn header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let sort = match state.sort {
+        SortOrder::Name => "name",
+        SortOrder::TimeLeft => "time left",
+    };
+    let mut spans = vec![
+        Span::styled(" switchboard ", theme.accent()),
+        Span::raw(format!(" {} roles · sort: {sort}", state.rows.len())),
+    ];
+    if !state.backend.is_empty() {
+        spans.push(Span::styled(format!(" · cache: {}", state.backend), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn status(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let line = if state.filter.editing || !state.filter.text.is_empty() {
+        let cursor = if state.filter.editing { "▏" } else { "" };
+        Line::from(vec![
+            Span::styled(" / ", theme.accent()),
+            Span::raw(format!("{}{cursor}", state.filter.text)),
+            Span::styled("   Enter keeps · Esc clears", theme.dim()),
+        ])
+    } else if let Some(status) = &state.status {
+        let style = if status.error { theme.error() } else { ratatui::style::Style::new() };
+        Line::from(Span::styled(format!(" {}", status.text), style))
+    } else {
+        let hint = |command: Command, what: &str| {
+            format!("{} {what}", state.keymap.keys_of(command).split(' ').next().unwrap_or(""))
+        };
+        Line::from(Span::styled(
+            format!(
+                " {} · {} · {} · {} · {} · {}",
+                hint(Command::Refresh, "refresh"),
+                hint(Command::Copy, "copy exports"),
+                hint(Command::Exports, "formats"),
+                hint(Command::Filter, "filter"),
+                hint(Command::Help, "help"),
+                hint(Command::Quit, "quit")
+            ),
+            theme.dim(),
+        ))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A rectangle of at most `width` x `height`, centred in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    cell
+}

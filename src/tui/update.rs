@@ -1,0 +1,468 @@
+//! `update(state, action) -> effects`: every change of the screen's state happens here, with
+//! no I/O and no awaiting, so it is tested with plain values and a fixed clock.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use jiff::Timestamp;
+
+use crate::domain::exports::ExportFormat;
+use crate::domain::inventory::RoleKey;
+use crate::domain::mfa::{MfaCode, MfaError};
+use crate::domain::time::format_countdown;
+
+use super::action::{Action, RenewFailure, Snapshot};
+use super::effect::{Effect, RenewMode};
+use super::keymap::Command;
+use super::layout::{list_capacity, list_line_at};
+use super::state::{Activity, ExportPopup, MfaAsk, Overlay, RowState, SortOrder, State, StatusLine};
+use super::view::{self, Line};
+
+/// The cache is re-read this often, to show sessions another switchboard process obtained.
+const STATUS_RELOAD: Duration = Duration::from_secs(10);
+const LOG_LINES_KEPT: usize = 500;
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
+        Action::Key(_) => Vec::new(),
+        Action::Paste(text) => on_paste(state, &text),
+        Action::Mouse(mouse) => on_mouse(state, mouse),
+        Action::Resize(width, height) => {
+            state.size = (width, height);
+            keep_selection_visible(state);
+            Vec::new()
+        }
+        Action::Tick(now) => on_tick(state, now),
+        Action::Quit => quit(state),
+        Action::StatusLoaded(snapshots) => {
+            for (role, snapshot) in snapshots {
+                if let Some(row) = state.row_mut(&role) {
+                    if !matches!(row.activity, Activity::Refreshing { .. }) {
+                        merge_snapshot(row, snapshot);
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Action::Renewed { role, request, result } => on_renewed(state, role, request, result),
+        Action::MfaRequested { device, roles, problem, reply } => {
+            if state.mfa.asks.is_empty() {
+                state.mfa.input.clear();
+            }
+            let reused = problem.as_deref().is_some_and(|problem| problem.contains("already used"));
+            state.mfa.asks.push(MfaAsk { device, roles, problem, reused, reply });
+            Vec::new()
+        }
+        Action::ExportsReady { role, request: _, format_name, result } => match result {
+            Ok(exports) => {
+                let left =
+                    exports.expires_at.map(|until| format_countdown(crate::domain::time::time_left(state.now, until)));
+                set_status(
+                    state,
+                    format!(
+                        "copied the {format_name} exports of {role} (valid {})",
+                        left.unwrap_or_else(|| "-".into())
+                    ),
+                    false,
+                );
+                vec![Effect::Copy(exports)]
+            }
+            Err(failure) => {
+                let reason = describe_failure(&failure);
+                set_status(state, format!("did not copy {role}: {reason}"), true);
+                Vec::new()
+            }
+        },
+        Action::Copied(result) => {
+            match result {
+                Ok(_) => {}
+                Err(message) => set_status(state, format!("copy failed: {message}"), true),
+            }
+            Vec::new()
+        }
+        Action::Log(lines) => {
+            state.log.extend(lines);
+            let excess = state.log.len().saturating_sub(LOG_LINES_KEPT);
+            state.log.drain(..excess);
+            Vec::new()
+        }
+    }
+}
+
+fn describe_failure(failure: &RenewFailure) -> String {
+    match failure {
+        RenewFailure::NeedsMfa { device } => format!("needs an MFA code for {device}"),
+        RenewFailure::Cancelled => "the MFA prompt was cancelled".to_owned(),
+        RenewFailure::Failed(message) => message.clone(),
+    }
+}
+
+fn set_status(state: &mut State, text: String, error: bool) {
+    state.status = Some(StatusLine { text, error });
+}
+
+fn merge_snapshot(row: &mut super::state::RoleRow, snapshot: Snapshot) {
+    // Sessions only move forward: a reload that started before a renewal must not undo it.
+    if snapshot.expires_at.is_some() && snapshot.expires_at >= row.expires_at {
+        row.expires_at = snapshot.expires_at;
+    }
+    for (id, expires_at) in snapshot.layers {
+        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id == id) {
+            if expires_at.is_some() && expires_at >= layer.expires_at {
+                layer.expires_at = expires_at;
+            }
+        }
+    }
+}
+
+fn on_renewed(state: &mut State, role: RoleKey, request: u64, result: Result<Snapshot, RenewFailure>) -> Vec<Effect> {
+    let now = state.now;
+    let Some(row) = state.row_mut(&role) else { return Vec::new() };
+    if row.activity != (Activity::Refreshing { request }) {
+        return Vec::new(); // superseded by a later request for the same role
+    }
+    let (text, error) = match result {
+        Ok(snapshot) => {
+            merge_snapshot(row, snapshot);
+            row.activity = Activity::Idle;
+            let left = row.time_left(now).map(format_countdown).unwrap_or_else(|| "-".into());
+            (format!("{role}: session renewed, {left} left"), false)
+        }
+        Err(RenewFailure::NeedsMfa { device }) => {
+            let text = format!("{role} needs an MFA code for {device}: press r to enter it");
+            row.activity = Activity::NeedsMfa { device };
+            (text, false)
+        }
+        Err(RenewFailure::Cancelled) => {
+            row.activity = Activity::Idle;
+            (format!("{role}: MFA cancelled, nothing renewed"), false)
+        }
+        Err(RenewFailure::Failed(message)) => {
+            row.activity = Activity::Failed { message: message.clone() };
+            (message, true)
+        }
+    };
+    let renewed = !error && matches!(state.row(&role).map(|row| &row.activity), Some(Activity::Idle));
+    set_status(state, text, error);
+    // A renewal may have renewed shared layers (an MFA session) of other roles too.
+    if renewed { vec![Effect::LoadStatus] } else { Vec::new() }
+}
+
+fn on_tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
+    state.now = now;
+    let mut effects = Vec::new();
+    let reload_due =
+        state.last_status_load.is_none_or(|last| now.duration_since(last).as_secs() >= STATUS_RELOAD.as_secs() as i64);
+    if reload_due {
+        state.last_status_load = Some(now);
+        effects.push(Effect::LoadStatus);
+    }
+    // Sessions that had been valid renew themselves once they enter `refresh_before`;
+    // the engine reports "needs MFA" instead of asking when a code would be needed.
+    let due: Vec<RoleKey> = state
+        .rows
+        .iter()
+        .filter(|row| row.activity == Activity::Idle)
+        .filter(|row| matches!(row.state(now, state.refresh_before), RowState::Expiring | RowState::Expired))
+        .filter(|row| row.auto_tried != row.expires_at)
+        .map(|row| row.key.clone())
+        .collect();
+    for role in due {
+        let request = state.request_id();
+        if let Some(row) = state.row_mut(&role) {
+            row.auto_tried = row.expires_at;
+            row.activity = Activity::Refreshing { request };
+        }
+        effects.push(Effect::Renew { role, request, mode: RenewMode::Automatic });
+    }
+    effects
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.should_quit = true;
+    state.mfa.input.clear();
+    state
+        .mfa
+        .asks
+        .drain(..)
+        .map(|ask| Effect::AnswerMfa { reply: ask.reply, answer: Err(MfaError::Cancelled) })
+        .collect()
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if is_ctrl_c(&key) {
+        return quit(state);
+    }
+    if !state.mfa.asks.is_empty() {
+        return on_mfa_key(state, key);
+    }
+    if state.filter.editing {
+        on_filter_key(state, key);
+        return Vec::new();
+    }
+    match &state.overlay {
+        Overlay::Exports(_) => return on_exports_key(state, key),
+        Overlay::Help | Overlay::Log if key.code == KeyCode::Esc => {
+            state.overlay = Overlay::None;
+            return Vec::new();
+        }
+        _ => {}
+    }
+    if key.code == KeyCode::Esc && !state.filter.text.is_empty() {
+        state.filter.text.clear();
+        keep_selection_visible(state);
+        return Vec::new();
+    }
+    match state.keymap.command_for(&key) {
+        Some(command) => on_command(state, command),
+        None => Vec::new(),
+    }
+}
+
+fn on_mfa_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Char(digit) if digit.is_ascii_digit() && state.mfa.input.len() < 6 => state.mfa.input.push(digit),
+        KeyCode::Backspace => {
+            state.mfa.input.pop();
+        }
+        KeyCode::Esc => {
+            let Some(device) = state.mfa.device().map(str::to_owned) else { return Vec::new() };
+            state.mfa.input.clear();
+            let (cancelled, kept): (Vec<MfaAsk>, Vec<MfaAsk>) =
+                state.mfa.asks.drain(..).partition(|ask| ask.device == device);
+            state.mfa.asks = kept;
+            set_status(state, format!("MFA for {device} cancelled"), false);
+            return cancelled
+                .into_iter()
+                .map(|ask| Effect::AnswerMfa { reply: ask.reply, answer: Err(MfaError::Cancelled) })
+                .collect();
+        }
+        KeyCode::Enter => match MfaCode::parse(&state.mfa.input) {
+            Ok(code) => {
+                state.mfa.input.clear();
+                let ask = state.mfa.asks.remove(0);
+                set_status(state, format!("MFA code sent for {}", ask.device), false);
+                return vec![Effect::AnswerMfa { reply: ask.reply, answer: Ok(code) }];
+            }
+            Err(_) => {
+                if let Some(ask) = state.mfa.asks.first_mut() {
+                    ask.problem = Some("an MFA code is 6 digits".to_owned());
+                    ask.reused = false;
+                }
+            }
+        },
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
+    if !state.mfa.asks.is_empty() {
+        for digit in text.chars().filter(char::is_ascii_digit) {
+            if state.mfa.input.len() < 6 {
+                state.mfa.input.push(digit);
+            }
+        }
+    } else if state.filter.editing {
+        state.filter.text.push_str(text.trim());
+        keep_selection_visible(state);
+    }
+    Vec::new()
+}
+
+fn on_filter_key(state: &mut State, key: KeyEvent) {
+    match key.code {
+        KeyCode::Char(c) => state.filter.text.push(c),
+        KeyCode::Backspace => {
+            state.filter.text.pop();
+        }
+        KeyCode::Enter => state.filter.editing = false,
+        KeyCode::Esc => {
+            state.filter.text.clear();
+            state.filter.editing = false;
+        }
+        KeyCode::Down => move_selection(state, 1),
+        KeyCode::Up => move_selection(state, -1),
+        _ => {}
+    }
+    keep_selection_visible(state);
+}
+
+fn on_exports_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Overlay::Exports(popup) = &mut state.overlay else { return Vec::new() };
+    let formats = ExportFormat::all();
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => state.overlay = Overlay::None,
+        KeyCode::Down | KeyCode::Char('j') => popup.selected = (popup.selected + 1) % formats.len(),
+        KeyCode::Up | KeyCode::Char('k') => popup.selected = (popup.selected + formats.len() - 1) % formats.len(),
+        KeyCode::Enter | KeyCode::Char('c') => {
+            let role = popup.role.clone();
+            let format = formats[popup.selected];
+            state.overlay = Overlay::None;
+            return prepare_exports(state, role, format);
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn prepare_exports(state: &mut State, role: RoleKey, format: ExportFormat) -> Vec<Effect> {
+    let request = state.request_id();
+    set_status(state, format!("getting the {} exports of {role}…", format.name()), false);
+    vec![Effect::PrepareExports { role, request, format }]
+}
+
+fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
+    let request = state.request_id();
+    if let Some(row) = state.row_mut(&role) {
+        row.activity = Activity::Refreshing { request };
+    }
+    Effect::Renew { role, request, mode }
+}
+
+fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
+    let page = list_capacity(state.size.0, state.size.1, state.show_chain) as isize;
+    match command {
+        Command::Up => move_selection(state, -1),
+        Command::Down => move_selection(state, 1),
+        Command::PageUp => move_selection(state, -page),
+        Command::PageDown => move_selection(state, page),
+        Command::Top => move_selection(state, isize::MIN / 2),
+        Command::Bottom => move_selection(state, isize::MAX / 2),
+        Command::Refresh => {
+            if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
+                set_status(state, format!("refreshing {role}…"), false);
+                return vec![renew(state, role, RenewMode::Force)];
+            }
+        }
+        Command::RefreshExpiring => {
+            let now = state.now;
+            let due: Vec<RoleKey> = state
+                .rows
+                .iter()
+                .filter(|row| {
+                    matches!(
+                        row.state(now, state.refresh_before),
+                        RowState::Expiring | RowState::Expired | RowState::NeedsMfa
+                    )
+                })
+                .map(|row| row.key.clone())
+                .collect();
+            set_status(
+                state,
+                if due.is_empty() {
+                    "no session is expiring or expired".to_owned()
+                } else {
+                    format!("refreshing {} roles…", due.len())
+                },
+                false,
+            );
+            return due.into_iter().map(|role| renew(state, role, RenewMode::IfNeeded)).collect();
+        }
+        Command::Copy => {
+            if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
+                let format = state.export_format;
+                return prepare_exports(state, role, format);
+            }
+        }
+        Command::Exports => {
+            if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
+                let selected =
+                    ExportFormat::all().iter().position(|format| *format == state.export_format).unwrap_or(0);
+                state.overlay = Overlay::Exports(ExportPopup { role, selected });
+            }
+        }
+        Command::Filter => state.filter.editing = true,
+        Command::Sort => {
+            state.sort = match state.sort {
+                SortOrder::Name => SortOrder::TimeLeft,
+                SortOrder::TimeLeft => SortOrder::Name,
+            };
+            keep_selection_visible(state);
+        }
+        Command::Chain => {
+            state.show_chain = !state.show_chain;
+            keep_selection_visible(state);
+        }
+        Command::Log => state.overlay = if state.overlay == Overlay::Log { Overlay::None } else { Overlay::Log },
+        Command::Help => state.overlay = if state.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+        Command::Quit => return quit(state),
+    }
+    Vec::new()
+}
+
+fn move_selection(state: &mut State, by: isize) {
+    let roles = view::roles(state);
+    if roles.is_empty() {
+        return;
+    }
+    let current = state.selected.as_ref().and_then(|key| roles.iter().position(|row| &row.key == key)).unwrap_or(0);
+    let target = (current as isize).saturating_add(by).clamp(0, roles.len() as isize - 1) as usize;
+    state.selected = Some(roles[target].key.clone());
+    keep_selection_visible(state);
+}
+
+/// Keeps a visible role selected and scrolls the list so it is on screen.
+fn keep_selection_visible(state: &mut State) {
+    let (selected_line, first_role, total) = {
+        let lines = view::lines(state);
+        let selected = state
+            .selected
+            .as_ref()
+            .and_then(|key| lines.iter().position(|line| matches!(line, Line::Role(row) if &row.key == key)));
+        let first_role = lines.iter().enumerate().find_map(|(index, line)| match line {
+            Line::Role(row) => Some((index, row.key.clone())),
+            Line::Account(_) => None,
+        });
+        (selected, first_role, lines.len())
+    };
+    let selected_line = match (selected_line, first_role) {
+        (Some(index), _) => index,
+        (None, Some((index, key))) => {
+            state.selected = Some(key);
+            index
+        }
+        (None, None) => {
+            state.list_scroll = 0;
+            return;
+        }
+    };
+    let capacity = list_capacity(state.size.0, state.size.1, state.show_chain);
+    // Show the account header above the first role of the list when scrolled to the top.
+    let top = if selected_line == 1 { 0 } else { selected_line };
+    if top < state.list_scroll {
+        state.list_scroll = top;
+    } else if selected_line >= state.list_scroll + capacity {
+        state.list_scroll = selected_line + 1 - capacity;
+    }
+    state.list_scroll = state.list_scroll.min(total.saturating_sub(1));
+}
+
+fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
+    if !state.mfa.asks.is_empty() || state.overlay != Overlay::None {
+        return Vec::new();
+    }
+    match mouse.kind {
+        MouseEventKind::ScrollDown => move_selection(state, 1),
+        MouseEventKind::ScrollUp => move_selection(state, -1),
+        MouseEventKind::Down(_) => {
+            let (width, height) = state.size;
+            if let Some(offset) = list_line_at(width, height, state.show_chain, mouse.column, mouse.row) {
+                let clicked = match view::lines(state).get(state.list_scroll + offset) {
+                    Some(Line::Role(row)) => Some(row.key.clone()),
+                    _ => None,
+                };
+                if clicked.is_some() {
+                    state.selected = clicked;
+                }
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
