@@ -240,3 +240,16 @@ fn check_explains_every_plan_and_list_shows_states() {
     assert!(rows.as_array().unwrap().iter().all(|row| row["state"] == "none"), "a fresh memory cache has no sessions");
     assert!(stderr(&list).contains("session cache: memory only"), "the fallback is announced: {}", stderr(&list));
 }
+
+#[test]
+fn bad_key_bindings_stop_the_screen_before_it_opens_with_file_line_and_key() {
+    let sandbox = Sandbox::new();
+    let mut inventory = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    inventory.push_str("\n[ui]\nexport_format = \"fish\"\n\n[ui.keys]\nrefresh = [\"f5\"]\nfly = [\"x\"]\n");
+    std::fs::write(sandbox.inventory(), &inventory).unwrap();
+    let line = inventory.lines().position(|text| text.starts_with("fly")).unwrap() + 1;
+    let output = sandbox.run(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&format!("accounts.toml:{line}:7: ui.keys.fly: no command \"fly\"")), "{message}");
+}

@@ -302,3 +302,27 @@ mod tests {
         assert!(problems[1].message.contains("no command \"fly\""));
     }
 }
+
+/// The README's keys table, generated from the default keymap (a test keeps them equal).
+pub fn markdown_table() -> String {
+    let keymap = Keymap::default();
+    let mut table = String::from("| keys | command (`[ui.keys]` name) | what it does |\n|---|---|---|\n");
+    for command in Command::ALL {
+        let keys: Vec<String> = keymap.keys_of(command).split(' ').map(|key| format!("`{key}`")).collect();
+        table.push_str(&format!("| {} | `{}` | {} |\n", keys.join(" "), command.name(), command.description()));
+    }
+    table
+}
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn the_readme_keys_table_matches_the_keymap() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let start = readme.find("<!-- keys:start -->\n").map(|at| at + "<!-- keys:start -->\n".len());
+        let end = readme.find("<!-- keys:end -->");
+        let (Some(start), Some(end)) = (start, end) else { panic!("README.md lacks the <!-- keys:start/end --> markers") };
+        let expected = super::markdown_table();
+        assert_eq!(&readme[start..end], expected, "README keys table is stale; replace it with:\n{expected}");
+    }
+}
