@@ -321,7 +321,9 @@ mod readme {
         let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
         let start = readme.find("<!-- keys:start -->\n").map(|at| at + "<!-- keys:start -->\n".len());
         let end = readme.find("<!-- keys:end -->");
-        let (Some(start), Some(end)) = (start, end) else { panic!("README.md lacks the <!-- keys:start/end --> markers") };
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("README.md lacks the <!-- keys:start/end --> markers")
+        };
         let expected = super::markdown_table();
         assert_eq!(&readme[start..end], expected, "README keys table is stale; replace it with:\n{expected}");
     }

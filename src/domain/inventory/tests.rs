@@ -158,7 +158,12 @@ fn each_rule_names_the_key_and_says_what_to_do() {
         ("external_id = \"x-123\"", "external_id = \"x\"", "accounts[prod].roles[admin].external_id", "2 to 1224"),
         ("name = \"deploy\"", "name = \"de ploy\"", "accounts[shared].roles[de ploy].name", "no '/' or spaces"),
         ("refresh_before = \"5m\"", "refresh_before = \"1h\"", "defaults.refresh_before", "always count as expiring"),
-        ("[[accounts]]\nname = \"shared\"", "[ui]\nexport_format = \"tcsh\"\n\n[[accounts]]\nname = \"shared\"", "ui.export_format", "not a format"),
+        (
+            "[[accounts]]\nname = \"shared\"",
+            "[ui]\nexport_format = \"tcsh\"\n\n[[accounts]]\nname = \"shared\"",
+            "ui.export_format",
+            "not a format",
+        ),
     ];
     for (from, to, key, message) in cases {
         let problem = one_problem(from, to);

@@ -53,7 +53,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 }
 
 fn status(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let line = if state.filter.editing || !state.filter.text.is_empty() {
+    let line = if state.filter.editing {
         let cursor = if state.filter.editing { "▏" } else { "" };
         Line::from(vec![
             Span::styled(" / ", theme.accent()),
@@ -62,12 +62,15 @@ fn status(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         ])
     } else if let Some(status) = &state.status {
         let style = if status.error { theme.error() } else { ratatui::style::Style::new() };
-        Line::from(Span::styled(format!(" {}", status.text), style))
+        let mut spans = filter_badge(state, theme);
+        spans.push(Span::styled(format!(" {}", status.text), style));
+        Line::from(spans)
     } else {
         let hint = |command: Command, what: &str| {
             format!("{} {what}", state.keymap.keys_of(command).split(' ').next().unwrap_or(""))
         };
-        Line::from(Span::styled(
+        let mut spans = filter_badge(state, theme);
+        spans.push(Span::styled(
             format!(
                 " {} · {} · {} · {} · {} · {}",
                 hint(Command::Refresh, "refresh"),
@@ -78,9 +81,19 @@ fn status(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                 hint(Command::Quit, "quit")
             ),
             theme.dim(),
-        ))
+        ));
+        Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// "[/text]" while a kept filter narrows the list, so it is never forgotten.
+fn filter_badge(state: &State, theme: Theme) -> Vec<Span<'static>> {
+    if state.filter.text.is_empty() {
+        Vec::new()
+    } else {
+        vec![Span::styled(format!(" [/{}]", state.filter.text), theme.accent())]
+    }
 }
 
 /// A rectangle of at most `width` x `height`, centred in `area`.
