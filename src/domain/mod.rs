@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod mfa;
 pub mod plan;
 pub mod sources;
+pub mod sqs;
 pub mod store;
 pub mod sts;
 pub mod time;

@@ -1,0 +1,199 @@
+//! The real SQS, through aws-sdk-sqs with an assumed session's credentials.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_sqs::config::{BehaviorVersion, Region, timeout::TimeoutConfig};
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+
+use super::{PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError, classify};
+use crate::domain::credentials::Credentials;
+
+pub struct AwsSqs {
+    client: aws_sdk_sqs::Client,
+}
+
+impl AwsSqs {
+    pub fn new(credentials: &Credentials, region: &str, endpoint_url: Option<String>) -> Self {
+        let sdk_credentials = aws_sdk_sqs::config::Credentials::new(
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key().to_owned(),
+            credentials.session_token().map(str::to_owned),
+            credentials.expiration.map(std::time::SystemTime::from),
+            "switchboard",
+        );
+        let mut config = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(sdk_credentials)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            );
+        config.set_endpoint_url(endpoint_url);
+        Self { client: aws_sdk_sqs::Client::from_conf(config.build()) }
+    }
+}
+
+fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &'static str, error: SdkError<E>) -> SqsError {
+    match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            SqsError::Unreachable { action, message: DisplayErrorContext(&error).to_string() }
+        }
+        _ => classify(action, error.code().unwrap_or("Unknown"), error.message().unwrap_or("no message")),
+    }
+}
+
+fn attribute_text(value: &MessageAttributeValue) -> String {
+    match (value.string_value(), value.binary_value()) {
+        (Some(text), _) => text.to_owned(),
+        (None, Some(blob)) => format!("({} bytes of binary)", blob.as_ref().len()),
+        (None, None) => String::new(),
+    }
+}
+
+#[async_trait]
+impl Sqs for AwsSqs {
+    async fn list_queues_page(&self, next: Option<String>) -> Result<(Vec<QueueSummary>, Option<String>), SqsError> {
+        let output = self
+            .client
+            .list_queues()
+            .max_results(1000)
+            .set_next_token(next)
+            .send()
+            .await
+            .map_err(|error| failed("ListQueues", error))?;
+        let queues = output.queue_urls().iter().map(|url| QueueSummary::from_url(url)).collect();
+        Ok((queues, output.next_token().map(str::to_owned)))
+    }
+
+    async fn attributes(&self, url: &str) -> Result<QueueAttributes, SqsError> {
+        let output = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await
+            .map_err(|error| failed("GetQueueAttributes", error))?;
+        let all = output
+            .attributes()
+            .map(|found| found.iter().map(|(name, value)| (name.as_str().to_owned(), value.clone())).collect())
+            .unwrap_or_default();
+        Ok(QueueAttributes { all })
+    }
+
+    async fn dead_letter_sources(&self, url: &str) -> Result<Vec<String>, SqsError> {
+        let mut sources = Vec::new();
+        let mut next = None;
+        loop {
+            let output = self
+                .client
+                .list_dead_letter_source_queues()
+                .queue_url(url)
+                .max_results(1000)
+                .set_next_token(next)
+                .send()
+                .await
+                .map_err(|error| failed("ListDeadLetterSourceQueues", error))?;
+            sources.extend(output.queue_urls().iter().cloned());
+            match output.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => return Ok(sources),
+            }
+        }
+    }
+
+    async fn receive(&self, url: &str, max: u8, visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(i32::from(max.clamp(1, 10)))
+            .visibility_timeout(i32::try_from(visibility_seconds).unwrap_or(i32::MAX))
+            .wait_time_seconds(0)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|error| failed("ReceiveMessage", error))?;
+        Ok(output
+            .messages()
+            .iter()
+            .map(|message| PeekedMessage {
+                id: message.message_id().unwrap_or_default().to_owned(),
+                receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
+                body: message.body().unwrap_or_default().to_owned(),
+                system: message
+                    .attributes()
+                    .map(|found| found.iter().map(|(name, value)| (name.as_str().to_owned(), value.clone())).collect())
+                    .unwrap_or_default(),
+                attributes: message
+                    .message_attributes()
+                    .map(|found| {
+                        found
+                            .iter()
+                            .map(|(name, value)| (name.clone(), (value.data_type().to_owned(), attribute_text(value))))
+                            .collect::<BTreeMap<_, _>>()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn send(&self, url: &str, request: &SendRequest) -> Result<String, SqsError> {
+        let mut call = self
+            .client
+            .send_message()
+            .queue_url(url)
+            .message_body(&request.body)
+            .set_delay_seconds(request.delay_seconds.and_then(|delay| i32::try_from(delay).ok()))
+            .set_message_group_id(request.group_id.clone())
+            .set_message_deduplication_id(request.deduplication_id.clone());
+        for (name, (data_type, value)) in &request.attributes {
+            let attribute =
+                MessageAttributeValue::builder().data_type(data_type).string_value(value).build().map_err(|error| {
+                    SqsError::Service {
+                        action: "SendMessage",
+                        code: "InvalidAttribute".into(),
+                        message: error.to_string(),
+                    }
+                })?;
+            call = call.message_attributes(name, attribute);
+        }
+        let output = call.send().await.map_err(|error| failed("SendMessage", error))?;
+        Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+
+    async fn delete(&self, url: &str, receipt_handle: &str) -> Result<(), SqsError> {
+        self.client
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(|error| failed("DeleteMessage", error))?;
+        Ok(())
+    }
+
+    async fn purge(&self, url: &str) -> Result<(), SqsError> {
+        self.client.purge_queue().queue_url(url).send().await.map_err(|error| failed("PurgeQueue", error))?;
+        Ok(())
+    }
+
+    async fn start_move(&self, source_arn: &str, destination_arn: Option<&str>) -> Result<String, SqsError> {
+        let output = self
+            .client
+            .start_message_move_task()
+            .source_arn(source_arn)
+            .set_destination_arn(destination_arn.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|error| failed("StartMessageMoveTask", error))?;
+        Ok(output.task_handle().unwrap_or_default().to_owned())
+    }
+}

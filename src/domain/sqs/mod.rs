@@ -1,0 +1,250 @@
+//! SQS through an assumed session: a trait the panels call (faked in unit tests) and the
+//! real aws-sdk-sqs client. Queue attributes, redrive policies, peeking, sending, deleting,
+//! purging and moving messages out of a dead-letter queue.
+
+mod aws;
+mod redrive;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+pub use aws::AwsSqs;
+pub use redrive::{MoveMethod, Queue, RedriveProgress, RedriveReport, redrive};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueSummary {
+    pub url: String,
+    pub name: String,
+    pub fifo: bool,
+}
+
+impl QueueSummary {
+    pub fn from_url(url: &str) -> Self {
+        let name = url.rsplit('/').next().unwrap_or(url).to_owned();
+        Self { url: url.to_owned(), fifo: name.ends_with(".fifo"), name }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedrivePolicy {
+    pub dead_letter_target_arn: String,
+    #[serde(deserialize_with = "number_or_text")]
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedriveAllowPolicy {
+    pub redrive_permission: String,
+    #[serde(default)]
+    pub source_queue_arns: Vec<String>,
+}
+
+fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(u32),
+        Text(String),
+    }
+    match Either::deserialize(deserializer)? {
+        Either::Number(number) => Ok(number),
+        Either::Text(text) => text.parse().map_err(serde::de::Error::custom),
+    }
+}
+
+/// GetQueueAttributes(All), with the fields the panels show taken out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueAttributes {
+    pub all: BTreeMap<String, String>,
+}
+
+impl QueueAttributes {
+    fn count(&self, name: &str) -> Option<u64> {
+        self.all.get(name).and_then(|value| value.parse().ok())
+    }
+
+    pub fn arn(&self) -> Option<&str> {
+        self.all.get("QueueArn").map(String::as_str)
+    }
+
+    pub fn visible(&self) -> Option<u64> {
+        self.count("ApproximateNumberOfMessages")
+    }
+
+    pub fn in_flight(&self) -> Option<u64> {
+        self.count("ApproximateNumberOfMessagesNotVisible")
+    }
+
+    pub fn delayed(&self) -> Option<u64> {
+        self.count("ApproximateNumberOfMessagesDelayed")
+    }
+
+    pub fn redrive_policy(&self) -> Option<RedrivePolicy> {
+        serde_json::from_str(self.all.get("RedrivePolicy")?).ok()
+    }
+
+    pub fn redrive_allow_policy(&self) -> Option<RedriveAllowPolicy> {
+        serde_json::from_str(self.all.get("RedriveAllowPolicy")?).ok()
+    }
+}
+
+/// A message received for a look (visibility timeout 0, so it stays available).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeekedMessage {
+    pub id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub system: BTreeMap<String, String>,
+    /// Name -> (data type, value as text).
+    pub attributes: BTreeMap<String, (String, String)>,
+}
+
+impl PeekedMessage {
+    pub fn receive_count(&self) -> Option<u32> {
+        self.system.get("ApproximateReceiveCount").and_then(|count| count.parse().ok())
+    }
+
+    pub fn sent_at(&self) -> Option<Timestamp> {
+        let millis: i64 = self.system.get("SentTimestamp")?.parse().ok()?;
+        Timestamp::from_millisecond(millis).ok()
+    }
+
+    pub fn group_id(&self) -> Option<&str> {
+        self.system.get("MessageGroupId").map(String::as_str)
+    }
+
+    /// The body pretty-printed when it is JSON, as it is otherwise.
+    pub fn pretty_body(&self) -> String {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|value| serde_json::to_string_pretty(&value).ok())
+            .unwrap_or_else(|| self.body.clone())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SendRequest {
+    pub body: String,
+    /// Name -> (data type "String" | "Number", value).
+    pub attributes: BTreeMap<String, (String, String)>,
+    pub delay_seconds: Option<u32>,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SqsError {
+    #[error("{action}: access denied: {message}")]
+    AccessDenied { action: &'static str, message: String },
+    #[error("{action}: AWS allows one purge per queue every 60 seconds; this queue was purged less than a minute ago")]
+    PurgeInProgress { action: &'static str },
+    #[error("{action}: the queue does not exist (any more)")]
+    NoSuchQueue { action: &'static str },
+    #[error("{action}: the endpoint does not support this: {message}")]
+    Unsupported { action: &'static str, message: String },
+    #[error("{action}: cannot reach SQS: {message}")]
+    Unreachable { action: &'static str, message: String },
+    #[error("{action}: {code}: {message}")]
+    Service { action: &'static str, code: String, message: String },
+}
+
+pub fn classify(action: &'static str, code: &str, message: &str) -> SqsError {
+    let message = message.to_owned();
+    match code {
+        "AccessDenied" | "AccessDeniedException" | "AuthorizationError" => SqsError::AccessDenied { action, message },
+        "AWS.SimpleQueueService.PurgeQueueInProgress" | "PurgeQueueInProgress" => SqsError::PurgeInProgress { action },
+        "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => SqsError::NoSuchQueue { action },
+        "UnsupportedOperation" | "InvalidAction" | "NotImplemented" | "UnknownOperationException" => {
+            SqsError::Unsupported { action, message }
+        }
+        _ => SqsError::Service { action, code: code.to_owned(), message },
+    }
+}
+
+#[async_trait]
+pub trait Sqs: Send + Sync {
+    /// One page of ListQueues (up to 1000) and the token of the next.
+    async fn list_queues_page(&self, next: Option<String>) -> Result<(Vec<QueueSummary>, Option<String>), SqsError>;
+    async fn attributes(&self, url: &str) -> Result<QueueAttributes, SqsError>;
+    async fn dead_letter_sources(&self, url: &str) -> Result<Vec<String>, SqsError>;
+    /// ReceiveMessage with every attribute; `visibility` 0 for a peek.
+    async fn receive(&self, url: &str, max: u8, visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError>;
+    async fn send(&self, url: &str, request: &SendRequest) -> Result<String, SqsError>;
+    async fn delete(&self, url: &str, receipt_handle: &str) -> Result<(), SqsError>;
+    async fn purge(&self, url: &str) -> Result<(), SqsError>;
+    /// StartMessageMoveTask; `None` destination means "back to the sources".
+    async fn start_move(&self, source_arn: &str, destination_arn: Option<&str>) -> Result<String, SqsError>;
+}
+
+/// Every queue of the account and region, following ListQueues' pages.
+pub async fn list_all_queues(sqs: &dyn Sqs) -> Result<Vec<QueueSummary>, SqsError> {
+    let mut queues = Vec::new();
+    let mut next = None;
+    loop {
+        let (page, token) = sqs.list_queues_page(next).await?;
+        queues.extend(page);
+        match token {
+            Some(token) if !token.is_empty() => next = Some(token),
+            _ => break,
+        }
+    }
+    queues.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(queues)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redrive_policies_are_parsed_from_their_json() {
+        let mut attributes = QueueAttributes::default();
+        attributes.all.insert(
+            "RedrivePolicy".into(),
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:eu-west-1:111111111111:orders-dlq","maxReceiveCount":"3"}"#.into(),
+        );
+        attributes.all.insert("RedriveAllowPolicy".into(), r#"{"redrivePermission":"allowAll"}"#.into());
+        attributes.all.insert("ApproximateNumberOfMessages".into(), "12".into());
+        let policy = attributes.redrive_policy().unwrap();
+        assert_eq!(policy.max_receive_count, 3);
+        assert!(policy.dead_letter_target_arn.ends_with(":orders-dlq"));
+        assert_eq!(attributes.redrive_allow_policy().unwrap().redrive_permission, "allowAll");
+        assert_eq!(attributes.visible(), Some(12));
+        assert_eq!(attributes.in_flight(), None);
+    }
+
+    #[test]
+    fn message_details_come_from_system_attributes() {
+        let message = PeekedMessage {
+            id: "m".into(),
+            receipt_handle: "r".into(),
+            body: r#"{"order":1}"#.into(),
+            system: [
+                ("ApproximateReceiveCount".to_owned(), "2".to_owned()),
+                ("SentTimestamp".to_owned(), "1763715600000".to_owned()),
+            ]
+            .into(),
+            attributes: BTreeMap::new(),
+        };
+        assert_eq!(message.receive_count(), Some(2));
+        assert_eq!(message.sent_at().unwrap().to_string(), "2025-11-21T09:00:00Z");
+        assert_eq!(message.pretty_body(), "{\n  \"order\": 1\n}");
+    }
+
+    #[test]
+    fn queue_names_and_kinds_come_from_urls() {
+        let queue = QueueSummary::from_url("http://127.0.0.1:5000/111111111111/events.fifo");
+        assert_eq!((queue.name.as_str(), queue.fifo), ("events.fifo", true));
+    }
+
+    #[test]
+    fn purge_refusals_say_when_to_retry() {
+        let error = classify("PurgeQueue", "AWS.SimpleQueueService.PurgeQueueInProgress", "x");
+        assert!(error.to_string().contains("one purge per queue every 60 seconds"));
+    }
+}
