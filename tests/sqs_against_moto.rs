@@ -94,7 +94,7 @@ async fn attributes_peek_send_delete_and_purge() {
     let attributes = sqs.attributes(&orders).await.unwrap();
     assert_eq!(attributes.redrive_policy().unwrap().max_receive_count, 5);
     assert_eq!(attributes.redrive_policy().unwrap().dead_letter_target_arn, dlq_arn);
-    assert_eq!(sqs.dead_letter_sources(&dlq).await.unwrap(), [orders.clone()]);
+    assert_eq!(sqs.dead_letter_sources(&dlq).await.unwrap(), std::slice::from_ref(&orders));
 
     let mut request = SendRequest { body: r#"{"order":42}"#.into(), ..SendRequest::default() };
     request.attributes.insert("kind".into(), ("String".into(), "test".into()));

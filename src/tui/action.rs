@@ -10,9 +10,11 @@ use tokio::sync::oneshot;
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError};
 
+type MfaAnswer = oneshot::Sender<Result<MfaCode, MfaError>>;
+
 /// Where the operator's answer to an MFA request goes (the engine awaits it).
 #[derive(Debug, Clone)]
-pub struct MfaReply(Arc<Mutex<Option<oneshot::Sender<Result<MfaCode, MfaError>>>>>);
+pub struct MfaReply(Arc<Mutex<Option<MfaAnswer>>>);
 
 impl MfaReply {
     pub fn new(sender: oneshot::Sender<Result<MfaCode, MfaError>>) -> Self {
@@ -54,10 +56,30 @@ pub enum Action {
     Tick(Timestamp),
     Quit,
     StatusLoaded(Vec<(RoleKey, Snapshot)>),
-    Renewed { role: RoleKey, request: u64, result: Result<Snapshot, RenewFailure> },
-    MfaRequested { device: String, roles: Vec<RoleKey>, problem: Option<String>, reply: MfaReply },
-    ExportsReady { role: RoleKey, request: u64, format_name: &'static str, result: Result<ExportsText, RenewFailure> },
+    Renewed {
+        role: RoleKey,
+        request: u64,
+        result: Result<Snapshot, RenewFailure>,
+    },
+    MfaRequested {
+        device: String,
+        roles: Vec<RoleKey>,
+        problem: Option<String>,
+        reply: MfaReply,
+    },
+    ExportsReady {
+        role: RoleKey,
+        request: u64,
+        format_name: &'static str,
+        result: Result<ExportsText, RenewFailure>,
+    },
     Copied(Result<String, String>),
+    /// A panel job's result (or progress); `Err` when no session could be had for it.
+    PanelResult {
+        view: u64,
+        panel: usize,
+        result: Result<super::panels::Payload, String>,
+    },
     Log(Vec<String>),
 }
 

@@ -48,7 +48,7 @@ fn spawn_inputs(actions: mpsc::UnboundedSender<Action>, mut log_lines: mpsc::Unb
             }
         }
     });
-    let logs = actions.clone();
+    let logs = actions;
     tokio::spawn(async move {
         let mut batch = Vec::new();
         while log_lines.recv_many(&mut batch, BATCH).await > 0 {
@@ -57,19 +57,23 @@ fn spawn_inputs(actions: mpsc::UnboundedSender<Action>, mut log_lines: mpsc::Unb
             }
         }
     });
-    #[cfg(unix)]
+}
+
+/// Installed before the terminal is taken over, so a SIGTERM or SIGHUP at any moment
+/// becomes a normal quit that restores it.
+#[cfg(unix)]
+fn watch_signals(actions: mpsc::UnboundedSender<Action>) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
-        else {
-            return;
-        };
         tokio::select! {
             _ = terminate.recv() => {}
             _ = hangup.recv() => {}
         }
         let _ = actions.send(Action::Quit);
     });
+    Ok(())
 }
 
 pub async fn run(
@@ -78,6 +82,8 @@ pub async fn run(
     mut actions: mpsc::UnboundedReceiver<Action>,
     log_lines: mpsc::UnboundedReceiver<String>,
 ) -> std::io::Result<()> {
+    #[cfg(unix)]
+    watch_signals(executor.actions.clone())?;
     let mut terminal = TerminalGuard::enter()?;
     let size = terminal.screen.size()?;
     state.size = (size.width, size.height);

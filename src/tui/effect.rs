@@ -24,4 +24,14 @@ pub enum Effect {
     PrepareExports { role: RoleKey, request: u64, format: ExportFormat },
     Copy(ExportsText),
     AnswerMfa { reply: MfaReply, answer: Result<MfaCode, MfaError> },
+    Panel { role: RoleKey, view: u64, panel: usize, job: PanelJob },
+}
+
+/// A panel's job, opaque to everything but the executor.
+pub struct PanelJob(pub super::panels::Job);
+
+impl std::fmt::Debug for PanelJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PanelJob")
+    }
 }

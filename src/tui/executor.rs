@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::domain::engine::{Engine, EngineError, Renewal};
@@ -12,11 +13,18 @@ use crate::domain::mfa::MfaError;
 
 use super::action::{Action, ExportsText, RenewFailure, Snapshot};
 use super::effect::{Effect, RenewMode};
+use super::panels::Services;
+use crate::domain::sqs::AwsSqs;
+use crate::domain::sts::AwsSts;
 
 #[derive(Clone)]
 pub struct Executor {
     pub engine: Arc<Engine>,
     pub actions: UnboundedSender<Action>,
+    pub sts_endpoint: Option<String>,
+    pub sqs_endpoint: Option<String>,
+    /// Shared by every panel job: bounds background requests.
+    pub slots: Arc<Semaphore>,
 }
 
 fn failure(error: EngineError) -> RenewFailure {
@@ -77,6 +85,31 @@ impl Executor {
                 });
             }
             Effect::Copy(_) => {}
+            Effect::Panel { role, view, panel, job } => {
+                let (sts_endpoint, sqs_endpoint, slots) =
+                    (self.sts_endpoint.clone(), self.sqs_endpoint.clone(), self.slots.clone());
+                tokio::spawn(async move {
+                    let result = match engine.session(&role, Renewal::IfNeeded).await {
+                        Err(error) => Err(error.to_string()),
+                        Ok(session) => {
+                            let progress = actions.clone();
+                            let services = Arc::new(Services {
+                                role,
+                                sqs: Arc::new(AwsSqs::new(&session.credentials, &session.region, sqs_endpoint)),
+                                sts: Arc::new(AwsSts::new(sts_endpoint)),
+                                credentials: session.credentials,
+                                region: session.region,
+                                slots,
+                                progress: Box::new(move |payload| {
+                                    let _ = progress.send(Action::PanelResult { view, panel, result: Ok(payload) });
+                                }),
+                            });
+                            Ok((job.0)(services).await)
+                        }
+                    };
+                    let _ = actions.send(Action::PanelResult { view, panel, result });
+                });
+            }
         }
     }
 }

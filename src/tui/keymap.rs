@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
+    Open,
     Up,
     Down,
     PageUp,
@@ -24,7 +25,8 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 16] = [
+    pub const ALL: [Command; 17] = [
+        Command::Open,
         Command::Up,
         Command::Down,
         Command::PageUp,
@@ -46,6 +48,7 @@ impl Command {
     /// The name used in `[ui.keys]`.
     pub fn name(self) -> &'static str {
         match self {
+            Command::Open => "open",
             Command::Up => "up",
             Command::Down => "down",
             Command::PageUp => "page_up",
@@ -67,6 +70,7 @@ impl Command {
 
     pub fn description(self) -> &'static str {
         match self {
+            Command::Open => "open the account's panels (SQS, identity) through the selected role",
             Command::Up => "select the previous role",
             Command::Down => "select the next role",
             Command::PageUp => "a page up",
@@ -136,11 +140,7 @@ impl KeySpec {
 
     pub fn matches(&self, key: &KeyEvent) -> bool {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let code = match key.code {
-            // Terminals report Shift+r as 'R' with SHIFT; the character says it all.
-            KeyCode::Char(c) => KeyCode::Char(c),
-            other => other,
-        };
+        let code = key.code;
         code == self.code && ctrl == self.ctrl
     }
 
@@ -196,6 +196,7 @@ impl Default for Keymap {
             .map(|command| Binding {
                 command,
                 keys: keys(match command {
+                    Command::Open => &["enter"],
                     Command::Up => &["k", "up"],
                     Command::Down => &["j", "down"],
                     Command::PageUp => &["pgup", "ctrl-b"],

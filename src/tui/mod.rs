@@ -9,11 +9,13 @@ mod executor;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
+pub mod panels;
 mod prompt;
 pub mod state;
 mod terminal;
 pub mod ui;
 pub mod update;
+mod update_panels;
 #[cfg(test)]
 mod update_tests;
 pub mod view;
@@ -48,6 +50,7 @@ pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
             let role = inventory.role(&plan.role)?;
             Some(RoleRow {
                 key: plan.role.clone(),
+                read_only: role.read_only,
                 account_id: account.id.clone(),
                 environment: account.environment.clone(),
                 production: account.is_production(),
@@ -94,6 +97,17 @@ fn keymap(inventory: &Inventory) -> Result<Keymap, CliError> {
     })
 }
 
+/// The inventory's endpoint, else the service's or the general AWS variable.
+fn endpoint_for(inventory: &Inventory, service_variable: &str) -> Option<String> {
+    inventory
+        .defaults
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var(service_variable).ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|url| !url.is_empty())
+}
+
 pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
     let inventory = Arc::new(load_inventory(globals)?);
     let keymap = keymap(&inventory)?;
@@ -120,6 +134,9 @@ pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
     state.backend = store.backend().short_label().to_owned();
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     state.endpoint_url = inventory.defaults.endpoint_url.clone();
+    if let Some(every) = inventory.ui.panel_refresh {
+        state.panel_refresh = every;
+    }
     state.export_format = inventory.ui.export_format.unwrap_or_else(|| {
         std::env::var("SHELL").map(|shell| ExportFormat::from_shell_path(&shell)).unwrap_or(ExportFormat::Bash)
     });
@@ -129,7 +146,13 @@ pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
         store.backend(),
         log_path.map(|path| path.display().to_string()).unwrap_or_else(|| "none".into())
     );
-    let executor = Executor { engine, actions };
+    let executor = Executor {
+        engine,
+        actions,
+        sts_endpoint: endpoint_for(&inventory, "AWS_ENDPOINT_URL_STS"),
+        sqs_endpoint: endpoint_for(&inventory, "AWS_ENDPOINT_URL_SQS"),
+        slots: Arc::new(tokio::sync::Semaphore::new(16)),
+    };
     app::run(state, executor, receiver, log_lines)
         .await
         .map_err(|error| CliError::Failed(format!("terminal: {error}")))?;

@@ -61,6 +61,7 @@ pub struct LayerView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleRow {
     pub key: RoleKey,
+    pub read_only: bool,
     pub account_id: String,
     pub environment: Option<String>,
     pub production: bool,
@@ -174,6 +175,16 @@ pub struct StatusLine {
     pub error: bool,
 }
 
+/// An account's panels, opened with Enter on one of its roles and worked through that role.
+#[derive(Debug)]
+pub struct AccountView {
+    /// Tells apart results for this view from those of one closed before.
+    pub id: u64,
+    pub role: RoleKey,
+    pub panels: Vec<Box<dyn super::panels::Panel>>,
+    pub active: usize,
+}
+
 #[derive(Debug)]
 pub struct State {
     pub now: Timestamp,
@@ -198,6 +209,9 @@ pub struct State {
     pub size: (u16, u16),
     pub list_scroll: usize,
     pub last_status_load: Option<Timestamp>,
+    pub account: Option<AccountView>,
+    /// How often open panels refresh their counts.
+    pub panel_refresh: Duration,
     pub should_quit: bool,
 }
 
@@ -225,6 +239,8 @@ impl State {
             size: (120, 36),
             list_scroll: 0,
             last_status_load: None,
+            account: None,
+            panel_refresh: Duration::from_secs(5),
             should_quit: false,
         }
     }

@@ -37,10 +37,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Quit => quit(state),
         Action::StatusLoaded(snapshots) => {
             for (role, snapshot) in snapshots {
-                if let Some(row) = state.row_mut(&role) {
-                    if !matches!(row.activity, Activity::Refreshing { .. }) {
-                        merge_snapshot(row, snapshot);
-                    }
+                if let Some(row) = state.row_mut(&role)
+                    && !matches!(row.activity, Activity::Refreshing { .. })
+                {
+                    merge_snapshot(row, snapshot);
                 }
             }
             Vec::new()
@@ -81,6 +81,20 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::PanelResult { view, panel, result } => {
+            let mut effects = super::update_panels::on_result(state, view, panel, result);
+            // A panel job may have renewed the role's session: show it in the header too.
+            let now = state.now;
+            let stale = state
+                .account
+                .as_ref()
+                .and_then(|open| state.row(&open.role))
+                .is_some_and(|row| row.expires_at.is_none_or(|until| until <= now));
+            if stale {
+                effects.push(Effect::LoadStatus);
+            }
+            effects
+        }
         Action::Log(lines) => {
             state.log.extend(lines);
             let excess = state.log.len().saturating_sub(LOG_LINES_KEPT);
@@ -108,10 +122,11 @@ fn merge_snapshot(row: &mut super::state::RoleRow, snapshot: Snapshot) {
         row.expires_at = snapshot.expires_at;
     }
     for (id, expires_at) in snapshot.layers {
-        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id == id) {
-            if expires_at.is_some() && expires_at >= layer.expires_at {
-                layer.expires_at = expires_at;
-            }
+        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id == id)
+            && expires_at.is_some()
+            && expires_at >= layer.expires_at
+        {
+            layer.expires_at = expires_at;
         }
     }
 }
@@ -176,6 +191,7 @@ fn on_tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
         }
         effects.push(Effect::Renew { role, request, mode: RenewMode::Automatic });
     }
+    effects.extend(super::update_panels::on_tick(state));
     effects
 }
 
@@ -200,6 +216,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if !state.mfa.asks.is_empty() {
         return on_mfa_key(state, key);
+    }
+    if state.account.is_some() {
+        return super::update_panels::on_key(state, key);
     }
     if state.filter.editing {
         on_filter_key(state, key);
@@ -262,7 +281,9 @@ fn on_mfa_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
-    if !state.mfa.asks.is_empty() {
+    if state.mfa.asks.is_empty() && state.account.is_some() {
+        super::update_panels::on_paste(state, text);
+    } else if !state.mfa.asks.is_empty() {
         for digit in text.chars().filter(char::is_ascii_digit) {
             if state.mfa.input.len() < 6 {
                 state.mfa.input.push(digit);
@@ -328,6 +349,7 @@ fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
 fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
     let page = list_capacity(state.size.0, state.size.1, state.show_chain) as isize;
     match command {
+        Command::Open => return super::update_panels::open(state),
         Command::Up => move_selection(state, -1),
         Command::Down => move_selection(state, 1),
         Command::PageUp => move_selection(state, -page),
@@ -444,7 +466,7 @@ fn keep_selection_visible(state: &mut State) {
 }
 
 fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
-    if !state.mfa.asks.is_empty() || state.overlay != Overlay::None {
+    if !state.mfa.asks.is_empty() || state.overlay != Overlay::None || state.account.is_some() {
         return Vec::new();
     }
     match mouse.kind {

@@ -25,7 +25,7 @@ fn haystack(row: &RoleRow) -> String {
     )
 }
 
-pub fn matching<'a>(state: &'a State) -> Vec<&'a RoleRow> {
+pub fn matching(state: &State) -> Vec<&RoleRow> {
     if state.filter.text.trim().is_empty() {
         return state.rows.iter().collect();
     }

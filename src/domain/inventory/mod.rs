@@ -28,6 +28,8 @@ pub struct Inventory {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UiSettings {
     pub export_format: Option<crate::domain::exports::ExportFormat>,
+    /// How often open panels refresh their counts (default 5s).
+    pub panel_refresh: Option<Duration>,
     pub keys: Vec<KeyOverride>,
 }
 

@@ -22,6 +22,7 @@ pub struct RawInventory {
 #[serde(deny_unknown_fields)]
 pub struct RawUi {
     pub export_format: Option<Text>,
+    pub panel_refresh: Option<Text>,
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, Spanned<Vec<String>>>,
 }

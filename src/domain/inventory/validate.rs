@@ -186,7 +186,18 @@ fn ui(raw: RawUi, problems: &mut Problems) -> UiSettings {
             KeyOverride { command, keys: keys.into_inner(), line, column }
         })
         .collect();
-    UiSettings { export_format, keys }
+    let panel_refresh = raw.panel_refresh.as_ref().and_then(|text| match parse_duration(text.get_ref()) {
+        Ok(every) if every >= Duration::from_secs(1) => Some(every),
+        Ok(_) => {
+            problems.at(text.span(), "ui.panel_refresh", "refresh at most once a second");
+            None
+        }
+        Err(message) => {
+            problems.at(text.span(), "ui.panel_refresh", message);
+            None
+        }
+    });
+    UiSettings { export_format, panel_refresh, keys }
 }
 
 fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {

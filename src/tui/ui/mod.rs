@@ -1,6 +1,7 @@
 //! Rendering: a pure function of the state. Nothing here touches the network, a lock or the
 //! clock: the countdowns come from `state.now`.
 
+mod account;
 mod chain;
 mod list;
 mod overlays;
@@ -19,6 +20,11 @@ use theme::Theme;
 pub fn render(frame: &mut Frame, state: &State) {
     let theme = Theme { color: !state.no_color };
     let area = frame.area();
+    if let Some(view) = &state.account {
+        account::render(frame, area, state, view, theme);
+        overlays_and_modal(frame, area, state, theme);
+        return;
+    }
     let regions = areas(area.width, area.height, state.show_chain);
     header(frame, regions.header, state, theme);
     list::render(frame, regions.list, state, theme);
@@ -26,6 +32,10 @@ pub fn render(frame: &mut Frame, state: &State) {
         chain::render(frame, chain_area, state, theme);
     }
     status(frame, regions.status, state, theme);
+    overlays_and_modal(frame, area, state, theme);
+}
+
+fn overlays_and_modal(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     match &state.overlay {
         Overlay::None => {}
         Overlay::Help => overlays::help(frame, area, state, theme),

@@ -1,0 +1,362 @@
+//! Drawing the SQS panel's views.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
+
+use crate::domain::exports::rfc3339;
+use crate::domain::sqs::QueueAttributes;
+use crate::tui::panels::PanelContext;
+use crate::tui::ui::centered;
+use crate::tui::ui::theme::Theme;
+
+use super::{Column, SqsPanel, View, forms::Field};
+
+fn cell(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count >= width {
+        let cut: String = text.chars().take(width.saturating_sub(2)).collect();
+        format!("{cut}… ")
+    } else {
+        format!("{text}{}", " ".repeat(width - count))
+    }
+}
+
+fn number(value: Option<u64>) -> String {
+    value.map_or_else(|| "…".to_owned(), |value| value.to_string())
+}
+
+pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelContext, theme: Theme) {
+    let [body, notice] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    match &panel.view {
+        View::List => list(panel, frame, body, theme),
+        View::Detail { url, sources } => detail(panel, frame, body, url, sources.as_ref(), theme),
+        View::PeekWarning { url, max_receive } => {
+            detail(panel, frame, body, url, None, theme);
+            let text = vec![
+                Line::from(Span::styled("Peeking receives the messages.", theme.error())),
+                Line::raw(""),
+                Line::raw(format!(
+                    "Each receive counts toward maxReceiveCount ({max_receive}): a message received {max_receive} times is moved to the dead-letter queue. The receive count of each message is shown next to it."
+                )),
+                Line::raw(""),
+                Line::from(Span::styled("y peek anyway · n back", theme.dim())),
+            ];
+            let rect = centered(body, 70, 10);
+            frame.render_widget(Clear, rect);
+            let block =
+                Block::default().borders(Borders::ALL).title(" before the first peek ").border_style(theme.error());
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
+        }
+        View::Peek { url, messages, selected } => peek(panel, frame, body, url, messages.as_ref(), *selected, theme),
+        View::Send(form) => {
+            let mut lines = vec![
+                Line::from(vec![Span::raw("send to "), Span::styled(form.queue.clone(), theme.account())]),
+                Line::raw(""),
+            ];
+            for (index, field) in form.fields().into_iter().enumerate() {
+                let focused = index == form.focus;
+                let style = if focused { theme.selected() } else { Style::new() };
+                lines.push(Line::from(Span::styled(field.label(), theme.dim())));
+                let cursor = if focused { "▏" } else { "" };
+                lines.push(Line::from(Span::styled(format!("{}{cursor}", form.value(field)), style)));
+                lines.push(Line::raw(""));
+            }
+            if let Some(error) = &form.error {
+                lines.push(Line::from(Span::styled(error.clone(), theme.error())));
+            }
+            if form.fields().contains(&Field::GroupId) {
+                lines.push(Line::from(Span::styled("FIFO: the group id is required; without a deduplication id the queue's content-based deduplication applies", theme.dim())));
+            }
+            let block = Block::default().borders(Borders::ALL).title(" send a message ");
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), body);
+        }
+        View::Confirm { confirm, back, .. } => {
+            detail(panel, frame, body, back, None, theme);
+            let lines = vec![
+                Line::raw(confirm.prompt.clone()),
+                Line::raw(""),
+                Line::from(vec![Span::raw("> "), Span::styled(format!("{}▏", confirm.typed), theme.accent())]),
+                Line::raw(""),
+                Line::from(Span::styled("Enter confirms once the name matches · Esc cancels", theme.dim())),
+            ];
+            let rect = centered(body, 72, 9);
+            frame.render_widget(Clear, rect);
+            let block = Block::default().borders(Borders::ALL).title(" confirm ").border_style(theme.error());
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), rect);
+        }
+        View::Redrive { from, to, progress, result } => {
+            let [text_area, gauge_area, rest] =
+                Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(0)]).areas(body);
+            frame.render_widget(
+                Paragraph::new(format!("redrive {from} → {to}")).block(Block::default().borders(Borders::ALL)),
+                text_area,
+            );
+            let done = progress.moved + progress.failed;
+            let ratio = if progress.total == 0 {
+                if result.is_some() { 1.0 } else { 0.0 }
+            } else {
+                (done as f64 / progress.total as f64).min(1.0)
+            };
+            let label = format!("{} moved · {} failed · of about {}", progress.moved, progress.failed, progress.total);
+            frame.render_widget(
+                Gauge::default()
+                    .block(Block::default().borders(Borders::ALL))
+                    .ratio(ratio)
+                    .label(label)
+                    .gauge_style(theme.accent()),
+                gauge_area,
+            );
+            let summary = match result {
+                None => {
+                    Line::from(Span::styled("moving: each message is copied, then deleted from the DLQ", theme.dim()))
+                }
+                Some(Ok(report)) if report.task_handle.is_some() => {
+                    Line::raw("SQS is moving the messages (StartMessageMoveTask); counts update as it goes")
+                }
+                Some(Ok(report)) => {
+                    let error = report
+                        .first_error
+                        .as_ref()
+                        .map(|error| format!(" — first failure: {error}"))
+                        .unwrap_or_default();
+                    Line::raw(format!(
+                        "done: {} moved, {} failed{error}; failed messages stay in the DLQ",
+                        report.moved, report.failed
+                    ))
+                }
+                Some(Err(error)) => Line::from(Span::styled(error.clone(), theme.error())),
+            };
+            frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), rest);
+        }
+    }
+    let (text, style) = match (&panel.notice, &panel.list_error) {
+        (Some((text, true)), _) | (None, Some(text)) => (text.clone(), theme.error()),
+        (Some((text, false)), _) => (text.clone(), Style::new()),
+        (None, None) => (String::new(), Style::new()),
+    };
+    let _ = context;
+    frame.render_widget(Paragraph::new(Span::styled(text, style)), notice);
+}
+
+fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
+    let rows = panel.visible();
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let widths = [0usize, 6, 9, 11, 9, 0];
+    let dead_letter_width = 22.min(inner_width / 4);
+    let name_width =
+        inner_width.saturating_sub(widths[1] + widths[2] + widths[3] + widths[4] + dead_letter_width).max(8);
+    let titles = ["NAME", "TYPE", "VISIBLE", "IN FLIGHT", "DELAYED", "DLQ"];
+    let header: String = Column::ALL
+        .iter()
+        .zip(titles)
+        .enumerate()
+        .map(|(index, (column, title))| {
+            let arrow = if *column == panel.sort { if panel.descending { "↓" } else { "↑" } } else { "" };
+            let width = match index {
+                0 => name_width,
+                5 => dead_letter_width,
+                other => widths[other],
+            };
+            cell(&format!("{title}{arrow}"), width)
+        })
+        .collect();
+    let capacity = usize::from(area.height.saturating_sub(3)).max(1);
+    let scroll = panel.selected.saturating_sub(capacity - 1);
+    let mut lines = vec![Line::from(Span::styled(header, theme.dim()))];
+    for (index, row) in rows.iter().enumerate().skip(scroll).take(capacity) {
+        let attributes = row.attributes.as_ref();
+        let dead_letter = if panel.is_dead_letter(row) {
+            "is a DLQ".to_owned()
+        } else {
+            panel.dead_letter_of(row).map(|name| format!("→ {name}")).unwrap_or_default()
+        };
+        let style = if index == panel.selected { theme.selected() } else { Style::new() };
+        let mut spans = vec![
+            Span::styled(cell(&row.summary.name, name_width), style),
+            Span::styled(cell(if row.summary.fifo { "FIFO" } else { "std" }, widths[1]), style),
+            Span::styled(cell(&number(attributes.and_then(QueueAttributes::visible)), widths[2]), style),
+            Span::styled(cell(&number(attributes.and_then(QueueAttributes::in_flight)), widths[3]), style),
+            Span::styled(cell(&number(attributes.and_then(QueueAttributes::delayed)), widths[4]), style),
+            Span::styled(cell(&dead_letter, dead_letter_width), style),
+        ];
+        if let Some(error) = &row.error {
+            spans.push(Span::styled(format!(" {error}"), theme.error()));
+        }
+        lines.push(Line::from(spans));
+    }
+    if rows.is_empty() {
+        let message = if panel.loading {
+            "listing queues…"
+        } else if panel.queues.is_empty() {
+            "no queues in this account and region"
+        } else {
+            "no queue matches the filter"
+        };
+        lines.push(Line::from(Span::styled(message, theme.dim())));
+    }
+    let filter = if panel.filtering || !panel.filter.is_empty() {
+        format!(" / {}{} ", panel.filter, if panel.filtering { "▏" } else { "" })
+    } else {
+        String::new()
+    };
+    let title = format!(" queues ({}){filter}", panel.queues.len());
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+}
+
+fn detail(
+    panel: &SqsPanel,
+    frame: &mut Frame,
+    area: Rect,
+    url: &str,
+    sources: Option<&Result<Vec<String>, String>>,
+    theme: Theme,
+) {
+    let Some(row) = panel.queue(url) else {
+        frame.render_widget(Paragraph::new("the queue is gone").block(Block::default().borders(Borders::ALL)), area);
+        return;
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(row.summary.name.clone(), theme.account()),
+            Span::styled(format!("  {url}"), theme.dim()),
+        ]),
+        Line::raw(""),
+    ];
+    if let Some(attributes) = &row.attributes {
+        if let Some(policy) = attributes.redrive_policy() {
+            let name = policy.dead_letter_target_arn.rsplit(':').next().unwrap_or_default().to_owned();
+            lines.push(Line::from(vec![
+                Span::styled("redrive policy  ", theme.accent()),
+                Span::raw(format!("failures go to {name} after {} receives (D opens it)", policy.max_receive_count)),
+            ]));
+        }
+        if let Some(allow) = attributes.redrive_allow_policy() {
+            let sources = if allow.source_queue_arns.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", allow.source_queue_arns.join(", "))
+            };
+            lines.push(Line::from(vec![
+                Span::styled("redrive allow   ", theme.accent()),
+                Span::raw(format!("{}{sources}", allow.redrive_permission)),
+            ]));
+        }
+    }
+    match sources {
+        Some(Ok(found)) if !found.is_empty() => {
+            let names: Vec<&str> = found.iter().map(|url| url.rsplit('/').next().unwrap_or(url)).collect();
+            lines.push(Line::from(vec![
+                Span::styled("DLQ of          ", theme.accent()),
+                Span::raw(format!("{} (m moves the messages back)", names.join(", "))),
+            ]));
+        }
+        Some(Err(error)) => lines.push(Line::from(Span::styled(error.clone(), theme.error()))),
+        _ => {}
+    }
+    lines.push(Line::raw(""));
+    match &row.attributes {
+        None => lines.push(Line::from(Span::styled("attributes are on their way…", theme.dim()))),
+        Some(attributes) => {
+            for (name, value) in &attributes.all {
+                let shown = match name.as_str() {
+                    "CreatedTimestamp" | "LastModifiedTimestamp" => value
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|secs| jiff::Timestamp::from_second(secs as i64).ok())
+                        .map_or_else(|| value.clone(), rfc3339),
+                    _ => value.clone(),
+                };
+                lines.push(Line::from(vec![Span::styled(format!("{name:<40}"), theme.dim()), Span::raw(shown)]));
+            }
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(" queue ")),
+        area,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn peek(
+    panel: &SqsPanel,
+    frame: &mut Frame,
+    area: Rect,
+    url: &str,
+    messages: Option<&Result<Vec<crate::domain::sqs::PeekedMessage>, String>>,
+    selected: usize,
+    theme: Theme,
+) {
+    let name = panel.queue(url).map_or(url, |row| row.summary.name.as_str());
+    let max_receive = panel
+        .queue(url)
+        .and_then(|row| row.attributes.as_ref()?.redrive_policy())
+        .map(|policy| policy.max_receive_count);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" peek {name} (visibility timeout 0: messages stay available) "));
+    let found = match messages {
+        None => return frame.render_widget(Paragraph::new("receiving…").block(block), area),
+        Some(Err(error)) => {
+            return frame.render_widget(
+                Paragraph::new(Span::styled(error.clone(), theme.error())).wrap(Wrap { trim: true }).block(block),
+                area,
+            );
+        }
+        Some(Ok(found)) if found.is_empty() => {
+            return frame.render_widget(Paragraph::new("no message was available").block(block), area);
+        }
+        Some(Ok(found)) => found,
+    };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [list_area, body_area] = Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)]).areas(inner);
+    let items: Vec<Line> = found
+        .iter()
+        .enumerate()
+        .map(|(index, message)| {
+            let count = message.receive_count().map_or_else(|| "?".to_owned(), |count| count.to_string());
+            let receives = match max_receive {
+                Some(max) => format!("{count}/{max}"),
+                None => count,
+            };
+            let near = max_receive.zip(message.receive_count()).is_some_and(|(max, count)| count + 1 >= max);
+            let style = if index == selected {
+                theme.selected()
+            } else if near {
+                theme.error()
+            } else {
+                Style::new()
+            };
+            Line::from(Span::styled(format!("{} recv {receives}", cell(&message.id, 26)), style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(items).block(Block::default().borders(Borders::RIGHT)), list_area);
+    let Some(message) = found.get(selected) else { return };
+    let mut lines = vec![];
+    if let Some(sent) = message.sent_at() {
+        lines.push(Line::from(vec![Span::styled("sent       ", theme.dim()), Span::raw(rfc3339(sent))]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("receives   ", theme.dim()),
+        Span::raw(message.receive_count().map_or_else(|| "?".into(), |count| count.to_string())),
+    ]));
+    if let Some(group) = message.group_id() {
+        lines.push(Line::from(vec![Span::styled("group      ", theme.dim()), Span::raw(group.to_owned())]));
+    }
+    for (attribute, (data_type, value)) in &message.attributes {
+        lines.push(Line::from(vec![
+            Span::styled(format!("attr {attribute} ({data_type}) "), theme.dim()),
+            Span::raw(value.clone()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.extend(message.pretty_body().lines().map(|line| Line::raw(line.to_owned())));
+    lines.push(Line::raw(""));
+    for (attribute, value) in &message.system {
+        lines.push(Line::from(Span::styled(format!("{attribute}: {value}"), theme.dim())));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body_area);
+}
