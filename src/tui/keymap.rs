@@ -70,7 +70,7 @@ impl Command {
 
     pub fn description(self) -> &'static str {
         match self {
-            Command::Open => "open the account's panels (SQS, identity) through the selected role",
+            Command::Open => "open the account's panels (SQS, identity)",
             Command::Up => "select the previous role",
             Command::Down => "select the next role",
             Command::PageUp => "a page up",
