@@ -257,7 +257,6 @@ fn chain_view_narrow_80x30() {
 /// height and does not scroll, so the long "why" sentences push the role's own layer (the
 /// countdown that matters) out of sight, with nothing saying the pane is cut.
 #[test]
-#[ignore = "rendering bug: the narrow chain pane hides the role's own layer"]
 fn narrow_chain_shows_the_roles_own_layer() {
     let mut state = fixture();
     state.selected = Some(key("shared/deploy"));
@@ -270,7 +269,6 @@ fn narrow_chain_shows_the_roles_own_layer() {
 /// Known problem (left unfixed here): the log overlay keeps as many entries as it has rows,
 /// but entries wrap, so with long lines the newest entries fall below the bottom edge.
 #[test]
-#[ignore = "rendering bug: the log overlay hides its newest entries when entries wrap"]
 fn log_shows_the_newest_entry_when_entries_wrap() {
     let mut state = fixture();
     state.overlay = Overlay::Log;

@@ -32,6 +32,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         ))),
         _ => {}
     }
+    // Every layer's countdown matters more than its explanation: when the pane is too short
+    // for the sentences, show the layers alone.
+    let width = usize::from(area.width.saturating_sub(2)).max(1);
+    let rows_for = |text: &str| text.chars().count().div_ceil(width).max(1);
+    let full_height: usize = lines.len() + row.layers.iter().map(|layer| 2 + rows_for(&layer.why)).sum::<usize>();
+    let explain = full_height <= usize::from(area.height.saturating_sub(2));
     for (number, layer) in row.layers.iter().enumerate() {
         let countdown = if layer.is_source {
             "no expiry".to_owned()
@@ -42,13 +48,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                 None => "no session".to_owned(),
             }
         };
-        lines.push(Line::raw(""));
+        if explain {
+            lines.push(Line::raw(""));
+        }
         lines.push(Line::from(vec![
             Span::styled(format!("{}. {}", number + 1, layer.label), theme.accent()),
             Span::raw("  "),
             Span::raw(countdown),
         ]));
-        lines.push(Line::from(Span::styled(layer.why.clone(), theme.dim())));
+        if explain {
+            lines.push(Line::from(Span::styled(layer.why.clone(), theme.dim())));
+        }
     }
     let block = Block::default().borders(Borders::ALL).title(" chain ").border_style(theme.border(row.production));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);

@@ -115,11 +115,30 @@ pub fn log(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
     frame.render_widget(Clear, rect);
     let capacity = usize::from(rect.height.saturating_sub(2));
+    let width = usize::from(rect.width.saturating_sub(2)).max(1);
+    // The newest entries, as many as fit once long ones wrap.
+    let mut used = 0;
+    let newest = state
+        .log
+        .iter()
+        .rev()
+        .take_while(|line| {
+            used += line.chars().count().div_ceil(width).max(1);
+            used <= capacity
+        })
+        .count();
+    // Cut at the width by hand, so the rows counted above are the rows drawn.
     let lines: Vec<Line> = if state.log.is_empty() {
         vec![Line::from(Span::styled("nothing logged yet", theme.dim()))]
     } else {
-        state.log.iter().skip(state.log.len().saturating_sub(capacity)).map(|line| Line::raw(line.clone())).collect()
+        state.log[state.log.len() - newest..]
+            .iter()
+            .flat_map(|entry| {
+                let chars: Vec<char> = entry.chars().collect();
+                chars.chunks(width).map(|chunk| Line::raw(chunk.iter().collect::<String>())).collect::<Vec<_>>()
+            })
+            .collect()
     };
     let block = Block::default().borders(Borders::ALL).title(" log (Esc closes) ");
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
