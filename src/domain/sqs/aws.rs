@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::config::{BehaviorVersion, Region, timeout::TimeoutConfig};
+use aws_sdk_sqs::config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
 
@@ -191,6 +191,11 @@ impl Sqs for AwsSqs {
             .start_message_move_task()
             .source_arn(source_arn)
             .set_destination_arn(destination_arn.map(str::to_owned))
+            // An endpoint without move tasks answers with an error; retrying it only delays the fallback.
+            .customize()
+            .config_override(
+                aws_sdk_sqs::config::Config::builder().retry_config(RetryConfig::standard().with_max_attempts(1)),
+            )
             .send()
             .await
             .map_err(|error| failed("StartMessageMoveTask", error))?;
