@@ -5,6 +5,8 @@
 mod forms;
 mod jobs;
 mod render;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
 
@@ -123,7 +125,7 @@ impl SqsPanel {
         Some(name_of_arn(&policy.dead_letter_target_arn).to_owned())
     }
 
-    /// Whether another queue sends its failures here, or it allows redrive sources.
+    /// Whether another queue of the account sends its failures here.
     pub fn is_dead_letter(&self, row: &QueueRow) -> bool {
         let Some(arn) = row.attributes.as_ref().and_then(QueueAttributes::arn) else { return false };
         self.queues.iter().any(|other| {
@@ -517,8 +519,10 @@ impl Panel for SqsPanel {
                 ConfirmOutcome::Confirmed => {
                     let jobs = match action {
                         Pending::Purge { url } => {
-                            self.view = View::Detail { url: url.clone(), sources: None };
-                            vec![jobs::purge(url)]
+                            // Back to the detail as it was: its DLQ sources are asked again.
+                            let mut jobs = self.detail(url.clone());
+                            jobs.push(jobs::purge(url));
+                            jobs
                         }
                         Pending::Delete { url, receipt_handle } => {
                             self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
@@ -615,7 +619,7 @@ impl Panel for SqsPanel {
                                     row.attributes = Some(attributes);
                                     row.error = None;
                                 }
-                                Err(error) => row.error = Some(error.to_string()),
+                                Err(error) => row.error = Some(format!("{role}: {error}")),
                             }
                         }
                     }

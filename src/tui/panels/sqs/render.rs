@@ -29,7 +29,10 @@ fn number(value: Option<u64>) -> String {
 }
 
 pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelContext, theme: Theme) {
-    let [body, notice] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let notice_text =
+        panel.notice.as_ref().map(|(text, _)| text.as_str()).or(panel.list_error.as_deref()).unwrap_or_default();
+    let notice_rows = notice_text.chars().count().div_ceil(usize::from(area.width.max(1))).clamp(1, 3) as u16;
+    let [body, notice] = Layout::vertical([Constraint::Min(3), Constraint::Length(notice_rows)]).areas(area);
     match &panel.view {
         View::List => list(panel, frame, body, theme),
         View::Detail { url, sources } => detail(panel, frame, body, url, sources.as_ref(), theme),
@@ -138,7 +141,7 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
         (None, None) => (String::new(), Style::new()),
     };
     let _ = context;
-    frame.render_widget(Paragraph::new(Span::styled(text, style)), notice);
+    frame.render_widget(Paragraph::new(Span::styled(text, style)).wrap(Wrap { trim: true }), notice);
 }
 
 fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
@@ -168,13 +171,25 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
     let mut lines = vec![Line::from(Span::styled(header, theme.dim()))];
     for (index, row) in rows.iter().enumerate().skip(scroll).take(capacity) {
         let attributes = row.attributes.as_ref();
-        let dead_letter = if panel.is_dead_letter(row) {
-            "is a DLQ".to_owned()
-        } else {
-            panel.dead_letter_of(row).map(|name| format!("→ {name}")).unwrap_or_default()
+        let dead_letter = match (panel.is_dead_letter(row), panel.dead_letter_of(row)) {
+            (true, Some(name)) => format!("DLQ, → {name}"),
+            (true, None) => "is a DLQ".to_owned(),
+            (false, Some(name)) => format!("→ {name}"),
+            (false, None) => String::new(),
         };
         let style = if index == panel.selected { theme.selected() } else { Style::new() };
-        let mut spans = vec![
+        if let Some(error) = &row.error {
+            // The reason a queue has no counts goes where the counts would be.
+            let name_room = name_width.min(32);
+            let room = name_width - name_room + widths[2] + widths[3] + widths[4] + dead_letter_width;
+            lines.push(Line::from(vec![
+                Span::styled(cell(&row.summary.name, name_room), style),
+                Span::styled(cell(if row.summary.fifo { "FIFO" } else { "std" }, widths[1]), style),
+                Span::styled(cell(error, room), theme.error()),
+            ]));
+            continue;
+        }
+        let spans = vec![
             Span::styled(cell(&row.summary.name, name_width), style),
             Span::styled(cell(if row.summary.fifo { "FIFO" } else { "std" }, widths[1]), style),
             Span::styled(cell(&number(attributes.and_then(QueueAttributes::visible)), widths[2]), style),
@@ -182,20 +197,18 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::styled(cell(&number(attributes.and_then(QueueAttributes::delayed)), widths[4]), style),
             Span::styled(cell(&dead_letter, dead_letter_width), style),
         ];
-        if let Some(error) = &row.error {
-            spans.push(Span::styled(format!(" {error}"), theme.error()));
-        }
         lines.push(Line::from(spans));
     }
     if rows.is_empty() {
-        let message = if panel.loading {
-            "listing queues…"
-        } else if panel.queues.is_empty() {
-            "no queues in this account and region"
-        } else {
-            "no queue matches the filter"
+        let (message, style) = match (&panel.list_error, panel.loading) {
+            (_, true) => ("listing queues…".to_owned(), theme.dim()),
+            (Some(error), false) => (format!("the queues could not be listed: {error}"), theme.error()),
+            (None, false) if panel.queues.is_empty() => {
+                ("no queues in this account and region".to_owned(), theme.dim())
+            }
+            (None, false) => ("no queue matches the filter".to_owned(), theme.dim()),
         };
-        lines.push(Line::from(Span::styled(message, theme.dim())));
+        lines.push(Line::from(Span::styled(message, style)));
     }
     let filter = if panel.filtering || !panel.filter.is_empty() {
         format!(" / {}{} ", panel.filter, if panel.filtering { "▏" } else { "" })
@@ -203,7 +216,10 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
         String::new()
     };
     let title = format!(" queues ({}){filter}", panel.queues.len());
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
 }
 
 fn detail(
@@ -356,7 +372,15 @@ fn peek(
     lines.extend(message.pretty_body().lines().map(|line| Line::raw(line.to_owned())));
     lines.push(Line::raw(""));
     for (attribute, value) in &message.system {
-        lines.push(Line::from(Span::styled(format!("{attribute}: {value}"), theme.dim())));
+        let shown = match attribute.as_str() {
+            "SentTimestamp" | "ApproximateFirstReceiveTimestamp" => value
+                .parse::<i64>()
+                .ok()
+                .and_then(|millis| jiff::Timestamp::from_millisecond(millis).ok())
+                .map_or_else(|| value.clone(), rfc3339),
+            _ => value.clone(),
+        };
+        lines.push(Line::from(Span::styled(format!("{attribute}: {shown}"), theme.dim())));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body_area);
 }

@@ -1,0 +1,711 @@
+//! Snapshots of an account's panels, rendered with ratatui's `TestBackend` at 120x36 with a
+//! fixed `now`. The screen is driven as the running app drives it: keys go through `update`,
+//! the panel jobs it returns run against an in-memory SQS (and STS), and their results come
+//! back through `update` as `Action::PanelResult`. Only the text of the buffer is snapshotted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use tokio::sync::Semaphore;
+
+use switchboard::domain::credentials::Credentials;
+use switchboard::domain::inventory::{Inventory, RoleKey};
+use switchboard::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError};
+use switchboard::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
+use switchboard::tui::action::Action;
+use switchboard::tui::effect::Effect;
+use switchboard::tui::panels::{Payload, Services};
+use switchboard::tui::state::State;
+use switchboard::tui::update::update;
+
+const INVENTORY: &str = r#"
+[defaults]
+region = "eu-west-1"
+duration = "1h"
+refresh_before = "5m"
+
+[sources.hub]
+profile = "hub"
+mfa_serial = "arn:aws:iam::123456789012:mfa/alice"
+session_duration = "12h"
+
+[[accounts]]
+name = "prod"
+id = "111111111111"
+environment = "production"
+tags = ["payments"]
+region = "eu-central-1"
+
+  [[accounts.roles]]
+  name = "admin"
+  role_name = "Admin"
+  source = "hub"
+  mfa = true
+
+[[accounts]]
+name = "sandbox"
+id = "333333333333"
+environment = "development"
+tags = ["experiments"]
+
+  [[accounts.roles]]
+  name = "dev"
+  role_name = "Developer"
+  source = "hub"
+"#;
+
+const NOW: &str = "2026-11-21T09:00:00Z";
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 36;
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+fn key(address: &str) -> RoleKey {
+    address.parse().unwrap()
+}
+
+fn at(seconds: i64) -> Timestamp {
+    now().checked_add(SignedDuration::from_secs(seconds)).unwrap()
+}
+
+// --- an in-memory SQS and STS -------------------------------------------------------------
+
+struct FakeQueue {
+    name: &'static str,
+    messages: Vec<PeekedMessage>,
+    /// Messages counted as visible but never handed out (a big backlog without the bodies).
+    backlog: u64,
+    in_flight: u64,
+    delayed: u64,
+    /// Extra attributes (RedrivePolicy, RedriveAllowPolicy, FifoQueue, ...).
+    extra: Vec<(&'static str, String)>,
+}
+
+struct FakeSqs {
+    account: &'static str,
+    region: &'static str,
+    queues: Mutex<Vec<FakeQueue>>,
+    denied: Vec<&'static str>,
+}
+
+fn name_of(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
+}
+
+fn message(id: &str, body: &str, receives: u32, sent_millis: i64) -> PeekedMessage {
+    PeekedMessage {
+        id: id.to_owned(),
+        receipt_handle: format!("AQEB{id}"),
+        body: body.to_owned(),
+        system: [
+            ("ApproximateReceiveCount".to_owned(), receives.to_string()),
+            ("SentTimestamp".to_owned(), sent_millis.to_string()),
+            ("ApproximateFirstReceiveTimestamp".to_owned(), (sent_millis + 2_150).to_string()),
+            ("SenderId".to_owned(), "AROAEXAMPLEROLEID:checkout".to_owned()),
+        ]
+        .into(),
+        attributes: BTreeMap::new(),
+    }
+}
+
+impl FakeSqs {
+    fn url(&self, name: &str) -> String {
+        format!("https://sqs.{}.amazonaws.com/{}/{name}", self.region, self.account)
+    }
+
+    fn arn(&self, name: &str) -> String {
+        format!("arn:aws:sqs:{}:{}:{name}", self.region, self.account)
+    }
+
+    /// orders fails over to orders-retry, which fails over to orders-dlq; an audit log with a
+    /// backlog, a FIFO queue and an empty one.
+    fn account(account: &'static str, region: &'static str) -> Self {
+        let mut fake = Self { account, region, queues: Mutex::new(Vec::new()), denied: Vec::new() };
+        let redrive = |target: &str, max: u32| {
+            ("RedrivePolicy", format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":{max}}}"#, fake.arn(target)))
+        };
+        let sent = 1_795_248_000_000; // 2026-11-21T08:00:00Z
+        let mut order = message(
+            "5f1c2d8e-8a43-4b7e-9c1a-2f6e0d9b7a11",
+            r#"{"orderId":"A-10492","customer":{"id":"c-881","tier":"gold"},"items":[{"sku":"KB-2","qty":1},{"sku":"MS-7","qty":2}],"total":129.5}"#,
+            0,
+            sent,
+        );
+        order.attributes.insert("source".to_owned(), ("String".to_owned(), "checkout".to_owned()));
+        order.attributes.insert("attempt".to_owned(), ("Number".to_owned(), "1".to_owned()));
+        let queues = vec![
+            FakeQueue {
+                name: "audit-log",
+                messages: Vec::new(),
+                backlog: 1204,
+                in_flight: 0,
+                delayed: 0,
+                extra: vec![("MessageRetentionPeriod", "1209600".to_owned())],
+            },
+            FakeQueue {
+                name: "billing-events.fifo",
+                messages: Vec::new(),
+                backlog: 7,
+                in_flight: 1,
+                delayed: 0,
+                extra: vec![("FifoQueue", "true".to_owned()), ("ContentBasedDeduplication", "true".to_owned())],
+            },
+            FakeQueue {
+                name: "notifications",
+                messages: Vec::new(),
+                backlog: 0,
+                in_flight: 0,
+                delayed: 0,
+                extra: Vec::new(),
+            },
+            FakeQueue {
+                name: "orders",
+                messages: vec![
+                    order,
+                    message(
+                        "9b2e4c71-0d5a-4f38-b6e2-7c1d3a9f5e20",
+                        r#"{"orderId":"A-10493","total":18}"#,
+                        1,
+                        sent + 60_000,
+                    ),
+                    message("c3d9a6f2-71be-4e05-8a4d-0f2b6c8e1d39", "plain text, not JSON", 1, sent + 120_000),
+                ],
+                backlog: 39,
+                in_flight: 3,
+                delayed: 2,
+                extra: vec![redrive("orders-retry", 3)],
+            },
+            FakeQueue {
+                name: "orders-dlq",
+                messages: vec![
+                    message(
+                        "0a7f3e19-5c2d-4b86-9e41-d8c6b2a0f573",
+                        r#"{"orderId":"A-10311","total":52}"#,
+                        5,
+                        sent - 3_600_000,
+                    ),
+                    message(
+                        "6e18d4b0-93a7-4c2f-b5d8-1a9e7f3c0b64",
+                        r#"{"orderId":"A-10350","total":7.25}"#,
+                        5,
+                        sent - 1_800_000,
+                    ),
+                    message(
+                        "f2c05b8d-4e6a-4917-8d3b-5a0c9e2f7146",
+                        r#"{"orderId":"A-10377","total":310}"#,
+                        5,
+                        sent - 600_000,
+                    ),
+                ],
+                backlog: 0,
+                in_flight: 0,
+                delayed: 0,
+                extra: vec![(
+                    "RedriveAllowPolicy",
+                    format!(r#"{{"redrivePermission":"byQueue","sourceQueueArns":["{}"]}}"#, fake.arn("orders-retry")),
+                )],
+            },
+            FakeQueue {
+                name: "orders-retry",
+                messages: Vec::new(),
+                backlog: 6,
+                in_flight: 0,
+                delayed: 0,
+                extra: vec![redrive("orders-dlq", 5), ("VisibilityTimeout", "120".to_owned())],
+            },
+        ];
+        fake.queues = Mutex::new(queues);
+        fake
+    }
+
+    fn check(&self, action: &'static str) -> Result<(), SqsError> {
+        if self.denied.contains(&action) {
+            return Err(SqsError::AccessDenied {
+                action,
+                message: format!(
+                    "User: arn:aws:sts::{}:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:{action} on resource: arn:aws:sqs:{}:{}:*",
+                    self.account, self.region, self.account
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn with_queue<T>(
+        &self,
+        action: &'static str,
+        url: &str,
+        work: impl FnOnce(&mut FakeQueue) -> T,
+    ) -> Result<T, SqsError> {
+        let mut queues = self.queues.lock().unwrap();
+        let queue =
+            queues.iter_mut().find(|queue| queue.name == name_of(url)).ok_or(SqsError::NoSuchQueue { action })?;
+        Ok(work(queue))
+    }
+}
+
+#[async_trait]
+impl Sqs for FakeSqs {
+    async fn list_queues_page(&self, _next: Option<String>) -> Result<(Vec<QueueSummary>, Option<String>), SqsError> {
+        self.check("ListQueues")?;
+        let queues = self.queues.lock().unwrap();
+        Ok((queues.iter().map(|queue| QueueSummary::from_url(&self.url(queue.name))).collect(), None))
+    }
+
+    async fn attributes(&self, url: &str) -> Result<QueueAttributes, SqsError> {
+        self.check("GetQueueAttributes")?;
+        let arn = self.arn(name_of(url));
+        self.with_queue("GetQueueAttributes", url, |queue| {
+            let mut all: BTreeMap<String, String> = [
+                ("QueueArn", arn),
+                ("ApproximateNumberOfMessages", (queue.messages.len() as u64 + queue.backlog).to_string()),
+                ("ApproximateNumberOfMessagesNotVisible", queue.in_flight.to_string()),
+                ("ApproximateNumberOfMessagesDelayed", queue.delayed.to_string()),
+                ("CreatedTimestamp", "1789203600".to_owned()),
+                ("LastModifiedTimestamp", "1793437200".to_owned()),
+                ("DelaySeconds", "0".to_owned()),
+                ("MaximumMessageSize", "262144".to_owned()),
+                ("MessageRetentionPeriod", "345600".to_owned()),
+                ("ReceiveMessageWaitTimeSeconds", "0".to_owned()),
+                ("SqsManagedSseEnabled", "true".to_owned()),
+                ("VisibilityTimeout", "30".to_owned()),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+            for (name, value) in &queue.extra {
+                all.insert((*name).to_owned(), value.clone());
+            }
+            QueueAttributes { all }
+        })
+    }
+
+    async fn dead_letter_sources(&self, url: &str) -> Result<Vec<String>, SqsError> {
+        self.check("ListDeadLetterSourceQueues")?;
+        let target = self.arn(name_of(url));
+        let queues = self.queues.lock().unwrap();
+        Ok(queues
+            .iter()
+            .filter(|queue| {
+                queue
+                    .extra
+                    .iter()
+                    .any(|(name, value)| *name == "RedrivePolicy" && value.contains(&format!("\"{target}\"")))
+            })
+            .map(|queue| self.url(queue.name))
+            .collect())
+    }
+
+    async fn receive(&self, url: &str, max: u8, _visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError> {
+        self.check("ReceiveMessage")?;
+        self.with_queue("ReceiveMessage", url, |queue| {
+            queue
+                .messages
+                .iter_mut()
+                .take(usize::from(max))
+                .map(|message| {
+                    let count = message.receive_count().unwrap_or(0) + 1;
+                    message.system.insert("ApproximateReceiveCount".to_owned(), count.to_string());
+                    message.clone()
+                })
+                .collect()
+        })
+    }
+
+    async fn send(&self, url: &str, request: &SendRequest) -> Result<String, SqsError> {
+        self.check("SendMessage")?;
+        self.with_queue("SendMessage", url, |queue| {
+            let id = format!("sent-{}", queue.messages.len() + 1);
+            queue.messages.push(message(&id, &request.body, 0, now().as_millisecond()));
+            id
+        })
+    }
+
+    async fn delete(&self, url: &str, receipt_handle: &str) -> Result<(), SqsError> {
+        self.check("DeleteMessage")?;
+        self.with_queue("DeleteMessage", url, |queue| {
+            queue.messages.retain(|message| message.receipt_handle != receipt_handle)
+        })
+    }
+
+    async fn purge(&self, url: &str) -> Result<(), SqsError> {
+        self.check("PurgeQueue")?;
+        self.with_queue("PurgeQueue", url, |queue| {
+            queue.messages.clear();
+            queue.backlog = 0;
+        })
+    }
+
+    async fn start_move(&self, _source_arn: &str, _destination_arn: Option<&str>) -> Result<String, SqsError> {
+        Err(SqsError::Unsupported { action: "StartMessageMoveTask", message: "not in this fake".into() })
+    }
+}
+
+struct FakeSts {
+    account: &'static str,
+}
+
+#[async_trait]
+impl Sts for FakeSts {
+    async fn get_session_token(
+        &self,
+        _: &Credentials,
+        _: &str,
+        _: SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
+        Err(StsError::Unreachable("not in this fake".into()))
+    }
+
+    async fn assume_role(&self, _: &Credentials, _: &str, _: AssumeRoleRequest) -> Result<Credentials, StsError> {
+        Err(StsError::Unreachable("not in this fake".into()))
+    }
+
+    async fn caller_identity(&self, _: &Credentials, _: &str) -> Result<CallerIdentity, StsError> {
+        Ok(CallerIdentity {
+            account: self.account.to_owned(),
+            arn: format!("arn:aws:sts::{}:assumed-role/Developer/switchboard-alice", self.account),
+            user_id: "AROAEXAMPLEDEVELOPER1:switchboard-alice".to_owned(),
+        })
+    }
+}
+
+// --- the screen ---------------------------------------------------------------------------
+
+/// The running app's executor, in small: runs panel jobs and feeds their results to `update`.
+struct Screen {
+    state: State,
+    services: Arc<Services>,
+    progress: Arc<Mutex<Vec<Payload>>>,
+}
+
+impl Screen {
+    /// The main view with `address` selected, then Enter: its account's panels, the queue
+    /// list loaded with its counts.
+    async fn open(address: &str, sqs: FakeSqs) -> Screen {
+        let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
+        let mut state = State::new(switchboard::tui::rows(&inventory), now(), inventory.defaults.refresh_before);
+        for row in &mut state.rows {
+            row.expires_at = Some(at(42 * 60 + 5));
+            let own = row.layers.len() - 1;
+            for (index, layer) in row.layers.iter_mut().enumerate() {
+                if !layer.is_source {
+                    layer.expires_at = Some(if index == own { at(42 * 60 + 5) } else { at(11 * 3600 + 31 * 60) });
+                }
+            }
+        }
+        state.backend = "keyring".to_owned();
+        state.selected = Some(key(address));
+        let row = state.row(&key(address)).unwrap();
+        let progress: Arc<Mutex<Vec<Payload>>> = Arc::default();
+        let sink = Arc::clone(&progress);
+        let services = Services {
+            role: row.key.clone(),
+            credentials: Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at),
+            region: row.region.clone(),
+            sts: Arc::new(FakeSts { account: sqs.account }),
+            sqs: Arc::new(sqs),
+            slots: Arc::new(Semaphore::new(4)),
+            progress: Box::new(move |payload| sink.lock().unwrap().push(payload)),
+        };
+        let mut screen = Screen { state, services: Arc::new(services), progress };
+        screen.press(KeyCode::Enter).await;
+        assert!(screen.state.account.is_some(), "Enter opens the account's panels");
+        screen
+    }
+
+    /// Runs the effects' panel jobs, and those their results start, until none is left.
+    async fn drive(&mut self, effects: Vec<Effect>) {
+        let mut pending: VecDeque<Effect> = effects.into();
+        while let Some(effect) = pending.pop_front() {
+            if let Effect::Panel { view, panel, job, .. } = effect {
+                let payload = (job.0)(Arc::clone(&self.services)).await;
+                pending.extend(update(&mut self.state, Action::PanelResult { view, panel, result: Ok(payload) }));
+            }
+        }
+    }
+
+    /// The key through `update`, and every job it starts run to its end.
+    async fn press(&mut self, code: KeyCode) {
+        let effects = self.key(code);
+        self.drive(effects).await;
+    }
+
+    fn key(&mut self, code: KeyCode) -> Vec<Effect> {
+        update(&mut self.state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    async fn typed(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c)).await;
+        }
+    }
+
+    /// Moves the list's selection to `name`: Home, then Down as many rows as it is below the
+    /// first one.
+    async fn select(&mut self, name: &str) {
+        let text = self.render();
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines.iter().position(|line| line.contains("│NAME")).unwrap();
+        let row = lines
+            .iter()
+            .position(|line| line.starts_with(&format!("│{name} ")) || line.contains(&format!("││{name} ")))
+            .unwrap_or_else(|| panic!("{name} is not in the list:\n{text}"));
+        self.press(KeyCode::Home).await;
+        for _ in 0..row - header - 1 {
+            self.press(KeyCode::Down).await;
+        }
+    }
+
+    fn render_buffer(&mut self) -> Buffer {
+        self.state.size = (WIDTH, HEIGHT);
+        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
+        terminal.draw(|frame| switchboard::tui::ui::render(frame, &self.state)).unwrap();
+        terminal.backend().buffer().clone()
+    }
+
+    fn render(&mut self) -> String {
+        text_of(&self.render_buffer())
+    }
+}
+
+/// The buffer as lines of text, trailing blanks trimmed (colours and modifiers dropped).
+fn text_of(buffer: &Buffer) -> String {
+    let width = usize::from(buffer.area.width);
+    buffer
+        .content()
+        .chunks(width)
+        .map(|row| {
+            let line: String = row.iter().map(|cell| cell.symbol()).collect();
+            line.trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The screen line that holds `needle` (the first one).
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen.lines().find(|line| line.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?}:\n{screen}"))
+}
+
+fn sandbox() -> FakeSqs {
+    FakeSqs::account("333333333333", "eu-west-1")
+}
+
+// --- the snapshots ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn queue_list() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders").await;
+    let text = screen.render();
+    insta::assert_snapshot!("queue_list", text);
+    assert!(text.contains(" sqs "), "{text}");
+    assert!(text.contains(" queues (6)"), "{text}");
+    assert!(!text.contains(" production "), "{text}");
+    assert!(line_with(&text, "│audit-log").contains("1204"), "{text}");
+    assert!(line_with(&text, "│billing-events.fifo").contains("FIFO"), "{text}");
+    assert!(line_with(&text, "│orders ").contains("42"), "{text}");
+    assert!(line_with(&text, "│orders ").contains("→ orders-retry"), "{text}");
+    assert!(line_with(&text, "│orders-dlq").contains("is a DLQ"), "{text}");
+    assert!(line_with(&text, "│orders-retry").contains("DLQ, → orders-dlq"), "{text}");
+    assert!(text.contains("Enter detail · p peek"), "{text}");
+}
+
+#[tokio::test]
+async fn queue_detail() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders-retry").await;
+    screen.press(KeyCode::Enter).await;
+    let text = screen.render();
+    insta::assert_snapshot!("queue_detail", text);
+    assert!(text.contains("https://sqs.eu-west-1.amazonaws.com/333333333333/orders-retry"), "{text}");
+    assert!(line_with(&text, "redrive policy").contains("failures go to orders-dlq after 5 receives"), "{text}");
+    assert!(line_with(&text, "DLQ of").contains("orders (m moves the messages back)"), "{text}");
+    assert!(line_with(&text, "CreatedTimestamp").contains("2026-09-12T"), "{text}");
+}
+
+#[tokio::test]
+async fn peek_warning() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders").await;
+    screen.press(KeyCode::Enter).await;
+    screen.press(KeyCode::Char('p')).await;
+    let text = screen.render();
+    insta::assert_snapshot!("peek_warning", text);
+    assert!(text.contains(" before the first peek "), "{text}");
+    assert!(text.contains("maxReceiveCount (3)"), "{text}");
+    assert!(text.contains("y peek anyway · n back"), "{text}");
+}
+
+#[tokio::test]
+async fn peek() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders").await;
+    screen.press(KeyCode::Enter).await;
+    screen.press(KeyCode::Char('p')).await;
+    screen.press(KeyCode::Char('y')).await;
+    let text = screen.render();
+    insta::assert_snapshot!("peek", text);
+    assert!(text.contains("peek orders (visibility timeout 0"), "{text}");
+    // Receive counts against maxReceiveCount (the fake counts this peek's receive too).
+    assert!(line_with(&text, "5f1c2d8e").contains("recv 1/3"), "{text}");
+    assert!(line_with(&text, "9b2e4c71").contains("recv 2/3"), "{text}");
+    // The JSON body pretty-printed.
+    assert!(text.contains(r#""orderId": "A-10492","#), "{text}");
+    assert!(text.contains(r#""tier": "gold""#), "{text}");
+    assert!(line_with(&text, "attr attempt").contains("(Number) 1"), "{text}");
+}
+
+#[tokio::test]
+async fn send_form() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("billing-events.fifo").await;
+    screen.press(KeyCode::Enter).await;
+    screen.press(KeyCode::Char('n')).await;
+    screen.typed(r#"{"invoice":"INV-2041","amount":129.5}"#).await;
+    screen.press(KeyCode::Tab).await;
+    screen.typed("source=console, priority=2").await;
+    let effects = update(&mut screen.state, Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    assert!(effects.is_empty(), "a FIFO message without a group id is not sent");
+    screen.press(KeyCode::Tab).await;
+    let text = screen.render();
+    insta::assert_snapshot!("send_form", text);
+    assert!(text.contains("send to billing-events.fifo"), "{text}");
+    assert!(text.contains("message group id"), "{text}");
+    assert!(text.contains("deduplication id (optional)"), "{text}");
+    assert!(!text.contains("delay seconds"), "{text}");
+    assert!(text.contains("a FIFO queue needs a message group id"), "{text}");
+}
+
+#[tokio::test]
+async fn purge_confirmation() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders").await;
+    screen.press(KeyCode::Enter).await;
+    screen.press(KeyCode::Char('P')).await;
+    screen.typed("ord").await;
+    let text = screen.render();
+    insta::assert_snapshot!("purge_confirmation", text);
+    assert!(text.contains(" confirm "), "{text}");
+    assert!(text.contains("Purge orders?"), "{text}");
+    assert!(text.contains("> ord▏"), "{text}");
+}
+
+#[tokio::test]
+async fn redrive_progress() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders-dlq").await;
+    screen.press(KeyCode::Enter).await;
+    screen.press(KeyCode::Char('m')).await;
+    screen.typed("orders-dlq").await;
+    // The redrive job runs to its end, but only its first two progress reports are shown.
+    let effects = screen.key(KeyCode::Enter);
+    assert_eq!(effects.len(), 1);
+    let Some(Effect::Panel { view, panel, job, .. }) = effects.into_iter().next() else { panic!("no job") };
+    let _final = (job.0)(Arc::clone(&screen.services)).await;
+    let steps = std::mem::take(&mut *screen.progress.lock().unwrap());
+    assert_eq!(steps.len(), 3);
+    for step in steps.into_iter().take(2) {
+        let effects = update(&mut screen.state, Action::PanelResult { view, panel, result: Ok(step) });
+        assert!(effects.is_empty());
+    }
+    let text = screen.render();
+    insta::assert_snapshot!("redrive_progress", text);
+    assert!(text.contains("redrive orders-dlq → orders-retry"), "{text}");
+    assert!(text.contains("2 moved · 0 failed · of about 3"), "{text}");
+    assert!(text.contains("moving messages…"), "{text}");
+}
+
+#[tokio::test]
+async fn identity_panel() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.press(KeyCode::Tab).await;
+    let text = screen.render();
+    insta::assert_snapshot!("identity_panel", text);
+    assert!(line_with(&text, "arn ").contains("assumed-role/Developer/switchboard-alice"), "{text}");
+    assert!(line_with(&text, "│session").contains("42:05 left"), "{text}");
+    assert!(text.contains("r reload · Tab next panel · Esc back"), "{text}");
+}
+
+#[tokio::test]
+async fn production_frame() {
+    let mut screen = Screen::open("prod/admin", FakeSqs::account("111111111111", "eu-central-1")).await;
+    let text = screen.render();
+    insta::assert_snapshot!("production_frame", text);
+    assert!(text.contains(" production "), "{text}");
+    assert!(line_with(&text, "│orders ").contains("→ orders-retry"), "{text}");
+    assert!(line_with(&text, " prod ").contains("111111111111"), "{text}");
+    // The frame is red (the text cannot show it); other accounts get no frame at all.
+    let buffer = screen.render_buffer();
+    for (x, y) in [(0, 2), (WIDTH - 1, 2), (0, HEIGHT - 2), (WIDTH / 2, HEIGHT - 2)] {
+        assert_eq!(buffer[(x, y)].fg, ratatui::style::Color::Red, "frame cell at {x},{y}");
+    }
+    let mut other = Screen::open("sandbox/dev", sandbox()).await;
+    let other = other.render_buffer();
+    assert_ne!(other[(0, 2)].fg, ratatui::style::Color::Red);
+    assert!(!text_of(&other).contains(" production "));
+}
+
+#[tokio::test]
+async fn access_denied() {
+    let mut sqs = sandbox();
+    sqs.denied.push("ListQueues");
+    let mut screen = Screen::open("sandbox/dev", sqs).await;
+    let text = screen.render();
+    insta::assert_snapshot!("access_denied", text);
+    assert!(text.contains("sandbox/dev: ListQueues: access denied"), "{text}");
+}
+
+// --- rendering problems seen in the snapshots, left unfixed here --------------------------
+
+/// Known problem: a refused listing leaves the list saying "no queues in this account and
+/// region", which the operator may well believe; the only hint that it is not so is the
+/// error on the notice line below.
+#[tokio::test]
+async fn a_refused_listing_does_not_read_as_an_empty_account() {
+    let mut sqs = sandbox();
+    sqs.denied.push("ListQueues");
+    let mut screen = Screen::open("sandbox/dev", sqs).await;
+    let text = screen.render();
+    assert!(!text.contains("no queues in this account and region"), "{text}");
+}
+
+/// Known problem: the panel's notice is one unwrapped line, so a long AWS error (an
+/// AccessDenied names the principal, the action and the resource) is cut at the right edge,
+/// losing the part that says what was refused on which resource.
+#[tokio::test]
+async fn a_long_error_is_readable_to_its_end() {
+    let mut sqs = sandbox();
+    sqs.denied.push("ListQueues");
+    let mut screen = Screen::open("sandbox/dev", sqs).await;
+    let text = screen.render();
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("sqs:ListQueues on resource"), "{text}");
+}
+
+/// Known problem: the peeked body is pretty-printed through serde_json's map, which sorts
+/// the keys, so the JSON shown is not in the order the producer wrote it ("orderId" first
+/// here is shown after "customer" and "items").
+#[tokio::test]
+async fn a_peeked_json_body_keeps_its_key_order() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("orders").await;
+    screen.press(KeyCode::Enter).await;
+    screen.press(KeyCode::Char('p')).await;
+    screen.press(KeyCode::Char('y')).await;
+    let text = screen.render();
+    let order = text.find(r#""orderId""#).unwrap();
+    let customer = text.find(r#""customer""#).unwrap();
+    assert!(order < customer, "{text}");
+}
