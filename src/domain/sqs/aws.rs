@@ -44,8 +44,28 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &'stati
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             SqsError::Unreachable { action, message: DisplayErrorContext(&error).to_string() }
         }
-        _ => classify(action, error.code().unwrap_or("Unknown"), error.message().unwrap_or("no message")),
+        _ => match (error.code(), error.raw_response()) {
+            (Some(code), _) => classify(action, code, error.message().unwrap_or("no message")),
+            // An error body the SDK cannot read (an emulator answering SQS's JSON protocol in
+            // XML, a proxy's page): the status and the text still say what happened.
+            (None, Some(response)) => {
+                let body = response.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+                let message = between(&body, "<Message>", "</Message>")
+                    .unwrap_or_else(|| body.trim().chars().take(300).collect());
+                match response.status().as_u16() {
+                    401 | 403 => SqsError::AccessDenied { action, message },
+                    status => SqsError::Service { action, code: format!("HTTP {status}"), message },
+                }
+            }
+            (None, None) => classify(action, "Unknown", error.message().unwrap_or("no message")),
+        },
     }
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let to = from + text[from..].find(end)?;
+    Some(text[from..to].trim().to_owned())
 }
 
 fn attribute_text(value: &MessageAttributeValue) -> String {

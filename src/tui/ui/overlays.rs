@@ -106,17 +106,14 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("mouse: click selects, the wheel scrolls · Esc closes", theme.dim())));
-    if let Some(view) = &state.account {
-        if let Some(panel) = view.panels.get(view.active) {
-            lines.insert(
-                0,
-                Line::from(vec![
-                    Span::styled(format!("{:<16}", panel.title()), theme.accent()),
-                    Span::raw(panel.hints()),
-                ]),
-            );
-            lines.insert(1, Line::from(Span::styled("the keys of the roles list:", theme.dim())));
-        }
+    if let Some(view) = &state.account
+        && let Some(panel) = view.panels.get(view.active)
+    {
+        lines.insert(
+            0,
+            Line::from(vec![Span::styled(format!("{:<16}", panel.title()), theme.accent()), Span::raw(panel.hints())]),
+        );
+        lines.insert(1, Line::from(Span::styled("the keys of the roles list:", theme.dim())));
     }
     let rect = centered(area, 96, lines.len() as u16 + 4);
     frame.render_widget(Clear, rect);
