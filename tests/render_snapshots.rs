@@ -130,7 +130,14 @@ fn fixture() -> State {
         ("prod/admin", Some(at(0, 59, 12)), Activity::Idle),
         ("prod/viewer", Some(at(0, 3, 10)), Activity::Idle),
         ("prod/billing", None, Activity::NeedsMfa { device: LEGACY_MFA.to_owned() }),
-        ("shared/deploy", Some(at(0, 42, 5)), Activity::Refreshing { request: 7 }),
+        (
+            "shared/deploy",
+            Some(at(0, 42, 5)),
+            Activity::Refreshing {
+                request: 7,
+                since: at(0, 0, 0).checked_sub(jiff::SignedDuration::from_secs(4)).unwrap(),
+            },
+        ),
         ("shared/ci", Some(at(0, -5, 0)), Activity::Idle),
         ("shared/network", Some(at(11, 58, 3)), Activity::Idle),
         ("sandbox/dev", None, Activity::Idle),
@@ -223,7 +230,7 @@ fn main_view_120x36() {
     assert!(line_with(&screen, "│  ci ").contains("expired"));
     assert!(line_with(&screen, "billing").contains("needs MFA"));
     assert!(line_with(&screen, "deploy").contains("refreshing"));
-    assert!(line_with(&screen, "deploy").contains("42:05"));
+    assert!(line_with(&screen, "deploy").contains("refreshing …4s"), "a refresh shows how long it has waited");
     assert!(line_with(&screen, "poweruser").contains("error"));
     assert!(line_with(&screen, "  dev ").contains("none"));
     // The chain pane: the MFA session's and the role's own countdowns.

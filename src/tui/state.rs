@@ -42,9 +42,17 @@ impl RowState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Activity {
     Idle,
-    Refreshing { request: u64 },
-    NeedsMfa { device: String },
-    Failed { message: String },
+    /// `since` lets a slow refresh show its age.
+    Refreshing {
+        request: u64,
+        since: Timestamp,
+    },
+    NeedsMfa {
+        device: String,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 /// One layer of a role's chain, as the chain view shows it.

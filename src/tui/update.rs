@@ -134,7 +134,7 @@ fn merge_snapshot(row: &mut super::state::RoleRow, snapshot: Snapshot) {
 fn on_renewed(state: &mut State, role: RoleKey, request: u64, result: Result<Snapshot, RenewFailure>) -> Vec<Effect> {
     let now = state.now;
     let Some(row) = state.row_mut(&role) else { return Vec::new() };
-    if row.activity != (Activity::Refreshing { request }) {
+    if !matches!(row.activity, Activity::Refreshing { request: current, .. } if current == request) {
         return Vec::new(); // superseded by a later request for the same role
     }
     let (text, error) = match result {
@@ -187,7 +187,7 @@ fn on_tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
         let request = state.request_id();
         if let Some(row) = state.row_mut(&role) {
             row.auto_tried = row.expires_at;
-            row.activity = Activity::Refreshing { request };
+            row.activity = Activity::Refreshing { request, since: now };
         }
         effects.push(Effect::Renew { role, request, mode: RenewMode::Automatic });
     }
@@ -340,8 +340,9 @@ fn prepare_exports(state: &mut State, role: RoleKey, format: ExportFormat) -> Ve
 
 fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
     let request = state.request_id();
+    let since = state.now;
     if let Some(row) = state.row_mut(&role) {
-        row.activity = Activity::Refreshing { request };
+        row.activity = Activity::Refreshing { request, since };
     }
     Effect::Renew { role, request, mode }
 }

@@ -176,7 +176,10 @@ fn a_superseded_refresh_result_is_dropped() {
     let stale =
         update(&mut state, Action::Renewed { role: role("prod/admin"), request: first, result: Ok(snapshot(at(600))) });
     assert!(stale.is_empty());
-    assert_eq!(state.row(&role("prod/admin")).unwrap().activity, Activity::Refreshing { request: second });
+    assert_eq!(
+        state.row(&role("prod/admin")).unwrap().activity,
+        Activity::Refreshing { request: second, since: now() }
+    );
     assert_eq!(state.row(&role("prod/admin")).unwrap().expires_at, None);
     let fresh = update(
         &mut state,

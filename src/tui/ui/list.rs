@@ -8,7 +8,7 @@ use ratatui::text::{Line as TextLine, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::domain::time::format_countdown;
-use crate::tui::state::{RowState, State};
+use crate::tui::state::{Activity, RowState, State};
 use crate::tui::view::{self, Line};
 
 use super::theme::Theme;
@@ -71,9 +71,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             ]),
             Line::Role(row) => {
                 let row_state = row.state(state.now, state.refresh_before);
-                let left = match (row_state, row.time_left(state.now)) {
-                    (RowState::None, _) | (_, None) => "-".to_owned(),
-                    (_, Some(left)) => format_countdown(left),
+                let left = match (&row.activity, row_state, row.time_left(state.now)) {
+                    // How long a refresh has been waiting: a hung endpoint shows, and ticks.
+                    (Activity::Refreshing { since, .. }, _, _) => {
+                        format!("…{}s", state.now.duration_since(*since).as_secs().max(0))
+                    }
+                    (_, RowState::None, _) | (_, _, None) => "-".to_owned(),
+                    (_, _, Some(left)) => format_countdown(left),
                 };
                 let selected = state.selected.as_ref() == Some(&row.key);
                 let base = if selected { theme.selected() } else { Style::new() };
