@@ -81,6 +81,9 @@ pub struct SqsPanel {
     /// Queues whose receive-count warning the operator has accepted.
     pub warned: HashSet<String>,
     pub counts_at: Option<Timestamp>,
+    /// ARNs that some queue's redrive policy points at; kept with the attributes so that
+    /// thousands of queues are drawn without comparing each with each.
+    dead_letter_targets: HashSet<String>,
 }
 
 impl Default for SqsPanel {
@@ -99,6 +102,7 @@ impl Default for SqsPanel {
             notice: None,
             warned: HashSet::new(),
             counts_at: None,
+            dead_letter_targets: HashSet::new(),
         }
     }
 }
@@ -127,14 +131,16 @@ impl SqsPanel {
 
     /// Whether another queue of the account sends its failures here.
     pub fn is_dead_letter(&self, row: &QueueRow) -> bool {
-        let Some(arn) = row.attributes.as_ref().and_then(QueueAttributes::arn) else { return false };
-        self.queues.iter().any(|other| {
-            other
-                .attributes
-                .as_ref()
-                .and_then(QueueAttributes::redrive_policy)
-                .is_some_and(|policy| policy.dead_letter_target_arn == arn)
-        })
+        row.attributes.as_ref().and_then(QueueAttributes::arn).is_some_and(|arn| self.dead_letter_targets.contains(arn))
+    }
+
+    fn index_dead_letters(&mut self) {
+        self.dead_letter_targets = self
+            .queues
+            .iter()
+            .filter_map(|row| row.attributes.as_ref()?.redrive_policy())
+            .map(|policy| policy.dead_letter_target_arn)
+            .collect();
     }
 
     pub fn visible(&self) -> Vec<&QueueRow> {
@@ -599,6 +605,7 @@ impl Panel for SqsPanel {
                             .collect();
                         self.list_error = None;
                         self.selected = self.selected.min(self.queues.len().saturating_sub(1));
+                        self.index_dead_letters();
                         return self.recount(context.now);
                     }
                     Err(error) => {
@@ -612,8 +619,10 @@ impl Panel for SqsPanel {
         let payload = match payload.downcast::<jobs::Counted>() {
             Ok(counted) => {
                 if counted.generation == self.generation {
+                    let index: std::collections::HashMap<String, usize> =
+                        self.queues.iter().enumerate().map(|(at, row)| (row.summary.url.clone(), at)).collect();
                     for (url, result) in counted.counts {
-                        if let Some(row) = self.queues.iter_mut().find(|row| row.summary.url == url) {
+                        if let Some(row) = index.get(&url).and_then(|at| self.queues.get_mut(*at)) {
                             match result {
                                 Ok(attributes) => {
                                     row.attributes = Some(attributes);
@@ -623,6 +632,7 @@ impl Panel for SqsPanel {
                             }
                         }
                     }
+                    self.index_dead_letters();
                 }
                 return Vec::new();
             }
