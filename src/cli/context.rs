@@ -25,17 +25,6 @@ pub fn load_inventory(globals: &Globals) -> Result<Inventory, CliError> {
     Ok(Inventory::load(&path)?)
 }
 
-/// The endpoint for emulators: the inventory's, else the standard AWS variables.
-fn endpoint_url(inventory: &Inventory, service_variable: &str) -> Option<String> {
-    inventory
-        .defaults
-        .endpoint_url
-        .clone()
-        .or_else(|| std::env::var(service_variable).ok())
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-        .filter(|url| !url.is_empty())
-}
-
 /// Opens the keyring (or memory) and says once which one is in use: always when sessions
 /// will not outlive the command, and for the commands a person runs (`announce`) otherwise.
 /// Script-facing commands stay quiet about the normal case.
@@ -60,7 +49,7 @@ impl Context {
         let codes = CodeSource::from_flag(globals.mfa_code.as_deref())?;
         let store = open_secret_store(announce).await;
         let parts = EngineParts {
-            sts: Arc::new(AwsSts::new(endpoint_url(&inventory, "AWS_ENDPOINT_URL_STS"))),
+            sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
             sources: Arc::new(LocalSourceKeys::new(store.clone())),
             cache: SessionCache::new(store),
             mfa: Arc::new(TerminalPrompt::new(codes, can_prompt)),

@@ -97,31 +97,14 @@ fn keymap(inventory: &Inventory) -> Result<Keymap, CliError> {
     })
 }
 
-/// The inventory's endpoint, else the service's or the general AWS variable.
-fn endpoint_for(inventory: &Inventory, service_variable: &str) -> Option<String> {
-    inventory
-        .defaults
-        .endpoint_url
-        .clone()
-        .or_else(|| std::env::var(service_variable).ok())
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-        .filter(|url| !url.is_empty())
-}
-
 pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
     let inventory = Arc::new(load_inventory(globals)?);
     let keymap = keymap(&inventory)?;
     let (log_lines, log_path) = logging::init(verbose);
     let store = open_store(StoreChoice::from_env()).await;
     let (actions, receiver) = mpsc::unbounded_channel();
-    let endpoint = inventory
-        .defaults
-        .endpoint_url
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL_STS").ok())
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
     let parts = EngineParts {
-        sts: Arc::new(AwsSts::new(endpoint)),
+        sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
         sources: Arc::new(LocalSourceKeys::new(store.clone())),
         cache: SessionCache::new(store.clone()),
         mfa: Arc::new(prompt::ModalPrompt::new(actions.clone())),
@@ -149,8 +132,8 @@ pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
     let executor = Executor {
         engine,
         actions,
-        sts_endpoint: endpoint_for(&inventory, "AWS_ENDPOINT_URL_STS"),
-        sqs_endpoint: endpoint_for(&inventory, "AWS_ENDPOINT_URL_SQS"),
+        sts_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_STS"),
+        sqs_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_SQS"),
         slots: Arc::new(tokio::sync::Semaphore::new(16)),
     };
     app::run(state, executor, receiver, log_lines)

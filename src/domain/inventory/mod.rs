@@ -226,6 +226,17 @@ impl Inventory {
         Err(InventoryError::UnknownRole(message))
     }
 
+    /// Where a service is reached: the inventory's endpoint (emulators), else the service's
+    /// or the general AWS variable (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`), else AWS.
+    pub fn endpoint_for(&self, service_variable: &str) -> Option<String> {
+        self.defaults
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var(service_variable).ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .filter(|url| !url.is_empty())
+    }
+
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.sources.get(name)
     }

@@ -17,13 +17,7 @@ pub struct AwsSqs {
 
 impl AwsSqs {
     pub fn new(credentials: &Credentials, region: &str, endpoint_url: Option<String>) -> Self {
-        let sdk_credentials = aws_sdk_sqs::config::Credentials::new(
-            credentials.access_key_id.clone(),
-            credentials.secret_access_key().to_owned(),
-            credentials.session_token().map(str::to_owned),
-            credentials.expiration.map(std::time::SystemTime::from),
-            "switchboard",
-        );
+        let sdk_credentials = crate::domain::sts::sdk_credentials(credentials);
         let mut config = aws_sdk_sqs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))

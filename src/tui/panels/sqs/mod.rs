@@ -112,6 +112,13 @@ fn name_of_arn(arn: &str) -> &str {
 }
 
 impl SqsPanel {
+    /// A panel already holding `queues` (benchmarks and tests start from here).
+    pub fn with_queues(queues: Vec<QueueRow>) -> Self {
+        let mut panel = Self { queues, generation: 1, ..Self::default() };
+        panel.index_dead_letters();
+        panel
+    }
+
     pub fn queue(&self, url: &str) -> Option<&QueueRow> {
         self.queues.iter().find(|row| row.summary.url == url)
     }
@@ -150,13 +157,17 @@ impl SqsPanel {
         let count = |row: &QueueRow, pick: fn(&QueueAttributes) -> Option<u64>| row.attributes.as_ref().and_then(pick);
         match self.sort {
             Column::Name => rows.sort_by(|a, b| a.summary.name.cmp(&b.summary.name)),
-            Column::Kind => rows.sort_by_key(|row| (row.summary.fifo, row.summary.name.clone())),
-            Column::Visible => rows.sort_by_key(|row| (count(row, QueueAttributes::visible), row.summary.name.clone())),
-            Column::InFlight => {
-                rows.sort_by_key(|row| (count(row, QueueAttributes::in_flight), row.summary.name.clone()))
+            Column::Kind => rows.sort_by_cached_key(|row| (row.summary.fifo, row.summary.name.clone())),
+            Column::Visible => {
+                rows.sort_by_cached_key(|row| (count(row, QueueAttributes::visible), row.summary.name.clone()))
             }
-            Column::Delayed => rows.sort_by_key(|row| (count(row, QueueAttributes::delayed), row.summary.name.clone())),
-            Column::DeadLetter => rows.sort_by_key(|row| {
+            Column::InFlight => {
+                rows.sort_by_cached_key(|row| (count(row, QueueAttributes::in_flight), row.summary.name.clone()))
+            }
+            Column::Delayed => {
+                rows.sort_by_cached_key(|row| (count(row, QueueAttributes::delayed), row.summary.name.clone()))
+            }
+            Column::DeadLetter => rows.sort_by_cached_key(|row| {
                 (!self.is_dead_letter(row), self.dead_letter_of(row).is_none(), row.summary.name.clone())
             }),
         }
