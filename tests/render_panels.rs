@@ -608,6 +608,7 @@ async fn redrive_progress() {
     screen.select("orders-dlq").await;
     screen.press(KeyCode::Enter).await;
     screen.press(KeyCode::Char('m')).await;
+    screen.press(KeyCode::Enter).await;
     screen.typed("orders-dlq").await;
     // The redrive job runs to its end, but only its first two progress reports are shown.
     let effects = screen.key(KeyCode::Enter);

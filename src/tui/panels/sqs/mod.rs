@@ -57,12 +57,38 @@ impl std::fmt::Debug for RedriveTarget {
 #[derive(Debug)]
 pub enum View {
     List,
-    Detail { url: String, sources: Option<Result<Vec<String>, String>> },
-    PeekWarning { url: String, max_receive: u32 },
-    Peek { url: String, messages: Option<Result<Vec<PeekedMessage>, String>>, selected: usize },
+    Detail {
+        url: String,
+        sources: Option<Result<Vec<String>, String>>,
+    },
+    PeekWarning {
+        url: String,
+        max_receive: u32,
+    },
+    /// Where a DLQ's messages go: its sources first, then any other queue.
+    RedrivePick {
+        url: String,
+        choices: Vec<String>,
+        sources: usize,
+        selected: usize,
+    },
+    Peek {
+        url: String,
+        messages: Option<Result<Vec<PeekedMessage>, String>>,
+        selected: usize,
+    },
     Send(SendForm),
-    Confirm { confirm: Confirm, action: Pending, back: String },
-    Redrive { from: String, to: String, progress: RedriveProgress, result: Option<Result<RedriveReport, String>> },
+    Confirm {
+        confirm: Confirm,
+        action: Pending,
+        back: String,
+    },
+    Redrive {
+        from: String,
+        to: String,
+        progress: RedriveProgress,
+        result: Option<Result<RedriveReport, String>>,
+    },
 }
 
 #[derive(Debug)]
@@ -184,7 +210,10 @@ impl SqsPanel {
     fn current_url(&self) -> Option<String> {
         match &self.view {
             View::List => self.selected_url(),
-            View::Detail { url, .. } | View::PeekWarning { url, .. } | View::Peek { url, .. } => Some(url.clone()),
+            View::Detail { url, .. }
+            | View::PeekWarning { url, .. }
+            | View::Peek { url, .. }
+            | View::RedrivePick { url, .. } => Some(url.clone()),
             View::Send(form) => Some(form.url.clone()),
             View::Confirm { back, .. } => Some(back.clone()),
             View::Redrive { .. } => None,
@@ -259,24 +288,42 @@ impl SqsPanel {
             return Vec::new();
         }
         let Some(row) = self.queue(&url) else { return Vec::new() };
-        let Some(arn) = row.attributes.as_ref().and_then(QueueAttributes::arn).map(str::to_owned) else {
+        if row.attributes.as_ref().and_then(QueueAttributes::arn).is_none() {
             self.notice("the queue's attributes have not arrived yet".into(), true);
             return Vec::new();
-        };
+        }
         let name = row.summary.name.clone();
-        let total = row.attributes.as_ref().and_then(QueueAttributes::visible).unwrap_or(0);
         let sources = match &self.view {
             View::Detail { sources: Some(Ok(sources)), .. } => sources.clone(),
             _ => Vec::new(),
         };
-        let Some(destination) = sources.first().and_then(|source| self.queue(source)) else {
+        if sources.is_empty() {
             self.notice(format!("{name} is not the dead-letter queue of any queue here: nothing to redrive to"), true);
             return Vec::new();
-        };
+        }
+        // Its sources first (the usual way back), then any other queue of the account.
+        let mut choices: Vec<String> = sources.iter().filter(|source| self.queue(source).is_some()).cloned().collect();
+        choices.extend(
+            self.queues
+                .iter()
+                .map(|other| other.summary.url.clone())
+                .filter(|other| *other != url && !sources.contains(other)),
+        );
+        self.view = View::RedrivePick { url, choices, sources: sources.len(), selected: 0 };
+        Vec::new()
+    }
+
+    fn confirm_redrive(&mut self, url: String, destination_url: &str) {
+        let Some(row) = self.queue(&url) else { return };
+        let Some(arn) = row.attributes.as_ref().and_then(QueueAttributes::arn).map(str::to_owned) else { return };
+        let name = row.summary.name.clone();
+        let total = row.attributes.as_ref().and_then(QueueAttributes::visible).unwrap_or(0);
+        let Some(destination) = self.queue(destination_url) else { return };
         let Some(destination_arn) = destination.attributes.as_ref().and_then(QueueAttributes::arn).map(str::to_owned)
         else {
-            self.notice("the source queue's attributes have not arrived yet".into(), true);
-            return Vec::new();
+            self.notice("that queue's attributes have not arrived yet".into(), true);
+            self.view = View::Detail { url, sources: None };
+            return;
         };
         let destination = RedriveTarget {
             url: destination.summary.url.clone(),
@@ -292,7 +339,6 @@ impl SqsPanel {
             action: Pending::Redrive { source, destination, total },
             back: url,
         };
-        Vec::new()
     }
 
     fn on_list_key(&mut self, key: KeyEvent, context: &PanelContext) -> KeyOutcome {
@@ -452,6 +498,29 @@ impl Panel for SqsPanel {
                 self.view = View::Detail { url: url.clone(), sources };
                 self.on_detail_key(key, context, url)
             }
+            View::RedrivePick { url, choices, sources, selected } => match key.code {
+                KeyCode::Esc | KeyCode::Char('q') => KeyOutcome::Handled(self.back_to_detail(url)),
+                KeyCode::Enter => {
+                    match choices.get(selected) {
+                        Some(destination) => self.confirm_redrive(url, destination),
+                        None => self.view = View::Detail { url, sources: None },
+                    }
+                    KeyOutcome::Handled(Vec::new())
+                }
+                KeyCode::Char('j') | KeyCode::Down => {
+                    let selected = (selected + 1).min(choices.len().saturating_sub(1));
+                    self.view = View::RedrivePick { url, choices, sources, selected };
+                    KeyOutcome::Handled(Vec::new())
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    self.view = View::RedrivePick { url, choices, sources, selected: selected.saturating_sub(1) };
+                    KeyOutcome::Handled(Vec::new())
+                }
+                _ => {
+                    self.view = View::RedrivePick { url, choices, sources, selected };
+                    KeyOutcome::Handled(Vec::new())
+                }
+            },
             View::PeekWarning { url, max_receive } => match key.code {
                 KeyCode::Char('y') | KeyCode::Enter => {
                     self.warned.insert(url.clone());
@@ -738,6 +807,7 @@ impl Panel for SqsPanel {
                 "p peek · n send · P purge · D its DLQ · m redrive (DLQ) · r refresh · Esc list".into()
             }
             View::PeekWarning { .. } => "y peek anyway · n back".into(),
+            View::RedrivePick { .. } => "j/k choose where the messages go · Enter confirm · Esc back".into(),
             View::Peek { .. } => "j/k select · d delete · r peek again · Esc back".into(),
             View::Send(_) => "Tab/↑↓ field · Enter on the last field or Ctrl-s sends · Esc cancels".into(),
             View::Confirm { .. } => "type the name · Enter confirms · Esc cancels".into(),

@@ -53,6 +53,21 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
                 Block::default().borders(Borders::ALL).title(" before the first peek ").border_style(theme.error());
             frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
         }
+        View::RedrivePick { url, choices, sources, selected } => {
+            detail(panel, frame, body, url, None, theme);
+            let name = panel.queue(url).map_or(url.as_str(), |row| row.summary.name.as_str());
+            let mut lines = vec![Line::raw(format!("Move the messages of {name} to:")), Line::raw("")];
+            for (index, choice) in choices.iter().enumerate() {
+                let queue = choice.rsplit('/').next().unwrap_or(choice);
+                let why = if index < *sources { "  (sends its failures here)" } else { "" };
+                let style = if index == *selected { theme.selected() } else { Style::new() };
+                lines.push(Line::from(vec![Span::styled(format!(" {queue} "), style), Span::styled(why, theme.dim())]));
+            }
+            let rect = centered(body, 72, (choices.len() as u16 + 4).min(body.height));
+            frame.render_widget(Clear, rect);
+            let block = Block::default().borders(Borders::ALL).title(" redrive to ");
+            frame.render_widget(Paragraph::new(lines).block(block), rect);
+        }
         View::Peek { url, messages, selected } => peek(panel, frame, body, url, messages.as_ref(), *selected, theme),
         View::Send(form) => {
             let mut lines = vec![

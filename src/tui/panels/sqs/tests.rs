@@ -1087,6 +1087,13 @@ async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
     let mut h = loaded("sandbox/dev").await;
     h.detail_of("orders-dlq").await;
     assert!(h.char('m').is_empty());
+    let View::RedrivePick { choices, sources: 1, selected: 0, .. } = &h.panel.view else {
+        panic!("{:?}", h.panel.view)
+    };
+    assert_eq!(choices[0], url("orders"), "its source comes first");
+    assert!(choices.len() > 1, "any other queue can be chosen");
+    assert!(!choices.contains(&url("orders-dlq")));
+    h.key(KeyCode::Enter);
     let View::Confirm { confirm, action: Pending::Redrive { source, destination, total }, .. } = &h.panel.view else {
         panic!("{:?}", h.panel.view)
     };
@@ -1156,6 +1163,7 @@ async fn a_redrive_by_move_task_and_a_refused_one() {
     h.settle(jobs).await;
     h.detail_of("orders-dlq").await;
     h.char('m');
+    h.key(KeyCode::Enter);
     h.typed("orders-dlq");
     let jobs = h.key(KeyCode::Enter);
     h.settle(jobs).await;
@@ -1168,6 +1176,7 @@ async fn a_redrive_by_move_task_and_a_refused_one() {
     h.sqs.deny("StartMessageMoveTask");
     h.detail_of("orders-dlq").await;
     h.char('m');
+    h.key(KeyCode::Enter);
     h.typed("orders-dlq");
     let jobs = h.key(KeyCode::Enter);
     h.settle(jobs).await;
