@@ -181,6 +181,7 @@ pub enum Overlay {
 pub struct StatusLine {
     pub text: String,
     pub error: bool,
+    pub at: Timestamp,
 }
 
 /// An account's panels, opened with Enter on one of its roles and worked through that role.
@@ -216,6 +217,8 @@ pub struct State {
     /// Screen size, for page moves and mouse hits (kept in sync by `Resize`).
     pub size: (u16, u16),
     pub list_scroll: usize,
+    /// How far the help or log overlay is scrolled.
+    pub overlay_scroll: u16,
     pub last_status_load: Option<Timestamp>,
     pub account: Option<AccountView>,
     /// How often open panels refresh their counts.
@@ -246,6 +249,7 @@ impl State {
             next_request: 1,
             size: (120, 36),
             list_scroll: 0,
+            overlay_scroll: 0,
             last_status_load: None,
             account: None,
             panel_refresh: Duration::from_secs(5),

@@ -113,8 +113,11 @@ fn describe_failure(failure: &RenewFailure) -> String {
 }
 
 fn set_status(state: &mut State, text: String, error: bool) {
-    state.status = Some(StatusLine { text, error });
+    state.status = Some(StatusLine { text, error, at: state.now });
 }
+
+/// A status older than this gives the line back to the key hints.
+const STATUS_SHOWN_FOR: i64 = 20;
 
 fn merge_snapshot(row: &mut super::state::RoleRow, snapshot: Snapshot) {
     // Sessions only move forward: a reload that started before a renewal must not undo it.
@@ -166,6 +169,9 @@ fn on_renewed(state: &mut State, role: RoleKey, request: u64, result: Result<Sna
 
 fn on_tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
     state.now = now;
+    if state.status.as_ref().is_some_and(|status| now.duration_since(status.at).as_secs() >= STATUS_SHOWN_FOR) {
+        state.status = None;
+    }
     let mut effects = Vec::new();
     let reload_due =
         state.last_status_load.is_none_or(|last| now.duration_since(last).as_secs() >= STATUS_RELOAD.as_secs() as i64);
@@ -226,11 +232,11 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     match &state.overlay {
         Overlay::Exports(_) => return on_exports_key(state, key),
-        Overlay::Help | Overlay::Log if key.code == KeyCode::Esc => {
-            state.overlay = Overlay::None;
+        Overlay::Help | Overlay::Log => {
+            on_overlay_key(state, key);
             return Vec::new();
         }
-        _ => {}
+        Overlay::None => {}
     }
     if key.code == KeyCode::Esc && !state.filter.text.is_empty() {
         state.filter.text.clear();
@@ -243,9 +249,29 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// Help and log cover the list: keys scroll them or close them, never act behind them.
+fn on_overlay_key(state: &mut State, key: KeyEvent) {
+    match (key.code, state.keymap.command_for(&key)) {
+        (KeyCode::Esc, _) | (_, Some(Command::Help | Command::Log)) => {
+            state.overlay = Overlay::None;
+            state.overlay_scroll = 0;
+        }
+        (_, Some(Command::Quit)) => state.should_quit = true,
+        (_, Some(Command::Down)) => state.overlay_scroll = state.overlay_scroll.saturating_add(1),
+        (_, Some(Command::Up)) => state.overlay_scroll = state.overlay_scroll.saturating_sub(1),
+        (_, Some(Command::PageDown)) => state.overlay_scroll = state.overlay_scroll.saturating_add(10),
+        (_, Some(Command::PageUp)) => state.overlay_scroll = state.overlay_scroll.saturating_sub(10),
+        (_, Some(Command::Top)) => state.overlay_scroll = 0,
+        _ => {}
+    }
+}
+
 fn on_mfa_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match key.code {
-        KeyCode::Char(digit) if digit.is_ascii_digit() && state.mfa.input.len() < 6 => state.mfa.input.push(digit),
+        KeyCode::Char(digit) if digit.is_ascii_digit() && state.mfa.input.len() < 6 => {
+            state.mfa.input.push(digit);
+            clear_input_problem(state);
+        }
         KeyCode::Backspace => {
             state.mfa.input.pop();
         }
@@ -270,7 +296,7 @@ fn on_mfa_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             Err(_) => {
                 if let Some(ask) = state.mfa.asks.first_mut() {
-                    ask.problem = Some("an MFA code is 6 digits".to_owned());
+                    ask.problem = Some(SIX_DIGITS.to_owned());
                     ask.reused = false;
                 }
             }
@@ -278,6 +304,17 @@ fn on_mfa_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+const SIX_DIGITS: &str = "an MFA code is 6 digits";
+
+/// The modal's own complaint about the typed code goes once the code changes.
+fn clear_input_problem(state: &mut State) {
+    if let Some(ask) = state.mfa.asks.first_mut() {
+        if ask.problem.as_deref() == Some(SIX_DIGITS) {
+            ask.problem = None;
+        }
+    }
 }
 
 fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
@@ -289,6 +326,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
                 state.mfa.input.push(digit);
             }
         }
+        clear_input_problem(state);
     } else if state.filter.editing {
         state.filter.text.push_str(text.trim());
         keep_selection_visible(state);
@@ -463,7 +501,8 @@ fn keep_selection_visible(state: &mut State) {
     } else if selected_line >= state.list_scroll + capacity {
         state.list_scroll = selected_line + 1 - capacity;
     }
-    state.list_scroll = state.list_scroll.min(total.saturating_sub(1));
+    // A taller screen shows from the top again rather than leaving empty rows below.
+    state.list_scroll = state.list_scroll.min(total.saturating_sub(capacity));
 }
 
 fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {

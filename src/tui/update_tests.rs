@@ -394,3 +394,38 @@ fn a_failed_refresh_shows_on_the_row_and_in_the_status_line() {
     assert_eq!(row.state(state.now, state.refresh_before), RowState::Error);
     assert!(state.status.as_ref().is_some_and(|status| status.error && status.text.contains("access denied")));
 }
+
+#[test]
+fn keys_under_the_help_scroll_it_and_never_move_the_list() {
+    let mut state = state();
+    update(&mut state, key(KeyCode::Char('?')));
+    update(&mut state, key(KeyCode::Char('j')));
+    update(&mut state, key(KeyCode::PageDown));
+    assert_eq!(state.selected, Some(role("prod/admin")), "the list behind did not move");
+    assert_eq!(state.overlay_scroll, 11);
+    assert!(update(&mut state, key(KeyCode::Char('r'))).is_empty(), "no refresh from behind the help");
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!((state.overlay.clone(), state.overlay_scroll), (Overlay::None, 0));
+}
+
+#[test]
+fn a_taller_screen_scrolls_the_list_back_to_the_top() {
+    let mut state = state();
+    update(&mut state, Action::Resize(60, 7));
+    update(&mut state, key(KeyCode::End));
+    assert!(state.list_scroll > 0, "a 7-row screen scrolls to show the last role");
+    update(&mut state, Action::Resize(120, 36));
+    assert_eq!(state.list_scroll, 0, "everything fits again");
+}
+
+#[test]
+fn the_status_gives_way_to_the_hints_after_a_while() {
+    let mut state = state();
+    let (_, request, _) = renew_request(&update(&mut state, key(KeyCode::Char('r'))));
+    update(&mut state, Action::Renewed { role: role("prod/admin"), request, result: Ok(snapshot(at(3600))) });
+    assert!(state.status.is_some());
+    update(&mut state, Action::Tick(at(19)));
+    assert!(state.status.is_some());
+    update(&mut state, Action::Tick(at(20)));
+    assert!(state.status.is_none());
+}

@@ -48,9 +48,10 @@ pub fn mfa(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 fn masked_preview(state: &State, popup: &ExportPopup, format: ExportFormat) -> String {
     let Some(row) = state.row(&popup.role) else { return String::new() };
     let mut vars = vec![
-        ("AWS_ACCESS_KEY_ID", "ASIA••••••••••••".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "••••••••".to_owned()),
-        ("AWS_SESSION_TOKEN", "••••••••".to_owned()),
+        // ASCII masks, so the preview is quoted exactly as the real values will be.
+        ("AWS_ACCESS_KEY_ID", "ASIA****************".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "****************".to_owned()),
+        ("AWS_SESSION_TOKEN", "****************".to_owned()),
     ];
     if let Some(until) = row.expires_at {
         vars.push(("AWS_CREDENTIAL_EXPIRATION", rfc3339(until)));
@@ -117,8 +118,12 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     }
     let rect = centered(area, 96, lines.len() as u16 + 4);
     frame.render_widget(Clear, rect);
+    let title = if usize::from(rect.height.saturating_sub(2)) < lines.len() { " keys (j/k scroll) " } else { " keys " };
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(" keys ")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((state.overlay_scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(title)),
         rect,
     );
 }
@@ -129,9 +134,10 @@ pub fn log(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let capacity = usize::from(rect.height.saturating_sub(2));
     let width = usize::from(rect.width.saturating_sub(2)).max(1);
     // The newest entries, as many as fit once long ones wrap.
+    // j/k move back through older entries.
+    let end = state.log.len().saturating_sub(usize::from(state.overlay_scroll));
     let mut used = 0;
-    let newest = state
-        .log
+    let newest = state.log[..end]
         .iter()
         .rev()
         .take_while(|line| {
@@ -143,7 +149,7 @@ pub fn log(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let lines: Vec<Line> = if state.log.is_empty() {
         vec![Line::from(Span::styled("nothing logged yet", theme.dim()))]
     } else {
-        state.log[state.log.len() - newest..]
+        state.log[end - newest..end]
             .iter()
             .flat_map(|entry| {
                 let chars: Vec<char> = entry.chars().collect();

@@ -133,6 +133,8 @@ pub struct Confirm {
     pub prompt: String,
     pub expected: String,
     pub typed: String,
+    /// Enter was pressed on a text that does not match: say so instead of doing nothing.
+    pub mismatch: bool,
 }
 
 pub enum ConfirmOutcome {
@@ -146,12 +148,18 @@ impl Confirm {
         match key.code {
             KeyCode::Esc => ConfirmOutcome::Cancel,
             KeyCode::Enter if self.typed == self.expected => ConfirmOutcome::Confirmed,
+            KeyCode::Enter => {
+                self.mismatch = true;
+                ConfirmOutcome::Typing
+            }
             KeyCode::Backspace => {
                 self.typed.pop();
+                self.mismatch = false;
                 ConfirmOutcome::Typing
             }
             KeyCode::Char(c) => {
                 self.typed.push(c);
+                self.mismatch = false;
                 ConfirmOutcome::Typing
             }
             _ => ConfirmOutcome::Typing,
@@ -186,7 +194,8 @@ mod tests {
 
     #[test]
     fn confirmation_needs_the_exact_text() {
-        let mut confirm = Confirm { prompt: "purge".into(), expected: "orders".into(), typed: String::new() };
+        let mut confirm =
+            Confirm { prompt: "purge".into(), expected: "orders".into(), typed: String::new(), mismatch: false };
         for c in "order".chars() {
             confirm.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
         }

@@ -64,6 +64,8 @@ pub enum View {
     PeekWarning {
         url: String,
         max_receive: u32,
+        /// Messages just peeked that one more receive moves to the DLQ (asked every time).
+        at_risk: usize,
     },
     /// Where a DLQ's messages go: its sources first, then any other queue.
     RedrivePick {
@@ -260,13 +262,33 @@ impl SqsPanel {
             .map(|policy| policy.max_receive_count);
         match max_receive {
             Some(max_receive) if !self.warned.contains(&url) => {
-                self.view = View::PeekWarning { url, max_receive };
+                self.view = View::PeekWarning { url, max_receive, at_risk: 0 };
                 Vec::new()
             }
-            _ => {
-                self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
-                vec![jobs::peek(url)]
+            _ => self.peek_now(url),
+        }
+    }
+
+    fn peek_now(&mut self, url: String) -> Vec<Job> {
+        self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
+        vec![jobs::peek(url)]
+    }
+
+    /// Peeking again: warns when the messages on screen are one receive from their DLQ.
+    fn peek_again(&mut self, url: String, shown: &[PeekedMessage]) -> Vec<Job> {
+        let max_receive = self
+            .queue(&url)
+            .and_then(|row| row.attributes.as_ref()?.redrive_policy())
+            .map(|policy| policy.max_receive_count);
+        let at_risk = max_receive.map_or(0, |max| {
+            shown.iter().filter(|message| message.receive_count().is_some_and(|count| count + 1 >= max)).count()
+        });
+        match max_receive {
+            Some(max_receive) if at_risk > 0 => {
+                self.view = View::PeekWarning { url, max_receive, at_risk };
+                Vec::new()
             }
+            _ => self.start_peek(url),
         }
     }
 
@@ -277,7 +299,7 @@ impl SqsPanel {
         let name = self.queue(&url).map_or_else(|| url.clone(), |row| row.summary.name.clone());
         let prompt = format!("Purge {name}? Every message in it is deleted, for good. Type the queue name to confirm.");
         self.view = View::Confirm {
-            confirm: Confirm { prompt, expected: name, typed: String::new() },
+            confirm: Confirm { prompt, expected: name, typed: String::new(), mismatch: false },
             action: Pending::Purge { url: url.clone() },
             back: url,
         };
@@ -335,7 +357,7 @@ impl SqsPanel {
             format!("Move the {total} messages of {name} back to {destination_name}? Type the DLQ's name to confirm.");
         let source = RedriveTarget { url: url.clone(), arn, fifo: row.summary.fifo };
         self.view = View::Confirm {
-            confirm: Confirm { prompt, expected: name, typed: String::new() },
+            confirm: Confirm { prompt, expected: name, typed: String::new(), mismatch: false },
             action: Pending::Redrive { source, destination, total },
             back: url,
         };
@@ -521,14 +543,14 @@ impl Panel for SqsPanel {
                     KeyOutcome::Handled(Vec::new())
                 }
             },
-            View::PeekWarning { url, max_receive } => match key.code {
+            View::PeekWarning { url, max_receive, at_risk } => match key.code {
                 KeyCode::Char('y') | KeyCode::Enter => {
                     self.warned.insert(url.clone());
-                    KeyOutcome::Handled(self.start_peek(url))
+                    KeyOutcome::Handled(self.peek_now(url))
                 }
                 KeyCode::Char('n') | KeyCode::Esc => KeyOutcome::Handled(self.back_to_detail(url)),
                 _ => {
-                    self.view = View::PeekWarning { url, max_receive };
+                    self.view = View::PeekWarning { url, max_receive, at_risk };
                     KeyOutcome::Handled(Vec::new())
                 }
             },
@@ -549,7 +571,10 @@ impl Panel for SqsPanel {
                         self.view = View::Peek { url, messages, selected: selected.saturating_sub(1) };
                         KeyOutcome::Handled(Vec::new())
                     }
-                    KeyCode::Char('r') | KeyCode::Char('p') => KeyOutcome::Handled(self.start_peek(url)),
+                    KeyCode::Char('r') | KeyCode::Char('p') => {
+                        let shown = messages.and_then(Result::ok).unwrap_or_default();
+                        KeyOutcome::Handled(self.peek_again(url, &shown))
+                    }
                     KeyCode::Char('d') => {
                         let Some(receipt_handle) = receipt else {
                             self.view = View::Peek { url, messages, selected };
@@ -566,7 +591,7 @@ impl Panel for SqsPanel {
                                 context.row.key.account
                             );
                             self.view = View::Confirm {
-                                confirm: Confirm { prompt, expected: name, typed: String::new() },
+                                confirm: Confirm { prompt, expected: name, typed: String::new(), mismatch: false },
                                 action: Pending::Delete { url: url.clone(), receipt_handle },
                                 back: url,
                             };

@@ -15,6 +15,9 @@ use crate::tui::ui::theme::Theme;
 use super::{Column, SqsPanel, View, forms::Field};
 
 fn cell(text: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
     let count = text.chars().count();
     if count >= width {
         let cut: String = text.chars().take(width.saturating_sub(2)).collect();
@@ -36,21 +39,35 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
     match &panel.view {
         View::List => list(panel, frame, body, theme),
         View::Detail { url, sources } => detail(panel, frame, body, url, sources.as_ref(), theme),
-        View::PeekWarning { url, max_receive } => {
+        View::PeekWarning { url, max_receive, at_risk } => {
             detail(panel, frame, body, url, None, theme);
+            let dead_letter = panel
+                .queue(url)
+                .and_then(|row| panel.dead_letter_of(row))
+                .unwrap_or_else(|| "the dead-letter queue".into());
             let text = vec![
                 Line::from(Span::styled("Peeking receives the messages.", theme.error())),
                 Line::raw(""),
-                Line::raw(format!(
-                    "Each receive counts toward maxReceiveCount ({max_receive}): a message received {max_receive} times is moved to the dead-letter queue. The receive count of each message is shown next to it."
-                )),
+                if *at_risk > 0 {
+                    Line::from(Span::styled(
+                        format!(
+                            "{at_risk} of the messages shown have been received {} times: one more receive moves them to {dead_letter} (maxReceiveCount {max_receive}).",
+                            max_receive.saturating_sub(1)
+                        ),
+                        theme.error(),
+                    ))
+                } else {
+                    Line::raw(format!(
+                        "Each receive counts toward maxReceiveCount ({max_receive}): a message received {max_receive} times is moved to {dead_letter}. The receive count of each message is shown next to it."
+                    ))
+                },
                 Line::raw(""),
                 Line::from(Span::styled("y peek anyway · n back", theme.dim())),
             ];
             let rect = centered(body, 70, 10);
             frame.render_widget(Clear, rect);
-            let block =
-                Block::default().borders(Borders::ALL).title(" before the first peek ").border_style(theme.error());
+            let title = if *at_risk > 0 { " before peeking again " } else { " before the first peek " };
+            let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.error());
             frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
         }
         View::RedrivePick { url, choices, sources, selected } => {
@@ -97,7 +114,14 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
                 Line::raw(confirm.prompt.clone()),
                 Line::raw(""),
                 Line::from(vec![Span::raw("> "), Span::styled(format!("{}▏", confirm.typed), theme.accent())]),
-                Line::raw(""),
+                if confirm.mismatch {
+                    Line::from(Span::styled(
+                        format!("that is not \"{}\": nothing was done", confirm.expected),
+                        theme.error(),
+                    ))
+                } else {
+                    Line::raw("")
+                },
                 Line::from(Span::styled("Enter confirms once the name matches · Esc cancels", theme.dim())),
             ];
             let rect = centered(body, 72, 9);
@@ -162,7 +186,8 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
 fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
     let rows = panel.visible();
     let inner_width = usize::from(area.width.saturating_sub(2));
-    let widths = [0usize, 6, 9, 11, 9, 0];
+    // Narrow screens keep the names readable and drop in-flight and delayed first.
+    let widths = if inner_width >= 90 { [0usize, 6, 9, 11, 9, 0] } else { [0usize, 5, 8, 0, 0, 0] };
     let dead_letter_width = 22.min(inner_width / 4);
     let name_width =
         inner_width.saturating_sub(widths[1] + widths[2] + widths[3] + widths[4] + dead_letter_width).max(8);
@@ -230,7 +255,11 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
     } else {
         String::new()
     };
-    let title = format!(" queues ({}){filter}", panel.queues.len());
+    let title = if rows.len() == panel.queues.len() {
+        format!(" queues ({}){filter}", panel.queues.len())
+    } else {
+        format!(" queues ({} of {}){filter}", rows.len(), panel.queues.len())
+    };
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(title)),
         area,
@@ -327,7 +356,7 @@ fn peek(
         .map(|policy| policy.max_receive_count);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" peek {name} (visibility timeout 0: messages stay available) "));
+        .title(format!(" peek {name} (visibility timeout 0; each peek counts as a receive) "));
     let found = match messages {
         None => return frame.render_widget(Paragraph::new("receiving…").block(block), area),
         Some(Err(error)) => {

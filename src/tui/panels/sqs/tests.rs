@@ -1341,3 +1341,21 @@ async fn counts_refresh_on_tick_after_the_interval_only_while_browsing() {
     h.later(30);
     assert_eq!(h.tick().len(), 1);
 }
+
+#[tokio::test]
+async fn peeking_again_warns_when_the_messages_shown_are_one_receive_from_the_dlq() {
+    let mut h = loaded("sandbox/dev").await;
+    h.peeked("orders").await; // receive 1 of 3
+    let jobs = h.char('r');
+    assert_eq!(jobs.len(), 1, "after one receive, peeking again needs no warning");
+    h.settle(jobs).await; // receive 2 of 3: the next one moves them
+    assert!(h.char('r').is_empty(), "no receive before the operator agrees");
+    let View::PeekWarning { at_risk, max_receive: 3, .. } = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    assert_eq!(*at_risk, 3);
+    let screen = h.screen();
+    assert!(screen.contains("3 of the messages shown have been received 2 times"), "{screen}");
+    assert!(screen.contains("moves them to orders-dlq"), "{screen}");
+    assert!(screen.contains(" before peeking again "), "{screen}");
+    let jobs = h.char('y');
+    assert_eq!(jobs.len(), 1, "y peeks anyway");
+}
