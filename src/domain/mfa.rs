@@ -55,7 +55,7 @@ pub enum MfaError {
     Malformed,
     #[error("the MFA prompt was cancelled")]
     Cancelled,
-    #[error("an MFA code for {device} is needed, but there is no terminal to ask on")]
+    #[error("there is no terminal to ask on")]
     NoTerminal { device: String },
     /// The prompt had one code to give (e.g. `--mfa-code`) and it is spent.
     #[error("no further MFA code was given{}", .problem.as_ref().map(|p| format!(": {p}")).unwrap_or_default())]

@@ -111,7 +111,7 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
                 layers.push(Layer {
                     id: format!("mfa-session|{}|{device}{endpoint}", source.name),
                     why: format!(
-                        "GetSessionToken with MFA device {device} for {} (session_duration; AWS allows 15m to 36h): one code here lets every MFA role of source {} be assumed without another",
+                        "GetSessionToken with MFA device {device} for {} (session_duration; AWS allows 15m to 36h): one code here lets every MFA role of source {} be assumed without another code",
                         format_duration(*duration),
                         source.name
                     ),

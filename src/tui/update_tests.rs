@@ -429,3 +429,17 @@ fn the_status_gives_way_to_the_hints_after_a_while() {
     update(&mut state, Action::Tick(at(20)));
     assert!(state.status.is_none());
 }
+
+#[test]
+fn each_word_of_the_filter_matches_within_one_field() {
+    let mut state = state();
+    update(&mut state, key(KeyCode::Char('/')));
+    // "prad" is only in "prod" + "admin" taken together: no single field has it.
+    typed(&mut state, "prad");
+    assert!(view::roles(&state).is_empty());
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, key(KeyCode::Char('/')));
+    typed(&mut state, "prod adm");
+    let shown: Vec<String> = view::roles(&state).iter().map(|row| row.key.to_string()).collect();
+    assert_eq!(shown, ["prod/admin"]);
+}

@@ -1,7 +1,7 @@
 //! What the list shows, derived from the state: filtered (fuzzy), sorted and grouped by
 //! account. Shared by `update` (selection, paging, mouse) and the renderer.
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use super::state::{RoleRow, SortOrder, State};
@@ -12,32 +12,35 @@ pub enum Line<'a> {
     Role(&'a RoleRow),
 }
 
-/// Everything the filter looks through for a role.
-fn haystack(row: &RoleRow) -> String {
-    format!(
-        "{} {} {} {} {} {}",
-        row.key.account,
-        row.account_id,
-        row.key.role,
-        row.arn,
-        row.tags.join(" "),
-        row.environment.as_deref().unwrap_or_default()
-    )
+/// Everything the filter looks through for a role, field by field: a word of the filter
+/// must match within one field, so "prod" does not match letters scattered across several.
+fn fields(row: &RoleRow) -> Vec<&str> {
+    let mut fields = vec![row.key.account.as_str(), row.account_id.as_str(), row.key.role.as_str(), row.arn.as_str()];
+    fields.extend(row.tags.iter().map(String::as_str));
+    fields.extend(row.environment.as_deref());
+    fields
 }
 
 pub fn matching(state: &State) -> Vec<&RoleRow> {
     if state.filter.text.trim().is_empty() {
         return state.rows.iter().collect();
     }
-    let pattern = Pattern::parse(&state.filter.text, CaseMatching::Ignore, Normalization::Smart);
+    let words: Vec<Atom> = state
+        .filter
+        .text
+        .split_whitespace()
+        .map(|word| Atom::new(word, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy, false))
+        .collect();
     let mut matcher = Matcher::new(Config::DEFAULT);
     let mut buffer = Vec::new();
     state
         .rows
         .iter()
         .filter(|row| {
-            let text = haystack(row);
-            pattern.score(Utf32Str::new(&text, &mut buffer), &mut matcher).is_some()
+            let fields = fields(row);
+            words.iter().all(|word| {
+                fields.iter().any(|field| word.score(Utf32Str::new(field, &mut buffer), &mut matcher).is_some())
+            })
         })
         .collect()
 }
