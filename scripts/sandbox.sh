@@ -67,8 +67,50 @@ stop_moto() {
   rm -f "$PIDFILE" "$ENDPOINT_FILE"
 }
 
+# The sandbox's own Secret Service: a private D-Bus session with gnome-keyring, so sandbox
+# sessions are shared by every sandbox command (as the OS keyring does for real ones) and
+# never land in the operator's own keyring.
+KEYRING_ENV="$SANDBOX/keyring.env"
+
+keyring_alive() {
+  [[ -f "$KEYRING_ENV" ]] || return 1
+  # shellcheck disable=SC1090
+  source "$KEYRING_ENV"
+  [[ -n "${SANDBOX_DBUS_PID:-}" ]] && kill -0 "$SANDBOX_DBUS_PID" 2>/dev/null
+}
+
+start_keyring() {
+  if ! command -v dbus-daemon >/dev/null 2>&1 || ! command -v gnome-keyring-daemon >/dev/null 2>&1; then
+    log "no dbus-daemon/gnome-keyring here: sandbox sessions stay in each command's memory"
+    return 0
+  fi
+  if keyring_alive; then
+    export DBUS_SESSION_BUS_ADDRESS
+    return 0
+  fi
+  local output address pid
+  output="$(dbus-daemon --session --fork --print-address=1 --print-pid=1)"
+  address="$(sed -n 1p <<<"$output")"
+  pid="$(sed -n 2p <<<"$output")"
+  mkdir -p "$SANDBOX/keyring"
+  # The keyring's password only guards sandbox sessions of a fake AWS.
+  echo -n "sandbox" | DBUS_SESSION_BUS_ADDRESS="$address" XDG_DATA_HOME="$SANDBOX/keyring" \
+    gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  printf 'DBUS_SESSION_BUS_ADDRESS=%q\nSANDBOX_DBUS_PID=%q\n' "$address" "$pid" >"$KEYRING_ENV"
+  export DBUS_SESSION_BUS_ADDRESS="$address"
+}
+
+stop_keyring() {
+  if keyring_alive; then
+    kill "$SANDBOX_DBUS_PID" 2>/dev/null || true
+    log "stopped the sandbox keyring"
+  fi
+  rm -f "$KEYRING_ENV"
+}
+
 if [[ "${1:-}" == "--stop" ]]; then
   stop_moto
+  stop_keyring
   exit 0
 fi
 
@@ -78,15 +120,18 @@ bash "$REPO/scripts/install-test-deps.sh"
 if [[ -n "${SWITCHBOARD_BIN:-}" ]]; then
   BIN="$SWITCHBOARD_BIN"
 else
-  (cd "$REPO" && cargo build --quiet)
+  log "building switchboard (the first build takes a few minutes on 2 cores)"
+  (cd "$REPO" && cargo build)
   BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/switchboard"
 fi
 
 mkdir -p "$SANDBOX"
 
+FRESH=0
 if moto_alive; then
   ENDPOINT="$(<"$ENDPOINT_FILE")"
 else
+  FRESH=1
   # Stale state: stop a recorded moto that no longer answers, then start fresh.
   if moto_pid >/dev/null; then
     stop_moto
@@ -125,7 +170,12 @@ else
 fi
 
 # Idempotent: re-seeding an already seeded server adds nothing.
-"$PY" "$REPO/scripts/seed_sandbox.py" "$ENDPOINT" "$SANDBOX"
+# A fresh server gets its accounts; a running one already has them (and the inventory).
+if ((FRESH)) || [[ ! -f "$SANDBOX/accounts.toml" ]]; then
+  "$PY" "$REPO/scripts/seed_sandbox.py" "$ENDPOINT" "$SANDBOX"
+fi
+
+start_keyring
 
 log "moto at $ENDPOINT (stop with scripts/sandbox.sh --stop)"
 exec "$BIN" --inventory "$SANDBOX/accounts.toml" "$@"
