@@ -87,24 +87,33 @@ pub fn peek(url: String) -> Job {
     })
 }
 
+/// Changes to queues go to the log too (what and where, never a message's content).
+fn logged(services: &crate::tui::panels::Services, done: Done) -> Done {
+    match &done.result {
+        Ok(()) => tracing::info!(role = %services.role, "{} {}", done.what, done.url),
+        Err(error) => tracing::warn!(role = %services.role, "{}: {error}", done.url),
+    }
+    done
+}
+
 pub fn send(url: String, request: SendRequest) -> Job {
     job(move |services| async move {
         let result = services.sqs.send(&url, &request).await.map(|_| ());
-        Done { what: "sent a message to".into(), url, result }
+        logged(&services, Done { what: "sent a message to".into(), url, result })
     })
 }
 
 pub fn delete(url: String, receipt_handle: String) -> Job {
     job(move |services| async move {
         let result = services.sqs.delete(&url, &receipt_handle).await;
-        Done { what: "deleted a message from".into(), url, result }
+        logged(&services, Done { what: "deleted a message from".into(), url, result })
     })
 }
 
 pub fn purge(url: String) -> Job {
     job(move |services| async move {
         let result = services.sqs.purge(&url).await;
-        Done { what: "purged".into(), url, result }
+        logged(&services, Done { what: "purged".into(), url, result })
     })
 }
 
@@ -125,6 +134,18 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, total: u64) ->
             progress,
         )
         .await;
+        match &result {
+            Ok(report) => tracing::info!(
+                role = %services.role,
+                "redrive {} -> {}: {:?}, {} moved, {} failed",
+                source.url,
+                destination.url,
+                report.method,
+                report.moved,
+                report.failed
+            ),
+            Err(error) => tracing::warn!(role = %services.role, "redrive {}: {error}", source.url),
+        }
         Redriven(result)
     })
 }
