@@ -828,8 +828,16 @@ impl Panel for SqsPanel {
                 "Enter detail · p peek · n send · P purge · / filter · 1-6 sort · r refresh · Tab panel · Esc back"
                     .into()
             }
-            View::Detail { .. } => {
-                "p peek · n send · P purge · D its DLQ · m redrive (DLQ) · r refresh · Esc list".into()
+            View::Detail { url, sources } => {
+                let mut hints = String::from("p peek · n send · P purge");
+                if self.queue(url).and_then(|row| row.attributes.as_ref()?.redrive_policy()).is_some() {
+                    hints.push_str(" · D its DLQ");
+                }
+                if matches!(sources, Some(Ok(found)) if !found.is_empty()) {
+                    hints.push_str(" · m redrive");
+                }
+                hints.push_str(" · r refresh · Esc list");
+                hints
             }
             View::PeekWarning { .. } => "y peek anyway · n back".into(),
             View::RedrivePick { .. } => "j/k choose where the messages go · Enter confirm · Esc back".into(),
