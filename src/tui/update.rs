@@ -310,10 +310,10 @@ const SIX_DIGITS: &str = "an MFA code is 6 digits";
 
 /// The modal's own complaint about the typed code goes once the code changes.
 fn clear_input_problem(state: &mut State) {
-    if let Some(ask) = state.mfa.asks.first_mut() {
-        if ask.problem.as_deref() == Some(SIX_DIGITS) {
-            ask.problem = None;
-        }
+    if let Some(ask) = state.mfa.asks.first_mut()
+        && ask.problem.as_deref() == Some(SIX_DIGITS)
+    {
+        ask.problem = None;
     }
 }
 
