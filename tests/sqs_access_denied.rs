@@ -34,8 +34,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 
+use support::Sandbox;
 use support::pty::{Tui, footer, queue_counts, roles_are_shown, words};
-use support::{Sandbox, exports};
 
 const ACCOUNT: &str = "111111111111";
 
@@ -155,21 +155,7 @@ fn write_inventory(sandbox: &Sandbox, key: &str, secret: &str, endpoint: &str) {
 
 /// ListQueues with `role`'s session through the raw SDK: what moto answers, as status and body.
 fn raw_list_queues(sandbox: &Sandbox, role: &str) -> Result<Vec<String>, (u16, String)> {
-    let vars = exports(&sandbox.run(&["env", role, "--format", "json"]));
-    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new(text("AWS_REGION")))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            text("AWS_ACCESS_KEY_ID"),
-            text("AWS_SECRET_ACCESS_KEY"),
-            Some(text("AWS_SESSION_TOKEN")),
-            None,
-            "check",
-        ))
-        .endpoint_url(&sandbox.moto.endpoint)
-        .build();
-    let client = aws_sdk_sqs::Client::from_conf(config);
+    let client = support::sqs_client(sandbox, role);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     match runtime.block_on(client.list_queues().send()) {
         Ok(output) => Ok(output.queue_urls().to_vec()),

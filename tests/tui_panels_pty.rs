@@ -9,29 +9,9 @@ mod support;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use support::pty::{Tui, footer, queue_counts, queue_row, roles_are_shown, words};
-use support::{INVENTORY, Sandbox, exports};
+use support::{INVENTORY, Sandbox, sqs_client};
 
 const ACCOUNT: &str = "111111111111";
-
-/// A raw SDK client with a session of `role` from `switchboard env`, for seeding and checking
-/// behind the app's back.
-fn sqs_client(sandbox: &Sandbox, role: &str) -> aws_sdk_sqs::Client {
-    let vars = exports(&sandbox.run(&["env", role, "--format", "json"]));
-    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new(text("AWS_REGION")))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            text("AWS_ACCESS_KEY_ID"),
-            text("AWS_SECRET_ACCESS_KEY"),
-            Some(text("AWS_SESSION_TOKEN")),
-            None,
-            "seed",
-        ))
-        .endpoint_url(&sandbox.moto.endpoint)
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
 
 struct Seeded {
     client: aws_sdk_sqs::Client,

@@ -257,3 +257,23 @@ pub fn caller_account(endpoint: &str, vars: &serde_json::Map<String, serde_json:
     let identity = runtime.block_on(aws_sdk_sts::Client::from_conf(config).get_caller_identity().send()).unwrap();
     (identity.account().unwrap_or_default().to_owned(), identity.arn().unwrap_or_default().to_owned())
 }
+
+/// A raw SDK client with a session of `role` from `switchboard env`, for seeding and checking
+/// behind the app's back.
+pub fn sqs_client(sandbox: &Sandbox, role: &str) -> aws_sdk_sqs::Client {
+    let vars = exports(&sandbox.run(&["env", role, "--format", "json"]));
+    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new(text("AWS_REGION")))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            text("AWS_ACCESS_KEY_ID"),
+            text("AWS_SECRET_ACCESS_KEY"),
+            Some(text("AWS_SESSION_TOKEN")),
+            None,
+            "seed",
+        ))
+        .endpoint_url(&sandbox.moto.endpoint)
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
