@@ -1,9 +1,11 @@
-//! switchboard as a library: the engine (`domain`) and its command-line face (`cli`). The
-//! binary in `main.rs` only parses arguments and reports errors.
+//! switchboard as a library: the engine (`domain`), the front door every front end shares
+//! (`app`), and the front ends (`cli`, `tui`). The binary in `main.rs` only parses arguments
+//! and dispatches.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod tui;

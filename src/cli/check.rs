@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use crate::domain::plan::{LayerKind, plans};
 
-use super::CliError;
-use super::context::{Globals, load_inventory};
+use super::AppError;
+use crate::app::{GlobalOptions, load_inventory};
 
-pub fn run(globals: &Globals) -> Result<ExitCode, CliError> {
-    let inventory = load_inventory(globals)?;
+pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
+    let inventory = load_inventory(options)?.inventory;
     let plans = plans(&inventory);
     println!(
         "{}: valid ({} sources, {} accounts, {} roles)",

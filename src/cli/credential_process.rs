@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::domain::engine::Renewal;
 use crate::domain::exports::rfc3339;
 
-use super::CliError;
-use super::context::{Context, Globals};
+use super::AppError;
+use super::GlobalOptions;
+use super::context::Context;
 
 /// botocore asks again 15 minutes before expiry and fails if what it gets back is not
 /// fresher than 10 minutes, so sessions are renewed from 15 minutes left.
@@ -37,8 +38,8 @@ fn tty_path() -> &'static str {
     if cfg!(windows) { "CONIN$" } else { "/dev/tty" }
 }
 
-pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError> {
-    let context = Context::open(globals, has_terminal(), false).await?;
+pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, AppError> {
+    let context = Context::open(options, has_terminal(), false).await?;
     let role = context.role(address)?;
     let engine = &context.engine;
     let window = engine.inventory().defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);
@@ -51,7 +52,7 @@ pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError>
                 cached
             }
             (Some(device), None) => {
-                return Err(CliError::Failed(format!(
+                return Err(AppError::Failed(format!(
                     "{role} needs an MFA code for {device} and there is no terminal to ask on.\n\
                      Get a session first in a terminal: `switchboard refresh {role}` (or keep the switchboard screen open), then retry."
                 )));
@@ -67,7 +68,7 @@ pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError>
         session_token: credentials.session_token(),
         expiration: credentials.expiration.map(rfc3339),
     };
-    let json = serde_json::to_string(&output).map_err(|error| CliError::Failed(error.to_string()))?;
+    let json = serde_json::to_string(&output).map_err(|error| AppError::Failed(error.to_string()))?;
     println!("{json}");
     Ok(ExitCode::SUCCESS)
 }

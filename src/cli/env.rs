@@ -5,22 +5,19 @@ use std::process::ExitCode;
 use crate::domain::engine::Renewal;
 use crate::domain::exports::{self, ALL_VARIABLES, ExportFormat};
 
-use super::CliError;
-use super::context::{Context, Globals};
-
-pub fn shell_format() -> ExportFormat {
-    std::env::var("SHELL").map(|shell| ExportFormat::from_shell_path(&shell)).unwrap_or(ExportFormat::Bash)
-}
+use super::AppError;
+use super::GlobalOptions;
+use super::context::Context;
 
 pub async fn run(
-    globals: &Globals,
+    options: &GlobalOptions,
     address: &str,
     format: Option<ExportFormat>,
     unset: bool,
-) -> Result<ExitCode, CliError> {
-    let format = format.unwrap_or_else(shell_format);
+) -> Result<ExitCode, AppError> {
+    let format = format.unwrap_or_else(|| crate::app::shell_export_format(None));
     if unset {
-        let inventory = super::context::load_inventory(globals)?;
+        let inventory = crate::app::load_inventory(options)?.inventory;
         inventory.find_role(address)?;
         let mut names: Vec<&str> = ALL_VARIABLES.to_vec();
         if inventory.defaults.endpoint_url.is_none() {
@@ -29,7 +26,7 @@ pub async fn run(
         print!("{}", exports::unset(format, &names)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let context = Context::open(globals, true, false).await?;
+    let context = Context::open(options, true, false).await?;
     let role = context.role(address)?;
     let session = context.engine.session(&role, Renewal::IfNeeded).await?;
     let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());

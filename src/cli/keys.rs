@@ -8,11 +8,11 @@ use crate::domain::credentials::mask;
 use crate::domain::inventory::{Inventory, SourceCredentials};
 use crate::domain::sources::KeyStore;
 
-use super::context::{Globals, load_inventory, open_secret_store};
-use super::{CliError, KeysAction};
+use super::{AppError, KeysAction};
+use crate::app::{GlobalOptions, load_inventory, open_secret_store};
 
-pub async fn run(globals: &Globals, action: KeysAction) -> Result<ExitCode, CliError> {
-    let inventory = load_inventory(globals)?;
+pub async fn run(options: &GlobalOptions, action: KeysAction) -> Result<ExitCode, AppError> {
+    let inventory = load_inventory(options)?.inventory;
     let keys = KeyStore::new(open_secret_store(true).await);
     match action {
         KeysAction::Add { source } => {
@@ -53,15 +53,15 @@ pub async fn run(globals: &Globals, action: KeysAction) -> Result<ExitCode, CliE
     Ok(ExitCode::SUCCESS)
 }
 
-fn keyring_source(inventory: &Inventory, name: &str) -> Result<(), CliError> {
+fn keyring_source(inventory: &Inventory, name: &str) -> Result<(), AppError> {
     match inventory.source(name) {
         Some(source) if source.credentials == SourceCredentials::Keyring => Ok(()),
         Some(_) => {
-            Err(CliError::Usage(format!("source {name} reads a profile; `keys` is for sources with `keyring = true`")))
+            Err(AppError::Usage(format!("source {name} reads a profile; `keys` is for sources with `keyring = true`")))
         }
         None => {
             let known: Vec<&str> = inventory.sources.keys().map(String::as_str).collect();
-            Err(CliError::Usage(format!(
+            Err(AppError::Usage(format!(
                 "no source \"{name}\" in {} (sources: {})",
                 inventory.path.display(),
                 known.join(", ")
@@ -71,8 +71,8 @@ fn keyring_source(inventory: &Inventory, name: &str) -> Result<(), CliError> {
 }
 
 /// From a terminal: the key id with echo, the secret without. From a pipe: two lines.
-fn read_keys() -> Result<(String, String), CliError> {
-    let failed = |error: std::io::Error| CliError::Failed(format!("cannot read the keys: {error}"));
+fn read_keys() -> Result<(String, String), AppError> {
+    let failed = |error: std::io::Error| AppError::Failed(format!("cannot read the keys: {error}"));
     let (access_key_id, secret) = if std::io::stdin().is_terminal() {
         eprint!("Access key id: ");
         std::io::stderr().flush().map_err(failed)?;
@@ -90,12 +90,12 @@ fn read_keys() -> Result<(String, String), CliError> {
     let plausible_id =
         (16..=128).contains(&access_key_id.len()) && access_key_id.chars().all(|c| c.is_ascii_alphanumeric());
     if !plausible_id {
-        return Err(CliError::Usage(
+        return Err(AppError::Usage(
             "that is not an access key id (16 to 128 letters and digits, like AKIA...)".into(),
         ));
     }
     if secret.is_empty() {
-        return Err(CliError::Usage("the secret access key is empty".into()));
+        return Err(AppError::Usage("the secret access key is empty".into()));
     }
     Ok((access_key_id, secret))
 }

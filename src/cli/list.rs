@@ -7,8 +7,9 @@ use serde::Serialize;
 use crate::domain::exports::rfc3339;
 use crate::domain::time::{format_countdown, time_left};
 
-use super::CliError;
-use super::context::{Context, Globals};
+use super::AppError;
+use super::GlobalOptions;
+use super::context::Context;
 
 #[derive(Serialize)]
 struct Row {
@@ -23,8 +24,8 @@ struct Row {
     region: String,
 }
 
-pub async fn run(globals: &Globals, json: bool) -> Result<ExitCode, CliError> {
-    let context = Context::open(globals, false, true).await?;
+pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppError> {
+    let context = Context::open(options, false, true).await?;
     let engine = &context.engine;
     let now = engine.now();
     let mut rows = Vec::new();
@@ -44,7 +45,7 @@ pub async fn run(globals: &Globals, json: bool) -> Result<ExitCode, CliError> {
         });
     }
     if json {
-        let text = serde_json::to_string_pretty(&rows).map_err(|error| CliError::Failed(error.to_string()))?;
+        let text = serde_json::to_string_pretty(&rows).map_err(|error| AppError::Failed(error.to_string()))?;
         println!("{text}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -1,7 +1,7 @@
-//! The command-line face of the engine: one module per subcommand, all sharing `Context`.
+//! The command-line front end: one module per subcommand, all sharing `Context`.
 
 mod check;
-pub mod context;
+mod context;
 mod credential_process;
 mod env;
 mod exec;
@@ -12,31 +12,12 @@ mod prompt;
 mod refresh;
 mod whoami;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
-use crate::domain::engine::EngineError;
-use crate::domain::exports::{ExportError, ExportFormat};
-use crate::domain::inventory::InventoryError;
-use crate::domain::sources::SourceError;
-
-#[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Sessions of many AWS accounts and roles, one MFA code a morning")]
-pub struct Cli {
-    /// The inventory TOML [default: $SWITCHBOARD_INVENTORY, else ~/.config/switchboard/accounts.toml]
-    #[arg(long, global = true, value_name = "PATH")]
-    pub inventory: Option<PathBuf>,
-    /// The MFA code to use if one is needed (6 digits), or `-` to read codes from stdin, one per line
-    #[arg(long, global = true, value_name = "CODE")]
-    pub mfa_code: Option<String>,
-    /// More diagnostics on stderr (-v: what is renewed and why; -vv: debug)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
+pub use crate::app::{AppError, GlobalOptions};
+use crate::domain::exports::ExportFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -108,46 +89,17 @@ pub enum KeysAction {
     List { source: Option<String> },
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{0}")]
-    Inventory(#[from] InventoryError),
-    #[error("{0}")]
-    Engine(#[from] EngineError),
-    #[error("{0}")]
-    Source(#[from] SourceError),
-    #[error("{0}")]
-    Export(#[from] ExportError),
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl CliError {
-    /// 2 for what the operator wrote wrong (arguments, inventory), 1 for everything else.
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            CliError::Usage(_) | CliError::Inventory(_) | CliError::Export(_) => ExitCode::from(2),
-            _ => ExitCode::from(1),
-        }
-    }
-}
-
-pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let globals = context::Globals { inventory: cli.inventory, mfa_code: cli.mfa_code };
-    let Some(command) = cli.command else {
-        return crate::tui::run(&globals, cli.verbose).await;
-    };
-    logging::init(cli.verbose);
+/// Runs one subcommand. The screen is not here: `main` dispatches to each front end itself.
+pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, AppError> {
+    logging::init(options.verbose);
     match command {
-        Command::Check => check::run(&globals),
-        Command::List { json } => list::run(&globals, json).await,
-        Command::Env { role, format, unset } => env::run(&globals, &role, format, unset).await,
-        Command::Exec { role, force, command } => exec::run(&globals, &role, force, command).await,
-        Command::CredentialProcess { role } => credential_process::run(&globals, &role).await,
-        Command::Refresh { roles, all, expiring } => refresh::run(&globals, roles, all, expiring).await,
-        Command::Whoami { role } => whoami::run(&globals, &role).await,
-        Command::Keys { action } => keys::run(&globals, action).await,
+        Command::Check => check::run(options),
+        Command::List { json } => list::run(options, json).await,
+        Command::Env { role, format, unset } => env::run(options, &role, format, unset).await,
+        Command::Exec { role, force, command } => exec::run(options, &role, force, command).await,
+        Command::CredentialProcess { role } => credential_process::run(options, &role).await,
+        Command::Refresh { roles, all, expiring } => refresh::run(options, roles, all, expiring).await,
+        Command::Whoami { role } => whoami::run(options, &role).await,
+        Command::Keys { action } => keys::run(options, action).await,
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
 
-use super::CliError;
+use super::AppError;
 
 const MALFORMED_RETRIES: usize = 3;
 
@@ -21,13 +21,13 @@ pub enum CodeSource {
 }
 
 impl CodeSource {
-    pub fn from_flag(flag: Option<&str>) -> Result<Self, CliError> {
+    pub fn from_flag(flag: Option<&str>) -> Result<Self, AppError> {
         match flag {
             None => Ok(CodeSource::Terminal),
             Some("-") => Ok(CodeSource::Stdin),
             Some(text) => MfaCode::parse(text)
                 .map(|code| CodeSource::Given(Some(code)))
-                .map_err(|_| CliError::Usage(format!("--mfa-code: \"{text}\" is not an MFA code; a code is 6 digits"))),
+                .map_err(|_| AppError::Usage(format!("--mfa-code: \"{text}\" is not an MFA code; a code is 6 digits"))),
         }
     }
 }

@@ -9,16 +9,22 @@ use crate::domain::exports::rfc3339;
 use crate::domain::inventory::RoleKey;
 use crate::domain::time::{format_countdown, time_left};
 
-use super::CliError;
-use super::context::{Context, Globals};
+use super::AppError;
+use super::GlobalOptions;
+use super::context::Context;
 
-pub async fn run(globals: &Globals, addresses: Vec<String>, all: bool, expiring: bool) -> Result<ExitCode, CliError> {
+pub async fn run(
+    options: &GlobalOptions,
+    addresses: Vec<String>,
+    all: bool,
+    expiring: bool,
+) -> Result<ExitCode, AppError> {
     if addresses.is_empty() && !all && !expiring {
-        return Err(CliError::Usage(
+        return Err(AppError::Usage(
             "name the roles to refresh (ACCOUNT/ROLE ...), or pass --all or --expiring".into(),
         ));
     }
-    let context = Context::open(globals, true, true).await?;
+    let context = Context::open(options, true, true).await?;
     let engine = context.engine.clone();
     let mut roles: Vec<RoleKey> = Vec::new();
     if all || expiring {

@@ -2,11 +2,12 @@
 
 use std::process::ExitCode;
 
-use super::CliError;
-use super::context::{Context, Globals};
+use super::AppError;
+use super::GlobalOptions;
+use super::context::Context;
 
-pub async fn run(globals: &Globals, address: &str) -> Result<ExitCode, CliError> {
-    let context = Context::open(globals, true, true).await?;
+pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, AppError> {
+    let context = Context::open(options, true, true).await?;
     let role = context.role(address)?;
     let identity = context.engine.identity(&role).await?;
     println!("account  {}", identity.account);

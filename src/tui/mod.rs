@@ -25,20 +25,13 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::cli::CliError;
-use crate::cli::context::{Globals, load_inventory};
-use crate::domain::cache::SessionCache;
-use crate::domain::engine::{Engine, EngineParts};
-use crate::domain::exports::ExportFormat;
-use crate::domain::inventory::{Inventory, Problem};
+use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_inventory, shell_export_format};
+use crate::domain::inventory::Inventory;
+use crate::domain::mfa::MfaCode;
 use crate::domain::plan::{LayerKind, plans};
-use crate::domain::sources::LocalSourceKeys;
 use crate::domain::store::{StoreChoice, open_store};
-use crate::domain::sts::AwsSts;
-use crate::domain::time::SystemClock;
 
 use executor::Executor;
-use keymap::Keymap;
 use state::{Activity, LayerView, RoleRow, State};
 
 /// The rows of the screen, one per role, in inventory order, with no session known yet.
@@ -77,52 +70,25 @@ pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
         .collect()
 }
 
-fn keymap(inventory: &Inventory) -> Result<Keymap, CliError> {
-    let overrides = inventory.ui.keys.iter().map(|key| (key.command.as_str(), key.keys.as_slice()));
-    Keymap::with_overrides(overrides).map_err(|problems| {
-        let found = problems
-            .into_iter()
-            .filter_map(|problem| {
-                let written = inventory.ui.keys.iter().find(|key| key.command == problem.command)?;
-                Some(Problem {
-                    file: inventory.path.clone(),
-                    line: written.line,
-                    column: written.column,
-                    key: format!("ui.keys.{}", problem.command),
-                    message: problem.message,
-                })
-            })
-            .collect();
-        CliError::Inventory(crate::domain::inventory::InventoryError::Invalid(found))
-    })
-}
-
-pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
-    let inventory = Arc::new(load_inventory(globals)?);
-    let keymap = keymap(&inventory)?;
-    let (log_lines, log_path) = logging::init(verbose);
+pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
+    let LoadedInventory { inventory, keymaps } = load_inventory(options)?;
+    let first_code = first_mfa_code(options)?;
+    let inventory = Arc::new(inventory);
+    let (log_lines, log_path) = logging::init(options.verbose);
     let store = open_store(StoreChoice::from_env()).await;
     let (actions, receiver) = mpsc::unbounded_channel();
-    let parts = EngineParts {
-        sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
-        sources: Arc::new(LocalSourceKeys::new(store.clone())),
-        cache: SessionCache::new(store.clone()),
-        mfa: Arc::new(prompt::ModalPrompt::new(actions.clone())),
-        clock: Arc::new(SystemClock),
-    };
-    let engine = Arc::new(Engine::new(inventory.clone(), parts));
+    let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code));
+    let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
     let mut state = State::new(rows(&inventory), jiff::Timestamp::now(), inventory.defaults.refresh_before);
     state.selected = view::roles(&state).first().map(|row| row.key.clone());
-    state.keymap = keymap;
+    state.keymap = keymaps.list;
     state.backend = store.backend().short_label().to_owned();
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     state.endpoint_url = inventory.defaults.endpoint_url.clone();
     if let Some(every) = inventory.ui.panel_refresh {
         state.panel_refresh = every;
     }
-    state.export_format = inventory.ui.export_format.unwrap_or_else(|| {
-        std::env::var("SHELL").map(|shell| ExportFormat::from_shell_path(&shell)).unwrap_or(ExportFormat::Bash)
-    });
+    state.export_format = shell_export_format(Some(&inventory));
     tracing::info!(
         "inventory {} · session cache: {} · log file {}",
         inventory.path.display(),
@@ -138,6 +104,20 @@ pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
     };
     app::run(state, executor, receiver, log_lines)
         .await
-        .map_err(|error| CliError::Failed(format!("terminal: {error}")))?;
+        .map_err(|error| AppError::Failed(format!("terminal: {error}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--mfa-code CODE` answers the screen's first MFA request without the modal; codes from
+/// stdin (`-`) cannot be read by a screen that owns the terminal.
+fn first_mfa_code(options: &GlobalOptions) -> Result<Option<MfaCode>, AppError> {
+    match options.mfa_code.as_deref() {
+        None => Ok(None),
+        Some("-") => Err(AppError::Usage(
+            "--mfa-code - reads codes from stdin, which the screen uses for keys; give the code itself, or type it in the screen's modal".into(),
+        )),
+        Some(text) => MfaCode::parse(text)
+            .map(Some)
+            .map_err(|error| AppError::Usage(format!("--mfa-code: {error}"))),
+    }
 }

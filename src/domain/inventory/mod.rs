@@ -1,9 +1,12 @@
 //! The operator's inventory of sources, accounts and roles: loaded from TOML, validated
 //! whole (nothing is half-loaded), with every mistake pointing at file, line, column and key.
 
+mod fields;
+mod limits;
 mod raw;
 #[cfg(test)]
 mod tests;
+mod ui;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -35,6 +38,8 @@ pub struct UiSettings {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyOverride {
+    /// `None` for `[ui.keys]`, `Some("sqs")` for `[ui.keys.sqs]`.
+    pub section: Option<String>,
     pub command: String,
     pub keys: Vec<String>,
     pub line: usize,

@@ -24,7 +24,49 @@ pub struct RawUi {
     pub export_format: Option<Text>,
     pub panel_refresh: Option<Text>,
     #[serde(default)]
-    pub keys: std::collections::BTreeMap<String, Spanned<Vec<String>>>,
+    pub keys: RawKeys,
+}
+
+/// `[ui.keys]`: `command = ["key", ...]` for the list, and `[ui.keys.PANEL]` tables.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawKeys(pub std::collections::BTreeMap<String, Spanned<RawKeyEntry>>);
+
+#[derive(Debug)]
+pub enum RawKeyEntry {
+    Keys(Vec<String>),
+    Section(std::collections::BTreeMap<String, Spanned<Vec<String>>>),
+}
+
+/// By hand rather than `#[serde(untagged)]`: untagged enums buffer their input and would
+/// lose the positions that errors point at.
+impl<'de> Deserialize<'de> for RawKeyEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+            type Value = RawKeyEntry;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of keys like [\"r\", \"f5\"], or a table of a panel's commands")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawKeyEntry, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = seq.next_element::<String>()? {
+                    keys.push(key);
+                }
+                Ok(RawKeyEntry::Keys(keys))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawKeyEntry, A::Error> {
+                let mut commands = std::collections::BTreeMap::new();
+                while let Some((command, keys)) = map.next_entry::<String, Spanned<Vec<String>>>()? {
+                    commands.insert(command, keys);
+                }
+                Ok(RawKeyEntry::Section(commands))
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,19 +1,20 @@
 //! From `RawInventory` to `Inventory`: every rule AWS would otherwise enforce at the
 //! worst moment is checked here, and every problem is reported, not just the first.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+use super::limits::{check_chains, check_refresh_window};
+
 use toml::Spanned;
 
-use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource, RawUi, Text};
-use super::{
-    Account, Defaults, Inventory, KeyOverride, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials,
-    UiSettings,
+use super::fields::{
+    Problems, checked_duration, checked_endpoint, checked_mfa_serial, checked_region, is_plain_name, parse_role_arn,
 };
-use crate::domain::exports::ExportFormat;
+use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource};
+use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
 use crate::domain::time::{format_duration, parse_duration};
 
 pub const MIN_DURATION: Duration = Duration::from_secs(15 * 60);
@@ -22,32 +23,6 @@ pub const MAX_CHAINED_DURATION: Duration = Duration::from_secs(3600);
 const MAX_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(36 * 3600);
 const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
 const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
-
-struct Problems<'a> {
-    file: &'a Path,
-    text: &'a str,
-    found: Vec<Problem>,
-}
-
-impl Problems<'_> {
-    fn at(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        let (line, column) = line_and_column(self.text, span.start);
-        self.found.push(Problem {
-            file: self.file.to_path_buf(),
-            line,
-            column,
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-}
-
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |tail| tail.chars().count()) + 1;
-    (line, column)
-}
 
 pub fn parse(file: &Path, text: &str) -> Result<Inventory, Vec<Problem>> {
     let mut problems = Problems { file, text, found: Vec::new() };
@@ -111,7 +86,7 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
     for (account, roles) in accounts.iter_mut().zip(roles_by_account) {
         account.roles = roles;
     }
-    let ui = ui(raw.ui.unwrap_or_default(), problems);
+    let ui = super::ui::ui(raw.ui.unwrap_or_default(), problems);
     let inventory = Inventory { path: file.to_path_buf(), defaults, sources, accounts, ui };
     if problems.found.is_empty() {
         check_chains(&inventory, &pending_roles, problems);
@@ -163,41 +138,6 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
         valid.then(|| name.get_ref().clone())
     });
     Defaults { region, duration, refresh_before, endpoint_url, session_name }
-}
-
-fn ui(raw: RawUi, problems: &mut Problems) -> UiSettings {
-    let export_format = raw.export_format.as_ref().and_then(|text| {
-        let found = ExportFormat::all().into_iter().find(|format| format.name() == text.get_ref());
-        if found.is_none() {
-            let names: Vec<&str> = ExportFormat::all().iter().map(|format| format.name()).collect();
-            problems.at(
-                text.span(),
-                "ui.export_format",
-                format!("\"{}\" is not a format ({})", text.get_ref(), names.join(", ")),
-            );
-        }
-        found
-    });
-    let keys = raw
-        .keys
-        .into_iter()
-        .map(|(command, keys)| {
-            let (line, column) = line_and_column(problems.text, keys.span().start);
-            KeyOverride { command, keys: keys.into_inner(), line, column }
-        })
-        .collect();
-    let panel_refresh = raw.panel_refresh.as_ref().and_then(|text| match parse_duration(text.get_ref()) {
-        Ok(every) if every >= Duration::from_secs(1) => Some(every),
-        Ok(_) => {
-            problems.at(text.span(), "ui.panel_refresh", "refresh at most once a second");
-            None
-        }
-        Err(message) => {
-            problems.at(text.span(), "ui.panel_refresh", message);
-            None
-        }
-    });
-    UiSettings { export_format, panel_refresh, keys }
 }
 
 fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {
@@ -266,9 +206,9 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
 }
 
 /// An account's roles wait until every account is known, so `via` can point forward.
-struct PendingRoles {
-    name_span: Range<usize>,
-    roles: Vec<Spanned<RawRole>>,
+pub(super) struct PendingRoles {
+    pub(super) name_span: Range<usize>,
+    pub(super) roles: Vec<Spanned<RawRole>>,
 }
 
 fn account(raw: RawAccount, span: Range<usize>, problems: &mut Problems) -> Option<(Account, PendingRoles)> {
@@ -529,196 +469,4 @@ impl RoleContext<'_> {
             region,
         })
     }
-}
-
-/// `via` must end at a source: a loop of roles assuming each other can never start.
-fn check_chains(inventory: &Inventory, pending: &[PendingRoles], problems: &mut Problems) {
-    let via_span = |key: &RoleKey| -> Range<usize> {
-        inventory
-            .accounts
-            .iter()
-            .zip(pending)
-            .find(|(account, _)| account.name == key.account)
-            .and_then(|(_, pending)| {
-                pending
-                    .roles
-                    .iter()
-                    .find(|raw| raw.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
-            })
-            .and_then(|raw| raw.get_ref().via.as_ref().map(Spanned::span))
-            .unwrap_or(0..0)
-    };
-    let mut reported: HashSet<RoleKey> = HashSet::new();
-    for (_, role) in inventory.roles() {
-        let mut path: Vec<RoleKey> = vec![role.key.clone()];
-        let mut current = role;
-        while let RoleParent::Via(parent) = &current.parent {
-            if let Some(start) = path.iter().position(|seen| seen == parent) {
-                let cycle: Vec<RoleKey> = path[start..].to_vec();
-                if cycle.iter().all(|key| !reported.contains(key)) {
-                    let names: Vec<String> =
-                        cycle.iter().chain(std::iter::once(parent)).map(RoleKey::to_string).collect();
-                    problems.at(
-                        via_span(&cycle[cycle.len() - 1]),
-                        format!(
-                            "accounts[{}].roles[{}].via",
-                            cycle[cycle.len() - 1].account,
-                            cycle[cycle.len() - 1].role
-                        ),
-                        format!("`via` goes round in a circle: {}", names.join(" -> ")),
-                    );
-                }
-                reported.extend(cycle);
-                break;
-            }
-            path.push(parent.clone());
-            match inventory.role(parent) {
-                Some(next) => current = next,
-                None => break,
-            }
-        }
-    }
-}
-
-/// A window as long as a session would make that session count as expiring from birth.
-fn check_refresh_window(inventory: &Inventory, span: Range<usize>, problems: &mut Problems) {
-    let window = inventory.defaults.refresh_before;
-    let mut shortest: Option<(Duration, String)> = None;
-    for source in inventory.sources.values() {
-        if let Some(length) = source.session_duration {
-            shortest = shortest
-                .filter(|(known, _)| *known <= length)
-                .or(Some((length, format!("the MFA session of source {}", source.name))));
-        }
-    }
-    for (_, role) in inventory.roles() {
-        let length = effective_duration(inventory, role);
-        shortest =
-            shortest.filter(|(known, _)| *known <= length).or(Some((length, format!("the session of {}", role.key))));
-    }
-    if let Some((length, what)) = shortest.filter(|(length, _)| window >= *length) {
-        problems.at(
-            span,
-            "defaults.refresh_before",
-            format!(
-                "{} is not shorter than {what} ({}): it would always count as expiring",
-                format_duration(window),
-                format_duration(length)
-            ),
-        );
-    }
-}
-
-/// The DurationSeconds switchboard asks for: the role's, else the default, capped at 1h when chained.
-pub fn effective_duration(inventory: &Inventory, role: &Role) -> Duration {
-    let wanted = role.duration.unwrap_or(inventory.defaults.duration);
-    match role.parent {
-        RoleParent::Via(_) => wanted.min(MAX_CHAINED_DURATION),
-        RoleParent::Source(_) => wanted,
-    }
-}
-
-fn checked_duration(
-    text: &Text,
-    key: &str,
-    min: Duration,
-    max: Duration,
-    rule: &str,
-    problems: &mut Problems,
-) -> Duration {
-    match parse_duration(text.get_ref()) {
-        Ok(value) if value < min || value > max => {
-            problems.at(text.span(), key, format!("{} is outside what AWS allows: {rule}", format_duration(value)));
-            value.clamp(min, max)
-        }
-        Ok(value) => value,
-        Err(message) => {
-            problems.at(text.span(), key, message);
-            min
-        }
-    }
-}
-
-fn checked_region(region: &Text, key: &str, problems: &mut Problems) -> String {
-    let text = region.get_ref();
-    let parts: Vec<&str> = text.split('-').collect();
-    let valid = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts
-            .iter()
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
-    if !valid {
-        problems.at(region.span(), key, format!("\"{text}\" is not an AWS region (like eu-west-1)"));
-    }
-    text.clone()
-}
-
-fn checked_endpoint(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("\"{url}\" is not an endpoint URL: it must start with http:// or https://"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let (name, port) = match host.rsplit_once(':') {
-        Some((name, port)) if !name.ends_with(']') || host.starts_with('[') => (name, Some(port)),
-        _ => (host, None),
-    };
-    if name.is_empty() || name.contains(char::is_whitespace) {
-        return Err(format!("\"{url}\" has no host"));
-    }
-    if let Some(port) = port
-        && port.parse::<u16>().is_err()
-    {
-        return Err(format!("\"{url}\" has a port that is not a number from 1 to 65535"));
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn parse_role_arn(arn: &str) -> Result<String, String> {
-    let malformed = || format!("\"{arn}\" is not an IAM role ARN: write arn:aws:iam::123456789012:role/NAME");
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
-        return Err(malformed());
-    };
-    let role_path = resource.strip_prefix("role/").ok_or_else(malformed)?;
-    let valid = *prefix == "arn"
-        && partition.starts_with("aws")
-        && *service == "iam"
-        && region.is_empty()
-        && account.len() == 12
-        && account.chars().all(|c| c.is_ascii_digit())
-        && !role_path.is_empty()
-        && !role_path.ends_with('/')
-        && role_path.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
-    if valid { Ok((*account).to_owned()) } else { Err(malformed()) }
-}
-
-fn checked_mfa_serial(serial: &str) -> Result<(), String> {
-    if serial.starts_with("arn:") {
-        let parts: Vec<&str> = serial.splitn(6, ':').collect();
-        let valid = matches!(parts.as_slice(), [_, partition, "iam", "", account, device]
-            if partition.starts_with("aws")
-                && account.len() == 12
-                && account.chars().all(|c| c.is_ascii_digit())
-                && device.strip_prefix("mfa/").is_some_and(|name| !name.is_empty()));
-        return if valid {
-            Ok(())
-        } else {
-            Err(format!("\"{serial}\" is not an MFA device ARN: write arn:aws:iam::123456789012:mfa/NAME"))
-        };
-    }
-    let valid = (9..=256).contains(&serial.len())
-        && serial.chars().all(|c| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "\"{serial}\" is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) nor a hardware token serial"
-        ))
-    }
-}
-
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }

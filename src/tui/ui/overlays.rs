@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::domain::exports::{self, ExportFormat, rfc3339};
 use crate::domain::mfa::seconds_to_next_code;
-use crate::tui::keymap::Command;
+use crate::tui::keymap::{Command, CommandSet};
 use crate::tui::state::{ExportPopup, State};
 
 use super::centered;
@@ -96,7 +96,7 @@ pub fn exports(frame: &mut Frame, area: Rect, state: &State, popup: &ExportPopup
 }
 
 pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let mut lines: Vec<Line> = Command::ALL
+    let mut lines: Vec<Line> = Command::all()
         .iter()
         .map(|command| {
             Line::from(vec![

@@ -1,0 +1,37 @@
+//! The engine over the real parts: STS through the SDK, long-term keys from profiles or the
+//! keyring, sessions in the store, and the front end's own way of asking for MFA codes.
+
+use std::sync::Arc;
+
+use crate::domain::cache::SessionCache;
+use crate::domain::engine::{Engine, EngineParts};
+use crate::domain::inventory::Inventory;
+use crate::domain::mfa::MfaPrompt;
+use crate::domain::sources::LocalSourceKeys;
+use crate::domain::store::{Backend, SecretStore, StoreChoice, open_store};
+use crate::domain::sts::AwsSts;
+use crate::domain::time::SystemClock;
+
+/// Opens the keyring (or memory) and says once which one is in use: always when sessions
+/// will not outlive the process, and when `announce` is asked (commands a person runs).
+/// Script-facing commands stay quiet about the normal case.
+pub async fn open_secret_store(announce: bool) -> Arc<dyn SecretStore> {
+    let store = open_store(StoreChoice::from_env()).await;
+    if announce || matches!(store.backend(), Backend::Memory { .. }) {
+        eprintln!("switchboard: session cache: {}", store.backend());
+    } else {
+        tracing::info!("session cache: {}", store.backend());
+    }
+    store
+}
+
+pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    let parts = EngineParts {
+        sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
+        sources: Arc::new(LocalSourceKeys::new(store.clone())),
+        cache: SessionCache::new(store),
+        mfa,
+        clock: Arc::new(SystemClock),
+    };
+    Engine::new(inventory, parts)
+}

@@ -1,0 +1,116 @@
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+    KeyEvent::new(code, modifiers)
+}
+
+fn inventory(ui: &str) -> Result<Keymaps, Vec<Problem>> {
+    let text = format!(
+        "[sources.main]\nprofile = \"p\"\n\n[[accounts]]\nname = \"a\"\nid = \"111111111111\"\n\n[[accounts.roles]]\nname = \"r\"\nrole_name = \"R\"\nsource = \"main\"\n\n{ui}"
+    );
+    let inventory = Inventory::parse(std::path::Path::new("/inv.toml"), &text).unwrap();
+    Keymaps::from_inventory(&inventory)
+}
+
+#[test]
+fn defaults_cover_every_command_and_match_shifted_letters() {
+    let keymap = Keymap::<Command>::default();
+    for &command in Command::all() {
+        assert!(!keymap.keys_of(command).is_empty(), "{command:?} has no key");
+    }
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('R'), KeyModifiers::SHIFT)), Some(Command::RefreshExpiring));
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('r'), KeyModifiers::NONE)), Some(Command::Refresh));
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('c'), KeyModifiers::NONE)), Some(Command::Copy));
+}
+
+#[test]
+fn overrides_replace_only_the_named_commands() {
+    let refresh = vec!["f5".to_owned(), "ctrl-r".to_owned()];
+    let keymap = Keymap::<Command>::with_overrides([("refresh", refresh.as_slice())]).unwrap();
+    assert_eq!(keymap.command_for(&key(KeyCode::F(5), KeyModifiers::NONE)), Some(Command::Refresh));
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('r'), KeyModifiers::CONTROL)), Some(Command::Refresh));
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('r'), KeyModifiers::NONE)), None);
+    assert_eq!(keymap.command_for(&key(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Command::Quit));
+}
+
+#[test]
+fn bad_overrides_are_all_reported() {
+    let bad = vec!["shift-banana".to_owned()];
+    let problems =
+        Keymap::<Command>::with_overrides([("refresh", bad.as_slice()), ("fly", bad.as_slice())]).unwrap_err();
+    assert_eq!(problems.len(), 2);
+    assert!(problems[0].message.contains("is not a key"));
+    assert!(problems[1].message.contains("no command \"fly\""));
+}
+
+#[test]
+fn a_key_left_on_two_commands_is_refused() {
+    let copy_key = vec!["c".to_owned()];
+    let problems = Keymap::<Command>::with_overrides([("refresh", copy_key.as_slice())]).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].command, "refresh");
+    assert!(problems[0].message.contains("also the key of \"copy\""), "{}", problems[0].message);
+    let swapped = [("refresh", vec!["c".to_owned()]), ("copy", vec!["r".to_owned()])];
+    let keymap = Keymap::<Command>::with_overrides(swapped.iter().map(|(name, keys)| (*name, keys.as_slice())));
+    assert!(keymap.is_ok(), "swapping two keys is fine: {keymap:?}");
+}
+
+#[test]
+fn inventory_problems_name_the_file_line_column_and_key() {
+    let problems = inventory("[ui.keys]\nnot_a_command = [\"x\"]\nrefresh = [\"ctrl-shift-q\"]\n").unwrap_err();
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines.iter().any(|line| line.starts_with("/inv.toml:14:17: ui.keys.not_a_command: no command")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|line| line.starts_with("/inv.toml:15:11: ui.keys.refresh: \"ctrl-shift-q\" is not a key")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_section_no_panel_has_is_refused_where_it_is_written() {
+    let problems = inventory("[ui.keys.nothing]\npeek = [\"v\"]\n").unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!((problems[0].line, problems[0].key.as_str()), (14, "ui.keys.nothing"));
+}
+
+#[test]
+fn no_overrides_give_the_defaults() {
+    assert_eq!(inventory("").unwrap(), Keymaps::default());
+}
+
+#[test]
+fn every_default_set_is_free_of_clashes() {
+    fn check<C: CommandSet>() {
+        let keymap = Keymap::<C>::default();
+        for binding in &keymap.bindings {
+            for key in &binding.keys {
+                let owners: Vec<_> = keymap.bindings.iter().filter(|other| other.keys.contains(key)).collect();
+                assert_eq!(owners.len(), 1, "{} is bound twice in {}", key.label(), C::TITLE);
+            }
+            assert_eq!(
+                binding.keys.len(),
+                binding.command.default_keys().len(),
+                "{:?} has an unparsable default",
+                binding.command
+            );
+        }
+    }
+    check::<Command>();
+}
+
+#[test]
+fn the_readme_keys_tables_match_the_command_sets() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("<!-- keys:start -->\n").map(|at| at + "<!-- keys:start -->\n".len());
+    let end = readme.find("<!-- keys:end -->");
+    let (Some(start), Some(end)) = (start, end) else { panic!("README.md lacks the <!-- keys:start/end --> markers") };
+    let expected = Keymaps::markdown();
+    assert_eq!(&readme[start..end], expected, "README keys tables are stale; replace them with:\n{expected}");
+}
