@@ -46,3 +46,33 @@ impl MfaPrompt for ModalPrompt {
         answer.await.unwrap_or(Err(MfaError::Cancelled))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(problem: Option<&str>) -> MfaRequest {
+        MfaRequest { device: "arn:aws:iam::123456789012:mfa/a".into(), roles: Vec::new(), problem: problem.map(Into::into) }
+    }
+
+    #[tokio::test]
+    async fn a_code_from_the_command_line_answers_the_first_request_only() {
+        let (actions, mut shown) = mpsc::unbounded_channel();
+        let prompt = ModalPrompt::new(actions, Some(MfaCode::parse("123456").unwrap()));
+        assert_eq!(prompt.ask(&request(None)).await.unwrap().as_str(), "123456");
+        assert!(shown.try_recv().is_err(), "no modal for the given code");
+        drop(shown);
+        assert_eq!(prompt.ask(&request(None)).await, Err(MfaError::Cancelled), "the next request goes to the modal");
+    }
+
+    #[tokio::test]
+    async fn a_rejected_code_is_asked_again_in_the_modal() {
+        let (actions, mut shown) = mpsc::unbounded_channel();
+        let prompt = ModalPrompt::new(actions, Some(MfaCode::parse("123456").unwrap()));
+        let asking = tokio::spawn(async move { prompt.ask(&request(Some("AWS rejected the code"))).await });
+        let Some(Action::MfaRequested { problem, reply, .. }) = shown.recv().await else { panic!("no modal shown") };
+        assert_eq!(problem.as_deref(), Some("AWS rejected the code"));
+        reply.send(MfaCode::parse("654321"));
+        assert_eq!(asking.await.unwrap().unwrap().as_str(), "654321");
+    }
+}
