@@ -23,7 +23,7 @@ use switchboard::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, Sen
 use switchboard::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
-use switchboard::tui::panels::{Payload, Services};
+use switchboard::tui::panels::{PanelMessage, Progress, Services};
 use switchboard::tui::state::State;
 use switchboard::tui::update::update;
 
@@ -386,7 +386,7 @@ impl Sts for FakeSts {
 struct Screen {
     state: State,
     services: Arc<Services>,
-    progress: Arc<Mutex<Vec<Payload>>>,
+    progress: Arc<Mutex<Vec<PanelMessage>>>,
 }
 
 impl Screen {
@@ -407,8 +407,7 @@ impl Screen {
         state.backend = "keyring".to_owned();
         state.selected = Some(key(address));
         let row = state.row(&key(address)).unwrap();
-        let progress: Arc<Mutex<Vec<Payload>>> = Arc::default();
-        let sink = Arc::clone(&progress);
+        let progress: Arc<Mutex<Vec<PanelMessage>>> = Arc::default();
         let services = Services {
             role: row.key.clone(),
             credentials: Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at),
@@ -416,7 +415,6 @@ impl Screen {
             sts: Arc::new(FakeSts { account: sqs.account }),
             sqs: Arc::new(sqs),
             slots: Arc::new(Semaphore::new(4)),
-            progress: Box::new(move |payload| sink.lock().unwrap().push(payload)),
         };
         let mut screen = Screen { state, services: Arc::new(services), progress };
         screen.press(KeyCode::Enter).await;
@@ -424,13 +422,19 @@ impl Screen {
         screen
     }
 
+    /// Where jobs report progress: kept, for a test to feed back when it chooses.
+    fn progress_sink(&self) -> Progress<PanelMessage> {
+        let sink = Arc::clone(&self.progress);
+        Arc::new(move |message| sink.lock().unwrap().push(message))
+    }
+
     /// Runs the effects' panel jobs, and those their results start, until none is left.
     async fn drive(&mut self, effects: Vec<Effect>) {
         let mut pending: VecDeque<Effect> = effects.into();
         while let Some(effect) = pending.pop_front() {
-            if let Effect::Panel { view, panel, job, .. } = effect {
-                let payload = (job.0)(Arc::clone(&self.services)).await;
-                pending.extend(update(&mut self.state, Action::PanelResult { view, panel, result: Ok(payload) }));
+            if let Effect::Panel { view, job, .. } = effect {
+                let message = job.run(Arc::clone(&self.services), self.progress_sink()).await;
+                pending.extend(update(&mut self.state, Action::PanelResult { view, message }));
             }
         }
     }
@@ -613,12 +617,12 @@ async fn redrive_progress() {
     // The redrive job runs to its end, but only its first two progress reports are shown.
     let effects = screen.key(KeyCode::Enter);
     assert_eq!(effects.len(), 1);
-    let Some(Effect::Panel { view, panel, job, .. }) = effects.into_iter().next() else { panic!("no job") };
-    let _final = (job.0)(Arc::clone(&screen.services)).await;
+    let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no job") };
+    let _final = job.run(Arc::clone(&screen.services), screen.progress_sink()).await;
     let steps = std::mem::take(&mut *screen.progress.lock().unwrap());
     assert_eq!(steps.len(), 3);
     for step in steps.into_iter().take(2) {
-        let effects = update(&mut screen.state, Action::PanelResult { view, panel, result: Ok(step) });
+        let effects = update(&mut screen.state, Action::PanelResult { view, message: step });
         assert!(effects.is_empty());
     }
     let text = screen.render();
