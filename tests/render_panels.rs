@@ -24,7 +24,8 @@ use switchboard::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRe
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
 use switchboard::tui::panels::{PanelMessage, Progress, Services};
-use switchboard::tui::state::State;
+use switchboard::tui::keymap::Keymap;
+use switchboard::tui::state::{Overlay, State};
 use switchboard::tui::update::update;
 
 const INVENTORY: &str = r#"
@@ -713,4 +714,50 @@ async fn a_peeked_json_body_keeps_its_key_order() {
     let order = text.find(r#""orderId""#).unwrap();
     let customer = text.find(r#""customer""#).unwrap();
     assert!(order < customer, "{text}");
+}
+
+// --- panel mode through update ----------------------------------------------------------
+
+#[tokio::test]
+async fn a_peek_without_a_session_says_why_on_screen() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("audit-log").await;
+    screen.press(KeyCode::Enter).await;
+    let effects = screen.key(KeyCode::Char('p'));
+    let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no peek job") };
+    assert!(screen.render().contains("receiving…"));
+    // What the executor sends when the role's session cannot be had.
+    let message = job.without_session("sandbox/dev: renewing needs an MFA code".to_owned());
+    assert!(matches!(message, PanelMessage::Sqs(Err(_))), "{message:?}");
+    assert!(update(&mut screen.state, Action::PanelResult { view, message }).is_empty());
+    let text = screen.render();
+    assert!(!text.contains("receiving…"), "{text}");
+    assert!(line_with(&text, "│sandbox/dev: renewing needs an MFA code").contains("│"), "{text}");
+}
+
+#[tokio::test]
+async fn help_and_log_in_the_panels_follow_the_keymap_and_scroll() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    let help = vec!["f1".to_owned()];
+    let log = vec!["ctrl-l".to_owned()];
+    screen.state.keymap = Keymap::with_overrides([("help", help.as_slice()), ("log", log.as_slice())]).unwrap();
+    screen.press(KeyCode::Char('?')).await;
+    assert_eq!(screen.state.overlay, Overlay::None, "? is no longer the help key");
+    screen.press(KeyCode::F(1)).await;
+    assert_eq!(screen.state.overlay, Overlay::Help);
+    screen.press(KeyCode::Char('j')).await;
+    screen.press(KeyCode::Char('j')).await;
+    assert_eq!(screen.state.overlay_scroll, 2, "j scrolls the help over the panels too");
+    screen.press(KeyCode::Char('k')).await;
+    assert_eq!(screen.state.overlay_scroll, 1);
+    assert!(screen.state.account.is_some(), "keys under the help never reach the panel");
+    screen.press(KeyCode::F(1)).await;
+    assert_eq!((&screen.state.overlay, screen.state.overlay_scroll), (&Overlay::None, 0));
+    update(&mut screen.state, Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
+    assert_eq!(screen.state.overlay, Overlay::Log);
+    screen.press(KeyCode::Esc).await;
+    assert_eq!(screen.state.overlay, Overlay::None);
+    assert!(screen.state.account.is_some(), "Esc closed the log, not the panels");
+    screen.press(KeyCode::Esc).await;
+    assert!(screen.state.account.is_none(), "Esc leaves the panels");
 }

@@ -193,3 +193,24 @@ async fn queues_without_counts_sort_before_counted_ones() {
     assert_eq!(h.names(), ["orders", "events.fifo", "orders-dlq", "audit"]);
 }
 
+
+#[tokio::test]
+async fn the_hints_offer_the_commands_of_the_view_with_their_keys() {
+    let mut h = loaded("sandbox/dev").await;
+    assert_eq!(
+        h.panel.hints(),
+        "Enter detail · p peek · n send · P purge · / filter · 1-6 sort · r refresh · Tab panel · Esc back"
+    );
+    h.detail_of("audit").await;
+    assert_eq!(h.panel.hints(), "p peek · n send · P purge · r refresh · Esc list", "no D or m for audit");
+    h.detail_of("orders").await;
+    assert_eq!(h.panel.hints(), "p peek · n send · P purge · D its DLQ · r refresh · Esc list");
+    h.detail_of("orders-dlq").await;
+    assert_eq!(h.panel.hints(), "p peek · n send · P purge · m redrive · r refresh · Esc list");
+    h.peeked("audit").await;
+    assert_eq!(h.panel.hints(), "j/k select · d delete · r peek again · Esc back");
+    // Keys without a command in a list view are not the panel's: the screen may use them.
+    h.panel.view = View::List;
+    assert!(matches!(h.press(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)), KeyOutcome::Ignored));
+    assert!(matches!(h.press(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)), KeyOutcome::Ignored));
+}

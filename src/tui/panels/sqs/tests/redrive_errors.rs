@@ -282,3 +282,71 @@ async fn peeking_again_warns_when_the_messages_shown_are_one_receive_from_the_dl
     assert_eq!(jobs.len(), 1, "y peeks anyway");
 }
 
+
+// --- defects fixed with the typed messages ------------------------------------------------
+
+#[tokio::test]
+async fn enter_in_the_redrive_picker_stays_and_says_why_when_it_cannot_ask_yet() {
+    let mut h = loaded("sandbox/dev").await;
+    h.detail_of("orders-dlq").await;
+    h.char('m');
+    assert!(matches!(h.panel.view, View::RedrivePick { selected: 0, .. }));
+
+    // The chosen destination's attributes (its ARN) are not known.
+    let destination = h.panel.queues.iter_mut().find(|row| row.summary.url == url("orders")).unwrap();
+    destination.attributes = None;
+    assert!(h.key(KeyCode::Enter).is_empty());
+    assert!(matches!(h.panel.view, View::RedrivePick { selected: 0, .. }), "{:?}", h.panel.view);
+    assert_eq!(h.notice(), ("that queue's attributes have not arrived yet".to_owned(), true));
+    assert!(h.screen().contains("that queue's attributes have not arrived yet"), "{}", h.screen());
+
+    // The DLQ itself left the list (a refresh while the picker was open).
+    h.panel.queues.retain(|row| row.summary.url != url("orders-dlq"));
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.panel.view, View::RedrivePick { .. }), "{:?}", h.panel.view);
+    let (text, error) = h.notice();
+    assert!(error && text.contains("no longer listed"), "{text}");
+
+    // Esc still goes back.
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.panel.view, View::Detail { .. }));
+}
+
+#[tokio::test]
+async fn no_session_for_a_peek_shows_why_instead_of_receiving_forever() {
+    let mut h = loaded("sandbox/dev").await;
+    h.detail_of("audit").await;
+    let jobs = h.char('p');
+    assert_eq!(jobs.len(), 1);
+    assert!(h.screen().contains("receiving…"));
+    // The executor could not get a session: the job never ran, its answer is the reason.
+    assert!(h.result(Err("sandbox/dev: renewing needs an MFA code".to_owned())).is_empty());
+    let View::Peek { messages: Some(Err(error)), .. } = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    assert_eq!(error, "sandbox/dev: renewing needs an MFA code");
+    let screen = h.screen();
+    assert!(!screen.contains("receiving…"), "{screen}");
+    assert!(screen.contains("renewing needs an MFA code"), "{screen}");
+    // Peeking again is possible.
+    let jobs = h.char('r');
+    assert_eq!(jobs.len(), 1);
+    h.settle(jobs).await;
+    assert!(matches!(&h.panel.view, View::Peek { messages: Some(Ok(found)), .. } if found.len() == 10));
+}
+
+#[tokio::test]
+async fn no_session_for_a_redrive_ends_its_progress_with_why() {
+    let mut h = loaded("sandbox/dev").await;
+    h.detail_of("orders-dlq").await;
+    h.char('m');
+    h.key(KeyCode::Enter);
+    h.typed("orders-dlq");
+    assert_eq!(h.key(KeyCode::Enter).len(), 1);
+    h.result(Err("sandbox/dev: renewing needs an MFA code".to_owned()));
+    assert!(
+        matches!(&h.panel.view, View::Redrive { result: Some(Err(error)), .. } if error.contains("MFA code")),
+        "{:?}",
+        h.panel.view
+    );
+    assert_eq!(h.panel.hints(), "Enter back to the list");
+    assert_eq!(h.sqs.visible("orders-dlq"), 2, "nothing moved");
+}
