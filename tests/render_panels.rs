@@ -23,8 +23,8 @@ use switchboard::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, Sen
 use switchboard::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
-use switchboard::tui::panels::{PanelMessage, Progress, Services};
 use switchboard::tui::keymap::Keymap;
+use switchboard::tui::panels::{PanelMessage, Progress, Services};
 use switchboard::tui::state::{Overlay, State};
 use switchboard::tui::update::update;
 

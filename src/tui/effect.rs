@@ -20,12 +20,27 @@ pub enum RenewMode {
 
 #[derive(Debug)]
 pub enum Effect {
-    Renew { role: RoleKey, request: u64, mode: RenewMode },
+    Renew {
+        role: RoleKey,
+        request: u64,
+        mode: RenewMode,
+    },
     LoadStatus,
-    PrepareExports { role: RoleKey, request: u64, format: ExportFormat },
+    PrepareExports {
+        role: RoleKey,
+        request: u64,
+        format: ExportFormat,
+    },
     Copy(ExportsText),
-    AnswerMfa { reply: MfaReply, answer: Result<MfaCode, MfaError> },
+    AnswerMfa {
+        reply: MfaReply,
+        answer: Result<MfaCode, MfaError>,
+    },
     /// A panel's job for the account view `view`, run with `role`'s session; its answers come
     /// back as `Action::PanelResult`, addressed to the panel by their `PanelMessage` variant.
-    Panel { role: RoleKey, view: u64, job: PanelJob },
+    Panel {
+        role: RoleKey,
+        view: u64,
+        job: PanelJob,
+    },
 }

@@ -50,8 +50,11 @@ impl ClientCache {
             return entry.clients.clone();
         }
         let clients = build();
-        let entry =
-            Entry { access_key_id: credentials.access_key_id.clone(), region: region.to_owned(), clients: clients.clone() };
+        let entry = Entry {
+            access_key_id: credentials.access_key_id.clone(),
+            region: region.to_owned(),
+            clients: clients.clone(),
+        };
         entries.insert(role.clone(), entry);
         clients
     }

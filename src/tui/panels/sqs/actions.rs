@@ -94,7 +94,8 @@ impl SqsPanel {
         }
         let name = self.name_of(&url);
         let prompt = format!("Purge {name}? Every message in it is deleted, for good. Type the queue name to confirm.");
-        self.view = View::Confirm { confirm: confirm(prompt, name), action: Pending::Purge { url: url.clone() }, back: url };
+        self.view =
+            View::Confirm { confirm: confirm(prompt, name), action: Pending::Purge { url: url.clone() }, back: url };
     }
 
     /// Deletes the peeked message; production accounts ask for the queue's name first.

@@ -128,10 +128,8 @@ fn redrive_pick(
 }
 
 fn send_form(frame: &mut Frame, body: Rect, form: &SendForm, theme: Theme) {
-    let mut lines = vec![
-        Line::from(vec![Span::raw("send to "), Span::styled(form.queue.clone(), theme.account())]),
-        Line::raw(""),
-    ];
+    let mut lines =
+        vec![Line::from(vec![Span::raw("send to "), Span::styled(form.queue.clone(), theme.account())]), Line::raw("")];
     for (index, field) in form.fields().into_iter().enumerate() {
         let focused = index == form.focus;
         let style = if focused { theme.selected() } else { Style::new() };
@@ -193,7 +191,11 @@ fn redrive(
     };
     let label = format!("{} moved · {} failed · of about {}", progress.moved, progress.failed, progress.total);
     frame.render_widget(
-        Gauge::default().block(Block::default().borders(Borders::ALL)).ratio(ratio).label(label).gauge_style(theme.accent()),
+        Gauge::default()
+            .block(Block::default().borders(Borders::ALL))
+            .ratio(ratio)
+            .label(label)
+            .gauge_style(theme.accent()),
         gauge_area,
     );
     let summary = match result {
@@ -296,4 +298,3 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
         area,
     );
 }
-

@@ -12,12 +12,24 @@ use super::state::{QueueRow, SqsPanel, View};
 #[derive(Debug)]
 pub enum Message {
     /// The account's queues, for the listing of `generation` (older ones are dropped).
-    Listed { generation: u64, result: Result<Vec<QueueSummary>, SqsError> },
+    Listed {
+        generation: u64,
+        result: Result<Vec<QueueSummary>, SqsError>,
+    },
     /// Attributes (counts) of a batch of queues.
-    Counted { generation: u64, counts: Vec<(String, Result<QueueAttributes, SqsError>)> },
+    Counted {
+        generation: u64,
+        counts: Vec<(String, Result<QueueAttributes, SqsError>)>,
+    },
     /// The queues that send their failures to `url`.
-    Sources { url: String, result: Result<Vec<String>, SqsError> },
-    Peeked { url: String, result: Result<Vec<PeekedMessage>, SqsError> },
+    Sources {
+        url: String,
+        result: Result<Vec<String>, SqsError>,
+    },
+    Peeked {
+        url: String,
+        result: Result<Vec<PeekedMessage>, SqsError>,
+    },
     /// A send, delete or purge finished.
     Done(Done),
     /// How far a running redrive is (progress, before `Redriven`).

@@ -233,4 +233,3 @@ async fn a_failed_send_keeps_the_form_and_names_the_role_and_action() {
     assert!(text.starts_with("sandbox/dev: SendMessage: access denied"), "{text}");
     assert!(matches!(&h.panel.view, View::Send(form) if form.value(Field::Body) == "hello"), "the typed text stays");
 }
-

@@ -160,4 +160,3 @@ async fn a_peek_receives_up_to_ten_with_visibility_zero() {
     h.feed(Message::Peeked { url: url("orders"), result: Ok(vec![]) });
     assert!(matches!(&h.panel.view, View::Peek { messages: Some(Ok(found)), .. } if found.len() == 10));
 }
-

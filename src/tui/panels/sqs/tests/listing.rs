@@ -193,7 +193,6 @@ async fn queues_without_counts_sort_before_counted_ones() {
     assert_eq!(h.names(), ["orders", "events.fifo", "orders-dlq", "audit"]);
 }
 
-
 #[tokio::test]
 async fn the_hints_offer_the_commands_of_the_view_with_their_keys() {
     let mut h = loaded("sandbox/dev").await;

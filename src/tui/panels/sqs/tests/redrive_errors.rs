@@ -282,7 +282,6 @@ async fn peeking_again_warns_when_the_messages_shown_are_one_receive_from_the_dl
     assert_eq!(jobs.len(), 1, "y peeks anyway");
 }
 
-
 // --- defects fixed with the typed messages ------------------------------------------------
 
 #[tokio::test]

@@ -16,7 +16,9 @@ pub(super) use tokio::sync::Semaphore;
 
 pub(super) use crate::domain::credentials::Credentials;
 pub(super) use crate::domain::inventory::Inventory;
-pub(super) use crate::domain::sqs::{MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError};
+pub(super) use crate::domain::sqs::{
+    MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError,
+};
 pub(super) use crate::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 pub(super) use crate::tui::panels::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Progress, Reply, Services};
 pub(super) use crate::tui::state::RoleRow;
@@ -497,4 +499,3 @@ pub(super) fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 pub(super) fn attributes(visible: u64) -> QueueAttributes {
     QueueAttributes { all: [("ApproximateNumberOfMessages".to_owned(), visible.to_string())].into() }
 }
-
