@@ -156,3 +156,19 @@ impl Panel for IdentityPanel {
         format!("{} · Tab next panel · Esc back", commands.join(" · "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    use super::*;
+
+    #[test]
+    fn reload_is_a_command_with_a_key_and_its_hint_comes_from_it() {
+        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), Some(IdentityCommand::Reload));
+        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)), None);
+        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT)), None);
+        assert_eq!(IdentityCommand::Reload.name(), "reload");
+        assert_eq!(IdentityPanel::default().hints(), "r reload · Tab next panel · Esc back");
+    }
+}

@@ -216,6 +216,17 @@ fn redrive(
     frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), rest);
 }
 
+/// Why the list shows no queue: still listing, refused, none in the account, or filtered out.
+fn why_empty(panel: &SqsPanel, theme: Theme) -> Line<'static> {
+    let (message, style) = match (&panel.list_error, panel.loading) {
+        (_, true) => ("listing queues…".to_owned(), theme.dim()),
+        (Some(error), false) => (format!("the queues could not be listed: {error}"), theme.error()),
+        (None, false) if panel.queues.is_empty() => ("no queues in this account and region".to_owned(), theme.dim()),
+        (None, false) => ("no queue matches the filter".to_owned(), theme.dim()),
+    };
+    Line::from(Span::styled(message, style))
+}
+
 fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
     let rows = panel.visible();
     let inner_width = usize::from(area.width.saturating_sub(2));
@@ -273,15 +284,7 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
         lines.push(Line::from(spans));
     }
     if rows.is_empty() {
-        let (message, style) = match (&panel.list_error, panel.loading) {
-            (_, true) => ("listing queues…".to_owned(), theme.dim()),
-            (Some(error), false) => (format!("the queues could not be listed: {error}"), theme.error()),
-            (None, false) if panel.queues.is_empty() => {
-                ("no queues in this account and region".to_owned(), theme.dim())
-            }
-            (None, false) => ("no queue matches the filter".to_owned(), theme.dim()),
-        };
-        lines.push(Line::from(Span::styled(message, style)));
+        lines.push(why_empty(panel, theme));
     }
     let filter = if panel.filtering || !panel.filter.is_empty() {
         format!(" / {}{} ", panel.filter, if panel.filtering { "▏" } else { "" })

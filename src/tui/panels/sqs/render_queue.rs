@@ -143,6 +143,12 @@ pub fn peek(
         .collect();
     frame.render_widget(Paragraph::new(items).block(Block::default().borders(Borders::RIGHT)), list_area);
     let Some(message) = found.get(selected) else { return };
+    frame.render_widget(Paragraph::new(message_lines(message, theme)).wrap(Wrap { trim: false }), body_area);
+}
+
+/// The selected message: when it was sent, its receives, group, attributes, body and system
+/// attributes.
+fn message_lines(message: &PeekedMessage, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![];
     if let Some(sent) = message.sent_at() {
         lines.push(Line::from(vec![Span::styled("sent       ", theme.dim()), Span::raw(rfc3339(sent))]));
@@ -174,5 +180,5 @@ pub fn peek(
         };
         lines.push(Line::from(Span::styled(format!("{attribute}: {shown}"), theme.dim())));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body_area);
+    lines
 }
