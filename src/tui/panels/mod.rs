@@ -28,7 +28,8 @@ use crate::domain::sts::Sts;
 use super::state::RoleRow;
 use super::ui::theme::Theme;
 
-/// What a job needs: the role's session and clients built from it.
+/// What a job needs: the role's session and clients for it (built once per session and region,
+/// see `clients`).
 pub struct Services {
     pub role: RoleKey,
     pub credentials: Credentials,
@@ -170,9 +171,9 @@ pub struct Answer {
 }
 
 impl Panels {
-    /// Tab order.
     pub const COUNT: usize = 2;
 
+    /// The panels in tab order; `ask` below uses the same order.
     fn all(&self) -> [&dyn Panel; Self::COUNT] {
         [&self.sqs, &self.identity]
     }

@@ -105,7 +105,9 @@ impl SqsCommand {
             SqsCommand::SortByDelayed => "sort by delayed messages (again: reverse)",
             SqsCommand::SortByDeadLetter => "sort dead-letter queues and their sources first (again: reverse)",
             SqsCommand::Refresh => "list the queues and their counts again; in a peek, peek again",
-            SqsCommand::Open => "open the queue's detail; in a picker, take the choice",
+            SqsCommand::Open => {
+                "open the queue's detail; in the redrive picker, take the choice; after a redrive, back to the list"
+            }
             SqsCommand::Back => "back: close the view, or clear the filter",
             SqsCommand::Peek => "peek at up to 10 messages (each peek counts as a receive)",
             SqsCommand::Send => "send a message to the queue",
@@ -157,6 +159,16 @@ impl SqsCommand {
 /// The command a key stands for, by the default keys.
 pub fn command_for(key: &KeyEvent) -> Option<SqsCommand> {
     SqsCommand::ALL.into_iter().find(|command| command.keys().any(|spec| spec.matches(key)))
+}
+
+/// The README's table of the SQS panel's keys, generated from the defaults.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| keys | command (`[ui.keys.sqs]` name) | what it does |\n|---|---|---|\n");
+    for command in SqsCommand::ALL {
+        let keys: Vec<String> = command.keys().map(|key| format!("`{}`", key.label())).collect();
+        table.push_str(&format!("| {} | `{}` | {} |\n", keys.join(" "), command.name(), command.description()));
+    }
+    table
 }
 
 /// One hint of the status line.
@@ -263,5 +275,16 @@ mod tests {
         assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE)), Some(SqsCommand::Peek));
         assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)), None);
         assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)), None);
+    }
+}
+
+#[cfg(test)]
+mod table {
+    #[test]
+    fn the_keys_table_lists_every_command_with_its_keys() {
+        let table = super::markdown_table();
+        assert_eq!(table.lines().count(), 2 + super::SqsCommand::ALL.len());
+        assert!(table.contains("| `P` | `purge` |"), "{table}");
+        assert!(table.contains("| `Esc` `q` | `back` |"), "{table}");
     }
 }
