@@ -23,8 +23,9 @@ use switchboard::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, Sen
 use switchboard::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
-use switchboard::tui::panels::{Payload, Services};
-use switchboard::tui::state::State;
+use switchboard::tui::keymap::Keymap;
+use switchboard::tui::panels::{PanelMessage, Progress, Services};
+use switchboard::tui::state::{Overlay, State};
 use switchboard::tui::update::update;
 
 const INVENTORY: &str = r#"
@@ -386,7 +387,7 @@ impl Sts for FakeSts {
 struct Screen {
     state: State,
     services: Arc<Services>,
-    progress: Arc<Mutex<Vec<Payload>>>,
+    progress: Arc<Mutex<Vec<PanelMessage>>>,
 }
 
 impl Screen {
@@ -407,8 +408,7 @@ impl Screen {
         state.backend = "keyring".to_owned();
         state.selected = Some(key(address));
         let row = state.row(&key(address)).unwrap();
-        let progress: Arc<Mutex<Vec<Payload>>> = Arc::default();
-        let sink = Arc::clone(&progress);
+        let progress: Arc<Mutex<Vec<PanelMessage>>> = Arc::default();
         let services = Services {
             role: row.key.clone(),
             credentials: Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at),
@@ -416,7 +416,6 @@ impl Screen {
             sts: Arc::new(FakeSts { account: sqs.account }),
             sqs: Arc::new(sqs),
             slots: Arc::new(Semaphore::new(4)),
-            progress: Box::new(move |payload| sink.lock().unwrap().push(payload)),
         };
         let mut screen = Screen { state, services: Arc::new(services), progress };
         screen.press(KeyCode::Enter).await;
@@ -424,13 +423,19 @@ impl Screen {
         screen
     }
 
+    /// Where jobs report progress: kept, for a test to feed back when it chooses.
+    fn progress_sink(&self) -> Progress<PanelMessage> {
+        let sink = Arc::clone(&self.progress);
+        Arc::new(move |message| sink.lock().unwrap().push(message))
+    }
+
     /// Runs the effects' panel jobs, and those their results start, until none is left.
     async fn drive(&mut self, effects: Vec<Effect>) {
         let mut pending: VecDeque<Effect> = effects.into();
         while let Some(effect) = pending.pop_front() {
-            if let Effect::Panel { view, panel, job, .. } = effect {
-                let payload = (job.0)(Arc::clone(&self.services)).await;
-                pending.extend(update(&mut self.state, Action::PanelResult { view, panel, result: Ok(payload) }));
+            if let Effect::Panel { view, job, .. } = effect {
+                let message = job.run(Arc::clone(&self.services), self.progress_sink()).await;
+                pending.extend(update(&mut self.state, Action::PanelResult { view, message }));
             }
         }
     }
@@ -613,12 +618,12 @@ async fn redrive_progress() {
     // The redrive job runs to its end, but only its first two progress reports are shown.
     let effects = screen.key(KeyCode::Enter);
     assert_eq!(effects.len(), 1);
-    let Some(Effect::Panel { view, panel, job, .. }) = effects.into_iter().next() else { panic!("no job") };
-    let _final = (job.0)(Arc::clone(&screen.services)).await;
+    let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no job") };
+    let _final = job.run(Arc::clone(&screen.services), screen.progress_sink()).await;
     let steps = std::mem::take(&mut *screen.progress.lock().unwrap());
     assert_eq!(steps.len(), 3);
     for step in steps.into_iter().take(2) {
-        let effects = update(&mut screen.state, Action::PanelResult { view, panel, result: Ok(step) });
+        let effects = update(&mut screen.state, Action::PanelResult { view, message: step });
         assert!(effects.is_empty());
     }
     let text = screen.render();
@@ -709,4 +714,50 @@ async fn a_peeked_json_body_keeps_its_key_order() {
     let order = text.find(r#""orderId""#).unwrap();
     let customer = text.find(r#""customer""#).unwrap();
     assert!(order < customer, "{text}");
+}
+
+// --- panel mode through update ----------------------------------------------------------
+
+#[tokio::test]
+async fn a_peek_without_a_session_says_why_on_screen() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    screen.select("audit-log").await;
+    screen.press(KeyCode::Enter).await;
+    let effects = screen.key(KeyCode::Char('p'));
+    let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no peek job") };
+    assert!(screen.render().contains("receiving…"));
+    // What the executor sends when the role's session cannot be had.
+    let message = job.without_session("sandbox/dev: renewing needs an MFA code".to_owned());
+    assert!(matches!(message, PanelMessage::Sqs(Err(_))), "{message:?}");
+    assert!(update(&mut screen.state, Action::PanelResult { view, message }).is_empty());
+    let text = screen.render();
+    assert!(!text.contains("receiving…"), "{text}");
+    assert!(line_with(&text, "│sandbox/dev: renewing needs an MFA code").contains("│"), "{text}");
+}
+
+#[tokio::test]
+async fn help_and_log_in_the_panels_follow_the_keymap_and_scroll() {
+    let mut screen = Screen::open("sandbox/dev", sandbox()).await;
+    let help = vec!["f1".to_owned()];
+    let log = vec!["ctrl-l".to_owned()];
+    screen.state.keymap = Keymap::with_overrides([("help", help.as_slice()), ("log", log.as_slice())]).unwrap();
+    screen.press(KeyCode::Char('?')).await;
+    assert_eq!(screen.state.overlay, Overlay::None, "? is no longer the help key");
+    screen.press(KeyCode::F(1)).await;
+    assert_eq!(screen.state.overlay, Overlay::Help);
+    screen.press(KeyCode::Char('j')).await;
+    screen.press(KeyCode::Char('j')).await;
+    assert_eq!(screen.state.overlay_scroll, 2, "j scrolls the help over the panels too");
+    screen.press(KeyCode::Char('k')).await;
+    assert_eq!(screen.state.overlay_scroll, 1);
+    assert!(screen.state.account.is_some(), "keys under the help never reach the panel");
+    screen.press(KeyCode::F(1)).await;
+    assert_eq!((&screen.state.overlay, screen.state.overlay_scroll), (&Overlay::None, 0));
+    update(&mut screen.state, Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
+    assert_eq!(screen.state.overlay, Overlay::Log);
+    screen.press(KeyCode::Esc).await;
+    assert_eq!(screen.state.overlay, Overlay::None);
+    assert!(screen.state.account.is_some(), "Esc closed the log, not the panels");
+    screen.press(KeyCode::Esc).await;
+    assert!(screen.state.account.is_none(), "Esc leaves the panels");
 }

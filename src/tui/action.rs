@@ -74,11 +74,11 @@ pub enum Action {
         result: Result<ExportsText, RenewFailure>,
     },
     Copied(Result<String, String>),
-    /// A panel job's result (or progress); `Err` when no session could be had for it.
+    /// A panel job's result or progress (or that no session could be had for it), for the
+    /// account view `view`.
     PanelResult {
         view: u64,
-        panel: usize,
-        result: Result<super::panels::Payload, String>,
+        message: super::panels::PanelMessage,
     },
     Log(Vec<String>),
 }

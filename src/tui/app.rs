@@ -11,7 +11,6 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::clipboard;
-use super::effect::Effect;
 use super::executor::Executor;
 use super::state::State;
 use super::terminal::TerminalGuard;
@@ -94,21 +93,18 @@ pub async fn run(
     while actions.recv_many(&mut batch, BATCH).await > 0 {
         for action in batch.drain(..) {
             for effect in update(&mut state, action) {
-                match effect {
-                    Effect::Copy(exports) => {
-                        terminal.write_raw(&clipboard::osc52(&exports.text))?;
-                        let actions = executor.actions.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let how = match clipboard::system_clipboard(exports.text) {
-                                Ok(()) => "OSC 52 and the system clipboard".to_owned(),
-                                Err(reason) => format!("OSC 52 (system clipboard: {reason})"),
-                            };
-                            tracing::info!("exports copied through {how}");
-                            let _ = actions.send(Action::Copied(Ok(how)));
-                        });
-                    }
-                    other => executor.spawn(other),
-                }
+                // Copying needs the terminal: the executor hands it back.
+                let Some(exports) = executor.spawn(effect) else { continue };
+                terminal.write_raw(&clipboard::osc52(&exports.text))?;
+                let actions = executor.actions.clone();
+                tokio::task::spawn_blocking(move || {
+                    let how = match clipboard::system_clipboard(exports.text) {
+                        Ok(()) => "OSC 52 and the system clipboard".to_owned(),
+                        Err(reason) => format!("OSC 52 (system clipboard: {reason})"),
+                    };
+                    tracing::info!("exports copied through {how}");
+                    let _ = actions.send(Action::Copied(Ok(how)));
+                });
             }
         }
         if state.should_quit {

@@ -6,6 +6,7 @@ use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError};
 
 use super::action::{ExportsText, MfaReply};
+use super::panels::PanelJob;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RenewMode {
@@ -19,19 +20,27 @@ pub enum RenewMode {
 
 #[derive(Debug)]
 pub enum Effect {
-    Renew { role: RoleKey, request: u64, mode: RenewMode },
+    Renew {
+        role: RoleKey,
+        request: u64,
+        mode: RenewMode,
+    },
     LoadStatus,
-    PrepareExports { role: RoleKey, request: u64, format: ExportFormat },
+    PrepareExports {
+        role: RoleKey,
+        request: u64,
+        format: ExportFormat,
+    },
     Copy(ExportsText),
-    AnswerMfa { reply: MfaReply, answer: Result<MfaCode, MfaError> },
-    Panel { role: RoleKey, view: u64, panel: usize, job: PanelJob },
-}
-
-/// A panel's job, opaque to everything but the executor.
-pub struct PanelJob(pub super::panels::Job);
-
-impl std::fmt::Debug for PanelJob {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PanelJob")
-    }
+    AnswerMfa {
+        reply: MfaReply,
+        answer: Result<MfaCode, MfaError>,
+    },
+    /// A panel's job for the account view `view`, run with `role`'s session; its answers come
+    /// back as `Action::PanelResult`, addressed to the panel by their `PanelMessage` variant.
+    Panel {
+        role: RoleKey,
+        view: u64,
+        job: PanelJob,
+    },
 }

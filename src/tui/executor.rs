@@ -13,7 +13,8 @@ use crate::domain::mfa::MfaError;
 
 use super::action::{Action, ExportsText, RenewFailure, Snapshot};
 use super::effect::{Effect, RenewMode};
-use super::panels::Services;
+use super::panels::clients::{ClientCache, Clients};
+use super::panels::{PanelJob, Progress, Services};
 use crate::domain::sqs::AwsSqs;
 use crate::domain::sts::AwsSts;
 
@@ -25,6 +26,8 @@ pub struct Executor {
     pub sqs_endpoint: Option<String>,
     /// Shared by every panel job: bounds background requests.
     pub slots: Arc<Semaphore>,
+    /// Panel jobs' SDK clients, one set per role session and region.
+    pub clients: ClientCache,
 }
 
 fn failure(error: EngineError) -> RenewFailure {
@@ -48,8 +51,9 @@ pub async fn snapshot(engine: &Engine, role: &RoleKey) -> Snapshot {
 }
 
 impl Executor {
-    /// Effects that need the terminal (copying) are the caller's; everything else is spawned.
-    pub fn spawn(&self, effect: Effect) {
+    /// Spawns the effect's task. Copying needs the terminal, so its text is handed back for
+    /// the caller to copy.
+    pub fn spawn(&self, effect: Effect) -> Option<ExportsText> {
         let engine = self.engine.clone();
         let actions = self.actions.clone();
         match effect {
@@ -84,33 +88,41 @@ impl Executor {
                     let _ = actions.send(Action::ExportsReady { role, request, format_name: format.name(), result });
                 });
             }
-            Effect::Copy(_) => {}
-            Effect::Panel { role, view, panel, job } => {
-                let (sts_endpoint, sqs_endpoint, slots) =
-                    (self.sts_endpoint.clone(), self.sqs_endpoint.clone(), self.slots.clone());
+            Effect::Copy(exports) => return Some(exports),
+            Effect::Panel { role, view, job } => {
+                let executor = self.clone();
                 tokio::spawn(async move {
-                    let result = match engine.session(&role, Renewal::IfNeeded).await {
-                        Err(error) => Err(error.to_string()),
-                        Ok(session) => {
-                            let progress = actions.clone();
-                            let services = Arc::new(Services {
-                                role,
-                                sqs: Arc::new(AwsSqs::new(&session.credentials, &session.region, sqs_endpoint)),
-                                sts: Arc::new(AwsSts::new(sts_endpoint)),
-                                credentials: session.credentials,
-                                region: session.region,
-                                slots,
-                                progress: Box::new(move |payload| {
-                                    let _ = progress.send(Action::PanelResult { view, panel, result: Ok(payload) });
-                                }),
-                            });
-                            Ok((job.0)(services).await)
-                        }
-                    };
-                    let _ = actions.send(Action::PanelResult { view, panel, result });
+                    let message = executor.run_panel_job(role, view, job).await;
+                    let _ = actions.send(Action::PanelResult { view, message });
                 });
             }
         }
+        None
+    }
+
+    /// Runs a panel job with the role's session (renewed if needed) and its cached clients.
+    async fn run_panel_job(&self, role: RoleKey, view: u64, job: PanelJob) -> super::panels::PanelMessage {
+        let session = match self.engine.session(&role, Renewal::IfNeeded).await {
+            Ok(session) => session,
+            Err(error) => return job.without_session(error.to_string()),
+        };
+        let Clients { sqs, sts } = self.clients.clients(&role, &session.credentials, &session.region, || Clients {
+            sqs: Arc::new(AwsSqs::new(&session.credentials, &session.region, self.sqs_endpoint.clone())),
+            sts: Arc::new(AwsSts::new(self.sts_endpoint.clone())),
+        });
+        let actions = self.actions.clone();
+        let progress: Progress<_> = Arc::new(move |message| {
+            let _ = actions.send(Action::PanelResult { view, message });
+        });
+        let services = Arc::new(Services {
+            role,
+            sqs,
+            sts,
+            credentials: session.credentials,
+            region: session.region,
+            slots: self.slots.clone(),
+        });
+        job.run(services, progress).await
     }
 }
 

@@ -101,6 +101,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
         sts_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_STS"),
         sqs_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_SQS"),
         slots: Arc::new(tokio::sync::Semaphore::new(16)),
+        clients: Default::default(),
     };
     app::run(state, executor, receiver, log_lines)
         .await

@@ -190,7 +190,7 @@ pub struct AccountView {
     /// Tells apart results for this view from those of one closed before.
     pub id: u64,
     pub role: RoleKey,
-    pub panels: Vec<Box<dyn super::panels::Panel>>,
+    pub panels: super::panels::Panels,
     pub active: usize,
 }
 

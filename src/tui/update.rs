@@ -81,8 +81,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::PanelResult { view, panel, result } => {
-            let mut effects = super::update_panels::on_result(state, view, panel, result);
+        Action::PanelResult { view, message } => {
+            let mut effects = super::update_panels::on_result(state, view, message);
             // A panel job may have renewed the role's session: show it in the header too.
             let now = state.now;
             let stale = state

@@ -1,103 +1,100 @@
 //! The part of `update` for an account's panels: opening them, routing keys, ticks, pastes
-//! and job results to the active panel, and turning its jobs into effects.
+//! and job results to the panels, and turning their jobs into effects.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::effect::{Effect, PanelJob};
-use super::panels::{Job, KeyOutcome, PanelContext, Payload, registry};
+use super::effect::Effect;
+use super::keymap::Command;
+use super::panels::{PanelContext, PanelJob, PanelMessage, Panels, Request};
 use super::state::{AccountView, Overlay, State};
 
-fn effects(view: &AccountView, panel: usize, jobs: Vec<Job>) -> Vec<Effect> {
-    jobs.into_iter()
-        .map(|job| Effect::Panel { role: view.role.clone(), view: view.id, panel, job: PanelJob(job) })
-        .collect()
+fn effects(view: &AccountView, jobs: Vec<PanelJob>) -> Vec<Effect> {
+    jobs.into_iter().map(|job| Effect::Panel { role: view.role.clone(), view: view.id, job }).collect()
 }
 
-/// Runs `act` on the active panel with its context, and returns the effects of its jobs.
-fn with_active(
-    state: &mut State,
-    act: impl FnOnce(&mut dyn super::panels::Panel, &PanelContext) -> Vec<Job>,
-) -> Vec<Effect> {
+/// Asks the active panel, with its context; returns the effects of its jobs and whether it
+/// used the key or paste.
+fn ask_active(state: &mut State, request: Request) -> (Vec<Effect>, bool) {
     let State { rows, account, now, panel_refresh, .. } = state;
-    let Some(view) = account.as_mut() else { return Vec::new() };
-    let Some(row) = rows.iter().find(|row| row.key == view.role) else { return Vec::new() };
+    let Some(view) = account.as_mut() else { return (Vec::new(), false) };
+    let Some(row) = rows.iter().find(|row| row.key == view.role) else { return (Vec::new(), false) };
     let context = PanelContext { row, read_only: row.read_only, now: *now, refresh_every: *panel_refresh };
-    let active = view.active;
-    let jobs = match view.panels.get_mut(active) {
-        Some(panel) => act(panel.as_mut(), &context),
-        None => Vec::new(),
-    };
-    effects(view, active, jobs)
+    let answer = view.panels.ask(view.active, request, &context);
+    (effects(view, answer.jobs), answer.used)
 }
 
 pub fn open(state: &mut State) -> Vec<Effect> {
     let Some(role) = state.selected_row().map(|row| row.key.clone()) else { return Vec::new() };
     let id = state.request_id();
-    state.account = Some(AccountView { id, role, panels: registry(), active: 0 });
-    with_active(state, |panel, context| panel.open(context))
+    state.account = Some(AccountView { id, role, panels: Panels::default(), active: 0 });
+    ask_active(state, Request::Open).0
 }
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let command = state.keymap.command_for(&key);
     if matches!(state.overlay, Overlay::Help | Overlay::Log) {
-        if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('L')) {
-            state.overlay = Overlay::None;
-        }
+        on_overlay_key(state, key.code, command);
         return Vec::new();
     }
-    let mut ignored = false;
-    let handled = with_active(state, |panel, context| match panel.on_key(key, context) {
-        KeyOutcome::Handled(jobs) => jobs,
-        KeyOutcome::Ignored => {
-            ignored = true;
-            Vec::new()
-        }
-    });
-    if !ignored {
-        return handled;
+    let (effects, used) = ask_active(state, Request::Key(key));
+    if used {
+        return effects;
     }
     let Some(view) = state.account.as_mut() else { return Vec::new() };
     let count = view.panels.len();
-    match key.code {
-        KeyCode::Tab => view.active = (view.active + 1) % count,
-        KeyCode::BackTab => view.active = (view.active + count - 1) % count,
-        KeyCode::Esc | KeyCode::Char('q') => {
+    match (key.code, command) {
+        (KeyCode::Tab, _) => view.active = (view.active + 1) % count,
+        (KeyCode::BackTab, _) => view.active = (view.active + count - 1) % count,
+        // Esc (and the quit key) leave the panels for the roles list; Ctrl-C quit before this.
+        (KeyCode::Esc, _) | (_, Some(Command::Quit)) => {
             state.account = None;
             return Vec::new();
         }
-        KeyCode::Char('?') => {
+        (_, Some(Command::Help)) => {
             state.overlay = Overlay::Help;
             return Vec::new();
         }
-        KeyCode::Char('L') => {
+        (_, Some(Command::Log)) => {
             state.overlay = Overlay::Log;
             return Vec::new();
         }
         _ => return Vec::new(),
     }
-    with_active(state, |panel, context| panel.open(context))
+    ask_active(state, Request::Open).0
+}
+
+/// Over the panels, the help and the log close and scroll with the keys they have over the
+/// roles list (the help's title offers j/k when it does not fit).
+fn on_overlay_key(state: &mut State, code: KeyCode, command: Option<Command>) {
+    let scroll = &mut state.overlay_scroll;
+    match (code, command) {
+        (KeyCode::Esc, _) | (_, Some(Command::Help | Command::Log)) => {
+            state.overlay = Overlay::None;
+            *scroll = 0;
+        }
+        (_, Some(Command::Down)) => *scroll = scroll.saturating_add(1),
+        (_, Some(Command::Up)) => *scroll = scroll.saturating_sub(1),
+        (_, Some(Command::PageDown)) => *scroll = scroll.saturating_add(10),
+        (_, Some(Command::PageUp)) => *scroll = scroll.saturating_sub(10),
+        (_, Some(Command::Top)) => *scroll = 0,
+        _ => {}
+    }
 }
 
 pub fn on_paste(state: &mut State, text: &str) -> bool {
-    let mut used = false;
-    with_active(state, |panel, _| {
-        used = panel.on_paste(text);
-        Vec::new()
-    });
-    used
+    ask_active(state, Request::Paste(text)).1
 }
 
 pub fn on_tick(state: &mut State) -> Vec<Effect> {
-    with_active(state, |panel, context| panel.on_tick(context))
+    ask_active(state, Request::Tick).0
 }
 
-pub fn on_result(state: &mut State, view: u64, panel: usize, result: Result<Payload, String>) -> Vec<Effect> {
+/// A job's result (or progress) for the view `view`; dropped when that view was closed.
+pub fn on_result(state: &mut State, view: u64, message: PanelMessage) -> Vec<Effect> {
     let State { rows, account, now, panel_refresh, .. } = state;
     let Some(open) = account.as_mut().filter(|open| open.id == view) else { return Vec::new() };
     let Some(row) = rows.iter().find(|row| row.key == open.role) else { return Vec::new() };
     let context = PanelContext { row, read_only: row.read_only, now: *now, refresh_every: *panel_refresh };
-    let jobs = match open.panels.get_mut(panel) {
-        Some(target) => target.on_result(result, &context),
-        None => Vec::new(),
-    };
-    effects(open, panel, jobs)
+    let jobs = open.panels.on_result(message, &context);
+    effects(open, jobs)
 }

@@ -1,5 +1,6 @@
 //! Identity: GetCallerIdentity through the session, with its expiry and the chain behind it.
 
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,8 +9,60 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use crate::domain::sts::CallerIdentity;
 use crate::domain::time::{format_countdown, time_left};
 
-use super::{Job, KeyOutcome, Panel, PanelContext, Payload, job};
+use super::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply, job};
+use crate::tui::keymap::KeySpec;
 use crate::tui::ui::theme::Theme;
+
+/// The identity panel's results.
+#[derive(Debug)]
+pub enum Message {
+    Identified(Result<CallerIdentity, String>),
+}
+
+/// What a key can ask of the identity panel (`[ui.keys.identity]` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityCommand {
+    Reload,
+}
+
+impl IdentityCommand {
+    pub const ALL: [IdentityCommand; 1] = [IdentityCommand::Reload];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentityCommand::Reload => "reload",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            IdentityCommand::Reload => "ask STS again who the session is",
+        }
+    }
+
+    /// Default keys, in the syntax of `KeySpec::parse`.
+    pub fn default_keys(self) -> &'static [&'static str] {
+        match self {
+            IdentityCommand::Reload => &["r"],
+        }
+    }
+
+    /// The hint shown in the status line: its first key and what it does there.
+    fn hint(self) -> String {
+        let key = self.default_keys().first().and_then(|spec| KeySpec::parse(spec).ok());
+        let label = match self {
+            IdentityCommand::Reload => "reload",
+        };
+        format!("{} {label}", key.map(|key| key.label()).unwrap_or_default())
+    }
+}
+
+/// The command a key stands for, by the default keys.
+pub fn command_for(key: &KeyEvent) -> Option<IdentityCommand> {
+    IdentityCommand::ALL.into_iter().find(|command| {
+        command.default_keys().iter().filter_map(|spec| KeySpec::parse(spec).ok()).any(|spec| spec.matches(key))
+    })
+}
 
 #[derive(Debug, Default)]
 pub struct IdentityPanel {
@@ -17,18 +70,17 @@ pub struct IdentityPanel {
     loading: bool,
 }
 
-fn load() -> Job {
-    job(|services| async move {
-        services.sts.caller_identity(&services.credentials, &services.region).await.map_err(|error| error.to_string())
+fn load() -> Job<Message> {
+    job(|services, _| async move {
+        let found = services.sts.caller_identity(&services.credentials, &services.region).await;
+        Message::Identified(found.map_err(|error| error.to_string()))
     })
 }
 
-impl Panel for IdentityPanel {
-    fn title(&self) -> &'static str {
-        "identity"
-    }
+impl PanelUpdate for IdentityPanel {
+    type Message = Message;
 
-    fn open(&mut self, _context: &PanelContext) -> Vec<Job> {
+    fn open(&mut self, _context: &PanelContext) -> Vec<Job<Message>> {
         if self.identity.is_some() || self.loading {
             return Vec::new();
         }
@@ -36,26 +88,29 @@ impl Panel for IdentityPanel {
         vec![load()]
     }
 
-    fn on_key(&mut self, key: crossterm::event::KeyEvent, _context: &PanelContext) -> KeyOutcome {
-        match key.code {
-            crossterm::event::KeyCode::Char('r') => {
+    fn on_key(&mut self, key: KeyEvent, _context: &PanelContext) -> KeyOutcome<Message> {
+        match command_for(&key) {
+            Some(IdentityCommand::Reload) => {
                 self.loading = true;
                 KeyOutcome::Handled(vec![load()])
             }
-            _ => KeyOutcome::Ignored,
+            None => KeyOutcome::Ignored,
         }
     }
 
-    fn on_result(&mut self, result: Result<Payload, String>, _context: &PanelContext) -> Vec<Job> {
+    fn on_result(&mut self, reply: Reply<Message>, _context: &PanelContext) -> Vec<Job<Message>> {
         self.loading = false;
-        self.identity = Some(match result {
-            Ok(payload) => match payload.downcast::<Result<CallerIdentity, String>>() {
-                Ok(found) => *found,
-                Err(_) => return Vec::new(),
-            },
-            Err(message) => Err(message),
+        self.identity = Some(match reply {
+            Ok(Message::Identified(found)) => found,
+            Err(no_session) => Err(no_session),
         });
         Vec::new()
+    }
+}
+
+impl Panel for IdentityPanel {
+    fn title(&self) -> &'static str {
+        "identity"
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, context: &PanelContext, theme: Theme) {
@@ -96,6 +151,24 @@ impl Panel for IdentityPanel {
     }
 
     fn hints(&self) -> String {
-        "r reload · Tab next panel · Esc back".to_owned()
+        let commands: Vec<String> = IdentityCommand::ALL.into_iter().map(IdentityCommand::hint).collect();
+        // Tab and Esc are the screen's keys around every panel.
+        format!("{} · Tab next panel · Esc back", commands.join(" · "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    use super::*;
+
+    #[test]
+    fn reload_is_a_command_with_a_key_and_its_hint_comes_from_it() {
+        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), Some(IdentityCommand::Reload));
+        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)), None);
+        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT)), None);
+        assert_eq!(IdentityCommand::Reload.name(), "reload");
+        assert_eq!(IdentityPanel::default().hints(), "r reload · Tab next panel · Esc back");
     }
 }

@@ -1,4 +1,6 @@
-//! Drawing the SQS panel's views.
+//! Drawing the SQS panel: the queue list, the views over a queue's detail (warning, redrive
+//! picker, confirmation), the send form and a redrive's progress. One queue's detail and its
+//! peek are in `render_queue`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,15 +8,15 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
 
-use crate::domain::exports::rfc3339;
-use crate::domain::sqs::QueueAttributes;
-use crate::tui::panels::PanelContext;
+use crate::domain::sqs::{QueueAttributes, RedriveProgress, RedriveReport};
 use crate::tui::ui::centered;
 use crate::tui::ui::theme::Theme;
 
-use super::{Column, SqsPanel, View, forms::Field};
+use super::forms::{Confirm, Field, SendForm};
+use super::render_queue::{detail, peek};
+use super::state::{Column, SqsPanel, View};
 
-fn cell(text: &str, width: usize) -> String {
+pub(super) fn cell(text: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
@@ -31,7 +33,7 @@ fn number(value: Option<u64>) -> String {
     value.map_or_else(|| "…".to_owned(), |value| value.to_string())
 }
 
-pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelContext, theme: Theme) {
+pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
     let notice_text =
         panel.notice.as_ref().map(|(text, _)| text.as_str()).or(panel.list_error.as_deref()).unwrap_or_default();
     let notice_rows = notice_text.chars().count().div_ceil(usize::from(area.width.max(1))).clamp(1, 3) as u16;
@@ -41,137 +43,20 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
         View::Detail { url, sources } => detail(panel, frame, body, url, sources.as_ref(), theme),
         View::PeekWarning { url, max_receive, at_risk } => {
             detail(panel, frame, body, url, None, theme);
-            let dead_letter = panel
-                .queue(url)
-                .and_then(|row| panel.dead_letter_of(row))
-                .unwrap_or_else(|| "the dead-letter queue".into());
-            let text = vec![
-                Line::from(Span::styled("Peeking receives the messages.", theme.error())),
-                Line::raw(""),
-                if *at_risk > 0 {
-                    Line::from(Span::styled(
-                        format!(
-                            "{at_risk} of the messages shown have been received {} times: one more receive moves them to {dead_letter} (maxReceiveCount {max_receive}).",
-                            max_receive.saturating_sub(1)
-                        ),
-                        theme.error(),
-                    ))
-                } else {
-                    Line::raw(format!(
-                        "Each receive counts toward maxReceiveCount ({max_receive}): a message received {max_receive} times is moved to {dead_letter}. The receive count of each message is shown next to it."
-                    ))
-                },
-                Line::raw(""),
-                Line::from(Span::styled("y peek anyway · n back", theme.dim())),
-            ];
-            let rect = centered(body, 70, 10);
-            frame.render_widget(Clear, rect);
-            let title = if *at_risk > 0 { " before peeking again " } else { " before the first peek " };
-            let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.error());
-            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
+            peek_warning(panel, frame, body, url, (*max_receive, *at_risk), theme);
         }
         View::RedrivePick { url, choices, sources, selected } => {
             detail(panel, frame, body, url, None, theme);
-            let name = panel.queue(url).map_or(url.as_str(), |row| row.summary.name.as_str());
-            let mut lines = vec![Line::raw(format!("Move the messages of {name} to:")), Line::raw("")];
-            for (index, choice) in choices.iter().enumerate() {
-                let queue = choice.rsplit('/').next().unwrap_or(choice);
-                let why = if index < *sources { "  (sends its failures here)" } else { "" };
-                let style = if index == *selected { theme.selected() } else { Style::new() };
-                lines.push(Line::from(vec![Span::styled(format!(" {queue} "), style), Span::styled(why, theme.dim())]));
-            }
-            let rect = centered(body, 72, (choices.len() as u16 + 4).min(body.height));
-            frame.render_widget(Clear, rect);
-            let block = Block::default().borders(Borders::ALL).title(" redrive to ");
-            frame.render_widget(Paragraph::new(lines).block(block), rect);
+            redrive_pick(panel, frame, body, url, choices, (*sources, *selected), theme);
         }
         View::Peek { url, messages, selected } => peek(panel, frame, body, url, messages.as_ref(), *selected, theme),
-        View::Send(form) => {
-            let mut lines = vec![
-                Line::from(vec![Span::raw("send to "), Span::styled(form.queue.clone(), theme.account())]),
-                Line::raw(""),
-            ];
-            for (index, field) in form.fields().into_iter().enumerate() {
-                let focused = index == form.focus;
-                let style = if focused { theme.selected() } else { Style::new() };
-                lines.push(Line::from(Span::styled(field.label(), theme.dim())));
-                let cursor = if focused { "▏" } else { "" };
-                lines.push(Line::from(Span::styled(format!("{}{cursor}", form.value(field)), style)));
-                lines.push(Line::raw(""));
-            }
-            if let Some(error) = &form.error {
-                lines.push(Line::from(Span::styled(error.clone(), theme.error())));
-            }
-            if form.fields().contains(&Field::GroupId) {
-                lines.push(Line::from(Span::styled("FIFO: the group id is required; without a deduplication id the queue's content-based deduplication applies", theme.dim())));
-            }
-            let block = Block::default().borders(Borders::ALL).title(" send a message ");
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), body);
-        }
+        View::Send(form) => send_form(frame, body, form, theme),
         View::Confirm { confirm, back, .. } => {
             detail(panel, frame, body, back, None, theme);
-            let lines = vec![
-                Line::raw(confirm.prompt.clone()),
-                Line::raw(""),
-                Line::from(vec![Span::raw("> "), Span::styled(format!("{}▏", confirm.typed), theme.accent())]),
-                if confirm.mismatch {
-                    Line::from(Span::styled(
-                        format!("that is not \"{}\": nothing was done", confirm.expected),
-                        theme.error(),
-                    ))
-                } else {
-                    Line::raw("")
-                },
-                Line::from(Span::styled("Enter confirms once the name matches · Esc cancels", theme.dim())),
-            ];
-            let rect = centered(body, 72, 9);
-            frame.render_widget(Clear, rect);
-            let block = Block::default().borders(Borders::ALL).title(" confirm ").border_style(theme.error());
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), rect);
+            confirmation(frame, body, confirm, theme);
         }
         View::Redrive { from, to, progress, result } => {
-            let [text_area, gauge_area, rest] =
-                Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(0)]).areas(body);
-            frame.render_widget(
-                Paragraph::new(format!("redrive {from} → {to}")).block(Block::default().borders(Borders::ALL)),
-                text_area,
-            );
-            let done = progress.moved + progress.failed;
-            let ratio = if progress.total == 0 {
-                if result.is_some() { 1.0 } else { 0.0 }
-            } else {
-                (done as f64 / progress.total as f64).min(1.0)
-            };
-            let label = format!("{} moved · {} failed · of about {}", progress.moved, progress.failed, progress.total);
-            frame.render_widget(
-                Gauge::default()
-                    .block(Block::default().borders(Borders::ALL))
-                    .ratio(ratio)
-                    .label(label)
-                    .gauge_style(theme.accent()),
-                gauge_area,
-            );
-            let summary = match result {
-                None => {
-                    Line::from(Span::styled("moving: each message is copied, then deleted from the DLQ", theme.dim()))
-                }
-                Some(Ok(report)) if report.task_handle.is_some() => {
-                    Line::raw("SQS is moving the messages (StartMessageMoveTask); counts update as it goes")
-                }
-                Some(Ok(report)) => {
-                    let error = report
-                        .first_error
-                        .as_ref()
-                        .map(|error| format!(" — first failure: {error}"))
-                        .unwrap_or_default();
-                    Line::raw(format!(
-                        "done: {} moved, {} failed{error}; failed messages stay in the DLQ",
-                        report.moved, report.failed
-                    ))
-                }
-                Some(Err(error)) => Line::from(Span::styled(error.clone(), theme.error())),
-            };
-            frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), rest);
+            redrive(frame, body, (from, to), progress, result.as_ref(), theme)
         }
     }
     let (text, style) = match (&panel.notice, &panel.list_error) {
@@ -179,8 +64,167 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, context: &PanelCo
         (Some((text, false)), _) => (text.clone(), Style::new()),
         (None, None) => (String::new(), Style::new()),
     };
-    let _ = context;
     frame.render_widget(Paragraph::new(Span::styled(text, style)).wrap(Wrap { trim: true }), notice);
+}
+
+/// Before a peek of a queue with a redrive policy: what receiving does to the messages.
+fn peek_warning(
+    panel: &SqsPanel,
+    frame: &mut Frame,
+    body: Rect,
+    url: &str,
+    (max_receive, at_risk): (u32, usize),
+    theme: Theme,
+) {
+    let dead_letter =
+        panel.queue(url).and_then(|row| panel.dead_letter_of(row)).unwrap_or_else(|| "the dead-letter queue".into());
+    let text = vec![
+        Line::from(Span::styled("Peeking receives the messages.", theme.error())),
+        Line::raw(""),
+        if at_risk > 0 {
+            Line::from(Span::styled(
+                format!(
+                    "{at_risk} of the messages shown have been received {} times: one more receive moves them to {dead_letter} (maxReceiveCount {max_receive}).",
+                    max_receive.saturating_sub(1)
+                ),
+                theme.error(),
+            ))
+        } else {
+            Line::raw(format!(
+                "Each receive counts toward maxReceiveCount ({max_receive}): a message received {max_receive} times is moved to {dead_letter}. The receive count of each message is shown next to it."
+            ))
+        },
+        Line::raw(""),
+        Line::from(Span::styled("y peek anyway · n back", theme.dim())),
+    ];
+    let rect = centered(body, 70, 10);
+    frame.render_widget(Clear, rect);
+    let title = if at_risk > 0 { " before peeking again " } else { " before the first peek " };
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.error());
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
+}
+
+fn redrive_pick(
+    panel: &SqsPanel,
+    frame: &mut Frame,
+    body: Rect,
+    url: &str,
+    choices: &[String],
+    (sources, selected): (usize, usize),
+    theme: Theme,
+) {
+    let name = panel.queue(url).map_or(url, |row| row.summary.name.as_str());
+    let mut lines = vec![Line::raw(format!("Move the messages of {name} to:")), Line::raw("")];
+    for (index, choice) in choices.iter().enumerate() {
+        let queue = choice.rsplit('/').next().unwrap_or(choice);
+        let why = if index < sources { "  (sends its failures here)" } else { "" };
+        let style = if index == selected { theme.selected() } else { Style::new() };
+        lines.push(Line::from(vec![Span::styled(format!(" {queue} "), style), Span::styled(why, theme.dim())]));
+    }
+    let rect = centered(body, 72, (choices.len() as u16 + 4).min(body.height));
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(" redrive to ");
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+fn send_form(frame: &mut Frame, body: Rect, form: &SendForm, theme: Theme) {
+    let mut lines =
+        vec![Line::from(vec![Span::raw("send to "), Span::styled(form.queue.clone(), theme.account())]), Line::raw("")];
+    for (index, field) in form.fields().into_iter().enumerate() {
+        let focused = index == form.focus;
+        let style = if focused { theme.selected() } else { Style::new() };
+        lines.push(Line::from(Span::styled(field.label(), theme.dim())));
+        let cursor = if focused { "▏" } else { "" };
+        lines.push(Line::from(Span::styled(format!("{}{cursor}", form.value(field)), style)));
+        lines.push(Line::raw(""));
+    }
+    if let Some(error) = &form.error {
+        lines.push(Line::from(Span::styled(error.clone(), theme.error())));
+    }
+    if form.fields().contains(&Field::GroupId) {
+        lines.push(Line::from(Span::styled(
+            "FIFO: the group id is required; without a deduplication id the queue's content-based deduplication applies",
+            theme.dim(),
+        )));
+    }
+    let block = Block::default().borders(Borders::ALL).title(" send a message ");
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), body);
+}
+
+fn confirmation(frame: &mut Frame, body: Rect, confirm: &Confirm, theme: Theme) {
+    let lines = vec![
+        Line::raw(confirm.prompt.clone()),
+        Line::raw(""),
+        Line::from(vec![Span::raw("> "), Span::styled(format!("{}▏", confirm.typed), theme.accent())]),
+        if confirm.mismatch {
+            Line::from(Span::styled(format!("that is not \"{}\": nothing was done", confirm.expected), theme.error()))
+        } else {
+            Line::raw("")
+        },
+        Line::from(Span::styled("Enter confirms once the name matches · Esc cancels", theme.dim())),
+    ];
+    let rect = centered(body, 72, 9);
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(" confirm ").border_style(theme.error());
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), rect);
+}
+
+fn redrive(
+    frame: &mut Frame,
+    body: Rect,
+    (from, to): (&str, &str),
+    progress: &RedriveProgress,
+    result: Option<&Result<RedriveReport, String>>,
+    theme: Theme,
+) {
+    let [text_area, gauge_area, rest] =
+        Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(0)]).areas(body);
+    frame.render_widget(
+        Paragraph::new(format!("redrive {from} → {to}")).block(Block::default().borders(Borders::ALL)),
+        text_area,
+    );
+    let done = progress.moved + progress.failed;
+    let ratio = if progress.total == 0 {
+        if result.is_some() { 1.0 } else { 0.0 }
+    } else {
+        (done as f64 / progress.total as f64).min(1.0)
+    };
+    let label = format!("{} moved · {} failed · of about {}", progress.moved, progress.failed, progress.total);
+    frame.render_widget(
+        Gauge::default()
+            .block(Block::default().borders(Borders::ALL))
+            .ratio(ratio)
+            .label(label)
+            .gauge_style(theme.accent()),
+        gauge_area,
+    );
+    let summary = match result {
+        None => Line::from(Span::styled("moving: each message is copied, then deleted from the DLQ", theme.dim())),
+        Some(Ok(report)) if report.task_handle.is_some() => {
+            Line::raw("SQS is moving the messages (StartMessageMoveTask); counts update as it goes")
+        }
+        Some(Ok(report)) => {
+            let error =
+                report.first_error.as_ref().map(|error| format!(" — first failure: {error}")).unwrap_or_default();
+            Line::raw(format!(
+                "done: {} moved, {} failed{error}; failed messages stay in the DLQ",
+                report.moved, report.failed
+            ))
+        }
+        Some(Err(error)) => Line::from(Span::styled(error.clone(), theme.error())),
+    };
+    frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), rest);
+}
+
+/// Why the list shows no queue: still listing, refused, none in the account, or filtered out.
+fn why_empty(panel: &SqsPanel, theme: Theme) -> Line<'static> {
+    let (message, style) = match (&panel.list_error, panel.loading) {
+        (_, true) => ("listing queues…".to_owned(), theme.dim()),
+        (Some(error), false) => (format!("the queues could not be listed: {error}"), theme.error()),
+        (None, false) if panel.queues.is_empty() => ("no queues in this account and region".to_owned(), theme.dim()),
+        (None, false) => ("no queue matches the filter".to_owned(), theme.dim()),
+    };
+    Line::from(Span::styled(message, style))
 }
 
 fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
@@ -240,15 +284,7 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
         lines.push(Line::from(spans));
     }
     if rows.is_empty() {
-        let (message, style) = match (&panel.list_error, panel.loading) {
-            (_, true) => ("listing queues…".to_owned(), theme.dim()),
-            (Some(error), false) => (format!("the queues could not be listed: {error}"), theme.error()),
-            (None, false) if panel.queues.is_empty() => {
-                ("no queues in this account and region".to_owned(), theme.dim())
-            }
-            (None, false) => ("no queue matches the filter".to_owned(), theme.dim()),
-        };
-        lines.push(Line::from(Span::styled(message, style)));
+        lines.push(why_empty(panel, theme));
     }
     let filter = if panel.filtering || !panel.filter.is_empty() {
         format!(" / {}{} ", panel.filter, if panel.filtering { "▏" } else { "" })
@@ -264,167 +300,4 @@ fn list(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(title)),
         area,
     );
-}
-
-fn detail(
-    panel: &SqsPanel,
-    frame: &mut Frame,
-    area: Rect,
-    url: &str,
-    sources: Option<&Result<Vec<String>, String>>,
-    theme: Theme,
-) {
-    let Some(row) = panel.queue(url) else {
-        frame.render_widget(Paragraph::new("the queue is gone").block(Block::default().borders(Borders::ALL)), area);
-        return;
-    };
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(row.summary.name.clone(), theme.account()),
-            Span::styled(format!("  {url}"), theme.dim()),
-        ]),
-        Line::raw(""),
-    ];
-    if let Some(attributes) = &row.attributes {
-        if let Some(policy) = attributes.redrive_policy() {
-            let name = policy.dead_letter_target_arn.rsplit(':').next().unwrap_or_default().to_owned();
-            lines.push(Line::from(vec![
-                Span::styled("redrive policy  ", theme.accent()),
-                Span::raw(format!("failures go to {name} after {} receives (D opens it)", policy.max_receive_count)),
-            ]));
-        }
-        if let Some(allow) = attributes.redrive_allow_policy() {
-            let sources = if allow.source_queue_arns.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", allow.source_queue_arns.join(", "))
-            };
-            lines.push(Line::from(vec![
-                Span::styled("redrive allow   ", theme.accent()),
-                Span::raw(format!("{}{sources}", allow.redrive_permission)),
-            ]));
-        }
-    }
-    match sources {
-        Some(Ok(found)) if !found.is_empty() => {
-            let names: Vec<&str> = found.iter().map(|url| url.rsplit('/').next().unwrap_or(url)).collect();
-            lines.push(Line::from(vec![
-                Span::styled("DLQ of          ", theme.accent()),
-                Span::raw(format!("{} (m moves the messages back)", names.join(", "))),
-            ]));
-        }
-        Some(Err(error)) => lines.push(Line::from(Span::styled(error.clone(), theme.error()))),
-        _ => {}
-    }
-    lines.push(Line::raw(""));
-    match &row.attributes {
-        None => lines.push(Line::from(Span::styled("attributes are on their way…", theme.dim()))),
-        Some(attributes) => {
-            for (name, value) in &attributes.all {
-                let shown = match name.as_str() {
-                    "CreatedTimestamp" | "LastModifiedTimestamp" => value
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(|secs| jiff::Timestamp::from_second(secs as i64).ok())
-                        .map_or_else(|| value.clone(), rfc3339),
-                    _ => value.clone(),
-                };
-                lines.push(Line::from(vec![Span::styled(format!("{name:<40}"), theme.dim()), Span::raw(shown)]));
-            }
-        }
-    }
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(" queue ")),
-        area,
-    );
-}
-
-#[allow(clippy::too_many_arguments)]
-fn peek(
-    panel: &SqsPanel,
-    frame: &mut Frame,
-    area: Rect,
-    url: &str,
-    messages: Option<&Result<Vec<crate::domain::sqs::PeekedMessage>, String>>,
-    selected: usize,
-    theme: Theme,
-) {
-    let name = panel.queue(url).map_or(url, |row| row.summary.name.as_str());
-    let max_receive = panel
-        .queue(url)
-        .and_then(|row| row.attributes.as_ref()?.redrive_policy())
-        .map(|policy| policy.max_receive_count);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" peek {name} (visibility timeout 0; each peek counts as a receive) "));
-    let found = match messages {
-        None => return frame.render_widget(Paragraph::new("receiving…").block(block), area),
-        Some(Err(error)) => {
-            return frame.render_widget(
-                Paragraph::new(Span::styled(error.clone(), theme.error())).wrap(Wrap { trim: true }).block(block),
-                area,
-            );
-        }
-        Some(Ok(found)) if found.is_empty() => {
-            return frame.render_widget(Paragraph::new("no message was available").block(block), area);
-        }
-        Some(Ok(found)) => found,
-    };
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let [list_area, body_area] = Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)]).areas(inner);
-    let items: Vec<Line> = found
-        .iter()
-        .enumerate()
-        .map(|(index, message)| {
-            let count = message.receive_count().map_or_else(|| "?".to_owned(), |count| count.to_string());
-            let receives = match max_receive {
-                Some(max) => format!("{count}/{max}"),
-                None => count,
-            };
-            let near = max_receive.zip(message.receive_count()).is_some_and(|(max, count)| count + 1 >= max);
-            let style = if index == selected {
-                theme.selected()
-            } else if near {
-                theme.error()
-            } else {
-                Style::new()
-            };
-            Line::from(Span::styled(format!("{} recv {receives}", cell(&message.id, 26)), style))
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(items).block(Block::default().borders(Borders::RIGHT)), list_area);
-    let Some(message) = found.get(selected) else { return };
-    let mut lines = vec![];
-    if let Some(sent) = message.sent_at() {
-        lines.push(Line::from(vec![Span::styled("sent       ", theme.dim()), Span::raw(rfc3339(sent))]));
-    }
-    lines.push(Line::from(vec![
-        Span::styled("receives   ", theme.dim()),
-        Span::raw(message.receive_count().map_or_else(|| "?".into(), |count| count.to_string())),
-    ]));
-    if let Some(group) = message.group_id() {
-        lines.push(Line::from(vec![Span::styled("group      ", theme.dim()), Span::raw(group.to_owned())]));
-    }
-    for (attribute, (data_type, value)) in &message.attributes {
-        lines.push(Line::from(vec![
-            Span::styled(format!("attr {attribute} ({data_type}) "), theme.dim()),
-            Span::raw(value.clone()),
-        ]));
-    }
-    lines.push(Line::raw(""));
-    lines.extend(message.pretty_body().lines().map(|line| Line::raw(line.to_owned())));
-    lines.push(Line::raw(""));
-    for (attribute, value) in &message.system {
-        let shown = match attribute.as_str() {
-            "SentTimestamp" | "ApproximateFirstReceiveTimestamp" => value
-                .parse::<i64>()
-                .ok()
-                .and_then(|millis| jiff::Timestamp::from_millisecond(millis).ok())
-                .map_or_else(|| value.clone(), rfc3339),
-            _ => value.clone(),
-        };
-        lines.push(Line::from(Span::styled(format!("{attribute}: {shown}"), theme.dim())));
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body_area);
 }

@@ -1,0 +1,194 @@
+//! The SQS panel's messages (what its jobs answer) and what each one changes.
+
+use std::collections::HashMap;
+
+use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError};
+use crate::tui::panels::{Job, NoSession, PanelContext, Reply};
+
+use super::jobs;
+use super::state::{QueueRow, SqsPanel, View};
+
+/// What a job of the SQS panel sends back.
+#[derive(Debug)]
+pub enum Message {
+    /// The account's queues, for the listing of `generation` (older ones are dropped).
+    Listed {
+        generation: u64,
+        result: Result<Vec<QueueSummary>, SqsError>,
+    },
+    /// Attributes (counts) of a batch of queues.
+    Counted {
+        generation: u64,
+        counts: Vec<(String, Result<QueueAttributes, SqsError>)>,
+    },
+    /// The queues that send their failures to `url`.
+    Sources {
+        url: String,
+        result: Result<Vec<String>, SqsError>,
+    },
+    Peeked {
+        url: String,
+        result: Result<Vec<PeekedMessage>, SqsError>,
+    },
+    /// A send, delete or purge finished.
+    Done(Done),
+    /// How far a running redrive is (progress, before `Redriven`).
+    RedriveStep(RedriveProgress),
+    Redriven(Result<RedriveReport, SqsError>),
+}
+
+/// A change made to a queue: what it was (for the notice and the log), where, and how it went.
+#[derive(Debug)]
+pub struct Done {
+    pub what: String,
+    pub url: String,
+    pub result: Result<(), SqsError>,
+}
+
+impl SqsPanel {
+    pub(super) fn on_reply(&mut self, reply: Reply<Message>, context: &PanelContext) -> Vec<Job<Message>> {
+        let message = match reply {
+            Ok(message) => message,
+            Err(no_session) => {
+                self.no_session(no_session);
+                return Vec::new();
+            }
+        };
+        let role = &context.row.key;
+        match message {
+            Message::Listed { generation, result } => self.listed(generation, result, context),
+            Message::Counted { generation, counts } => {
+                self.counted(generation, counts, context);
+                Vec::new()
+            }
+            Message::Sources { url: found, result } => {
+                if let View::Detail { url, sources } = &mut self.view
+                    && *url == found
+                {
+                    *sources = Some(result.map_err(|error| format!("{role}: {error}")));
+                }
+                Vec::new()
+            }
+            Message::Peeked { url: found, result } => {
+                if let View::Peek { url, messages, selected } = &mut self.view
+                    && *url == found
+                {
+                    *selected = 0;
+                    *messages = Some(result.map_err(|error| format!("{role}: {error}")));
+                }
+                Vec::new()
+            }
+            Message::Done(done) => self.done(done, context),
+            Message::RedriveStep(step) => {
+                if let View::Redrive { progress, .. } = &mut self.view {
+                    *progress = step;
+                }
+                Vec::new()
+            }
+            Message::Redriven(done) => {
+                if let View::Redrive { result, .. } = &mut self.view {
+                    *result = Some(done.map_err(|error| format!("{role}: {error}")));
+                }
+                self.recount(context.now)
+            }
+        }
+    }
+
+    /// No session for a job: said in the notice, and in place of what the view waits for, so
+    /// that it does not say "receiving…" or "moving…" forever.
+    fn no_session(&mut self, why: NoSession) {
+        self.loading = false;
+        match &mut self.view {
+            View::Peek { messages: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
+            View::Redrive { result: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
+            _ => {}
+        }
+        self.notice(why, true);
+    }
+
+    fn listed(
+        &mut self,
+        generation: u64,
+        result: Result<Vec<QueueSummary>, SqsError>,
+        context: &PanelContext,
+    ) -> Vec<Job<Message>> {
+        if generation != self.generation {
+            return Vec::new();
+        }
+        self.loading = false;
+        let found = match result {
+            Ok(found) => found,
+            Err(error) => {
+                self.list_error = Some(format!("{}: {error}", context.row.key));
+                return Vec::new();
+            }
+        };
+        // Counts already known stay until the new ones arrive.
+        let previous = std::mem::take(&mut self.queues);
+        self.queues = found
+            .into_iter()
+            .map(|summary| {
+                let attributes =
+                    previous.iter().find(|row| row.summary.url == summary.url).and_then(|row| row.attributes.clone());
+                QueueRow { summary, attributes, error: None }
+            })
+            .collect();
+        self.list_error = None;
+        self.selected = self.selected.min(self.queues.len().saturating_sub(1));
+        self.index_dead_letters();
+        self.recount(context.now)
+    }
+
+    fn counted(
+        &mut self,
+        generation: u64,
+        counts: Vec<(String, Result<QueueAttributes, SqsError>)>,
+        context: &PanelContext,
+    ) {
+        if generation != self.generation {
+            return;
+        }
+        let index: HashMap<String, usize> =
+            self.queues.iter().enumerate().map(|(at, row)| (row.summary.url.clone(), at)).collect();
+        for (url, result) in counts {
+            if let Some(row) = index.get(&url).and_then(|at| self.queues.get_mut(*at)) {
+                match result {
+                    Ok(attributes) => {
+                        row.attributes = Some(attributes);
+                        row.error = None;
+                    }
+                    Err(error) => row.error = Some(format!("{}: {error}", context.row.key)),
+                }
+            }
+        }
+        self.index_dead_letters();
+    }
+
+    fn done(&mut self, done: Done, context: &PanelContext) -> Vec<Job<Message>> {
+        let name = self.name_of(&done.url);
+        let mut jobs = self.recount(context.now);
+        match done.result {
+            Ok(()) => {
+                self.notice(format!("{} {name}", done.what), false);
+                match &self.view {
+                    View::Send(_) => jobs.extend(self.detail(done.url)),
+                    View::Peek { .. } => jobs.extend(self.start_peek(done.url)),
+                    _ => {}
+                }
+            }
+            Err(error) => self.notice(format!("{}: {error}", context.row.key), true),
+        }
+        jobs
+    }
+
+    pub(super) fn relist(&mut self) -> Vec<Job<Message>> {
+        self.generation += 1;
+        self.loading = true;
+        vec![jobs::list(self.generation)]
+    }
+
+    pub(super) fn recount(&mut self, now: jiff::Timestamp) -> Vec<Job<Message>> {
+        self.counts_at = Some(now);
+        jobs::count(self.generation, self.queues.iter().map(|row| row.summary.url.clone()).collect())
+    }
+}

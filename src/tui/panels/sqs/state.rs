@@ -1,0 +1,211 @@
+//! What the SQS panel holds: the account's queues with their counts, the list's filter and
+//! sort, and the view on screen (a queue's detail, a peek, a form, a confirmation, ...).
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+
+use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport};
+
+use super::forms::{Confirm, SendForm};
+use super::jobs::RedriveTarget;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub summary: QueueSummary,
+    pub attributes: Option<QueueAttributes>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Name,
+    Kind,
+    Visible,
+    InFlight,
+    Delayed,
+    DeadLetter,
+}
+
+impl Column {
+    pub const ALL: [Column; 6] =
+        [Column::Name, Column::Kind, Column::Visible, Column::InFlight, Column::Delayed, Column::DeadLetter];
+}
+
+/// A destructive action waiting for its typed confirmation.
+#[derive(Debug)]
+pub enum Pending {
+    Purge { url: String },
+    Delete { url: String, receipt_handle: String },
+    Redrive { source: RedriveTarget, destination: RedriveTarget, total: u64 },
+}
+
+#[derive(Debug)]
+pub enum View {
+    List,
+    Detail {
+        url: String,
+        sources: Option<Result<Vec<String>, String>>,
+    },
+    PeekWarning {
+        url: String,
+        max_receive: u32,
+        /// Messages just peeked that one more receive moves to the DLQ (asked every time).
+        at_risk: usize,
+    },
+    /// Where a DLQ's messages go: its sources first, then any other queue.
+    RedrivePick {
+        url: String,
+        choices: Vec<String>,
+        sources: usize,
+        selected: usize,
+    },
+    Peek {
+        url: String,
+        messages: Option<Result<Vec<PeekedMessage>, String>>,
+        selected: usize,
+    },
+    Send(SendForm),
+    Confirm {
+        confirm: Confirm,
+        action: Pending,
+        back: String,
+    },
+    Redrive {
+        from: String,
+        to: String,
+        progress: RedriveProgress,
+        result: Option<Result<RedriveReport, String>>,
+    },
+}
+
+#[derive(Debug)]
+pub struct SqsPanel {
+    pub queues: Vec<QueueRow>,
+    pub loading: bool,
+    pub list_error: Option<String>,
+    pub generation: u64,
+    pub selected: usize,
+    pub filter: String,
+    pub filtering: bool,
+    pub sort: Column,
+    pub descending: bool,
+    pub view: View,
+    pub notice: Option<(String, bool)>,
+    /// Queues whose receive-count warning the operator has accepted.
+    pub warned: HashSet<String>,
+    pub counts_at: Option<Timestamp>,
+    /// ARNs that some queue's redrive policy points at; kept with the attributes so that
+    /// thousands of queues are drawn without comparing each with each.
+    dead_letter_targets: HashSet<String>,
+}
+
+impl Default for SqsPanel {
+    fn default() -> Self {
+        Self {
+            queues: Vec::new(),
+            loading: false,
+            list_error: None,
+            generation: 0,
+            selected: 0,
+            filter: String::new(),
+            filtering: false,
+            sort: Column::Name,
+            descending: false,
+            view: View::List,
+            notice: None,
+            warned: HashSet::new(),
+            counts_at: None,
+            dead_letter_targets: HashSet::new(),
+        }
+    }
+}
+
+pub fn name_of_arn(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+impl SqsPanel {
+    /// A panel already holding `queues` (benchmarks and tests start from here).
+    pub fn with_queues(queues: Vec<QueueRow>) -> Self {
+        let mut panel = Self { queues, generation: 1, ..Self::default() };
+        panel.index_dead_letters();
+        panel
+    }
+
+    pub fn queue(&self, url: &str) -> Option<&QueueRow> {
+        self.queues.iter().find(|row| row.summary.url == url)
+    }
+
+    /// The queue's name, or its URL when it is no longer listed.
+    pub(super) fn name_of(&self, url: &str) -> String {
+        self.queue(url).map_or_else(|| url.to_owned(), |row| row.summary.name.clone())
+    }
+
+    pub(super) fn queue_by_arn(&self, arn: &str) -> Option<&QueueRow> {
+        self.queues
+            .iter()
+            .find(|row| row.attributes.as_ref().and_then(QueueAttributes::arn) == Some(arn))
+            .or_else(|| self.queues.iter().find(|row| row.summary.name == name_of_arn(arn)))
+    }
+
+    /// The queue's maxReceiveCount, if it has a redrive policy.
+    pub(super) fn max_receive_of(&self, url: &str) -> Option<u32> {
+        self.queue(url).and_then(|row| row.attributes.as_ref()?.redrive_policy()).map(|policy| policy.max_receive_count)
+    }
+
+    /// The name of the queue's dead-letter queue, if it has a redrive policy.
+    pub fn dead_letter_of(&self, row: &QueueRow) -> Option<String> {
+        let policy = row.attributes.as_ref()?.redrive_policy()?;
+        Some(name_of_arn(&policy.dead_letter_target_arn).to_owned())
+    }
+
+    /// Whether another queue of the account sends its failures here.
+    pub fn is_dead_letter(&self, row: &QueueRow) -> bool {
+        row.attributes.as_ref().and_then(QueueAttributes::arn).is_some_and(|arn| self.dead_letter_targets.contains(arn))
+    }
+
+    pub(super) fn index_dead_letters(&mut self) {
+        self.dead_letter_targets = self
+            .queues
+            .iter()
+            .filter_map(|row| row.attributes.as_ref()?.redrive_policy())
+            .map(|policy| policy.dead_letter_target_arn)
+            .collect();
+    }
+
+    pub fn visible(&self) -> Vec<&QueueRow> {
+        let filter = self.filter.to_lowercase();
+        let mut rows: Vec<&QueueRow> =
+            self.queues.iter().filter(|row| row.summary.name.to_lowercase().contains(&filter)).collect();
+        let count = |row: &QueueRow, pick: fn(&QueueAttributes) -> Option<u64>| row.attributes.as_ref().and_then(pick);
+        match self.sort {
+            Column::Name => rows.sort_by(|a, b| a.summary.name.cmp(&b.summary.name)),
+            Column::Kind => rows.sort_by_cached_key(|row| (row.summary.fifo, row.summary.name.clone())),
+            Column::Visible => {
+                rows.sort_by_cached_key(|row| (count(row, QueueAttributes::visible), row.summary.name.clone()))
+            }
+            Column::InFlight => {
+                rows.sort_by_cached_key(|row| (count(row, QueueAttributes::in_flight), row.summary.name.clone()))
+            }
+            Column::Delayed => {
+                rows.sort_by_cached_key(|row| (count(row, QueueAttributes::delayed), row.summary.name.clone()))
+            }
+            Column::DeadLetter => rows.sort_by_cached_key(|row| {
+                (!self.is_dead_letter(row), self.dead_letter_of(row).is_none(), row.summary.name.clone())
+            }),
+        }
+        if self.descending {
+            rows.reverse();
+        }
+        rows
+    }
+
+    pub(super) fn selected_url(&self) -> Option<String> {
+        self.visible().get(self.selected).map(|row| row.summary.url.clone())
+    }
+
+    pub(super) fn notice(&mut self, text: String, error: bool) {
+        self.notice = Some((text, error));
+    }
+}
