@@ -740,7 +740,7 @@ async fn help_and_log_in_the_panels_follow_the_keymap_and_scroll() {
     let mut screen = Screen::open("sandbox/dev", sandbox()).await;
     let help = vec!["f1".to_owned()];
     let log = vec!["ctrl-l".to_owned()];
-    screen.state.keymap = Keymap::with_overrides([("help", help.as_slice()), ("log", log.as_slice())]).unwrap();
+    screen.state.keymaps.list = Keymap::with_overrides([("help", help.as_slice()), ("log", log.as_slice())]).unwrap();
     screen.press(KeyCode::Char('?')).await;
     assert_eq!(screen.state.overlay, Overlay::None, "? is no longer the help key");
     screen.press(KeyCode::F(1)).await;

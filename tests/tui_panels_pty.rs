@@ -306,3 +306,45 @@ fn a_read_only_role_is_refused_purge_and_send() {
     assert!(status.success(), "exit status {status:?}");
     tui.assert_terminal_restored();
 }
+
+#[test]
+fn a_rebound_panel_key_works_and_the_help_shows_it() {
+    let sandbox = Sandbox::new();
+    let inventory = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    std::fs::write(sandbox.inventory(), format!("{inventory}\n[ui.keys.sqs]\npeek = [\"v\"]\n")).unwrap();
+    let seeded = seed(&sandbox);
+    let mut tui = Tui::start(&sandbox);
+    open_panels(&mut tui, "prod viewer", "viewer");
+    wait_for_counts(&mut tui, &[("events.fifo", [1, 0, 0]), ("orders", [2, 0, 0]), ("orders-dlq", [0, 0, 0])]);
+    tui.wait_for("the hints to offer v for peek", |screen| footer(screen).contains("v peek"));
+
+    tui.send("?");
+    tui.wait_for("the panel's help with the rebound key", |screen| {
+        screen.contains("the sqs panel:") && screen.contains("│v               peek at up to 10 messages")
+    });
+    tui.send("?");
+    tui.wait_for("the help closed", |screen| !screen.contains("the sqs panel:"));
+
+    // p is no longer peek; v is. j goes to orders (sorted by name), Enter opens it.
+    tui.send("j");
+    tui.send("\r");
+    tui.wait_for("the detail of orders", |screen| attribute(screen, "ApproximateNumberOfMessages") == Some("2"));
+    tui.send("p");
+    tui.send("v");
+    tui.wait_for("the warning before the first peek", |screen| screen.contains("before the first peek"));
+    tui.send("y");
+    tui.wait_for("the peeked messages", |screen| {
+        screen.contains("peek orders") && screen.matches("recv 1/3").count() == 2
+    });
+    assert_eq!(seeded.visible(&seeded.orders), 2, "peeking moves nothing");
+
+    // One Esc at a time: two in a row would read as one Alt-Esc.
+    tui.send("\x1b");
+    tui.wait_for("the detail again", |screen| !screen.contains("peek orders"));
+    tui.send("\x1b");
+    tui.wait_for("the queue list", |screen| screen.contains(" queues (3)") && !screen.contains("ApproximateNumber"));
+    tui.send("\x1b");
+    tui.wait_for("the roles again", |screen| roles_are_shown(screen) && !screen.contains(" queues ("));
+    tui.send("q");
+    assert!(tui.wait_for_exit().success());
+}

@@ -81,7 +81,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
     let mut state = State::new(rows(&inventory), jiff::Timestamp::now(), inventory.defaults.refresh_before);
     state.selected = view::roles(&state).first().map(|row| row.key.clone());
-    state.keymap = keymaps.list;
+    state.keymaps = keymaps;
     state.backend = store.backend().short_label().to_owned();
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     state.endpoint_url = inventory.defaults.endpoint_url.clone();

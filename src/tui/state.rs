@@ -11,7 +11,7 @@ use crate::domain::inventory::RoleKey;
 use crate::domain::time::time_left;
 
 use super::action::MfaReply;
-use super::keymap::Keymap;
+use super::keymap::Keymaps;
 
 /// What a role row shows in its state column, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +211,7 @@ pub struct State {
     pub export_format: ExportFormat,
     pub endpoint_url: Option<String>,
     pub refresh_before: Duration,
-    pub keymap: Keymap,
+    pub keymaps: Keymaps,
     pub no_color: bool,
     pub next_request: u64,
     /// Screen size, for page moves and mouse hits (kept in sync by `Resize`).
@@ -244,7 +244,7 @@ impl State {
             export_format: ExportFormat::Bash,
             endpoint_url: None,
             refresh_before,
-            keymap: Keymap::default(),
+            keymaps: Keymaps::default(),
             no_color: false,
             next_request: 1,
             size: (120, 36),

@@ -243,7 +243,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         keep_selection_visible(state);
         return Vec::new();
     }
-    match state.keymap.command_for(&key) {
+    match state.keymaps.list.command_for(&key) {
         Some(command) => on_command(state, command),
         None => Vec::new(),
     }
@@ -251,7 +251,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Help and log cover the list: keys scroll them or close them, never act behind them.
 fn on_overlay_key(state: &mut State, key: KeyEvent) {
-    match (key.code, state.keymap.command_for(&key)) {
+    match (key.code, state.keymaps.list.command_for(&key)) {
         (KeyCode::Esc, _) | (_, Some(Command::Help | Command::Log)) => {
             state.overlay = Overlay::None;
             state.overlay_scroll = 0;

@@ -26,12 +26,12 @@ fn ask_active(state: &mut State, request: Request) -> (Vec<Effect>, bool) {
 pub fn open(state: &mut State) -> Vec<Effect> {
     let Some(role) = state.selected_row().map(|row| row.key.clone()) else { return Vec::new() };
     let id = state.request_id();
-    state.account = Some(AccountView { id, role, panels: Panels::default(), active: 0 });
+    state.account = Some(AccountView { id, role, panels: Panels::new(&state.keymaps), active: 0 });
     ask_active(state, Request::Open).0
 }
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let command = state.keymap.command_for(&key);
+    let command = state.keymaps.list.command_for(&key);
     if matches!(state.overlay, Overlay::Help | Overlay::Log) {
         on_overlay_key(state, key.code, command);
         return Vec::new();

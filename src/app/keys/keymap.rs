@@ -144,6 +144,11 @@ impl<C: CommandSet> Keymap<C> {
             .unwrap_or_default()
     }
 
+    /// Every command with its keys and what it does, for the help overlay.
+    pub fn help(&self) -> Vec<(String, &'static str)> {
+        C::all().iter().map(|&command| (self.keys_of(command), command.description())).collect()
+    }
+
     /// A hint line from commands: "p peek · n send".
     pub fn hints(&self, commands: &[(C, &str)]) -> String {
         commands

@@ -7,9 +7,11 @@
 //! The sets live here, not in the screen, because they are part of the inventory's schema:
 //! the screen maps them to behaviour.
 
+mod identity;
 mod keymap;
 mod list;
 mod spec;
+mod sqs;
 #[cfg(test)]
 mod tests;
 
@@ -17,18 +19,22 @@ use std::collections::BTreeMap;
 
 use crate::domain::inventory::{Inventory, KeyOverride, Problem};
 
+pub use identity::IdentityCommand;
 pub use keymap::{Binding, CommandSet, Keymap, OverrideProblem};
 pub use list::Command;
 pub use spec::KeySpec;
+pub use sqs::SqsCommand;
 
 /// The keymaps of every part of the screen, overrides applied.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Keymaps {
     pub list: Keymap<Command>,
+    pub sqs: Keymap<SqsCommand>,
+    pub identity: Keymap<IdentityCommand>,
 }
 
 /// The `[ui.keys.SECTION]` names there are, for messages.
-const SECTIONS: &[&str] = &[];
+const SECTIONS: &[&str] = &["sqs", "identity"];
 
 impl Keymaps {
     /// Applies the inventory's `[ui.keys]`; every problem names its file, line and column.
@@ -42,6 +48,8 @@ impl Keymaps {
         for (section, written) in by_section {
             match section {
                 None => keymaps.list = apply(inventory, &written, &mut problems),
+                Some("sqs") => keymaps.sqs = apply(inventory, &written, &mut problems),
+                Some("identity") => keymaps.identity = apply(inventory, &written, &mut problems),
                 Some(unknown) => {
                     for entry in written {
                         problems.push(problem(
@@ -61,6 +69,8 @@ impl Keymaps {
     pub fn markdown() -> String {
         let mut text = String::new();
         section_markdown::<Command>(&mut text);
+        section_markdown::<SqsCommand>(&mut text);
+        section_markdown::<IdentityCommand>(&mut text);
         text
     }
 }

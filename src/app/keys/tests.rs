@@ -81,6 +81,23 @@ fn a_section_no_panel_has_is_refused_where_it_is_written() {
 }
 
 #[test]
+fn a_panel_section_rebinds_only_that_panel() {
+    let keymaps = inventory("[ui.keys.sqs]\npeek = [\"v\"]\n").unwrap();
+    let v = key(KeyCode::Char('v'), KeyModifiers::NONE);
+    assert_eq!(keymaps.sqs.command_for(&v), Some(SqsCommand::Peek));
+    assert_eq!(keymaps.sqs.command_for(&key(KeyCode::Char('p'), KeyModifiers::NONE)), None);
+    assert_eq!(keymaps.list.command_for(&v), Some(Command::Chain), "the list keeps its own v");
+}
+
+#[test]
+fn a_panel_key_clash_names_the_panel_section() {
+    let problems = inventory("[ui.keys.sqs]\npeek = [\"n\"]\n").unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].key, "ui.keys.sqs.peek");
+    assert!(problems[0].message.contains("also the key of \"send\""), "{}", problems[0].message);
+}
+
+#[test]
 fn no_overrides_give_the_defaults() {
     assert_eq!(inventory("").unwrap(), Keymaps::default());
 }
@@ -103,6 +120,8 @@ fn every_default_set_is_free_of_clashes() {
         }
     }
     check::<Command>();
+    check::<SqsCommand>();
+    check::<IdentityCommand>();
 }
 
 #[test]

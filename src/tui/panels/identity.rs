@@ -10,7 +10,7 @@ use crate::domain::sts::CallerIdentity;
 use crate::domain::time::{format_countdown, time_left};
 
 use super::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply, job};
-use crate::tui::keymap::KeySpec;
+use crate::app::keys::{IdentityCommand, Keymap};
 use crate::tui::ui::theme::Theme;
 
 /// The identity panel's results.
@@ -19,55 +19,18 @@ pub enum Message {
     Identified(Result<CallerIdentity, String>),
 }
 
-/// What a key can ask of the identity panel (`[ui.keys.identity]` names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IdentityCommand {
-    Reload,
-}
-
-impl IdentityCommand {
-    pub const ALL: [IdentityCommand; 1] = [IdentityCommand::Reload];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            IdentityCommand::Reload => "reload",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            IdentityCommand::Reload => "ask STS again who the session is",
-        }
-    }
-
-    /// Default keys, in the syntax of `KeySpec::parse`.
-    pub fn default_keys(self) -> &'static [&'static str] {
-        match self {
-            IdentityCommand::Reload => &["r"],
-        }
-    }
-
-    /// The hint shown in the status line: its first key and what it does there.
-    fn hint(self) -> String {
-        let key = self.default_keys().first().and_then(|spec| KeySpec::parse(spec).ok());
-        let label = match self {
-            IdentityCommand::Reload => "reload",
-        };
-        format!("{} {label}", key.map(|key| key.label()).unwrap_or_default())
-    }
-}
-
-/// The command a key stands for, by the default keys.
-pub fn command_for(key: &KeyEvent) -> Option<IdentityCommand> {
-    IdentityCommand::ALL.into_iter().find(|command| {
-        command.default_keys().iter().filter_map(|spec| KeySpec::parse(spec).ok()).any(|spec| spec.matches(key))
-    })
-}
-
 #[derive(Debug, Default)]
 pub struct IdentityPanel {
     identity: Option<Result<CallerIdentity, String>>,
     loading: bool,
+    /// Defaults with `[ui.keys.identity]` applied.
+    keys: Keymap<IdentityCommand>,
+}
+
+impl IdentityPanel {
+    pub fn with_keys(keys: Keymap<IdentityCommand>) -> Self {
+        Self { keys, ..Self::default() }
+    }
 }
 
 fn load() -> Job<Message> {
@@ -89,7 +52,7 @@ impl PanelUpdate for IdentityPanel {
     }
 
     fn on_key(&mut self, key: KeyEvent, _context: &PanelContext) -> KeyOutcome<Message> {
-        match command_for(&key) {
+        match self.keys.command_for(&key) {
             Some(IdentityCommand::Reload) => {
                 self.loading = true;
                 KeyOutcome::Handled(vec![load()])
@@ -150,10 +113,13 @@ impl Panel for IdentityPanel {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
     }
 
+    fn commands(&self) -> Vec<(String, &'static str)> {
+        self.keys.help()
+    }
+
     fn hints(&self) -> String {
-        let commands: Vec<String> = IdentityCommand::ALL.into_iter().map(IdentityCommand::hint).collect();
         // Tab and Esc are the screen's keys around every panel.
-        format!("{} · Tab next panel · Esc back", commands.join(" · "))
+        format!("{} · Tab next panel · Esc back", self.keys.hints(&[(IdentityCommand::Reload, "reload")]))
     }
 }
 
@@ -165,10 +131,11 @@ mod tests {
 
     #[test]
     fn reload_is_a_command_with_a_key_and_its_hint_comes_from_it() {
-        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), Some(IdentityCommand::Reload));
-        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)), None);
-        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT)), None);
-        assert_eq!(IdentityCommand::Reload.name(), "reload");
+        let keys = Keymap::<IdentityCommand>::default();
+        let command = |code, modifiers| keys.command_for(&KeyEvent::new(code, modifiers));
+        assert_eq!(command(KeyCode::Char('r'), KeyModifiers::NONE), Some(IdentityCommand::Reload));
+        assert_eq!(command(KeyCode::Char('r'), KeyModifiers::CONTROL), None);
+        assert_eq!(command(KeyCode::Char('R'), KeyModifiers::SHIFT), None);
         assert_eq!(IdentityPanel::default().hints(), "r reload · Tab next panel · Esc back");
     }
 }

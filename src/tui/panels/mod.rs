@@ -13,6 +13,8 @@ pub mod sqs;
 
 use std::sync::Arc;
 
+use crate::app::keys::Keymaps;
+
 use crossterm::event::KeyEvent;
 use futures::future::BoxFuture;
 use jiff::Timestamp;
@@ -130,6 +132,8 @@ pub trait Panel: Send + std::fmt::Debug {
     fn render(&self, frame: &mut Frame, area: Rect, context: &PanelContext, theme: Theme);
     /// Key hints for the status line, for the view the panel shows now.
     fn hints(&self) -> String;
+    /// Every command of the panel with its keys (overrides applied), for the help.
+    fn commands(&self) -> Vec<(String, &'static str)>;
 }
 
 /// How a panel reacts: keys, ticks and its jobs' results in, state changes and jobs out.
@@ -172,6 +176,14 @@ pub struct Answer {
 
 impl Panels {
     pub const COUNT: usize = 2;
+
+    /// Fresh panels with the inventory's keys (`[ui.keys.sqs]`, `[ui.keys.identity]`).
+    pub fn new(keymaps: &Keymaps) -> Self {
+        Panels {
+            sqs: sqs::SqsPanel::with_keys(keymaps.sqs.clone()),
+            identity: identity::IdentityPanel::with_keys(keymaps.identity.clone()),
+        }
+    }
 
     /// The panels in tab order; `ask` below uses the same order.
     fn all(&self) -> [&dyn Panel; Self::COUNT] {

@@ -77,7 +77,7 @@ fn status(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Line::from(spans)
     } else {
         let hint = |command: Command, what: &str| {
-            format!("{} {what}", state.keymap.keys_of(command).split(' ').next().unwrap_or(""))
+            format!("{} {what}", state.keymaps.list.keys_of(command).split(' ').next().unwrap_or(""))
         };
         let mut spans = filter_badge(state, theme);
         spans.push(Span::styled(

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::domain::exports::{self, ExportFormat, rfc3339};
 use crate::domain::mfa::seconds_to_next_code;
-use crate::tui::keymap::{Command, CommandSet};
+use crate::tui::keymap::{Command, CommandSet as _};
 use crate::tui::state::{ExportPopup, State};
 
 use super::centered;
@@ -96,29 +96,36 @@ pub fn exports(frame: &mut Frame, area: Rect, state: &State, popup: &ExportPopup
 }
 
 pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let mut lines: Vec<Line> = Command::all()
-        .iter()
-        .map(|command| {
-            Line::from(vec![
-                Span::styled(format!("{:<16}", state.keymap.keys_of(*command)), theme.accent()),
-                Span::raw(command.description()),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled("mouse: click selects, the wheel scrolls · Esc closes", theme.dim())));
-    if let Some(view) = &state.account
-        && let Some(panel) = view.panels.get(view.active)
-    {
-        lines.insert(
-            0,
-            Line::from(vec![Span::styled(format!("{:<16}", panel.title()), theme.accent()), Span::raw(panel.hints())]),
-        );
-        lines.insert(1, Line::from(Span::styled("the keys of the roles list:", theme.dim())));
+    let keys = &state.keymaps.list;
+    let line = |(keys, what): (String, &str)| {
+        Line::from(vec![Span::styled(format!("{keys:<16}"), theme.accent()), Span::raw(what.to_owned())])
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    match state.account.as_ref().and_then(|view| view.panels.get(view.active)) {
+        Some(panel) => {
+            lines.push(Line::from(Span::styled(format!("the {} panel:", panel.title()), theme.dim())));
+            lines.extend(panel.commands().into_iter().map(line));
+            lines.push(Line::raw(""));
+            let around = [Command::Help, Command::Log]
+                .map(|command| format!("{} {}", keys.first_key_of(command), command.name()));
+            let around =
+                format!("around every panel: Tab next panel · Shift-Tab previous · Esc back · {}", around.join(" · "));
+            lines.push(Line::from(Span::styled(around, theme.dim())));
+        }
+        None => {
+            lines.extend(keys.help().into_iter().map(line));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(Span::styled("mouse: click selects, the wheel scrolls · Esc closes", theme.dim())));
+        }
     }
     let rect = centered(area, 96, lines.len() as u16 + 4);
     frame.render_widget(Clear, rect);
-    let title = if usize::from(rect.height.saturating_sub(2)) < lines.len() { " keys (j/k scroll) " } else { " keys " };
+    let scrolls = usize::from(rect.height.saturating_sub(2)) < lines.len();
+    let title = if scrolls {
+        format!(" keys ({}/{} scroll) ", keys.first_key_of(Command::Down), keys.first_key_of(Command::Up))
+    } else {
+        " keys ".to_owned()
+    };
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

@@ -35,7 +35,7 @@ fn sort_column(command: SqsCommand) -> Option<Column> {
 impl SqsPanel {
     pub(super) fn on_key_event(&mut self, key: KeyEvent, context: &PanelContext) -> Outcome {
         self.notice = None;
-        let command = command_for(&key);
+        let command = command_for(&self.keys, &key);
         match &self.view {
             View::List if self.filtering => self.on_filter_key(key),
             View::List => command.map_or(KeyOutcome::Ignored, |command| self.on_list(command, context)),

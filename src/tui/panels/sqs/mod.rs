@@ -84,6 +84,10 @@ impl Panel for SqsPanel {
         render::render(self, frame, area, theme);
     }
 
+    fn commands(&self) -> Vec<(String, &'static str)> {
+        self.keys.help()
+    }
+
     fn hints(&self) -> String {
         keys::hints(self)
     }

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use jiff::Timestamp;
 
+use crate::app::keys::{Keymap, SqsCommand};
 use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport};
 
 use super::forms::{Confirm, SendForm};
@@ -98,6 +99,8 @@ pub struct SqsPanel {
     /// ARNs that some queue's redrive policy points at; kept with the attributes so that
     /// thousands of queues are drawn without comparing each with each.
     dead_letter_targets: HashSet<String>,
+    /// The panel's keymap: defaults with `[ui.keys.sqs]` applied.
+    pub keys: Keymap<SqsCommand>,
 }
 
 impl Default for SqsPanel {
@@ -117,6 +120,7 @@ impl Default for SqsPanel {
             warned: HashSet::new(),
             counts_at: None,
             dead_letter_targets: HashSet::new(),
+            keys: Keymap::default(),
         }
     }
 }
@@ -126,6 +130,11 @@ pub fn name_of_arn(arn: &str) -> &str {
 }
 
 impl SqsPanel {
+    /// An empty panel whose keys are `keys` (the inventory's `[ui.keys.sqs]` applied).
+    pub fn with_keys(keys: Keymap<SqsCommand>) -> Self {
+        Self { keys, ..Self::default() }
+    }
+
     /// A panel already holding `queues` (benchmarks and tests start from here).
     pub fn with_queues(queues: Vec<QueueRow>) -> Self {
         let mut panel = Self { queues, generation: 1, ..Self::default() };
