@@ -9,3 +9,6 @@ pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod tui;
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;

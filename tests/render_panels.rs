@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Terminal;
@@ -19,8 +18,8 @@ use tokio::sync::Semaphore;
 
 use switchboard::domain::credentials::Credentials;
 use switchboard::domain::inventory::{Inventory, RoleKey};
-use switchboard::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError};
-use switchboard::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
+use switchboard::domain::sqs::PeekedMessage;
+use switchboard::test_support::{FakeQueue, FakeSqs, IdentitySts, line_with, text_of};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
 use switchboard::tui::keymap::Keymap;
@@ -28,41 +27,7 @@ use switchboard::tui::panels::{PanelMessage, Progress, Services};
 use switchboard::tui::state::{Overlay, State};
 use switchboard::tui::update::update;
 
-const INVENTORY: &str = r#"
-[defaults]
-region = "eu-west-1"
-duration = "1h"
-refresh_before = "5m"
-
-[sources.hub]
-profile = "hub"
-mfa_serial = "arn:aws:iam::123456789012:mfa/alice"
-session_duration = "12h"
-
-[[accounts]]
-name = "prod"
-id = "111111111111"
-environment = "production"
-tags = ["payments"]
-region = "eu-central-1"
-
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-
-[[accounts]]
-name = "sandbox"
-id = "333333333333"
-environment = "development"
-tags = ["experiments"]
-
-  [[accounts.roles]]
-  name = "dev"
-  role_name = "Developer"
-  source = "hub"
-"#;
+const INVENTORY: &str = include_str!("fixtures/panels.toml");
 
 const NOW: &str = "2026-11-21T09:00:00Z";
 const WIDTH: u16 = 120;
@@ -80,29 +45,7 @@ fn at(seconds: i64) -> Timestamp {
     now().checked_add(SignedDuration::from_secs(seconds)).unwrap()
 }
 
-// --- an in-memory SQS and STS -------------------------------------------------------------
-
-struct FakeQueue {
-    name: &'static str,
-    messages: Vec<PeekedMessage>,
-    /// Messages counted as visible but never handed out (a big backlog without the bodies).
-    backlog: u64,
-    in_flight: u64,
-    delayed: u64,
-    /// Extra attributes (RedrivePolicy, RedriveAllowPolicy, FifoQueue, ...).
-    extra: Vec<(&'static str, String)>,
-}
-
-struct FakeSqs {
-    account: &'static str,
-    region: &'static str,
-    queues: Mutex<Vec<FakeQueue>>,
-    denied: Vec<&'static str>,
-}
-
-fn name_of(url: &str) -> &str {
-    url.rsplit('/').next().unwrap_or(url)
-}
+// --- the shared in-memory SQS and STS, with this file's sample queues ---------------------
 
 fn message(id: &str, body: &str, receives: u32, sent_millis: i64) -> PeekedMessage {
     PeekedMessage {
@@ -120,265 +63,107 @@ fn message(id: &str, body: &str, receives: u32, sent_millis: i64) -> PeekedMessa
     }
 }
 
-impl FakeSqs {
-    fn url(&self, name: &str) -> String {
-        format!("https://sqs.{}.amazonaws.com/{}/{name}", self.region, self.account)
-    }
+/// A string attribute pair, as `FakeQueue::attributes` holds them.
+fn attribute(name: &str, value: impl Into<String>) -> (String, String) {
+    (name.to_owned(), value.into())
+}
 
-    fn arn(&self, name: &str) -> String {
-        format!("arn:aws:sqs:{}:{}:{name}", self.region, self.account)
-    }
-
-    /// orders fails over to orders-retry, which fails over to orders-dlq; an audit log with a
-    /// backlog, a FIFO queue and an empty one.
-    fn account(account: &'static str, region: &'static str) -> Self {
-        let mut fake = Self { account, region, queues: Mutex::new(Vec::new()), denied: Vec::new() };
-        let redrive = |target: &str, max: u32| {
-            ("RedrivePolicy", format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":{max}}}"#, fake.arn(target)))
-        };
-        let sent = 1_795_248_000_000; // 2026-11-21T08:00:00Z
-        let mut order = message(
-            "5f1c2d8e-8a43-4b7e-9c1a-2f6e0d9b7a11",
-            r#"{"orderId":"A-10492","customer":{"id":"c-881","tier":"gold"},"items":[{"sku":"KB-2","qty":1},{"sku":"MS-7","qty":2}],"total":129.5}"#,
-            0,
-            sent,
-        );
-        order.attributes.insert("source".to_owned(), ("String".to_owned(), "checkout".to_owned()));
-        order.attributes.insert("attempt".to_owned(), ("Number".to_owned(), "1".to_owned()));
-        let queues = vec![
-            FakeQueue {
-                name: "audit-log",
-                messages: Vec::new(),
-                backlog: 1204,
-                in_flight: 0,
-                delayed: 0,
-                extra: vec![("MessageRetentionPeriod", "1209600".to_owned())],
-            },
-            FakeQueue {
-                name: "billing-events.fifo",
-                messages: Vec::new(),
-                backlog: 7,
-                in_flight: 1,
-                delayed: 0,
-                extra: vec![("FifoQueue", "true".to_owned()), ("ContentBasedDeduplication", "true".to_owned())],
-            },
-            FakeQueue {
-                name: "notifications",
-                messages: Vec::new(),
-                backlog: 0,
-                in_flight: 0,
-                delayed: 0,
-                extra: Vec::new(),
-            },
-            FakeQueue {
-                name: "orders",
-                messages: vec![
-                    order,
-                    message(
-                        "9b2e4c71-0d5a-4f38-b6e2-7c1d3a9f5e20",
-                        r#"{"orderId":"A-10493","total":18}"#,
-                        1,
-                        sent + 60_000,
-                    ),
-                    message("c3d9a6f2-71be-4e05-8a4d-0f2b6c8e1d39", "plain text, not JSON", 1, sent + 120_000),
-                ],
-                backlog: 39,
-                in_flight: 3,
-                delayed: 2,
-                extra: vec![redrive("orders-retry", 3)],
-            },
-            FakeQueue {
-                name: "orders-dlq",
-                messages: vec![
-                    message(
-                        "0a7f3e19-5c2d-4b86-9e41-d8c6b2a0f573",
-                        r#"{"orderId":"A-10311","total":52}"#,
-                        5,
-                        sent - 3_600_000,
-                    ),
-                    message(
-                        "6e18d4b0-93a7-4c2f-b5d8-1a9e7f3c0b64",
-                        r#"{"orderId":"A-10350","total":7.25}"#,
-                        5,
-                        sent - 1_800_000,
-                    ),
-                    message(
-                        "f2c05b8d-4e6a-4917-8d3b-5a0c9e2f7146",
-                        r#"{"orderId":"A-10377","total":310}"#,
-                        5,
-                        sent - 600_000,
-                    ),
-                ],
-                backlog: 0,
-                in_flight: 0,
-                delayed: 0,
-                extra: vec![(
-                    "RedriveAllowPolicy",
-                    format!(r#"{{"redrivePermission":"byQueue","sourceQueueArns":["{}"]}}"#, fake.arn("orders-retry")),
-                )],
-            },
-            FakeQueue {
-                name: "orders-retry",
-                messages: Vec::new(),
-                backlog: 6,
-                in_flight: 0,
-                delayed: 0,
-                extra: vec![redrive("orders-dlq", 5), ("VisibilityTimeout", "120".to_owned())],
-            },
-        ];
-        fake.queues = Mutex::new(queues);
-        fake
-    }
-
-    fn check(&self, action: &'static str) -> Result<(), SqsError> {
-        if self.denied.contains(&action) {
-            return Err(SqsError::AccessDenied {
-                action,
-                message: format!(
-                    "User: arn:aws:sts::{}:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:{action} on resource: arn:aws:sqs:{}:{}:*",
-                    self.account, self.region, self.account
+/// orders fails over to orders-retry, which fails over to orders-dlq; an audit log with a
+/// backlog, a FIFO queue and an empty one.
+fn sample(account: &str, region: &str) -> FakeSqs {
+    let fake = FakeSqs::new(account, region, Vec::new());
+    let redrive = |target: &str, max: u32| fake.redrive_to(target, max);
+    let sent = 1_795_248_000_000; // 2026-11-21T08:00:00Z
+    let mut order = message(
+        "5f1c2d8e-8a43-4b7e-9c1a-2f6e0d9b7a11",
+        r#"{"orderId":"A-10492","customer":{"id":"c-881","tier":"gold"},"items":[{"sku":"KB-2","qty":1},{"sku":"MS-7","qty":2}],"total":129.5}"#,
+        0,
+        sent,
+    );
+    order.attributes.insert("source".to_owned(), ("String".to_owned(), "checkout".to_owned()));
+    order.attributes.insert("attempt".to_owned(), ("Number".to_owned(), "1".to_owned()));
+    let queues = vec![
+        FakeQueue {
+            name: "audit-log".to_owned(),
+            messages: Vec::new(),
+            backlog: 1204,
+            in_flight: 0,
+            delayed: 0,
+            attributes: vec![attribute("MessageRetentionPeriod", "1209600")],
+        },
+        FakeQueue {
+            name: "billing-events.fifo".to_owned(),
+            messages: Vec::new(),
+            backlog: 7,
+            in_flight: 1,
+            delayed: 0,
+            attributes: vec![attribute("FifoQueue", "true"), attribute("ContentBasedDeduplication", "true")],
+        },
+        FakeQueue {
+            name: "notifications".to_owned(),
+            messages: Vec::new(),
+            backlog: 0,
+            in_flight: 0,
+            delayed: 0,
+            attributes: Vec::new(),
+        },
+        FakeQueue {
+            name: "orders".to_owned(),
+            messages: vec![
+                order,
+                message(
+                    "9b2e4c71-0d5a-4f38-b6e2-7c1d3a9f5e20",
+                    r#"{"orderId":"A-10493","total":18}"#,
+                    1,
+                    sent + 60_000,
                 ),
-            });
-        }
-        Ok(())
-    }
-
-    fn with_queue<T>(
-        &self,
-        action: &'static str,
-        url: &str,
-        work: impl FnOnce(&mut FakeQueue) -> T,
-    ) -> Result<T, SqsError> {
-        let mut queues = self.queues.lock().unwrap();
-        let queue =
-            queues.iter_mut().find(|queue| queue.name == name_of(url)).ok_or(SqsError::NoSuchQueue { action })?;
-        Ok(work(queue))
-    }
-}
-
-#[async_trait]
-impl Sqs for FakeSqs {
-    async fn list_queues_page(&self, _next: Option<String>) -> Result<(Vec<QueueSummary>, Option<String>), SqsError> {
-        self.check("ListQueues")?;
-        let queues = self.queues.lock().unwrap();
-        Ok((queues.iter().map(|queue| QueueSummary::from_url(&self.url(queue.name))).collect(), None))
-    }
-
-    async fn attributes(&self, url: &str) -> Result<QueueAttributes, SqsError> {
-        self.check("GetQueueAttributes")?;
-        let arn = self.arn(name_of(url));
-        self.with_queue("GetQueueAttributes", url, |queue| {
-            let mut all: BTreeMap<String, String> = [
-                ("QueueArn", arn),
-                ("ApproximateNumberOfMessages", (queue.messages.len() as u64 + queue.backlog).to_string()),
-                ("ApproximateNumberOfMessagesNotVisible", queue.in_flight.to_string()),
-                ("ApproximateNumberOfMessagesDelayed", queue.delayed.to_string()),
-                ("CreatedTimestamp", "1789203600".to_owned()),
-                ("LastModifiedTimestamp", "1793437200".to_owned()),
-                ("DelaySeconds", "0".to_owned()),
-                ("MaximumMessageSize", "262144".to_owned()),
-                ("MessageRetentionPeriod", "345600".to_owned()),
-                ("ReceiveMessageWaitTimeSeconds", "0".to_owned()),
-                ("SqsManagedSseEnabled", "true".to_owned()),
-                ("VisibilityTimeout", "30".to_owned()),
-            ]
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect();
-            for (name, value) in &queue.extra {
-                all.insert((*name).to_owned(), value.clone());
-            }
-            QueueAttributes { all }
-        })
-    }
-
-    async fn dead_letter_sources(&self, url: &str) -> Result<Vec<String>, SqsError> {
-        self.check("ListDeadLetterSourceQueues")?;
-        let target = self.arn(name_of(url));
-        let queues = self.queues.lock().unwrap();
-        Ok(queues
-            .iter()
-            .filter(|queue| {
-                queue
-                    .extra
-                    .iter()
-                    .any(|(name, value)| *name == "RedrivePolicy" && value.contains(&format!("\"{target}\"")))
-            })
-            .map(|queue| self.url(queue.name))
-            .collect())
-    }
-
-    async fn receive(&self, url: &str, max: u8, _visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError> {
-        self.check("ReceiveMessage")?;
-        self.with_queue("ReceiveMessage", url, |queue| {
-            queue
-                .messages
-                .iter_mut()
-                .take(usize::from(max))
-                .map(|message| {
-                    let count = message.receive_count().unwrap_or(0) + 1;
-                    message.system.insert("ApproximateReceiveCount".to_owned(), count.to_string());
-                    message.clone()
-                })
-                .collect()
-        })
-    }
-
-    async fn send(&self, url: &str, request: &SendRequest) -> Result<String, SqsError> {
-        self.check("SendMessage")?;
-        self.with_queue("SendMessage", url, |queue| {
-            let id = format!("sent-{}", queue.messages.len() + 1);
-            queue.messages.push(message(&id, &request.body, 0, now().as_millisecond()));
-            id
-        })
-    }
-
-    async fn delete(&self, url: &str, receipt_handle: &str) -> Result<(), SqsError> {
-        self.check("DeleteMessage")?;
-        self.with_queue("DeleteMessage", url, |queue| {
-            queue.messages.retain(|message| message.receipt_handle != receipt_handle)
-        })
-    }
-
-    async fn purge(&self, url: &str) -> Result<(), SqsError> {
-        self.check("PurgeQueue")?;
-        self.with_queue("PurgeQueue", url, |queue| {
-            queue.messages.clear();
-            queue.backlog = 0;
-        })
-    }
-
-    async fn start_move(&self, _source_arn: &str, _destination_arn: Option<&str>) -> Result<String, SqsError> {
-        Err(SqsError::Unsupported { action: "StartMessageMoveTask", message: "not in this fake".into() })
-    }
-}
-
-struct FakeSts {
-    account: &'static str,
-}
-
-#[async_trait]
-impl Sts for FakeSts {
-    async fn get_session_token(
-        &self,
-        _: &Credentials,
-        _: &str,
-        _: SessionTokenRequest,
-    ) -> Result<Credentials, StsError> {
-        Err(StsError::Unreachable("not in this fake".into()))
-    }
-
-    async fn assume_role(&self, _: &Credentials, _: &str, _: AssumeRoleRequest) -> Result<Credentials, StsError> {
-        Err(StsError::Unreachable("not in this fake".into()))
-    }
-
-    async fn caller_identity(&self, _: &Credentials, _: &str) -> Result<CallerIdentity, StsError> {
-        Ok(CallerIdentity {
-            account: self.account.to_owned(),
-            arn: format!("arn:aws:sts::{}:assumed-role/Developer/switchboard-alice", self.account),
-            user_id: "AROAEXAMPLEDEVELOPER1:switchboard-alice".to_owned(),
-        })
-    }
+                message("c3d9a6f2-71be-4e05-8a4d-0f2b6c8e1d39", "plain text, not JSON", 1, sent + 120_000),
+            ],
+            backlog: 39,
+            in_flight: 3,
+            delayed: 2,
+            attributes: vec![redrive("orders-retry", 3)],
+        },
+        FakeQueue {
+            name: "orders-dlq".to_owned(),
+            messages: vec![
+                message(
+                    "0a7f3e19-5c2d-4b86-9e41-d8c6b2a0f573",
+                    r#"{"orderId":"A-10311","total":52}"#,
+                    5,
+                    sent - 3_600_000,
+                ),
+                message(
+                    "6e18d4b0-93a7-4c2f-b5d8-1a9e7f3c0b64",
+                    r#"{"orderId":"A-10350","total":7.25}"#,
+                    5,
+                    sent - 1_800_000,
+                ),
+                message(
+                    "f2c05b8d-4e6a-4917-8d3b-5a0c9e2f7146",
+                    r#"{"orderId":"A-10377","total":310}"#,
+                    5,
+                    sent - 600_000,
+                ),
+            ],
+            backlog: 0,
+            in_flight: 0,
+            delayed: 0,
+            attributes: vec![attribute(
+                "RedriveAllowPolicy",
+                format!(r#"{{"redrivePermission":"byQueue","sourceQueueArns":["{}"]}}"#, fake.arn("orders-retry")),
+            )],
+        },
+        FakeQueue {
+            name: "orders-retry".to_owned(),
+            messages: Vec::new(),
+            backlog: 6,
+            in_flight: 0,
+            delayed: 0,
+            attributes: vec![redrive("orders-dlq", 5), attribute("VisibilityTimeout", "120")],
+        },
+    ];
+    FakeSqs::new(account, region, queues)
 }
 
 // --- the screen ---------------------------------------------------------------------------
@@ -413,7 +198,7 @@ impl Screen {
             role: row.key.clone(),
             credentials: Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at),
             region: row.region.clone(),
-            sts: Arc::new(FakeSts { account: sqs.account }),
+            sts: Arc::new(IdentitySts::of(&sqs.account)),
             sqs: Arc::new(sqs),
             slots: Arc::new(Semaphore::new(4)),
         };
@@ -484,27 +269,8 @@ impl Screen {
     }
 }
 
-/// The buffer as lines of text, trailing blanks trimmed (colours and modifiers dropped).
-fn text_of(buffer: &Buffer) -> String {
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content()
-        .chunks(width)
-        .map(|row| {
-            let line: String = row.iter().map(|cell| cell.symbol()).collect();
-            line.trim_end().to_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The screen line that holds `needle` (the first one).
-fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
-    screen.lines().find(|line| line.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?}:\n{screen}"))
-}
-
 fn sandbox() -> FakeSqs {
-    FakeSqs::account("333333333333", "eu-west-1")
+    sample("333333333333", "eu-west-1")
 }
 
 // --- the snapshots ------------------------------------------------------------------------
@@ -646,7 +412,7 @@ async fn identity_panel() {
 
 #[tokio::test]
 async fn production_frame() {
-    let mut screen = Screen::open("prod/admin", FakeSqs::account("111111111111", "eu-central-1")).await;
+    let mut screen = Screen::open("prod/admin", sample("111111111111", "eu-central-1")).await;
     let text = screen.render();
     insta::assert_snapshot!("production_frame", text);
     assert!(text.contains(" production "), "{text}");
@@ -665,8 +431,8 @@ async fn production_frame() {
 
 #[tokio::test]
 async fn access_denied() {
-    let mut sqs = sandbox();
-    sqs.denied.push("ListQueues");
+    let sqs = sandbox();
+    sqs.deny("ListQueues");
     let mut screen = Screen::open("sandbox/dev", sqs).await;
     let text = screen.render();
     insta::assert_snapshot!("access_denied", text);
@@ -680,8 +446,8 @@ async fn access_denied() {
 /// error on the notice line below.
 #[tokio::test]
 async fn a_refused_listing_does_not_read_as_an_empty_account() {
-    let mut sqs = sandbox();
-    sqs.denied.push("ListQueues");
+    let sqs = sandbox();
+    sqs.deny("ListQueues");
     let mut screen = Screen::open("sandbox/dev", sqs).await;
     let text = screen.render();
     assert!(!text.contains("no queues in this account and region"), "{text}");
@@ -692,8 +458,8 @@ async fn a_refused_listing_does_not_read_as_an_empty_account() {
 /// losing the part that says what was refused on which resource.
 #[tokio::test]
 async fn a_long_error_is_readable_to_its_end() {
-    let mut sqs = sandbox();
-    sqs.denied.push("ListQueues");
+    let sqs = sandbox();
+    sqs.deny("ListQueues");
     let mut screen = Screen::open("sandbox/dev", sqs).await;
     let text = screen.render();
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -15,90 +15,11 @@ use ratatui::buffer::Buffer;
 use switchboard::domain::exports::ExportFormat;
 use switchboard::domain::inventory::{Inventory, RoleKey};
 use switchboard::domain::mfa::seconds_to_next_code;
+use switchboard::test_support::{line_with, text_of};
 use switchboard::tui::action::MfaReply;
 use switchboard::tui::state::{Activity, ExportPopup, MfaAsk, Overlay, SortOrder, State};
 
-const INVENTORY: &str = r#"
-[defaults]
-region = "eu-west-1"
-duration = "1h"
-refresh_before = "5m"
-
-[sources.hub]
-profile = "hub"
-mfa_serial = "arn:aws:iam::123456789012:mfa/alice"
-session_duration = "12h"
-
-[sources.ci]
-keyring = true
-
-[sources.legacy]
-profile = "legacy"
-mfa_serial = "arn:aws:iam::123456789012:mfa/bob"
-
-[[accounts]]
-name = "prod"
-id = "111111111111"
-environment = "production"
-tags = ["payments"]
-region = "eu-central-1"
-
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-
-  [[accounts.roles]]
-  name = "viewer"
-  role_name = "ReadOnly"
-  source = "hub"
-
-  [[accounts.roles]]
-  name = "billing"
-  role_name = "Billing"
-  source = "legacy"
-  mfa = true
-
-[[accounts]]
-name = "shared"
-id = "222222222222"
-environment = "shared-services"
-tags = ["platform"]
-
-  [[accounts.roles]]
-  name = "deploy"
-  arn = "arn:aws:iam::222222222222:role/ci/Deploy"
-  via = "prod/admin"
-
-  [[accounts.roles]]
-  name = "ci"
-  role_name = "CI"
-  source = "ci"
-
-  [[accounts.roles]]
-  name = "network"
-  role_name = "NetworkAdmin"
-  source = "hub"
-  duration = "12h"
-
-[[accounts]]
-name = "sandbox"
-id = "333333333333"
-environment = "development"
-tags = ["experiments", "team-a"]
-region = "us-east-1"
-
-  [[accounts.roles]]
-  name = "dev"
-  role_name = "Developer"
-  source = "ci"
-
-  [[accounts.roles]]
-  name = "poweruser"
-  role_name = "PowerUser"
-  source = "legacy"
-"#;
+const INVENTORY: &str = include_str!("fixtures/screen.toml");
 
 const NOW: &str = "2026-11-21T09:00:00Z";
 const HUB_MFA: &str = "arn:aws:iam::123456789012:mfa/alice";
@@ -180,23 +101,6 @@ fn mfa_ask(problem: Option<&str>, reused: bool) -> MfaAsk {
     }
 }
 
-/// The buffer as lines of text, trailing blanks trimmed (colours and modifiers dropped).
-fn text(buffer: &Buffer) -> String {
-    let width = usize::from(buffer.area.width);
-    if width == 0 {
-        return String::new();
-    }
-    buffer
-        .content()
-        .chunks(width)
-        .map(|row| {
-            let line: String = row.iter().map(|cell| cell.symbol()).collect();
-            line.trim_end().to_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn render_buffer(state: &mut State, width: u16, height: u16) -> Buffer {
     state.size = (width, height);
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -205,12 +109,7 @@ fn render_buffer(state: &mut State, width: u16, height: u16) -> Buffer {
 }
 
 fn render(state: &mut State, width: u16, height: u16) -> String {
-    text(&render_buffer(state, width, height))
-}
-
-/// The screen line that holds `needle` (the first one).
-fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
-    screen.lines().find(|line| line.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?}:\n{screen}"))
+    text_of(&render_buffer(state, width, height))
 }
 
 #[test]
@@ -331,7 +230,7 @@ fn export_popup_120x36() {
     let fish = ExportFormat::all().iter().position(|format| *format == ExportFormat::Fish).unwrap();
     state.overlay = Overlay::Exports(ExportPopup { role: key("prod/admin"), selected: fish });
     let buffer = render_buffer(&mut state, 120, 36);
-    let screen = text(&buffer);
+    let screen = text_of(&buffer);
     insta::assert_snapshot!("export_popup_120x36", screen);
     // The text cannot show it: the selected format is the reversed one.
     let (row, line) = screen.split('\n').enumerate().find(|(_, line)| line.contains(" fish ")).unwrap();

@@ -17,36 +17,7 @@ use super::state::{Activity, Overlay, RowState, SortOrder, State};
 use super::update::update;
 use super::view;
 
-const INVENTORY: &str = r#"
-[defaults]
-refresh_before = "5m"
-[sources.hub]
-profile = "hub"
-mfa_serial = "arn:aws:iam::123456789012:mfa/alice"
-session_duration = "12h"
-[[accounts]]
-name = "prod"
-id = "111111111111"
-environment = "production"
-tags = ["payments"]
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-  [[accounts.roles]]
-  name = "viewer"
-  role_name = "Viewer"
-  source = "hub"
-[[accounts]]
-name = "staging"
-id = "222222222222"
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-"#;
+const INVENTORY: &str = include_str!("../../tests/fixtures/update.toml");
 
 fn now() -> Timestamp {
     "2026-11-21T09:00:00Z".parse().unwrap()

@@ -88,78 +88,7 @@ pub struct Sandbox {
     pub home: tempfile::TempDir,
 }
 
-pub const INVENTORY: &str = r#"
-[defaults]
-region = "eu-west-1"
-duration = "1h"
-refresh_before = "5m"
-endpoint_url = "ENDPOINT"
-
-[sources.hub]
-profile = "hub"
-credentials_file = "aws/credentials"
-mfa_serial = "DEVICE"
-session_duration = "12h"
-
-[sources.direct]
-profile = "hub"
-credentials_file = "aws/credentials"
-mfa_serial = "arn:aws:iam::123456789012:mfa/direct"
-
-[sources.vault]
-keyring = true
-
-[[accounts]]
-name = "prod"
-id = "111111111111"
-environment = "production"
-region = "eu-central-1"
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-  [[accounts.roles]]
-  name = "viewer"
-  role_name = "Viewer"
-  source = "hub"
-  [[accounts.roles]]
-  name = "break-glass"
-  role_name = "BreakGlass"
-  source = "direct"
-  mfa = true
-
-[[accounts]]
-name = "staging"
-id = "222222222222"
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-  [[accounts.roles]]
-  name = "deploy"
-  role_name = "Deploy"
-  via = "shared/admin"
-  [[accounts.roles]]
-  name = "ci"
-  role_name = "CI"
-  source = "vault"
-  [[accounts.roles]]
-  name = "break-glass"
-  role_name = "BreakGlass"
-  source = "direct"
-  mfa = true
-
-[[accounts]]
-name = "shared"
-id = "333333333333"
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-"#;
+pub const INVENTORY: &str = include_str!("../fixtures/moto.toml");
 
 impl Sandbox {
     pub fn new() -> Sandbox {

@@ -78,8 +78,8 @@ async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
 
 #[tokio::test]
 async fn a_redrive_by_move_task_and_a_refused_one() {
-    let mut sqs = FakeSqs::standard();
-    sqs.move_task = true;
+    let sqs = standard_sqs();
+    sqs.offer_move_tasks();
     let mut h = harness_with("sandbox/dev", sqs);
     let jobs = h.open();
     h.settle(jobs).await;
@@ -131,21 +131,26 @@ async fn only_a_dead_letter_queue_with_a_source_here_can_be_redriven() {
 #[tokio::test]
 async fn errors_are_shown_with_the_role_and_the_action() {
     // A listing refused.
-    let sqs = FakeSqs::standard();
+    let sqs = standard_sqs();
     sqs.deny("ListQueues");
     let mut h = harness_with("sandbox/dev", sqs);
     let jobs = h.open();
     h.settle(jobs).await;
     assert!(!h.panel.loading);
     let error = h.panel.list_error.clone().unwrap();
-    assert_eq!(error, "sandbox/dev: ListQueues: access denied: not authorized to perform sqs:ListQueues");
+    assert_eq!(
+        error,
+        "sandbox/dev: ListQueues: access denied: User: arn:aws:sts::333333333333:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:ListQueues on resource: arn:aws:sqs:eu-west-1:333333333333:*"
+    );
     let screen = h.screen();
-    assert!(screen.contains(&error), "{screen}");
+    // Long errors wrap: each part is on screen.
+    assert!(screen.contains("sandbox/dev: ListQueues: access denied: User:"), "{screen}");
+    assert!(screen.contains("not authorized to perform: sqs:ListQueues"), "{screen}");
     assert!(screen.contains("the queues could not be listed"), "{screen}");
     assert!(h.tick().is_empty(), "nothing to count");
 
     // Counts refused: each row says so, the list stays.
-    let sqs = FakeSqs::standard();
+    let sqs = standard_sqs();
     sqs.deny("GetQueueAttributes");
     let mut h = harness_with("sandbox/dev", sqs);
     let jobs = h.open();
@@ -168,8 +173,11 @@ async fn errors_are_shown_with_the_role_and_the_action() {
     h.settle(jobs).await;
     let (text, error) = h.notice();
     assert!(error);
-    assert_eq!(text, "sandbox/dev: PurgeQueue: access denied: not authorized to perform sqs:PurgeQueue");
-    assert!(h.screen().contains(&text));
+    assert_eq!(
+        text,
+        "sandbox/dev: PurgeQueue: access denied: User: arn:aws:sts::333333333333:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:PurgeQueue on resource: arn:aws:sqs:eu-west-1:333333333333:*"
+    );
+    assert!(h.screen().contains("sandbox/dev: PurgeQueue: access denied"), "{}", h.screen());
     assert_eq!(h.sqs.visible("audit"), 12);
 
     // A peek refused, and a detail's sources refused.
@@ -196,7 +204,7 @@ async fn errors_are_shown_with_the_role_and_the_action() {
 /// shows "…" forever, with no reason anywhere on screen.
 #[tokio::test]
 async fn a_row_whose_counts_failed_says_why() {
-    let sqs = FakeSqs::standard();
+    let sqs = standard_sqs();
     sqs.deny("GetQueueAttributes");
     let mut h = harness_with("sandbox/dev", sqs);
     let jobs = h.open();

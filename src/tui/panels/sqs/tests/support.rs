@@ -7,7 +7,6 @@ pub(super) use std::path::Path;
 pub(super) use std::sync::{Arc, Mutex};
 pub(super) use std::time::Duration;
 
-pub(super) use async_trait::async_trait;
 pub(super) use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 pub(super) use jiff::{SignedDuration, Timestamp};
 pub(super) use ratatui::Terminal;
@@ -17,9 +16,8 @@ pub(super) use tokio::sync::Semaphore;
 pub(super) use crate::domain::credentials::Credentials;
 pub(super) use crate::domain::inventory::Inventory;
 pub(super) use crate::domain::sqs::{
-    MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError,
+    MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError,
 };
-pub(super) use crate::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 pub(super) use crate::tui::panels::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Progress, Reply, Services};
 pub(super) use crate::tui::state::RoleRow;
 pub(super) use crate::tui::ui::theme::Theme;
@@ -28,52 +26,12 @@ pub(super) use super::super::forms::Field;
 pub(super) use super::super::state::Pending;
 pub(super) use super::super::{Column, Message, QueueRow, SqsPanel, View};
 
-pub(super) const INVENTORY: &str = r#"
-[defaults]
-region = "eu-west-1"
-
-[sources.hub]
-profile = "hub"
-
-[[accounts]]
-name = "prod"
-id = "111111111111"
-environment = "production"
-
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-
-  [[accounts.roles]]
-  name = "viewer"
-  role_name = "ReadOnly"
-  source = "hub"
-  read_only = true
-
-[[accounts]]
-name = "sandbox"
-id = "333333333333"
-environment = "development"
-
-  [[accounts.roles]]
-  name = "dev"
-  role_name = "Developer"
-  source = "hub"
-"#;
+pub(super) const INVENTORY: &str = include_str!("../../../../../tests/fixtures/sqs_panel.toml");
 
 pub(super) const ENDPOINT: &str = "https://sqs.eu-west-1.amazonaws.com/333333333333";
 
 pub(super) fn url(name: &str) -> String {
     format!("{ENDPOINT}/{name}")
-}
-
-pub(super) fn arn(name: &str) -> String {
-    format!("arn:aws:sqs:eu-west-1:333333333333:{name}")
-}
-
-pub(super) fn name_of(url: &str) -> &str {
-    url.rsplit('/').next().unwrap_or(url)
 }
 
 pub(super) fn now() -> Timestamp {
@@ -94,206 +52,32 @@ pub(super) fn message(id: &str, body: &str, receives: u32) -> PeekedMessage {
     }
 }
 
-// --- an in-memory SQS ---------------------------------------------------------------------
+// --- the in-memory SQS of the shared test support ------------------------------------------
 
-pub(super) struct FakeQueue {
-    name: &'static str,
-    messages: Vec<PeekedMessage>,
-    in_flight: u64,
-    delayed: u64,
-    /// The dead-letter queue's name and maxReceiveCount.
-    dead_letter: Option<(&'static str, u32)>,
-}
+pub(super) use crate::test_support::{FakeQueue, FakeSqs, IdentitySts};
 
-/// Queues with messages; every call is recorded as "Action queue details", and the actions in
-/// `denied` answer AccessDenied.
-#[derive(Default)]
-pub(super) struct FakeSqs {
-    queues: Mutex<Vec<FakeQueue>>,
-    calls: Mutex<Vec<String>>,
-    denied: Mutex<Vec<&'static str>>,
-    /// StartMessageMoveTask answers Unsupported unless set (then it answers with a task handle).
-    pub(super) move_task: bool,
-}
-
-impl FakeSqs {
-    /// audit (12 messages), events.fifo (empty), orders (3, failures to orders-dlq after 3
-    /// receives) and orders-dlq (2).
-    pub(super) fn standard() -> Self {
-        let numbered = |prefix: &str, count: usize| -> Vec<PeekedMessage> {
-            (1..=count).map(|n| message(&format!("{prefix}-{n}"), &format!(r#"{{"n":{n}}}"#), 0)).collect()
-        };
-        let queues = vec![
-            FakeQueue {
-                name: "orders",
-                messages: numbered("o", 3),
-                in_flight: 1,
-                delayed: 5,
-                dead_letter: Some(("orders-dlq", 3)),
-            },
-            FakeQueue { name: "audit", messages: numbered("a", 12), in_flight: 0, delayed: 2, dead_letter: None },
-            FakeQueue { name: "orders-dlq", messages: numbered("d", 2), in_flight: 3, delayed: 1, dead_letter: None },
-            FakeQueue { name: "events.fifo", messages: Vec::new(), in_flight: 4, delayed: 0, dead_letter: None },
-        ];
-        Self { queues: Mutex::new(queues), ..Self::default() }
-    }
-
-    pub(super) fn deny(&self, action: &'static str) {
-        self.denied.lock().unwrap().push(action);
-    }
-
-    pub(super) fn call(&self, action: &'static str, detail: String) -> Result<(), SqsError> {
-        self.calls.lock().unwrap().push(format!("{action} {detail}").trim_end().to_owned());
-        if self.denied.lock().unwrap().contains(&action) {
-            return Err(SqsError::AccessDenied { action, message: format!("not authorized to perform sqs:{action}") });
-        }
-        Ok(())
-    }
-
-    pub(super) fn with_queue<T>(
-        &self,
-        action: &'static str,
-        url: &str,
-        work: impl FnOnce(&mut FakeQueue) -> T,
-    ) -> Result<T, SqsError> {
-        let mut queues = self.queues.lock().unwrap();
-        let queue =
-            queues.iter_mut().find(|queue| queue.name == name_of(url)).ok_or(SqsError::NoSuchQueue { action })?;
-        Ok(work(queue))
-    }
-
-    /// The calls since the last look, in order.
-    pub(super) fn take_calls(&self) -> Vec<String> {
-        std::mem::take(&mut *self.calls.lock().unwrap())
-    }
-
-    pub(super) fn visible(&self, name: &str) -> usize {
-        self.queues.lock().unwrap().iter().find(|queue| queue.name == name).map_or(0, |queue| queue.messages.len())
-    }
-}
-
-#[async_trait]
-impl Sqs for FakeSqs {
-    async fn list_queues_page(&self, next: Option<String>) -> Result<(Vec<QueueSummary>, Option<String>), SqsError> {
-        self.call("ListQueues", next.unwrap_or_default())?;
-        let queues = self.queues.lock().unwrap();
-        Ok((queues.iter().map(|queue| QueueSummary::from_url(&url(queue.name))).collect(), None))
-    }
-
-    async fn attributes(&self, queue_url: &str) -> Result<QueueAttributes, SqsError> {
-        self.call("GetQueueAttributes", name_of(queue_url).to_owned())?;
-        self.with_queue("GetQueueAttributes", queue_url, |queue| {
-            let mut all = BTreeMap::new();
-            all.insert("QueueArn".to_owned(), arn(queue.name));
-            all.insert("ApproximateNumberOfMessages".to_owned(), queue.messages.len().to_string());
-            all.insert("ApproximateNumberOfMessagesNotVisible".to_owned(), queue.in_flight.to_string());
-            all.insert("ApproximateNumberOfMessagesDelayed".to_owned(), queue.delayed.to_string());
-            if let Some((dead_letter, max)) = queue.dead_letter {
-                all.insert(
-                    "RedrivePolicy".to_owned(),
-                    format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":{max}}}"#, arn(dead_letter)),
-                );
-            }
-            QueueAttributes { all }
-        })
-    }
-
-    async fn dead_letter_sources(&self, queue_url: &str) -> Result<Vec<String>, SqsError> {
-        self.call("ListDeadLetterSourceQueues", name_of(queue_url).to_owned())?;
-        let queues = self.queues.lock().unwrap();
-        Ok(queues
-            .iter()
-            .filter(|queue| queue.dead_letter.is_some_and(|(target, _)| target == name_of(queue_url)))
-            .map(|queue| url(queue.name))
-            .collect())
-    }
-
-    async fn receive(&self, queue_url: &str, max: u8, visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError> {
-        self.call("ReceiveMessage", format!("{} max={max} visibility={visibility_seconds}", name_of(queue_url)))?;
-        self.with_queue("ReceiveMessage", queue_url, |queue| {
-            queue
-                .messages
-                .iter_mut()
-                .take(usize::from(max))
-                .map(|message| {
-                    let count = message.receive_count().unwrap_or(0) + 1;
-                    message.system.insert("ApproximateReceiveCount".to_owned(), count.to_string());
-                    message.clone()
-                })
-                .collect()
-        })
-    }
-
-    async fn send(&self, queue_url: &str, request: &SendRequest) -> Result<String, SqsError> {
-        let group = request.group_id.as_ref().map(|group| format!(" group={group}")).unwrap_or_default();
-        self.call("SendMessage", format!("{} {}{group}", name_of(queue_url), request.body))?;
-        self.with_queue("SendMessage", queue_url, |queue| {
-            let id = format!("{}-sent-{}", queue.name, queue.messages.len() + 1);
-            let mut sent = message(&id, &request.body, 0);
-            sent.attributes = request.attributes.clone();
-            if let Some(group) = &request.group_id {
-                sent.system.insert("MessageGroupId".to_owned(), group.clone());
-            }
-            queue.messages.push(sent);
-            id
-        })
-    }
-
-    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> Result<(), SqsError> {
-        self.call("DeleteMessage", format!("{} {receipt_handle}", name_of(queue_url)))?;
-        self.with_queue("DeleteMessage", queue_url, |queue| {
-            let before = queue.messages.len();
-            queue.messages.retain(|message| message.receipt_handle != receipt_handle);
-            before != queue.messages.len()
-        })?
-        .then_some(())
-        .ok_or_else(|| SqsError::Service {
-            action: "DeleteMessage",
-            code: "ReceiptHandleIsInvalid".into(),
-            message: receipt_handle.into(),
-        })
-    }
-
-    async fn purge(&self, queue_url: &str) -> Result<(), SqsError> {
-        self.call("PurgeQueue", name_of(queue_url).to_owned())?;
-        self.with_queue("PurgeQueue", queue_url, |queue| queue.messages.clear())
-    }
-
-    async fn start_move(&self, source_arn: &str, destination_arn: Option<&str>) -> Result<String, SqsError> {
-        let name = |arn: &str| arn.rsplit(':').next().unwrap_or_default().to_owned();
-        self.call(
-            "StartMessageMoveTask",
-            format!("{} -> {}", name(source_arn), destination_arn.map_or_else(String::new, name)),
-        )?;
-        if self.move_task {
-            Ok("task-1".to_owned())
-        } else {
-            Err(SqsError::Unsupported { action: "StartMessageMoveTask", message: "not in this fake".into() })
-        }
-    }
-}
-
-/// The panels under test only need SQS; identity is not asked here.
-pub(super) struct NoSts;
-
-#[async_trait]
-impl Sts for NoSts {
-    async fn get_session_token(
-        &self,
-        _: &Credentials,
-        _: &str,
-        _: SessionTokenRequest,
-    ) -> Result<Credentials, StsError> {
-        Err(StsError::Unreachable("no STS in these tests".into()))
-    }
-
-    async fn assume_role(&self, _: &Credentials, _: &str, _: AssumeRoleRequest) -> Result<Credentials, StsError> {
-        Err(StsError::Unreachable("no STS in these tests".into()))
-    }
-
-    async fn caller_identity(&self, _: &Credentials, _: &str) -> Result<CallerIdentity, StsError> {
-        Err(StsError::Unreachable("no STS in these tests".into()))
-    }
+/// audit (12 messages), events.fifo (empty), orders (3, failures to orders-dlq after 3
+/// receives) and orders-dlq (2), in the account and region of `ENDPOINT`.
+pub(super) fn standard_sqs() -> FakeSqs {
+    let numbered = |prefix: &str, count: usize| -> Vec<PeekedMessage> {
+        (1..=count).map(|n| message(&format!("{prefix}-{n}"), &format!(r#"{{"n":{n}}}"#), 0)).collect()
+    };
+    let queue = |name: &str, messages, in_flight, delayed| FakeQueue {
+        messages,
+        in_flight,
+        delayed,
+        ..FakeQueue::named(name)
+    };
+    let sqs = FakeSqs::new("333333333333", "eu-west-1", Vec::new());
+    let mut orders = queue("orders", numbered("o", 3), 1, 5);
+    orders.attributes.push(sqs.redrive_to("orders-dlq", 3));
+    let queues = vec![
+        orders,
+        queue("audit", numbered("a", 12), 0, 2),
+        queue("orders-dlq", numbered("d", 2), 3, 1),
+        queue("events.fifo", Vec::new(), 4, 0),
+    ];
+    FakeSqs::new("333333333333", "eu-west-1", queues)
 }
 
 // --- the harness --------------------------------------------------------------------------
@@ -330,7 +114,7 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
         credentials: Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None),
         region: row.region.clone(),
         sqs: Arc::clone(&sqs) as Arc<dyn Sqs>,
-        sts: Arc::new(NoSts),
+        sts: Arc::new(IdentitySts::none()),
         slots: Arc::new(Semaphore::new(4)),
     };
     Harness {
@@ -345,7 +129,7 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
 }
 
 pub(super) fn harness(address: &str) -> Harness {
-    harness_with(address, FakeSqs::standard())
+    harness_with(address, standard_sqs())
 }
 
 /// The panel opened and every job run: the list with its counts.
@@ -461,13 +245,7 @@ impl Harness {
         let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
         let context = context!(self);
         terminal.draw(|frame| self.panel.render(frame, frame.area(), &context, Theme { color: false })).unwrap();
-        let buffer = terminal.backend().buffer();
-        buffer
-            .content()
-            .chunks(usize::from(buffer.area.width))
-            .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>().trim_end().to_owned())
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::test_support::text_of(terminal.backend().buffer())
     }
 
     /// Opens the queue's detail from the list and loads its DLQ sources.
