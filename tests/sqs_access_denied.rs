@@ -35,7 +35,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 
 use support::Sandbox;
-use support::pty::{Tui, footer, queue_counts, roles_are_shown, words};
+use support::pty::{Tui, queue_counts, roles_are_shown, words};
 
 const ACCOUNT: &str = "111111111111";
 
@@ -167,19 +167,10 @@ fn raw_list_queues(sandbox: &Sandbox, role: &str) -> Result<Vec<String>, (u16, S
     }
 }
 
-/// From the list of roles: filter down to `filter` and open the one role left.
+/// The list of roles (with the no-sqs account), then `role`'s panels.
 fn open_panels(tui: &mut Tui, filter: &str, role: &str) {
     tui.wait_for("the list of roles", |screen| roles_are_shown(screen) && screen.contains("no-sqs"));
-    tui.send(&format!("/{filter}"));
-    tui.wait_for("the filter being typed", |screen| footer(screen).contains(&format!("/ {filter}▏")));
-    tui.send("\r");
-    tui.wait_for("the filter to be kept", |screen| {
-        screen.contains(&format!("roles matching \"{filter}\" (1)")) && screen.contains(role)
-    });
-    tui.send("\r");
-    tui.wait_for("the account's panels", |screen| {
-        screen.contains(&format!("as {role}")) && screen.contains(" sqs ") && screen.contains(" identity ")
-    });
+    support::pty::open_panels(tui, filter, role);
 }
 
 /// Speaks HTTP/1.1 to the app and to moto, one request per connection; passes everything

@@ -8,7 +8,7 @@
 mod support;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use support::pty::{Tui, footer, queue_counts, queue_row, roles_are_shown, words};
+use support::pty::{Tui, footer, open_panels, queue_counts, queue_row, roles_are_shown, words};
 use support::{INVENTORY, Sandbox, sqs_client};
 
 const ACCOUNT: &str = "111111111111";
@@ -106,21 +106,6 @@ fn seed(sandbox: &Sandbox) -> Seeded {
     });
     assert!(orders.contains(ACCOUNT), "{orders}");
     Seeded { client, runtime, orders }
-}
-
-/// From the list of roles: filter down to `filter` and open the one role left.
-fn open_panels(tui: &mut Tui, filter: &str, role: &str) {
-    tui.wait_for("the list of roles", roles_are_shown);
-    tui.send(&format!("/{filter}"));
-    tui.wait_for("the filter being typed", |screen| footer(screen).contains(&format!("/ {filter}▏")));
-    tui.send("\r");
-    let screen =
-        tui.wait_for("the filter to be kept", |screen| screen.contains(&format!("roles matching \"{filter}\" (1)")));
-    assert!(screen.contains(role), "{role} is left:\n{screen}");
-    tui.send("\r");
-    tui.wait_for("the account's panels", |screen| {
-        screen.contains(&format!("as {role}")) && screen.contains(" sqs ") && screen.contains(" identity ")
-    });
 }
 
 /// The queue list with every queue's counts in.

@@ -112,9 +112,15 @@ impl FakeSqs {
         Ok(())
     }
 
-    fn with_queue<T>(&self, action: &'static str, url: &str, work: impl FnOnce(&mut FakeQueue) -> T) -> Result<T, SqsError> {
+    fn with_queue<T>(
+        &self,
+        action: &'static str,
+        url: &str,
+        work: impl FnOnce(&mut FakeQueue) -> T,
+    ) -> Result<T, SqsError> {
         let mut queues = self.queues.lock().unwrap();
-        let queue = queues.iter_mut().find(|queue| queue.name == name_of(url)).ok_or(SqsError::NoSuchQueue { action })?;
+        let queue =
+            queues.iter_mut().find(|queue| queue.name == name_of(url)).ok_or(SqsError::NoSuchQueue { action })?;
         Ok(work(queue))
     }
 
@@ -125,7 +131,8 @@ impl FakeSqs {
             ("ApproximateNumberOfMessagesNotVisible", queue.in_flight.to_string()),
             ("ApproximateNumberOfMessagesDelayed", queue.delayed.to_string()),
         ];
-        let mut all: BTreeMap<String, String> = counts.into_iter().map(|(name, value)| (name.to_owned(), value)).collect();
+        let mut all: BTreeMap<String, String> =
+            counts.into_iter().map(|(name, value)| (name.to_owned(), value)).collect();
         for (name, value) in COMMON_ATTRIBUTES {
             all.insert(name.to_owned(), value.to_owned());
         }
@@ -155,7 +162,9 @@ impl Sqs for FakeSqs {
         let queues = self.queues.lock().unwrap();
         Ok(queues
             .iter()
-            .filter(|queue| queue.attributes.iter().any(|(name, value)| name == "RedrivePolicy" && value.contains(&target)))
+            .filter(|queue| {
+                queue.attributes.iter().any(|(name, value)| name == "RedrivePolicy" && value.contains(&target))
+            })
             .map(|queue| self.url(&queue.name))
             .collect())
     }
@@ -181,15 +190,23 @@ impl Sqs for FakeSqs {
         self.call("SendMessage", format!("{} {}{group}", name_of(queue_url), request.body))?;
         self.with_queue("SendMessage", queue_url, |queue| {
             let id = format!("{}-sent-{}", queue.name, queue.messages.len() + 1);
-            let mut system: BTreeMap<String, String> =
-                [("ApproximateReceiveCount".to_owned(), "0".to_owned()), ("SentTimestamp".to_owned(), "1795251600000".to_owned())]
-                    .into();
+            let mut system: BTreeMap<String, String> = [
+                ("ApproximateReceiveCount".to_owned(), "0".to_owned()),
+                ("SentTimestamp".to_owned(), "1795251600000".to_owned()),
+            ]
+            .into();
             if let Some(group) = &request.group_id {
                 system.insert("MessageGroupId".to_owned(), group.clone());
             }
             let receipt_handle = format!("rh-{id}");
             let body = request.body.clone();
-            queue.messages.push(PeekedMessage { id: id.clone(), receipt_handle, body, system, attributes: request.attributes.clone() });
+            queue.messages.push(PeekedMessage {
+                id: id.clone(),
+                receipt_handle,
+                body,
+                system,
+                attributes: request.attributes.clone(),
+            });
             id
         })
     }

@@ -23,7 +23,12 @@ impl IdentitySts {
 
 #[async_trait]
 impl Sts for IdentitySts {
-    async fn get_session_token(&self, _: &Credentials, _: &str, _: SessionTokenRequest) -> Result<Credentials, StsError> {
+    async fn get_session_token(
+        &self,
+        _: &Credentials,
+        _: &str,
+        _: SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
         Err(StsError::Unreachable("no sessions from this fake".into()))
     }
 

@@ -216,3 +216,18 @@ pub fn queue_counts(screen: &str, name: &str) -> Option<[u64; 3]> {
     let cells = queue_row(screen, name)?;
     Some([cells[2].parse().ok()?, cells[3].parse().ok()?, cells[4].parse().ok()?])
 }
+
+/// From the list of roles: filter down to `filter` and open the one role left, `role`.
+pub fn open_panels(tui: &mut Tui, filter: &str, role: &str) {
+    tui.wait_for("the list of roles", roles_are_shown);
+    tui.send(&format!("/{filter}"));
+    tui.wait_for("the filter being typed", |screen| footer(screen).contains(&format!("/ {filter}▏")));
+    tui.send("\r");
+    tui.wait_for("the filter to be kept", |screen| {
+        screen.contains(&format!("roles matching \"{filter}\" (1)")) && screen.contains(role)
+    });
+    tui.send("\r");
+    tui.wait_for("the account's panels", |screen| {
+        screen.contains(&format!("as {role}")) && screen.contains(" sqs ") && screen.contains(" identity ")
+    });
+}

@@ -15,9 +15,7 @@ pub(super) use tokio::sync::Semaphore;
 
 pub(super) use crate::domain::credentials::Credentials;
 pub(super) use crate::domain::inventory::Inventory;
-pub(super) use crate::domain::sqs::{
-    MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError,
-};
+pub(super) use crate::domain::sqs::{MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError};
 pub(super) use crate::tui::panels::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Progress, Reply, Services};
 pub(super) use crate::tui::state::RoleRow;
 pub(super) use crate::tui::ui::theme::Theme;
@@ -62,12 +60,8 @@ pub(super) fn standard_sqs() -> FakeSqs {
     let numbered = |prefix: &str, count: usize| -> Vec<PeekedMessage> {
         (1..=count).map(|n| message(&format!("{prefix}-{n}"), &format!(r#"{{"n":{n}}}"#), 0)).collect()
     };
-    let queue = |name: &str, messages, in_flight, delayed| FakeQueue {
-        messages,
-        in_flight,
-        delayed,
-        ..FakeQueue::named(name)
-    };
+    let queue =
+        |name: &str, messages, in_flight, delayed| FakeQueue { messages, in_flight, delayed, ..FakeQueue::named(name) };
     let sqs = FakeSqs::new("333333333333", "eu-west-1", Vec::new());
     let mut orders = queue("orders", numbered("o", 3), 1, 5);
     orders.attributes.push(sqs.redrive_to("orders-dlq", 3));
