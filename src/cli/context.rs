@@ -50,7 +50,7 @@ impl Context {
         let store = open_secret_store(announce).await;
         let parts = EngineParts {
             sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
-            sources: Arc::new(LocalSourceKeys::new(store.clone())),
+            sources: Arc::new(LocalSourceKeys::new(store.clone(), &inventory)),
             cache: SessionCache::new(store),
             mfa: Arc::new(TerminalPrompt::new(codes, can_prompt)),
             clock: Arc::new(SystemClock),

@@ -13,7 +13,7 @@ use super::{CliError, KeysAction};
 
 pub async fn run(globals: &Globals, action: KeysAction) -> Result<ExitCode, CliError> {
     let inventory = load_inventory(globals)?;
-    let keys = KeyStore::new(open_secret_store(true).await);
+    let keys = KeyStore::new(open_secret_store(true).await, &inventory);
     match action {
         KeysAction::Add { source } => {
             keyring_source(&inventory, &source)?;

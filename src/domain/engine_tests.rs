@@ -21,7 +21,8 @@ use super::inventory::{Inventory, RoleKey, Source};
 use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
 use super::plan::LayerKind;
 use super::sources::{SourceError, SourceKeys};
-use super::store::{Backend, MemoryStore, SecretStore, StoreError};
+use super::store::sessions::entry_key;
+use super::store::{Backend, MemoryStore, SecretStore, SessionStore, StoreError};
 use super::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 use super::time::{Clock, FixedClock};
 
@@ -321,33 +322,26 @@ impl<F: Future> Future for ReportWhenWaiting<F> {
     }
 }
 
-/// A memory store that reports every read of one watched key (after reading it).
+/// A memory store that reports every read of one watched session (after reading it).
 struct WatchedStore {
     inner: MemoryStore,
-    watched: Mutex<Option<(String, mpsc::UnboundedSender<()>)>>,
 }
 
 impl WatchedStore {
     fn new() -> Self {
-        Self { inner: MemoryStore::new("test"), watched: Mutex::default() }
+        Self { inner: MemoryStore::new("test") }
     }
 
-    fn watch(&self, key: String) -> mpsc::UnboundedReceiver<()> {
+    fn watch(&self, entry_key: String) -> mpsc::UnboundedReceiver<()> {
         let (reads, reads_rx) = mpsc::unbounded_channel();
-        *self.watched.lock().unwrap() = Some((key, reads));
+        *self.inner.sessions().reads.lock().unwrap() = Some((entry_key, reads));
         reads_rx
     }
 }
 
 impl SecretStore for WatchedStore {
     fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = self.inner.get(key);
-        if let Some((watched, reads)) = self.watched.lock().unwrap().as_ref()
-            && watched == key
-        {
-            let _ = reads.send(());
-        }
-        value
+        self.inner.get(key)
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
@@ -360,6 +354,10 @@ impl SecretStore for WatchedStore {
 
     fn backend(&self) -> &Backend {
         self.inner.backend()
+    }
+
+    fn sessions(&self) -> &Arc<SessionStore> {
+        self.inner.sessions()
     }
 }
 
@@ -693,7 +691,7 @@ async fn concurrent_forced_renewals_share_one_sts_call() {
     let store = Arc::new(WatchedStore::new());
     let h = Harness::sharing(INVENTORY, store.clone(), Arc::new(FixedClock::at(start())));
     let first = h.session("prod/viewer").await.unwrap();
-    let mut reads = store.watch(format!("session|{}", h.layer_id("prod/viewer", 1)));
+    let mut reads = store.watch(entry_key(h.engine.cache().scope(), &h.layer_id("prod/viewer", 1)));
     let (mut entered, release) = h.sts.hold_calls();
 
     let tasks: Vec<_> = (0..CALLERS)
@@ -1230,10 +1228,10 @@ async fn a_cancelled_prompt_fails_and_caches_nothing() {
 
         let plan = h.engine.plan(&key(role)).unwrap().clone();
         for layer in &plan.layers[1..] {
-            assert_eq!(h.store.get(&format!("session|{}", layer.id)), Ok(None), "{role}: {}", layer.label());
+            assert_eq!(h.engine.cache().metadata(&layer.id), None, "{role}: {}", layer.label());
             assert_eq!(h.engine.layer_status(layer).await.state, SessionState::None, "{role}: {}", layer.label());
         }
-        assert_eq!(h.store.get(&format!("note|mfa-used|{device}")), Ok(None), "{role}: no code was sent");
+        assert!(h.store.sessions().is_empty(), "{role}: nothing stored");
 
         // Nothing is left half-done: the next attempt starts from scratch.
         h.prompt.push_codes(&["123456"]);

@@ -105,7 +105,7 @@ pub async fn run(globals: &Globals, verbose: u8) -> Result<ExitCode, CliError> {
     let (actions, receiver) = mpsc::unbounded_channel();
     let parts = EngineParts {
         sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
-        sources: Arc::new(LocalSourceKeys::new(store.clone())),
+        sources: Arc::new(LocalSourceKeys::new(store.clone(), &inventory)),
         cache: SessionCache::new(store.clone()),
         mfa: Arc::new(prompt::ModalPrompt::new(actions.clone())),
         clock: Arc::new(SystemClock),

@@ -1,0 +1,299 @@
+//! Sessions at rest: per layer, plain metadata (scope, layer, expiry, when obtained) beside
+//! the sealed secret, so `list` and countdowns never decrypt. Used MFA codes sit in the same
+//! document as keyed digests. In a file (shared by every process, updated under a lock) or,
+//! when no keyring holds a key, in this process's memory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use super::file::{ReadError, SessionFile, Stamp};
+use super::sealed::{Sealed, StoreKey};
+use crate::domain::credentials::{Credentials, StoredCredentials};
+
+/// Expired sessions stay this long so they can be shown as expired, then go at the next write.
+const KEEP_EXPIRED: SignedDuration = SignedDuration::from_hours(24);
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Document {
+    generation: u64,
+    sessions: BTreeMap<String, SessionEntry>,
+    /// Per `scope|device`: digests of codes sent recently.
+    used_codes: BTreeMap<String, Vec<UsedCode>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionEntry {
+    scope: String,
+    layer: String,
+    expires_at: Option<Timestamp>,
+    obtained_at: Timestamp,
+    sealed: Sealed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct UsedCode {
+    digest: String,
+    at: Timestamp,
+}
+
+/// What is known about a cached session without opening it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionMeta {
+    pub expires_at: Option<Timestamp>,
+    pub obtained_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeMark {
+    /// Recorded now: this process may send it.
+    Fresh,
+    /// Sent before (by any process) within the remembered window.
+    AlreadyUsed,
+}
+
+enum Place {
+    File(SessionFile),
+    Memory,
+}
+
+pub struct SessionStore {
+    key: StoreKey,
+    place: Place,
+    /// The last document read and the file stamp it was read at.
+    snapshot: Mutex<(Stamp, Arc<Document>)>,
+    #[cfg(test)]
+    pub(crate) reads: Mutex<Option<(String, tokio::sync::mpsc::UnboundedSender<()>)>>,
+}
+
+pub fn entry_key(scope: &str, layer: &str) -> String {
+    format!("{scope}|{layer}")
+}
+
+impl SessionStore {
+    pub fn in_memory() -> Self {
+        Self::new(StoreKey::generate().0, Place::Memory)
+    }
+
+    pub fn in_file(dir: PathBuf, key: StoreKey) -> Result<Self, StoreError> {
+        Ok(Self::new(key, Place::File(SessionFile::open(dir)?)))
+    }
+
+    fn new(key: StoreKey, place: Place) -> Self {
+        Self {
+            key,
+            place,
+            snapshot: Mutex::new((Stamp::of_generation(0), Arc::default())),
+            #[cfg(test)]
+            reads: Mutex::default(),
+        }
+    }
+
+    /// The file, when sessions outlive this process.
+    pub fn location(&self) -> Option<&Path> {
+        match &self.place {
+            Place::File(file) => Some(file.path()),
+            Place::Memory => None,
+        }
+    }
+
+    /// Changes whenever the stored sessions may have changed; one `stat`, no read.
+    pub fn stamp(&self) -> Stamp {
+        match &self.place {
+            Place::File(file) => file.stamp(),
+            Place::Memory => self.snapshot().0,
+        }
+    }
+
+    fn snapshot(&self) -> MutexGuard<'_, (Stamp, Arc<Document>)> {
+        self.snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The current document: the snapshot, re-read only when the file was replaced.
+    fn current(&self) -> Arc<Document> {
+        let Place::File(file) = &self.place else {
+            return self.snapshot().1.clone();
+        };
+        let stamp = file.stamp();
+        if self.snapshot().0 == stamp {
+            return self.snapshot().1.clone();
+        }
+        let document = match file.read() {
+            Ok(found) => Arc::new(found.unwrap_or_default()),
+            Err(ReadError::Io(error)) => {
+                tracing::warn!(%error, "session store");
+                return Arc::default();
+            }
+            Err(ReadError::Corrupt(_)) => {
+                // Set aside under the lock, so a writer's fresh file is never the one moved.
+                match self.update(|_| ()) {
+                    Ok(()) => return self.snapshot().1.clone(),
+                    Err(error) => {
+                        tracing::warn!(%error, "session store");
+                        return Arc::default();
+                    }
+                }
+            }
+        };
+        *self.snapshot() = (stamp, document.clone());
+        document
+    }
+
+    #[cfg(test)]
+    fn report_read(&self, entry_key: &str) {
+        if let Some((watched, reads)) = self.reads.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && watched == entry_key
+        {
+            let _ = reads.send(());
+        }
+    }
+
+    pub fn metadata(&self, entry_key: &str) -> Option<SessionMeta> {
+        let document = self.current();
+        let entry = document.sessions.get(entry_key)?;
+        Some(SessionMeta { expires_at: entry.expires_at, obtained_at: entry.obtained_at })
+    }
+
+    /// The session, opened. A session that does not open (another store key) counts as absent.
+    pub fn get(&self, entry_key: &str) -> Option<Credentials> {
+        let document = self.current();
+        #[cfg(test)]
+        self.report_read(entry_key);
+        let entry = document.sessions.get(entry_key)?;
+        let opened = match self.key.open(entry_key, &entry.sealed) {
+            Ok(plain) => plain,
+            Err(error) => {
+                tracing::warn!(layer = entry.layer, %error, "ignoring a cached session");
+                return None;
+            }
+        };
+        match serde_json::from_slice::<StoredCredentials>(&opened) {
+            Ok(stored) => Some(stored.into()),
+            Err(_) => {
+                tracing::warn!(layer = entry.layer, "ignoring an unreadable cached session");
+                None
+            }
+        }
+    }
+
+    pub fn put(&self, scope: &str, layer: &str, credentials: &Credentials, now: Timestamp) -> Result<(), StoreError> {
+        let key = entry_key(scope, layer);
+        let plain = secrecy::zeroize::Zeroizing::new(
+            serde_json::to_vec(&StoredCredentials::from(credentials)).map_err(|error| store_error(&error))?,
+        );
+        let sealed = self.key.seal(&key, &plain).map_err(|error| store_error(&error))?;
+        let entry = SessionEntry {
+            scope: scope.to_owned(),
+            layer: layer.to_owned(),
+            expires_at: credentials.expiration,
+            obtained_at: now,
+            sealed,
+        };
+        self.update(|document| {
+            let keep_after = now.checked_sub(KEEP_EXPIRED).unwrap_or(now);
+            document.sessions.retain(|_, entry| entry.expires_at.is_none_or(|until| until > keep_after));
+            document.sessions.insert(key, entry);
+        })
+    }
+
+    pub fn remove(&self, scope: &str, layer: &str) -> Result<(), StoreError> {
+        let key = entry_key(scope, layer);
+        if !self.current().sessions.contains_key(&key) {
+            return Ok(());
+        }
+        self.update(|document| {
+            document.sessions.remove(&key);
+        })
+    }
+
+    /// Checks and records a code in one step under the store lock: of two processes holding
+    /// the same code, exactly one gets `Fresh`.
+    pub fn mark_code_used(
+        &self,
+        device_key: &str,
+        code: &str,
+        now: Timestamp,
+        remember_for: Duration,
+    ) -> Result<CodeMark, StoreError> {
+        let digest = self.key.digest(&[device_key, code]);
+        self.update(|document| {
+            let codes = document.used_codes.entry(device_key.to_owned()).or_default();
+            codes.retain(|used| now.duration_since(used.at).unsigned_abs() < remember_for);
+            if codes.iter().any(|used| used.digest == digest) {
+                return CodeMark::AlreadyUsed;
+            }
+            codes.push(UsedCode { digest, at: now });
+            CodeMark::Fresh
+        })
+    }
+
+    /// Where a layer's cross-process renewal lock lives (`None` in memory: one process only).
+    pub fn layer_lock_path(&self, scope: &str, layer: &str) -> Option<PathBuf> {
+        match &self.place {
+            Place::File(file) => Some(file.layer_lock_path(&entry_key(scope, layer))),
+            Place::Memory => None,
+        }
+    }
+
+    /// Read, edit and write back as one step: under the file lock for a file, under the
+    /// snapshot mutex in memory.
+    fn update<R>(&self, edit: impl FnOnce(&mut Document) -> R) -> Result<R, StoreError> {
+        let Place::File(file) = &self.place else {
+            let mut snapshot = self.snapshot();
+            let document = Arc::make_mut(&mut snapshot.1);
+            let result = edit(document);
+            document.generation += 1;
+            snapshot.0 = Stamp::of_generation(document.generation);
+            return Ok(result);
+        };
+        let _held = file.lock()?;
+        let stamp = file.stamp();
+        let mut document = {
+            let snapshot = self.snapshot();
+            if snapshot.0 == stamp { Some(Document::clone(&snapshot.1)) } else { None }
+        };
+        if document.is_none() {
+            document = match file.read() {
+                Ok(found) => Some(found.unwrap_or_default()),
+                Err(ReadError::Io(error)) => return Err(error),
+                Err(ReadError::Corrupt(why)) => {
+                    let aside = file.set_aside()?;
+                    tracing::warn!(
+                        "the session store {} was unreadable ({why}); moved it to {} and starting afresh: sessions will be obtained again",
+                        file.path().display(),
+                        aside.display()
+                    );
+                    Some(Document::default())
+                }
+            };
+        }
+        let mut document = document.unwrap_or_default();
+        let result = edit(&mut document);
+        document.generation += 1;
+        file.write(&document)?;
+        *self.snapshot() = (file.stamp(), Arc::new(document));
+        Ok(result)
+    }
+
+    /// How many sessions are stored (all scopes).
+    pub fn len(&self) -> usize {
+        self.current().sessions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn store_error(error: &dyn std::fmt::Display) -> StoreError {
+    StoreError { backend: "session store".to_owned(), message: error.to_string() }
+}
+
+#[cfg(test)]
+#[path = "sessions_tests.rs"]
+mod tests;
