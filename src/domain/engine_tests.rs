@@ -130,6 +130,8 @@ struct FakeSts {
     rejected_codes: Mutex<HashSet<String>>,
     expired_once: Mutex<HashSet<String>>,
     gate: Mutex<Option<Gate>>,
+    /// Answers without an Expiration, as a broken STS (or emulator) might.
+    no_expiration: std::sync::atomic::AtomicBool,
 }
 
 impl FakeSts {
@@ -141,6 +143,7 @@ impl FakeSts {
             rejected_codes: Mutex::default(),
             expired_once: Mutex::default(),
             gate: Mutex::default(),
+            no_expiration: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -194,7 +197,7 @@ impl FakeSts {
             format!("ASIAFAKE{n:04}"),
             format!("secret-{n}"),
             Some(format!("token-{n}")),
-            Some(after(self.clock.now(), duration)),
+            (!self.no_expiration.load(Ordering::SeqCst)).then(|| after(self.clock.now(), duration)),
         ))
     }
 }
@@ -1284,5 +1287,28 @@ async fn a_stepping_stone_needs_only_a_minute_left() {
             assert_ne!(last.base, mfa_key, "{name}");
             assert_eq!(calls[calls.len() - 2].kind, Kind::SessionToken, "{name}");
         }
+    }
+}
+
+#[tokio::test]
+async fn an_sts_answer_without_expiration_is_an_error_naming_the_role_and_nothing_is_cached() {
+    for (role, layer) in [("prod/viewer", 1), ("prod/admin", 1), ("prod/admin", 2)] {
+        let h = Harness::new();
+        h.prompt.push_codes(&["123456"]);
+        if layer == 2 {
+            // The MFA session comes back whole; only the role's answer lacks an expiry.
+            h.engine.session(&key("prod/ops"), Renewal::IfNeeded).await.unwrap();
+        }
+        h.sts.no_expiration.store(true, Ordering::SeqCst);
+        let error = h.session(role).await.unwrap_err();
+        assert!(
+            matches!(&error, EngineError::Sts { role: r, error: StsError::NoExpiration, .. } if r == &key(role)),
+            "{role}: {error:?}"
+        );
+        let shown = error.to_string();
+        assert!(shown.starts_with(role) && shown.contains("without an Expiration"), "{shown}");
+        let layer_id = h.layer_id(role, layer);
+        assert_eq!(h.engine.cache().metadata(&layer_id), None, "{role}: nothing cached");
+        assert_eq!(h.status(role).await.state, SessionState::None, "{role}");
     }
 }

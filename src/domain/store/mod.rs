@@ -11,7 +11,7 @@ mod sealed;
 pub mod sessions;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -120,19 +120,24 @@ pub fn state_dir() -> Option<PathBuf> {
     Some(dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).to_path_buf())
 }
 
-/// Reads the store key from the keyring (creating it on first use). A second process creating
-/// it at the same moment may overwrite ours: read back what the keyring kept.
-fn read_or_create_store_key() -> Result<StoreKey, String> {
+/// Reads the store key from the keyring, creating it on first use. Processes started together
+/// (50 `credential-process` calls) create it under a file lock, so they all seal with one key.
+fn read_or_create_store_key(dir: &Path) -> Result<StoreKey, String> {
     if let Err(error) = ::keyring::Entry::store_status() {
         return Err(error.to_string());
     }
     if let Some(text) = keyring::get_blocking(STORE_KEY_ITEM)? {
         return StoreKey::from_text(&text).map_err(|error| error.to_string());
     }
-    let (_, text) = StoreKey::generate();
+    std::fs::create_dir_all(dir).map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    let _creating = lock::lock_blocking(&dir.join("store-key.lock"), PROBE_TIMEOUT, "creating the store key")
+        .map_err(|error| error.message)?;
+    if let Some(text) = keyring::get_blocking(STORE_KEY_ITEM)? {
+        return StoreKey::from_text(&text).map_err(|error| error.to_string());
+    }
+    let (key, text) = StoreKey::generate();
     keyring::set_blocking(STORE_KEY_ITEM, &text)?;
-    let kept = keyring::get_blocking(STORE_KEY_ITEM)?.ok_or("the keyring did not keep the store key")?;
-    StoreKey::from_text(&kept).map_err(|error| error.to_string())
+    Ok(key)
 }
 
 /// Opens the keyring if it answers within a few seconds (one read: the store key); a locked,
@@ -146,8 +151,9 @@ pub async fn open_store(choice: StoreChoice) -> Arc<dyn SecretStore> {
         return Arc::new(MemoryStore::new("no state directory (set SWITCHBOARD_STATE_DIR)"));
     };
     let (sender, receiver) = tokio::sync::oneshot::channel();
+    let probe_dir = dir.clone();
     let probe = std::thread::Builder::new().name("keyring-probe".into()).spawn(move || {
-        let _ = sender.send(read_or_create_store_key());
+        let _ = sender.send(read_or_create_store_key(&probe_dir));
     });
     if let Err(error) = probe {
         return Arc::new(MemoryStore::new(format!("cannot start the keyring probe: {error}")));
