@@ -67,6 +67,10 @@ pub struct SessionStore {
     place: Place,
     /// The last document read and the file stamp it was read at.
     snapshot: Mutex<(Stamp, Arc<Document>)>,
+    /// Sessions waiting to be written; see `put`.
+    pending: Mutex<Vec<(String, SessionEntry)>>,
+    /// Held by the one thread writing the pending sessions.
+    flushing: Mutex<()>,
     #[cfg(test)]
     pub(crate) reads: Mutex<Option<(String, tokio::sync::mpsc::UnboundedSender<()>)>>,
 }
@@ -89,6 +93,8 @@ impl SessionStore {
             key,
             place,
             snapshot: Mutex::new((Stamp::of_generation(0), Arc::default())),
+            pending: Mutex::default(),
+            flushing: Mutex::default(),
             #[cfg(test)]
             reads: Mutex::default(),
         }
@@ -181,7 +187,32 @@ impl SessionStore {
         }
     }
 
+    /// Stores one session. Puts from many threads at once (`refresh --all`, the screen) are
+    /// written together: whoever gets to write takes every session waiting, so 5,000 renewals
+    /// cost a handful of file writes, not 5,000.
     pub fn put(&self, scope: &str, layer: &str, credentials: &Credentials, now: Timestamp) -> Result<(), StoreError> {
+        let entry = self.seal_entry(scope, layer, credentials, now)?;
+        lock_ignoring_poison(&self.pending).push(entry);
+        let _writer = lock_ignoring_poison(&self.flushing);
+        let batch = std::mem::take(&mut *lock_ignoring_poison(&self.pending));
+        if batch.is_empty() {
+            // Another thread wrote ours along with its own.
+            return Ok(());
+        }
+        self.update(|document| {
+            let keep_after = now.checked_sub(KEEP_EXPIRED).unwrap_or(now);
+            document.sessions.retain(|_, entry| entry.expires_at.is_none_or(|until| until > keep_after));
+            document.sessions.extend(batch);
+        })
+    }
+
+    fn seal_entry(
+        &self,
+        scope: &str,
+        layer: &str,
+        credentials: &Credentials,
+        now: Timestamp,
+    ) -> Result<(String, SessionEntry), StoreError> {
         let key = entry_key(scope, layer);
         let plain = secrecy::zeroize::Zeroizing::new(
             serde_json::to_vec(&StoredCredentials::from(credentials)).map_err(|error| store_error(&error))?,
@@ -194,11 +225,21 @@ impl SessionStore {
             obtained_at: now,
             sealed,
         };
-        self.update(|document| {
-            let keep_after = now.checked_sub(KEEP_EXPIRED).unwrap_or(now);
-            document.sessions.retain(|_, entry| entry.expires_at.is_none_or(|until| until > keep_after));
-            document.sessions.insert(key, entry);
-        })
+        Ok((key, entry))
+    }
+
+    /// Stores many sessions in one write (filling a store, tests, benchmarks).
+    pub fn put_many<'a>(
+        &self,
+        sessions: impl IntoIterator<Item = (&'a str, &'a str, &'a Credentials)>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut batch = Vec::new();
+        for (scope, layer, credentials) in sessions {
+            batch.push(self.seal_entry(scope, layer, credentials, now)?);
+        }
+        let _writer = lock_ignoring_poison(&self.flushing);
+        self.update(|document| document.sessions.extend(batch))
     }
 
     pub fn remove(&self, scope: &str, layer: &str) -> Result<(), StoreError> {
@@ -288,6 +329,10 @@ impl SessionStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn store_error(error: &dyn std::fmt::Display) -> StoreError {

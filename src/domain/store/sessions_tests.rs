@@ -142,3 +142,22 @@ fn long_expired_sessions_are_dropped_at_the_next_write() {
     assert!(store.metadata(&entry_key("s", "recent")).is_some(), "still shown as expired");
     assert_eq!(store.len(), 2);
 }
+
+#[test]
+fn puts_from_many_threads_all_land_even_when_written_together() {
+    let (_dir, a, b) = pair();
+    let a = Arc::new(a);
+    std::thread::scope(|scope| {
+        for index in 0..16 {
+            let store = a.clone();
+            scope.spawn(move || {
+                let credentials = session(&format!("ASIA{index:04}"), "2026-01-01T01:00:00Z");
+                store.put("s", &format!("layer-{index}"), &credentials, at(NOW)).unwrap();
+            });
+        }
+    });
+    for index in 0..16 {
+        let found = b.get(&entry_key("s", &format!("layer-{index}"))).map(|c| c.access_key_id);
+        assert_eq!(found, Some(format!("ASIA{index:04}")));
+    }
+}
