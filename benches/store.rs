@@ -16,7 +16,13 @@ const SESSIONS: usize = 5_000;
 const SCOPE: &str = "aws#/home/operator/.config/switchboard/accounts.toml";
 
 fn layer(index: usize) -> String {
-    format!("assume-role|account-{}/role-{}|arn:aws:iam::{:012}:role/Role{}|from:hub", index / 5, index % 5, index, index % 5)
+    format!(
+        "assume-role|account-{}/role-{}|arn:aws:iam::{:012}:role/Role{}|from:hub",
+        index / 5,
+        index % 5,
+        index,
+        index % 5
+    )
 }
 
 fn session(index: usize, now: Timestamp) -> Credentials {

@@ -279,7 +279,7 @@ impl Engine {
             let _one_call_across_processes = self
                 .parts
                 .cache
-                .lock_layer(&layer.id, &layer.label())
+                .lock_layer(&layer.id, &format!("the {} layer of {}", layer.label(), plan.role))
                 .await
                 .map_err(|error| EngineError::Store { role: plan.role.clone(), error })?;
             if let Some(cached) = self.parts.cache.get(&layer.id, self.now()).await {
