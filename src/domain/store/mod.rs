@@ -24,6 +24,9 @@ pub use sessions::{CodeMark, SessionMeta, SessionStore};
 use self::keyring::KeyringStore;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a keyring behind a live session bus may take in all (many processes at once).
+const LIVE_BUS_PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+const BUS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The one keyring item that holds the session store's key.
 const STORE_KEY_ITEM: &str = "session-store-key";
 /// Overrides where the session store lives (tests, sandboxes).
@@ -140,9 +143,19 @@ fn read_or_create_store_key(dir: &Path) -> Result<StoreKey, String> {
     Ok(key)
 }
 
+/// The bus handshake, on its own thread (it may hang like the keyring does).
+async fn bus_is_alive() -> bool {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let started = std::thread::Builder::new().name("bus-probe".into()).spawn(move || {
+        let _ = sender.send(keyring::session_bus_answers(BUS_HANDSHAKE_TIMEOUT));
+    });
+    started.is_ok() && matches!(tokio::time::timeout(BUS_HANDSHAKE_TIMEOUT * 2, receiver).await, Ok(Ok(true)))
+}
+
 /// Opens the keyring if it answers within a few seconds (one read: the store key); a locked,
 /// absent or silent Secret Service must not hang a command, so it falls back to memory and
-/// says why.
+/// says why. A keyring behind a live session bus gets 8 s in all rather than 3: many
+/// processes starting at once (credential_process) queue at gnome-keyring.
 pub async fn open_store(choice: StoreChoice) -> Arc<dyn SecretStore> {
     if choice == StoreChoice::Memory {
         return Arc::new(MemoryStore::new("SWITCHBOARD_CACHE=memory"));
@@ -158,12 +171,19 @@ pub async fn open_store(choice: StoreChoice) -> Arc<dyn SecretStore> {
     if let Err(error) = probe {
         return Arc::new(MemoryStore::new(format!("cannot start the keyring probe: {error}")));
     }
-    let key = match tokio::time::timeout(PROBE_TIMEOUT, receiver).await {
+    let mut receiver = receiver;
+    let mut answer = tokio::time::timeout(PROBE_TIMEOUT, &mut receiver).await;
+    let mut waited = PROBE_TIMEOUT;
+    if answer.is_err() && bus_is_alive().await {
+        answer = tokio::time::timeout(LIVE_BUS_PROBE_TIMEOUT - PROBE_TIMEOUT, &mut receiver).await;
+        waited = LIVE_BUS_PROBE_TIMEOUT;
+    }
+    let key = match answer {
         Ok(Ok(Ok(key))) => key,
         Ok(Ok(Err(reason))) => return Arc::new(MemoryStore::new(format!("no keyring reachable: {reason}"))),
         Ok(Err(_)) => return Arc::new(MemoryStore::new("the keyring probe stopped")),
         Err(_) => {
-            let reason = format!("the keyring did not answer within {}s", PROBE_TIMEOUT.as_secs());
+            let reason = format!("the keyring did not answer within {}s", waited.as_secs());
             return Arc::new(MemoryStore::new(reason));
         }
     };
