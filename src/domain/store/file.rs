@@ -12,9 +12,9 @@ use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use super::lock::{self, LockFile, io_error};
-use super::sessions::Document;
+use super::sessions::{Document, RawSealed};
 
-const MAGIC: &str = "switchboard-sessions v1";
+const MAGIC: &str = "switchboard-sessions v2";
 const FILE_NAME: &str = "sessions";
 /// Every update holds the store lock only for a read, an edit and a write.
 const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,18 +90,21 @@ impl SessionFile {
     }
 
     pub fn write(&self, document: &Document) -> Result<(), StoreError> {
-        let body = serde_json::to_vec(document).map_err(|error| StoreError {
+        let encode_error = |error: serde_json::Error| StoreError {
             backend: "session store".into(),
             message: format!("cannot encode the session store: {error}"),
-        })?;
+        };
+        let metadata = serde_json::to_vec(document).map_err(encode_error)?;
+        let sealed = serde_json::to_vec(document.sealed_section()).map_err(encode_error)?;
         let temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id()));
         let mut options = OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(header(&body).as_bytes())?;
-            file.write_all(&body)?;
+            file.write_all(header(&metadata, &sealed).as_bytes())?;
+            file.write_all(&metadata)?;
+            file.write_all(&sealed)?;
             file.sync_all()
         });
         written.map_err(|error| io_error(&temporary, "cannot write", &error))?;
@@ -133,19 +136,39 @@ impl SessionFile {
     }
 }
 
-fn header(body: &[u8]) -> String {
-    let digest: String = Sha256::digest(body).iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("{MAGIC} sha256={digest}\n")
+pub fn checksum(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`: the metadata section's length and both
+/// sections' checksums.
+fn header(metadata: &[u8], sealed: &[u8]) -> String {
+    format!("{MAGIC} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
+}
+
+/// Reads the header and the metadata section; the sealed section is checked when parsed.
 fn parse(bytes: &[u8]) -> Result<Document, String> {
     let newline = bytes.iter().position(|&byte| byte == b'\n').ok_or("no header line")?;
-    let (first, body) = (&bytes[..=newline], &bytes[newline + 1..]);
-    if !first.starts_with(MAGIC.as_bytes()) {
-        return Err("not a switchboard session store".to_owned());
+    let first = std::str::from_utf8(&bytes[..newline]).map_err(|_| "not a switchboard session store")?;
+    let fields = first.strip_prefix(MAGIC).ok_or("not a switchboard session store")?;
+    let field = |name: &str| {
+        fields.split_whitespace().find_map(|field| field.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
+    };
+    let (Some(length), Some(metadata_sum), Some(sealed_sum)) =
+        (field("meta"), field("meta_sha256"), field("sealed_sha256"))
+    else {
+        return Err("its header is incomplete".to_owned());
+    };
+    let body = &bytes[newline + 1..];
+    let length: usize = length.parse().map_err(|_| "its header is unreadable")?;
+    if length > body.len() {
+        return Err("it is shorter than its header says (truncated)".to_owned());
     }
-    if first != header(body).as_bytes() {
+    let (metadata, sealed) = body.split_at(length);
+    if checksum(metadata) != metadata_sum {
         return Err("its checksum does not match (truncated or damaged)".to_owned());
     }
-    serde_json::from_slice(body).map_err(|error| format!("unreadable contents: {error}"))
+    let document: Document =
+        serde_json::from_slice(metadata).map_err(|error| format!("unreadable contents: {error}"))?;
+    Ok(document.with_sealed(RawSealed::new(sealed, sealed_sum)))
 }

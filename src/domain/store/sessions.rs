@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -19,12 +19,77 @@ use crate::domain::credentials::{Credentials, StoredCredentials};
 /// Expired sessions stay this long so they can be shown as expired, then go at the next write.
 const KEEP_EXPIRED: SignedDuration = SignedDuration::from_hours(24);
 
+/// The metadata section of the file (parsed on every read) and the sealed secrets (a second
+/// section, parsed only when a session is opened or the store is written): at 5,000 sessions
+/// the secrets are most of the bytes, and `list` never needs them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Document {
     generation: u64,
     sessions: BTreeMap<String, SessionEntry>,
     /// Per `scope|device`: digests of codes sent recently.
     used_codes: BTreeMap<String, Vec<UsedCode>>,
+    /// The secrets section as read, until something needs it parsed.
+    #[serde(skip)]
+    sealed_raw: Option<RawSealed>,
+    /// The secrets, once parsed (always, while a document is being edited or written).
+    #[serde(skip)]
+    sealed: BTreeMap<String, Sealed>,
+}
+
+/// The secrets section's bytes, its checksum from the header, and its parse, done at most once.
+#[derive(Clone)]
+pub struct RawSealed {
+    bytes: Arc<[u8]>,
+    checksum: String,
+    parsed: OnceLock<Result<BTreeMap<String, Sealed>, String>>,
+}
+
+impl std::fmt::Debug for RawSealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawSealed({} bytes)", self.bytes.len())
+    }
+}
+
+impl RawSealed {
+    pub fn new(bytes: &[u8], checksum: String) -> Self {
+        Self { bytes: bytes.into(), checksum, parsed: OnceLock::new() }
+    }
+
+    fn parsed(&self) -> &Result<BTreeMap<String, Sealed>, String> {
+        self.parsed.get_or_init(|| {
+            if super::file::checksum(&self.bytes) != self.checksum {
+                return Err("the sealed section's checksum does not match (truncated or damaged)".to_owned());
+            }
+            serde_json::from_slice(&self.bytes).map_err(|error| format!("unreadable sealed section: {error}"))
+        })
+    }
+}
+
+impl Document {
+    pub fn with_sealed(mut self, raw: RawSealed) -> Self {
+        self.sealed_raw = Some(raw);
+        self
+    }
+
+    fn sealed_of(&self, entry_key: &str) -> Result<Option<&Sealed>, String> {
+        match &self.sealed_raw {
+            None => Ok(self.sealed.get(entry_key)),
+            Some(raw) => raw.parsed().as_ref().map(|map| map.get(entry_key)).map_err(Clone::clone),
+        }
+    }
+
+    /// Parses the secrets section for an edit; an error means the file is damaged.
+    fn load_sealed(&mut self) -> Result<(), String> {
+        if let Some(raw) = self.sealed_raw.take() {
+            self.sealed = raw.parsed().clone()?;
+        }
+        Ok(())
+    }
+
+    /// The secrets, as the file writes them (a document being written has them parsed).
+    pub fn sealed_section(&self) -> &BTreeMap<String, Sealed> {
+        &self.sealed
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,7 +98,6 @@ struct SessionEntry {
     layer: String,
     expires_at: Option<Timestamp>,
     obtained_at: Timestamp,
-    sealed: Sealed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,7 +132,7 @@ pub struct SessionStore {
     /// The last document read and the file stamp it was read at.
     snapshot: Mutex<(Stamp, Arc<Document>)>,
     /// Sessions waiting to be written; see `put`.
-    pending: Mutex<Vec<(String, SessionEntry)>>,
+    pending: Mutex<Vec<(String, SessionEntry, Sealed)>>,
     /// Held by the one thread writing the pending sessions.
     flushing: Mutex<()>,
     #[cfg(test)]
@@ -171,7 +235,18 @@ impl SessionStore {
         #[cfg(test)]
         self.report_read(entry_key);
         let entry = document.sessions.get(entry_key)?;
-        let opened = match self.key.open(entry_key, &entry.sealed) {
+        let sealed = match document.sealed_of(entry_key) {
+            Ok(Some(sealed)) => sealed,
+            Ok(None) => return None,
+            Err(_) => {
+                // Set aside (under the lock) and start afresh; this session is obtained again.
+                if let Err(error) = self.update(|_| ()) {
+                    tracing::warn!(%error, "session store");
+                }
+                return None;
+            }
+        };
+        let opened = match self.key.open(entry_key, sealed) {
             Ok(plain) => plain,
             Err(error) => {
                 tracing::warn!(layer = entry.layer, %error, "ignoring a cached session");
@@ -202,7 +277,7 @@ impl SessionStore {
         self.update(|document| {
             let keep_after = now.checked_sub(KEEP_EXPIRED).unwrap_or(now);
             document.sessions.retain(|_, entry| entry.expires_at.is_none_or(|until| until > keep_after));
-            document.sessions.extend(batch);
+            document.insert(batch);
         })
     }
 
@@ -212,7 +287,7 @@ impl SessionStore {
         layer: &str,
         credentials: &Credentials,
         now: Timestamp,
-    ) -> Result<(String, SessionEntry), StoreError> {
+    ) -> Result<(String, SessionEntry, Sealed), StoreError> {
         let key = entry_key(scope, layer);
         let plain = secrecy::zeroize::Zeroizing::new(
             serde_json::to_vec(&StoredCredentials::from(credentials)).map_err(|error| store_error(&error))?,
@@ -223,9 +298,8 @@ impl SessionStore {
             layer: layer.to_owned(),
             expires_at: credentials.expiration,
             obtained_at: now,
-            sealed,
         };
-        Ok((key, entry))
+        Ok((key, entry, sealed))
     }
 
     /// Stores many sessions in one write (filling a store, tests, benchmarks).
@@ -239,7 +313,7 @@ impl SessionStore {
             batch.push(self.seal_entry(scope, layer, credentials, now)?);
         }
         let _writer = lock_ignoring_poison(&self.flushing);
-        self.update(|document| document.sessions.extend(batch))
+        self.update(|document| document.insert(batch))
     }
 
     pub fn remove(&self, scope: &str, layer: &str) -> Result<(), StoreError> {
@@ -249,6 +323,7 @@ impl SessionStore {
         }
         self.update(|document| {
             document.sessions.remove(&key);
+            document.sealed.remove(&key);
         })
     }
 
@@ -288,6 +363,8 @@ impl SessionStore {
             let mut snapshot = self.snapshot();
             let document = Arc::make_mut(&mut snapshot.1);
             let result = edit(document);
+            let Document { sessions, sealed, .. } = document;
+            sealed.retain(|key, _| sessions.contains_key(key));
             document.generation += 1;
             snapshot.0 = Stamp::of_generation(document.generation);
             return Ok(result);
@@ -302,23 +379,30 @@ impl SessionStore {
             document = match file.read() {
                 Ok(found) => Some(found.unwrap_or_default()),
                 Err(ReadError::Io(error)) => return Err(error),
-                Err(ReadError::Corrupt(why)) => {
-                    let aside = file.set_aside()?;
-                    tracing::warn!(
-                        "the session store {} was unreadable ({why}); moved it to {} and starting afresh: sessions will be obtained again",
-                        file.path().display(),
-                        aside.display()
-                    );
-                    Some(Document::default())
-                }
+                Err(ReadError::Corrupt(why)) => Some(self.set_aside(file, &why)?),
             };
         }
         let mut document = document.unwrap_or_default();
+        if let Err(why) = document.load_sealed() {
+            document = self.set_aside(file, &why)?;
+        }
         let result = edit(&mut document);
+        let sessions = &document.sessions;
+        document.sealed.retain(|key, _| sessions.contains_key(key));
         document.generation += 1;
         file.write(&document)?;
         *self.snapshot() = (file.stamp(), Arc::new(document));
         Ok(result)
+    }
+
+    fn set_aside(&self, file: &SessionFile, why: &str) -> Result<Document, StoreError> {
+        let aside = file.set_aside()?;
+        tracing::warn!(
+            "the session store {} was unreadable ({why}); moved it to {} and starting afresh: sessions will be obtained again",
+            file.path().display(),
+            aside.display()
+        );
+        Ok(Document::default())
     }
 
     /// How many sessions are stored (all scopes).
@@ -328,6 +412,15 @@ impl SessionStore {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Document {
+    fn insert(&mut self, batch: Vec<(String, SessionEntry, Sealed)>) {
+        for (key, entry, sealed) in batch {
+            self.sessions.insert(key.clone(), entry);
+            self.sealed.insert(key, sealed);
+        }
     }
 }
 
