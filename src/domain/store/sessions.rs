@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,8 @@ use crate::domain::credentials::{Credentials, StoredCredentials};
 
 /// Expired sessions stay this long so they can be shown as expired, then go at the next write.
 const KEEP_EXPIRED: SignedDuration = SignedDuration::from_hours(24);
+/// How old what `metadata` shows may be (a screen frame is 16 ms).
+const DISPLAY_STALENESS: Duration = Duration::from_millis(20);
 
 /// The metadata section of the file (parsed on every read) and the sealed secrets (a second
 /// section, parsed only when a session is opened or the store is written): at 5,000 sessions
@@ -131,6 +133,8 @@ pub struct SessionStore {
     place: Place,
     /// The last document read and the file stamp it was read at.
     snapshot: Mutex<(Stamp, Arc<Document>)>,
+    /// When the file was last found unchanged; see `metadata`.
+    checked_at: Mutex<Option<Instant>>,
     /// Sessions waiting to be written; see `put`.
     pending: Mutex<Vec<(String, SessionEntry, Sealed)>>,
     /// Held by the one thread writing the pending sessions.
@@ -157,6 +161,7 @@ impl SessionStore {
             key,
             place,
             snapshot: Mutex::new((Stamp::of_generation(0), Arc::default())),
+            checked_at: Mutex::default(),
             pending: Mutex::default(),
             flushing: Mutex::default(),
             #[cfg(test)]
@@ -191,6 +196,7 @@ impl SessionStore {
         };
         let stamp = file.stamp();
         if self.snapshot().0 == stamp {
+            *lock_ignoring_poison(&self.checked_at) = Some(Instant::now());
             return self.snapshot().1.clone();
         }
         let document = match file.read() {
@@ -211,7 +217,18 @@ impl SessionStore {
             }
         };
         *self.snapshot() = (stamp, document.clone());
+        *lock_ignoring_poison(&self.checked_at) = Some(Instant::now());
         document
+    }
+
+    /// The current document for display: one `stat` per `DISPLAY_STALENESS` at most, so
+    /// showing 5,000 rows costs one `stat`, not 5,000. Never used to decide on a renewal.
+    fn current_for_display(&self) -> Arc<Document> {
+        let recent = lock_ignoring_poison(&self.checked_at).is_some_and(|at| at.elapsed() < DISPLAY_STALENESS);
+        if recent && matches!(self.place, Place::File(_)) {
+            return self.snapshot().1.clone();
+        }
+        self.current()
     }
 
     #[cfg(test)]
@@ -223,8 +240,9 @@ impl SessionStore {
         }
     }
 
+    /// Expiry and when obtained, for display: may be `DISPLAY_STALENESS` old.
     pub fn metadata(&self, entry_key: &str) -> Option<SessionMeta> {
-        let document = self.current();
+        let document = self.current_for_display();
         let entry = document.sessions.get(entry_key)?;
         Some(SessionMeta { expires_at: entry.expires_at, obtained_at: entry.obtained_at })
     }
@@ -392,6 +410,7 @@ impl SessionStore {
         document.generation += 1;
         file.write(&document)?;
         *self.snapshot() = (file.stamp(), Arc::new(document));
+        *lock_ignoring_poison(&self.checked_at) = Some(Instant::now());
         Ok(result)
     }
 
