@@ -178,4 +178,6 @@ fi
 start_keyring
 
 log "moto at $ENDPOINT (stop with scripts/sandbox.sh --stop)"
+# Sandbox sessions get a store file of their own, beside their own keyring's key.
+export SWITCHBOARD_STATE_DIR="$SANDBOX/state"
 exec "$BIN" --inventory "$SANDBOX/accounts.toml" "$@"

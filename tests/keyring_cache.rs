@@ -1,6 +1,7 @@
-//! The session cache in a real Secret Service (gnome-keyring under its own D-Bus session):
-//! sessions and used MFA codes survive a restart, long-term keys are stored and used,
-//! nothing secret lands on disk in plain text; and the in-memory fallback when no keyring answers.
+//! The session cache with a real Secret Service (gnome-keyring under its own D-Bus session)
+//! holding the store key: sessions and used MFA codes survive a restart, long-term keys are
+//! stored and used, nothing secret lands on disk in plain text; and the in-memory fallback
+//! when no keyring answers.
 
 mod support;
 
@@ -81,6 +82,7 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
         .env("OUT", out.path())
         .env("SWITCHBOARD_INVENTORY", sandbox.inventory())
         .env("XDG_DATA_HOME", sandbox.home.path().join(".local/share"))
+        .env("SWITCHBOARD_STATE_DIR", sandbox.home.path().join(".local/state/switchboard"))
         .stdin(std::process::Stdio::null());
     let status = command.output().unwrap();
     assert!(status.status.success(), "{}", stderr(&status));
@@ -117,6 +119,8 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
     assert_eq!(caller_account(&sandbox.moto.endpoint, &ci).0, "222222222222");
     assert!(read(dir, "keys-after.out").contains("no keys stored"), "{}", read(dir, "keys-after.out"));
 
+    let store = sandbox.home.path().join(".local/state/switchboard/sessions");
+    assert!(store.exists(), "sessions are kept in the sealed store file, which the scan below covers");
     let session_secret = first["AWS_SECRET_ACCESS_KEY"].as_str().unwrap();
     for secret in [session_secret, "vault-secret-value"] {
         assert_eq!(files_containing(sandbox.home.path(), secret), Vec::<String>::new(), "plain-text secret on disk");

@@ -28,7 +28,7 @@ pub async fn open_secret_store(announce: bool) -> Arc<dyn SecretStore> {
 pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa: Arc<dyn MfaPrompt>) -> Engine {
     let parts = EngineParts {
         sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
-        sources: Arc::new(LocalSourceKeys::new(store.clone())),
+        sources: Arc::new(LocalSourceKeys::new(store.clone(), &inventory)),
         cache: SessionCache::new(store),
         mfa,
         clock: Arc::new(SystemClock),

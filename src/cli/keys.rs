@@ -13,7 +13,7 @@ use crate::app::{GlobalOptions, load_inventory, open_secret_store};
 
 pub async fn run(options: &GlobalOptions, action: KeysAction) -> Result<ExitCode, AppError> {
     let inventory = load_inventory(options)?.inventory;
-    let keys = KeyStore::new(open_secret_store(true).await);
+    let keys = KeyStore::new(open_secret_store(true).await, &inventory);
     match action {
         KeysAction::Add { source } => {
             keyring_source(&inventory, &source)?;

@@ -1,22 +1,48 @@
 //! The session cache: temporary credentials per layer (kind, role or source, MFA device,
-//! endpoint), kept in the secret store so every switchboard process shares them. Long-term
-//! keys never come here. Expired entries are dropped when seen.
+//! endpoint), in the session store so every switchboard process shares them, under a scope
+//! (the effective STS endpoint and the inventory file) so a session obtained for an emulator
+//! or another inventory is never served here. Long-term keys never come here.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::credentials::{Credentials, StoredCredentials};
-use super::store::{Backend, SecretStore};
+use super::credentials::Credentials;
+use super::store::lock::{self, LockFile};
+use super::store::{Backend, CodeMark, SecretStore, SessionMeta, SessionStore, Stamp, StoreError};
+
+/// How long a process waits for another one renewing the same layer: long enough for an
+/// STS call, or for an operator typing an MFA code in the other process.
+const LAYER_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct SessionCache {
     store: Arc<dyn SecretStore>,
+    sessions: Arc<SessionStore>,
+    scope: String,
+}
+
+/// Held while one process renews a layer; others wait for it and then re-read the store.
+#[derive(Debug)]
+pub struct LayerLock {
+    _file: Option<LockFile>,
 }
 
 impl SessionCache {
     pub fn new(store: Arc<dyn SecretStore>) -> Self {
-        Self { store }
+        let sessions = store.sessions().clone();
+        Self { store, sessions, scope: String::new() }
+    }
+
+    /// The same store, with keys scoped (by the engine: endpoint and inventory).
+    pub fn scoped(self, scope: String) -> Self {
+        Self { scope, ..self }
+    }
+
+    pub fn scope(&self) -> &str {
+        &self.scope
     }
 
     pub fn backend(&self) -> &Backend {
@@ -27,76 +53,87 @@ impl SessionCache {
         self.store.clone()
     }
 
-    fn session_key(layer_id: &str) -> String {
-        format!("session|{layer_id}")
+    /// Changes when any process changed the stored sessions; one `stat`, no read.
+    pub fn stamp(&self) -> Stamp {
+        self.sessions.stamp()
     }
 
-    /// The cached session of a layer, unless it has expired (then it is removed).
+    fn key(&self, layer_id: &str) -> String {
+        super::store::sessions::entry_key(&self.scope, layer_id)
+    }
+
+    /// The cached session of a layer, unless it has expired.
     pub async fn get(&self, layer_id: &str, now: Timestamp) -> Option<Credentials> {
         let credentials = self.peek(layer_id).await?;
         if credentials.expiration.is_some_and(|until| until <= now) {
-            self.remove(layer_id).await;
             return None;
         }
         Some(credentials)
     }
 
-    /// The cached session of a layer even if it has expired, so it can be shown as expired.
+    /// The cached session of a layer even if it has expired.
     pub async fn peek(&self, layer_id: &str) -> Option<Credentials> {
-        let key = Self::session_key(layer_id);
-        let stored = self.blocking(move |store| store.get(&key)).await.flatten()?;
-        let credentials: Credentials = match serde_json::from_str::<StoredCredentials>(&stored) {
-            Ok(parsed) => parsed.into(),
-            Err(_) => {
-                tracing::warn!(layer = layer_id, "dropping an unreadable cached session");
-                self.remove(layer_id).await;
-                return None;
-            }
-        };
-        Some(credentials)
+        self.sessions.get(&self.key(layer_id))
     }
 
-    pub async fn put(&self, layer_id: &str, credentials: &Credentials) {
-        let Ok(value) = serde_json::to_string(&StoredCredentials::from(credentials)) else {
-            return;
-        };
-        let key = Self::session_key(layer_id);
-        self.blocking(move |store| store.set(&key, &value)).await;
+    /// Expiry and when obtained, without opening the sealed secret.
+    pub fn metadata(&self, layer_id: &str) -> Option<SessionMeta> {
+        self.sessions.metadata(&self.key(layer_id))
+    }
+
+    /// Stores a session. A failing store costs a cached session, not the command: the failure
+    /// is logged (without values).
+    pub async fn put(&self, layer_id: &str, credentials: &Credentials, now: Timestamp) {
+        let (sessions, scope, layer, credentials) =
+            (self.sessions.clone(), self.scope.clone(), layer_id.to_owned(), credentials.clone());
+        self.blocking(move || sessions.put(&scope, &layer, &credentials, now)).await;
     }
 
     pub async fn remove(&self, layer_id: &str) {
-        let key = Self::session_key(layer_id);
-        self.blocking(move |store| store.delete(&key)).await;
+        let (sessions, scope, layer) = (self.sessions.clone(), self.scope.clone(), layer_id.to_owned());
+        self.blocking(move || sessions.remove(&scope, &layer)).await;
     }
 
-    /// Plain values (like used MFA codes) that other processes should see too.
-    pub async fn get_note(&self, key: &str) -> Option<String> {
-        let key = format!("note|{key}");
-        self.blocking(move |store| store.get(&key)).await.flatten()
-    }
-
-    pub async fn put_note(&self, key: &str, value: String) {
-        let key = format!("note|{key}");
-        self.blocking(move |store| store.set(&key, &value)).await;
-    }
-
-    /// Runs a store call off the async threads. A failing store costs a cached session, not
-    /// the command: the failure is logged (without values) and treated as a miss.
-    async fn blocking<T: Send + 'static>(
+    /// Checks and records a code for a device in one step under the store lock. The device
+    /// is scoped by the endpoint (part of the scope) so an emulator's codes stay apart.
+    pub async fn mark_code_used(
         &self,
-        call: impl FnOnce(&dyn SecretStore) -> Result<T, super::store::StoreError> + Send + 'static,
-    ) -> Option<T> {
-        let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || call(store.as_ref())).await {
-            Ok(Ok(value)) => Some(value),
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "session cache");
-                None
-            }
-            Err(error) => {
-                tracing::warn!(%error, "session cache task");
-                None
-            }
+        device: &str,
+        code: &str,
+        now: Timestamp,
+        remember_for: Duration,
+    ) -> Result<CodeMark, StoreError> {
+        let sessions = self.sessions.clone();
+        let (device, code) = (format!("{}|{device}", self.endpoint_scope()), code.to_owned());
+        let code = secrecy::SecretString::from(code);
+        tokio::task::spawn_blocking(move || {
+            use secrecy::ExposeSecret;
+            sessions.mark_code_used(&device, code.expose_secret(), now, remember_for)
+        })
+        .await
+        .map_err(|error| StoreError { backend: "session store".into(), message: error.to_string() })?
+    }
+
+    /// The endpoint part of the scope: used codes belong to a device, whatever the inventory.
+    fn endpoint_scope(&self) -> &str {
+        self.scope.split_once('#').map(|(endpoint, _)| endpoint).unwrap_or(&self.scope)
+    }
+
+    /// Waits (at most a minute) until no other process renews this layer. In memory there is
+    /// no other process, and the engine's own lock keeps this one to one call.
+    pub async fn lock_layer(&self, layer_id: &str, label: &str) -> Result<LayerLock, StoreError> {
+        let Some(path): Option<PathBuf> = self.sessions.layer_lock_path(&self.scope, layer_id) else {
+            return Ok(LayerLock { _file: None });
+        };
+        let file = lock::lock_async(path, LAYER_LOCK_TIMEOUT, format!("renewing {label}")).await?;
+        Ok(LayerLock { _file: Some(file) })
+    }
+
+    async fn blocking(&self, call: impl FnOnce() -> Result<(), StoreError> + Send + 'static) {
+        match tokio::task::spawn_blocking(call).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "session cache"),
+            Err(error) => tracing::warn!(%error, "session cache task"),
         }
     }
 }
@@ -107,15 +144,31 @@ mod tests {
     use crate::domain::store::MemoryStore;
 
     #[tokio::test]
-    async fn expired_sessions_are_dropped_when_read() {
-        let store = Arc::new(MemoryStore::new("test"));
-        let cache = SessionCache::new(store.clone());
+    async fn expired_sessions_are_not_served_but_still_shown() {
+        let cache = SessionCache::new(Arc::new(MemoryStore::new("test"))).scoped("aws#inv".into());
         let until: Timestamp = "2026-01-01T01:00:00Z".parse().unwrap();
         let session = Credentials::new("ASIA1", "secret", Some("token".into()), Some(until));
-        cache.put("layer", &session).await;
         let before: Timestamp = "2026-01-01T00:59:59Z".parse().unwrap();
+        cache.put("layer", &session, before).await;
         assert_eq!(cache.get("layer", before).await.map(|c| c.access_key_id), Some("ASIA1".to_owned()));
         assert!(cache.get("layer", until).await.is_none());
-        assert_eq!(store.get("session|layer"), Ok(None), "the expired entry is removed from the store");
+        assert!(cache.peek("layer").await.is_some(), "kept to be shown as expired");
+        assert_eq!(cache.metadata("layer").map(|meta| meta.expires_at), Some(Some(until)));
+    }
+
+    #[tokio::test]
+    async fn scopes_keep_sessions_apart_on_one_store() {
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new("test"));
+        let emulator = SessionCache::new(store.clone()).scoped("http://127.0.0.1:5000#inv".into());
+        let real = SessionCache::new(store).scoped("aws#inv".into());
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let until: Timestamp = "2026-01-01T01:00:00Z".parse().unwrap();
+        emulator.put("layer", &Credentials::new("ASIA1", "s", None, Some(until)), now).await;
+        assert!(real.get("layer", now).await.is_none());
+        let window = Duration::from_secs(300);
+        assert_eq!(emulator.mark_code_used("dev", "123456", now, window).await, Ok(CodeMark::Fresh));
+        assert_eq!(real.mark_code_used("dev", "123456", now, window).await, Ok(CodeMark::Fresh));
+        let other_inventory = SessionCache::new(real.store()).scoped("aws#other".into());
+        assert_eq!(other_inventory.mark_code_used("dev", "123456", now, window).await, Ok(CodeMark::AlreadyUsed));
     }
 }

@@ -13,9 +13,10 @@ use jiff::Timestamp;
 use super::cache::SessionCache;
 use super::credentials::{Credentials, Freshness};
 use super::inventory::{Inventory, RoleKey};
-use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest, UsedCodes, seconds_to_next_code};
+use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest, REMEMBER_FOR, seconds_to_next_code};
 use super::plan::{Layer, LayerKind, Plan, plans};
-use super::sources::{SourceError, SourceKeys};
+use super::sources::{SourceError, SourceKeys, sts_endpoint};
+use super::store::{CodeMark, StoreError};
 use super::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 use super::time::Clock;
 
@@ -40,6 +41,8 @@ pub enum EngineError {
     CodeReused { role: RoleKey, device: String, next_in: i64 },
     #[error("{role}: AWS rejected the MFA code for {device}: {message}")]
     CodeRejected { role: RoleKey, device: String, message: String },
+    #[error("{role}: {error}")]
+    Store { role: RoleKey, error: StoreError },
 }
 
 impl EngineError {
@@ -112,7 +115,6 @@ pub struct Engine {
     parts: EngineParts,
     layer_locks: KeyedLocks,
     device_locks: KeyedLocks,
-    used_codes: UsedCodes,
     session_name: String,
 }
 
@@ -132,7 +134,8 @@ enum CodeFailure {
 }
 
 impl Engine {
-    pub fn new(inventory: Arc<Inventory>, parts: EngineParts) -> Self {
+    pub fn new(inventory: Arc<Inventory>, mut parts: EngineParts) -> Self {
+        parts.cache = parts.cache.scoped(session_scope(&inventory));
         let plans = plans(&inventory).into_iter().map(|plan| (plan.role.clone(), plan)).collect();
         let session_name = inventory.defaults.session_name.clone().unwrap_or_else(default_session_name);
         Self {
@@ -141,7 +144,6 @@ impl Engine {
             parts,
             layer_locks: KeyedLocks::default(),
             device_locks: KeyedLocks::default(),
-            used_codes: UsedCodes::default(),
             session_name,
         }
     }
@@ -166,23 +168,26 @@ impl Engine {
         self.plans.get(role).ok_or_else(|| EngineError::UnknownRole(format!("no role {role} in the inventory")))
     }
 
-    /// The cached state of one layer; no network.
+    /// The cached state of one layer from the store's metadata; no network, no decryption.
     pub async fn layer_status(&self, layer: &Layer) -> LayerStatus {
+        self.layer_status_now(layer)
+    }
+
+    /// `layer_status` without awaiting: what `list` and the screen call per row.
+    pub fn layer_status_now(&self, layer: &Layer) -> LayerStatus {
         if let LayerKind::SourceKeys { .. } = layer.kind {
             return LayerStatus { state: SessionState::Valid, expires_at: None };
         }
-        let now = self.now();
-        match self.parts.cache.peek(&layer.id).await {
-            None => LayerStatus { state: SessionState::None, expires_at: None },
-            Some(credentials) => LayerStatus {
-                state: match credentials.freshness(now, self.inventory.defaults.refresh_before) {
-                    Freshness::Valid => SessionState::Valid,
-                    Freshness::Expiring => SessionState::Expiring,
-                    Freshness::Expired => SessionState::Expired,
-                },
-                expires_at: credentials.expiration,
-            },
-        }
+        let Some(meta) = self.parts.cache.metadata(&layer.id) else {
+            return LayerStatus { state: SessionState::None, expires_at: None };
+        };
+        let state = match meta.expires_at.map(|until| super::time::time_left(self.now(), until)) {
+            None => SessionState::Valid,
+            Some(left) if left.is_zero() => SessionState::Expired,
+            Some(left) if left <= self.inventory.defaults.refresh_before => SessionState::Expiring,
+            Some(_) => SessionState::Valid,
+        };
+        LayerStatus { state, expires_at: meta.expires_at }
     }
 
     /// The cached state of a role's own session; no network.
@@ -271,6 +276,12 @@ impl Engine {
             let seen_before = if force { self.parts.cache.get(&layer.id, self.now()).await } else { None };
             let lock = self.layer_locks.get(&layer.id);
             let _one_call_per_layer = lock.lock().await;
+            let _one_call_across_processes = self
+                .parts
+                .cache
+                .lock_layer(&layer.id, &format!("the {} layer of {}", layer.label(), plan.role))
+                .await
+                .map_err(|error| EngineError::Store { role: plan.role.clone(), error })?;
             if let Some(cached) = self.parts.cache.get(&layer.id, self.now()).await {
                 // A forced renewal that waited behind another one takes that fresh result.
                 let renewed_meanwhile =
@@ -292,7 +303,12 @@ impl Engine {
                 }
                 other => other?,
             };
-            self.parts.cache.put(&layer.id, &fresh).await;
+            if fresh.expiration.is_none() {
+                let step =
+                    if matches!(layer.kind, LayerKind::MfaSession { .. }) { "GetSessionToken" } else { "AssumeRole" };
+                return Err(EngineError::Sts { role: plan.role.clone(), step, error: StsError::NoExpiration });
+            }
+            self.parts.cache.put(&layer.id, &fresh, self.now()).await;
             Ok(fresh)
         })
     }
@@ -354,7 +370,6 @@ impl Engine {
     ) -> Result<Credentials, EngineError> {
         let device_lock = self.device_locks.get(device);
         let _one_prompt_per_device = device_lock.lock().await;
-        self.load_used_codes(device).await;
         let roles: Vec<RoleKey> = self
             .plans
             .values()
@@ -376,13 +391,17 @@ impl Engine {
                 Err(MfaError::NoMoreCodes { .. }) if failure.is_some() => break,
                 Err(error) => return Err(EngineError::Mfa { role, device: device.to_owned(), error }),
             };
-            let now = self.now();
-            if self.used_codes.was_sent(device, &code, now) {
-                failure = Some(CodeFailure::Reused);
-                continue;
+            // Checked and marked in one step under the store's lock, before the code is sent:
+            // of two processes holding the same code, only one sends it.
+            let mark = self.parts.cache.mark_code_used(device, code.as_str(), self.now(), REMEMBER_FOR).await;
+            match mark {
+                Ok(CodeMark::Fresh) => {}
+                Ok(CodeMark::AlreadyUsed) => {
+                    failure = Some(CodeFailure::Reused);
+                    continue;
+                }
+                Err(error) => return Err(EngineError::Store { role, error }),
             }
-            self.used_codes.record(device, &code, now);
-            self.save_used_codes(device).await;
             match call(code).await {
                 Ok(credentials) => return Ok(credentials),
                 Err(StsError::InvalidMfaCode { message }) => failure = Some(CodeFailure::Rejected(message)),
@@ -399,25 +418,15 @@ impl Engine {
             None => EngineError::Mfa { role, device: device.to_owned(), error: MfaError::Cancelled },
         })
     }
+}
 
-    fn used_codes_key(device: &str) -> String {
-        format!("mfa-used|{device}")
-    }
-
-    async fn load_used_codes(&self, device: &str) {
-        if let Some(saved) = self.parts.cache.get_note(&Self::used_codes_key(device)).await
-            && let Ok(codes) = serde_json::from_str::<Vec<(String, Timestamp)>>(&saved)
-        {
-            self.used_codes.merge(device, codes);
-        }
-    }
-
-    async fn save_used_codes(&self, device: &str) {
-        let recent = self.used_codes.recent(device, self.now());
-        if let Ok(value) = serde_json::to_string(&recent) {
-            self.parts.cache.put_note(&Self::used_codes_key(device), value).await;
-        }
-    }
+/// What the engine's cache keys are scoped by: the STS endpoint sessions are made at (from
+/// the inventory or the environment) and the inventory file, so a session obtained for an
+/// emulator or for another inventory's same-named source is never served here.
+fn session_scope(inventory: &Inventory) -> String {
+    let endpoint = sts_endpoint(inventory).unwrap_or_else(|| "aws".to_owned());
+    let file = std::fs::canonicalize(&inventory.path).unwrap_or_else(|_| inventory.path.clone());
+    format!("{endpoint}#{}", file.display())
 }
 
 /// `switchboard-<user>`, trimmed to what RoleSessionName accepts, so CloudTrail shows who.

@@ -21,7 +21,8 @@ use super::inventory::{Inventory, RoleKey, Source};
 use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
 use super::plan::LayerKind;
 use super::sources::{SourceError, SourceKeys};
-use super::store::{Backend, MemoryStore, SecretStore, StoreError};
+use super::store::sessions::entry_key;
+use super::store::{Backend, MemoryStore, SecretStore, SessionStore, StoreError};
 use super::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
 use super::time::{Clock, FixedClock};
 
@@ -129,6 +130,8 @@ struct FakeSts {
     rejected_codes: Mutex<HashSet<String>>,
     expired_once: Mutex<HashSet<String>>,
     gate: Mutex<Option<Gate>>,
+    /// Answers without an Expiration, as a broken STS (or emulator) might.
+    no_expiration: std::sync::atomic::AtomicBool,
 }
 
 impl FakeSts {
@@ -140,6 +143,7 @@ impl FakeSts {
             rejected_codes: Mutex::default(),
             expired_once: Mutex::default(),
             gate: Mutex::default(),
+            no_expiration: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -193,7 +197,7 @@ impl FakeSts {
             format!("ASIAFAKE{n:04}"),
             format!("secret-{n}"),
             Some(format!("token-{n}")),
-            Some(after(self.clock.now(), duration)),
+            (!self.no_expiration.load(Ordering::SeqCst)).then(|| after(self.clock.now(), duration)),
         ))
     }
 }
@@ -321,33 +325,26 @@ impl<F: Future> Future for ReportWhenWaiting<F> {
     }
 }
 
-/// A memory store that reports every read of one watched key (after reading it).
+/// A memory store that reports every read of one watched session (after reading it).
 struct WatchedStore {
     inner: MemoryStore,
-    watched: Mutex<Option<(String, mpsc::UnboundedSender<()>)>>,
 }
 
 impl WatchedStore {
     fn new() -> Self {
-        Self { inner: MemoryStore::new("test"), watched: Mutex::default() }
+        Self { inner: MemoryStore::new("test") }
     }
 
-    fn watch(&self, key: String) -> mpsc::UnboundedReceiver<()> {
+    fn watch(&self, entry_key: String) -> mpsc::UnboundedReceiver<()> {
         let (reads, reads_rx) = mpsc::unbounded_channel();
-        *self.watched.lock().unwrap() = Some((key, reads));
+        *self.inner.sessions().reads.lock().unwrap() = Some((entry_key, reads));
         reads_rx
     }
 }
 
 impl SecretStore for WatchedStore {
     fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = self.inner.get(key);
-        if let Some((watched, reads)) = self.watched.lock().unwrap().as_ref()
-            && watched == key
-        {
-            let _ = reads.send(());
-        }
-        value
+        self.inner.get(key)
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
@@ -360,6 +357,10 @@ impl SecretStore for WatchedStore {
 
     fn backend(&self) -> &Backend {
         self.inner.backend()
+    }
+
+    fn sessions(&self) -> &Arc<SessionStore> {
+        self.inner.sessions()
     }
 }
 
@@ -693,7 +694,7 @@ async fn concurrent_forced_renewals_share_one_sts_call() {
     let store = Arc::new(WatchedStore::new());
     let h = Harness::sharing(INVENTORY, store.clone(), Arc::new(FixedClock::at(start())));
     let first = h.session("prod/viewer").await.unwrap();
-    let mut reads = store.watch(format!("session|{}", h.layer_id("prod/viewer", 1)));
+    let mut reads = store.watch(entry_key(h.engine.cache().scope(), &h.layer_id("prod/viewer", 1)));
     let (mut entered, release) = h.sts.hold_calls();
 
     let tasks: Vec<_> = (0..CALLERS)
@@ -1230,10 +1231,10 @@ async fn a_cancelled_prompt_fails_and_caches_nothing() {
 
         let plan = h.engine.plan(&key(role)).unwrap().clone();
         for layer in &plan.layers[1..] {
-            assert_eq!(h.store.get(&format!("session|{}", layer.id)), Ok(None), "{role}: {}", layer.label());
+            assert_eq!(h.engine.cache().metadata(&layer.id), None, "{role}: {}", layer.label());
             assert_eq!(h.engine.layer_status(layer).await.state, SessionState::None, "{role}: {}", layer.label());
         }
-        assert_eq!(h.store.get(&format!("note|mfa-used|{device}")), Ok(None), "{role}: no code was sent");
+        assert!(h.store.sessions().is_empty(), "{role}: nothing stored");
 
         // Nothing is left half-done: the next attempt starts from scratch.
         h.prompt.push_codes(&["123456"]);
@@ -1286,5 +1287,28 @@ async fn a_stepping_stone_needs_only_a_minute_left() {
             assert_ne!(last.base, mfa_key, "{name}");
             assert_eq!(calls[calls.len() - 2].kind, Kind::SessionToken, "{name}");
         }
+    }
+}
+
+#[tokio::test]
+async fn an_sts_answer_without_expiration_is_an_error_naming_the_role_and_nothing_is_cached() {
+    for (role, layer) in [("prod/viewer", 1), ("prod/admin", 1), ("prod/admin", 2)] {
+        let h = Harness::new();
+        h.prompt.push_codes(&["123456"]);
+        if layer == 2 {
+            // The MFA session comes back whole; only the role's answer lacks an expiry.
+            h.engine.session(&key("prod/ops"), Renewal::IfNeeded).await.unwrap();
+        }
+        h.sts.no_expiration.store(true, Ordering::SeqCst);
+        let error = h.session(role).await.unwrap_err();
+        assert!(
+            matches!(&error, EngineError::Sts { role: r, error: StsError::NoExpiration, .. } if r == &key(role)),
+            "{role}: {error:?}"
+        );
+        let shown = error.to_string();
+        assert!(shown.starts_with(role) && shown.contains("without an Expiration"), "{shown}");
+        let layer_id = h.layer_id(role, layer);
+        assert_eq!(h.engine.cache().metadata(&layer_id), None, "{role}: nothing cached");
+        assert_eq!(h.status(role).await.state, SessionState::None, "{role}");
     }
 }

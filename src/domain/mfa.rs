@@ -1,9 +1,7 @@
 //! MFA codes: how they are asked for (a trait the CLI and the screen implement), checked
 //! (six digits) and remembered, so a code already sent for a device is never sent again.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,7 +12,7 @@ use super::inventory::RoleKey;
 /// TOTP devices show a new code every 30 s, aligned to the Unix epoch.
 const CODE_PERIOD_SECS: i64 = 30;
 /// AWS accepts a code a little past its period; remembering longer keeps a reuse from slipping through.
-const REMEMBER_FOR: Duration = Duration::from_secs(5 * 60);
+pub const REMEMBER_FOR: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MfaCode(String);
@@ -72,50 +70,6 @@ pub fn seconds_to_next_code(now: Timestamp) -> i64 {
     CODE_PERIOD_SECS - now.as_second().rem_euclid(CODE_PERIOD_SECS)
 }
 
-/// Codes sent per device, with when they were sent. Shared through the session store so a
-/// code typed into one `switchboard` process is refused by the next one too.
-#[derive(Debug, Default)]
-pub struct UsedCodes {
-    sent: Mutex<HashMap<String, Vec<(String, Timestamp)>>>,
-}
-
-impl UsedCodes {
-    pub fn was_sent(&self, device: &str, code: &MfaCode, now: Timestamp) -> bool {
-        let sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        sent.get(device)
-            .is_some_and(|codes| codes.iter().any(|(used, at)| used == code.as_str() && is_recent(*at, now)))
-    }
-
-    pub fn record(&self, device: &str, code: &MfaCode, now: Timestamp) {
-        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let codes = sent.entry(device.to_owned()).or_default();
-        codes.retain(|(_, at)| is_recent(*at, now));
-        codes.push((code.as_str().to_owned(), now));
-    }
-
-    /// The device's recent codes, for persisting; old ones are dropped.
-    pub fn recent(&self, device: &str, now: Timestamp) -> Vec<(String, Timestamp)> {
-        let sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        sent.get(device)
-            .map(|codes| codes.iter().filter(|(_, at)| is_recent(*at, now)).cloned().collect())
-            .unwrap_or_default()
-    }
-
-    pub fn merge(&self, device: &str, codes: Vec<(String, Timestamp)>) {
-        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let known = sent.entry(device.to_owned()).or_default();
-        for code in codes {
-            if !known.contains(&code) {
-                known.push(code);
-            }
-        }
-    }
-}
-
-fn is_recent(at: Timestamp, now: Timestamp) -> bool {
-    now.duration_since(at).as_secs() < REMEMBER_FOR.as_secs() as i64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,18 +86,6 @@ mod tests {
     #[test]
     fn debug_hides_the_code() {
         assert!(!format!("{:?}", MfaCode::parse("123456").unwrap()).contains("123456"));
-    }
-
-    #[test]
-    fn a_sent_code_is_remembered_per_device_for_a_while() {
-        let now: Timestamp = "2026-01-01T00:00:10Z".parse().unwrap();
-        let used = UsedCodes::default();
-        let code = MfaCode::parse("123456").unwrap();
-        used.record("dev-a", &code, now);
-        assert!(used.was_sent("dev-a", &code, now));
-        assert!(!used.was_sent("dev-b", &code, now), "another device's code space is separate");
-        let later = now.checked_add(jiff::SignedDuration::from_mins(6)).unwrap();
-        assert!(!used.was_sent("dev-a", &code, later));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::credentials::{Credentials, mask};
-use super::inventory::{Source, SourceCredentials};
+use super::inventory::{Inventory, Source, SourceCredentials};
 use super::store::{SecretStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -38,12 +38,18 @@ pub trait SourceKeys: Send + Sync {
 /// Reads profiles through aws-config and keyring sources through the secret store.
 pub struct LocalSourceKeys {
     store: Arc<dyn SecretStore>,
+    endpoint: Option<String>,
 }
 
 impl LocalSourceKeys {
-    pub fn new(store: Arc<dyn SecretStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn SecretStore>, inventory: &Inventory) -> Self {
+        Self { store, endpoint: sts_endpoint(inventory) }
     }
+}
+
+/// The STS endpoint the inventory's sessions are made at (`None`: AWS itself).
+pub fn sts_endpoint(inventory: &Inventory) -> Option<String> {
+    inventory.endpoint_for("AWS_ENDPOINT_URL_STS")
 }
 
 #[async_trait]
@@ -54,7 +60,7 @@ impl SourceKeys for LocalSourceKeys {
                 profile_keys(source, profile, credentials_file.as_deref()).await
             }
             SourceCredentials::Keyring => {
-                let store = KeyStore::new(self.store.clone());
+                let store = KeyStore { store: self.store.clone(), endpoint: self.endpoint.clone() };
                 let name = source.name.clone();
                 tokio::task::spawn_blocking(move || store.load(&name))
                     .await
@@ -98,23 +104,29 @@ struct StoredKeys {
     secret_access_key: String,
 }
 
-/// Long-term keys of `keyring = true` sources, one keyring entry per source.
+/// Long-term keys of `keyring = true` sources, one keyring entry per source and endpoint.
 pub struct KeyStore {
     store: Arc<dyn SecretStore>,
+    endpoint: Option<String>,
 }
 
 impl KeyStore {
-    pub fn new(store: Arc<dyn SecretStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn SecretStore>, inventory: &Inventory) -> Self {
+        Self { store, endpoint: sts_endpoint(inventory) }
     }
 
-    fn entry(source_name: &str) -> String {
-        format!("source-keys|{source_name}")
+    /// `source-keys|NAME` for AWS itself (as before scoping, so stored keys stay found);
+    /// `source-keys@ENDPOINT|NAME` for an emulator, so a sandbox never replaces real keys.
+    fn entry(&self, source_name: &str) -> String {
+        match &self.endpoint {
+            None => format!("source-keys|{source_name}"),
+            Some(endpoint) => format!("source-keys@{endpoint}|{source_name}"),
+        }
     }
 
     fn require_keyring(&self, source_name: &str) -> Result<(), SourceError> {
         match self.store.backend() {
-            super::store::Backend::Keyring => Ok(()),
+            super::store::Backend::Keyring { .. } => Ok(()),
             super::store::Backend::Memory { reason } => {
                 Err(SourceError::KeyringUnavailable { source_name: source_name.to_owned(), reason: reason.clone() })
             }
@@ -128,14 +140,14 @@ impl KeyStore {
             secret_access_key: secret_access_key.to_owned(),
         })
         .map_err(|_| SourceError::Corrupt { source_name: source_name.to_owned() })?;
-        Ok(self.store.set(&Self::entry(source_name), &value)?)
+        Ok(self.store.set(&self.entry(source_name), &value)?)
     }
 
     pub fn load(&self, source_name: &str) -> Result<Credentials, SourceError> {
         self.require_keyring(source_name)?;
         let value = self
             .store
-            .get(&Self::entry(source_name))?
+            .get(&self.entry(source_name))?
             .ok_or_else(|| SourceError::NoStoredKeys { source_name: source_name.to_owned() })?;
         let keys: StoredKeys =
             serde_json::from_str(&value).map_err(|_| SourceError::Corrupt { source_name: source_name.to_owned() })?;
@@ -144,7 +156,7 @@ impl KeyStore {
 
     pub fn remove(&self, source_name: &str) -> Result<(), SourceError> {
         self.require_keyring(source_name)?;
-        Ok(self.store.delete(&Self::entry(source_name))?)
+        Ok(self.store.delete(&self.entry(source_name))?)
     }
 
     /// The access key id, masked: what `keys list` shows (never the secret).
@@ -153,6 +165,52 @@ impl KeyStore {
             Ok(keys) => Ok(Some(mask(&keys.access_key_id))),
             Err(SourceError::NoStoredKeys { .. }) => Ok(None),
             Err(error) => Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::store::MemoryStore;
+
+    fn inventory(endpoint: &str) -> Inventory {
+        let text = format!("[defaults]\nregion = \"eu-west-1\"\n{endpoint}\n[sources.hub]\nkeyring = true\n");
+        Inventory::parse(std::path::Path::new("accounts.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn a_sandbox_never_replaces_the_real_keys_of_a_source() {
+        let store: Arc<dyn SecretStore> = Arc::new(TestKeyring(MemoryStore::new("test")));
+        let real = KeyStore::new(store.clone(), &inventory(""));
+        let sandbox = KeyStore::new(store.clone(), &inventory("endpoint_url = \"http://127.0.0.1:5000\""));
+        real.save("hub", "AKIAREAL0000000000001", "real-secret").unwrap();
+        sandbox.save("hub", "AKIASANDBOX000000001", "sandbox-secret").unwrap();
+        assert_eq!(real.load("hub").unwrap().secret_access_key(), "real-secret");
+        assert_eq!(sandbox.load("hub").unwrap().secret_access_key(), "sandbox-secret");
+        assert!(store.get("source-keys|hub").unwrap().is_some(), "real keys keep their old entry name");
+    }
+
+    /// A memory store that says it is a keyring, so `KeyStore` accepts it.
+    struct TestKeyring(MemoryStore);
+
+    impl SecretStore for TestKeyring {
+        fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+            self.0.get(key)
+        }
+        fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+            self.0.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.0.delete(key)
+        }
+        fn backend(&self) -> &crate::domain::store::Backend {
+            static BACKEND: std::sync::LazyLock<crate::domain::store::Backend> =
+                std::sync::LazyLock::new(|| crate::domain::store::Backend::Keyring { file: "test".into() });
+            &BACKEND
+        }
+        fn sessions(&self) -> &Arc<crate::domain::store::SessionStore> {
+            self.0.sessions()
         }
     }
 }

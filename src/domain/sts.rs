@@ -51,6 +51,9 @@ pub enum StsError {
     Unreachable(String),
     #[error("STS said {code}: {message}")]
     Service { code: String, message: String },
+    /// Without an expiry a session would be served as if it never ended.
+    #[error("STS answered without an Expiration; the session was not cached or used")]
+    NoExpiration,
 }
 
 #[async_trait]
@@ -139,6 +142,10 @@ fn from_sts(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Cre
         code: "EmptyResponse".into(),
         message: "STS returned no credentials".into(),
     })?;
+    // The SDK fills a missing (required) Expiration with the Unix epoch.
+    if credentials.expiration().secs() <= 0 {
+        return Err(StsError::NoExpiration);
+    }
     let expiration = Timestamp::from_second(credentials.expiration().secs()).map_err(|_| StsError::Service {
         code: "BadExpiration".into(),
         message: "STS returned an unreadable expiration".into(),

@@ -1,0 +1,174 @@
+//! The session store on disk: one file, `sessions`, in a private directory (0700, file 0600).
+//! A header line carries a SHA-256 of the body, so a truncated or damaged file is recognised
+//! as such instead of being half read. Writes go to a temporary file that is synced and then
+//! renamed over the old one: a process killed mid-write leaves the previous file whole.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+use super::lock::{self, LockFile, io_error};
+use super::sessions::{Document, RawSealed};
+
+const MAGIC: &str = "switchboard-sessions v2";
+const FILE_NAME: &str = "sessions";
+/// Every update holds the store lock only for a read, an edit and a write.
+const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Enough of a file's metadata to tell that it was replaced, without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamp {
+    len: u64,
+    modified_nanos: i128,
+    inode: u64,
+    generation: u64,
+}
+
+impl Stamp {
+    pub fn of_generation(generation: u64) -> Self {
+        Self { generation, ..Self::default() }
+    }
+}
+
+#[derive(Debug)]
+pub enum ReadError {
+    Corrupt(String),
+    Io(StoreError),
+}
+
+pub struct SessionFile {
+    dir: PathBuf,
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+impl SessionFile {
+    pub fn open(dir: PathBuf) -> Result<Self, StoreError> {
+        fs::create_dir_all(dir.join("locks")).map_err(|error| io_error(&dir, "cannot create", &error))?;
+        #[cfg(unix)]
+        for private in [dir.clone(), dir.join("locks")] {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&private, fs::Permissions::from_mode(0o700))
+                .map_err(|error| io_error(&private, "cannot make private", &error))?;
+        }
+        Ok(Self { path: dir.join(FILE_NAME), lock_path: dir.join(format!("{FILE_NAME}.lock")), dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn stamp(&self) -> Stamp {
+        let Ok(metadata) = fs::metadata(&self.path) else {
+            return Stamp::default();
+        };
+        let modified_nanos = metadata
+            .modified()
+            .ok()
+            .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|since| since.as_nanos() as i128)
+            .unwrap_or_default();
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Stamp { len: metadata.len(), modified_nanos, inode, generation: 0 }
+    }
+
+    /// The document, `None` when there is no file yet.
+    pub fn read(&self) -> Result<Option<Document>, ReadError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(ReadError::Io(io_error(&self.path, "cannot read", &error))),
+        };
+        parse(&bytes).map(Some).map_err(ReadError::Corrupt)
+    }
+
+    pub fn write(&self, document: &Document) -> Result<(), StoreError> {
+        let encode_error = |error: serde_json::Error| StoreError {
+            backend: "session store".into(),
+            message: format!("cannot encode the session store: {error}"),
+        };
+        let metadata = serde_json::to_vec(document).map_err(encode_error)?;
+        let sealed = serde_json::to_vec(document.sealed_section()).map_err(encode_error)?;
+        let temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id()));
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&temporary).and_then(|mut file| {
+            file.write_all(header(&metadata, &sealed).as_bytes())?;
+            file.write_all(&metadata)?;
+            file.write_all(&sealed)?;
+            file.sync_all()
+        });
+        written.map_err(|error| io_error(&temporary, "cannot write", &error))?;
+        fs::rename(&temporary, &self.path).map_err(|error| io_error(&self.path, "cannot replace", &error))?;
+        // The rename itself must reach the disk too, or a crash could bring back the old file.
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Moves an unreadable file out of the way (kept for a post-mortem, never read again).
+    pub fn set_aside(&self) -> Result<PathBuf, StoreError> {
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let aside = self.dir.join(format!("{FILE_NAME}.corrupt-{stamp}-{}", std::process::id()));
+        fs::rename(&self.path, &aside).map_err(|error| io_error(&self.path, "cannot move aside", &error))?;
+        Ok(aside)
+    }
+
+    pub fn lock(&self) -> Result<LockFile, StoreError> {
+        lock::lock_blocking(&self.lock_path, STORE_LOCK_TIMEOUT, "the session store")
+    }
+
+    /// The lock file one layer's renewal holds, named by a digest of its key.
+    pub fn layer_lock_path(&self, entry_key: &str) -> PathBuf {
+        let digest = Sha256::digest(entry_key.as_bytes());
+        let name: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+        self.dir.join("locks").join(format!("{name}.lock"))
+    }
+}
+
+pub fn checksum(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`: the metadata section's length and both
+/// sections' checksums.
+fn header(metadata: &[u8], sealed: &[u8]) -> String {
+    format!("{MAGIC} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
+}
+
+/// Reads the header and the metadata section; the sealed section is checked when parsed.
+fn parse(bytes: &[u8]) -> Result<Document, String> {
+    let newline = bytes.iter().position(|&byte| byte == b'\n').ok_or("no header line")?;
+    let first = std::str::from_utf8(&bytes[..newline]).map_err(|_| "not a switchboard session store")?;
+    let fields = first.strip_prefix(MAGIC).ok_or("not a switchboard session store")?;
+    let field = |name: &str| {
+        fields.split_whitespace().find_map(|field| field.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
+    };
+    let (Some(length), Some(metadata_sum), Some(sealed_sum)) =
+        (field("meta"), field("meta_sha256"), field("sealed_sha256"))
+    else {
+        return Err("its header is incomplete".to_owned());
+    };
+    let body = &bytes[newline + 1..];
+    let length: usize = length.parse().map_err(|_| "its header is unreadable")?;
+    if length > body.len() {
+        return Err("it is shorter than its header says (truncated)".to_owned());
+    }
+    let (metadata, sealed) = body.split_at(length);
+    if checksum(metadata) != metadata_sum {
+        return Err("its checksum does not match (truncated or damaged)".to_owned());
+    }
+    let document: Document =
+        serde_json::from_slice(metadata).map_err(|error| format!("unreadable contents: {error}"))?;
+    Ok(document.with_sealed(RawSealed::new(sealed, sealed_sum)))
+}

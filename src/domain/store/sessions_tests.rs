@@ -1,0 +1,163 @@
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::*;
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn session(key_id: &str, until: &str) -> Credentials {
+    Credentials::new(key_id, format!("secret-of-{key_id}"), Some(format!("token-of-{key_id}")), Some(at(until)))
+}
+
+/// Two stores on one directory and one key: two processes.
+fn pair() -> (tempfile::TempDir, SessionStore, SessionStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = StoreKey::generate();
+    let a = SessionStore::in_file(dir.path().join("state"), StoreKey::from_text(&text).unwrap()).unwrap();
+    let b = SessionStore::in_file(dir.path().join("state"), StoreKey::from_text(&text).unwrap()).unwrap();
+    (dir, a, b)
+}
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+#[test]
+fn sessions_written_by_one_process_are_read_by_another_and_the_secret_is_sealed() {
+    let (dir, a, b) = pair();
+    a.put("scope", "layer", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+    let seen = b.get(&entry_key("scope", "layer")).expect("b reads what a wrote");
+    assert_eq!(seen.secret_access_key(), "secret-of-ASIAONE");
+    assert_eq!(seen.session_token(), Some("token-of-ASIAONE"));
+    assert_eq!(
+        b.metadata(&entry_key("scope", "layer")),
+        Some(SessionMeta { expires_at: Some(at("2026-01-01T01:00:00Z")), obtained_at: at(NOW) })
+    );
+    assert!(b.get(&entry_key("other-scope", "layer")).is_none(), "scopes are apart");
+    let bytes = std::fs::read(a.location().unwrap()).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("secret-of-ASIAONE") && !text.contains("token-of-ASIAONE"), "{text}");
+    assert!(text.contains("\"layer\":\"layer\""), "metadata is plain: {text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(a.location().unwrap()), 0o600);
+        assert_eq!(mode(&dir.path().join("state")), 0o700);
+    }
+}
+
+#[test]
+fn the_stamp_changes_with_every_write_and_not_otherwise() {
+    let (_dir, a, b) = pair();
+    let before = b.stamp();
+    assert_eq!(b.stamp(), before);
+    a.put("s", "l", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+    let after = b.stamp();
+    assert_ne!(after, before);
+    a.remove("s", "l").unwrap();
+    assert_ne!(b.stamp(), after);
+    assert!(b.get(&entry_key("s", "l")).is_none(), "b sees the removal");
+    let memory = SessionStore::in_memory();
+    let first = memory.stamp();
+    memory.put("s", "l", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+    assert_ne!(memory.stamp(), first);
+}
+
+#[test]
+fn a_code_is_fresh_exactly_once_across_processes_within_the_window() {
+    let (_dir, a, b) = pair();
+    let window = Duration::from_secs(300);
+    assert_eq!(a.mark_code_used("dev", "123456", at(NOW), window).unwrap(), CodeMark::Fresh);
+    assert_eq!(b.mark_code_used("dev", "123456", at(NOW), window).unwrap(), CodeMark::AlreadyUsed);
+    assert_eq!(b.mark_code_used("other-dev", "123456", at(NOW), window).unwrap(), CodeMark::Fresh);
+    assert_eq!(b.mark_code_used("dev", "123456", at("2026-01-01T00:05:01Z"), window).unwrap(), CodeMark::Fresh);
+    let text = std::fs::read_to_string(a.location().unwrap()).unwrap();
+    assert!(!text.contains("123456"), "codes are kept as digests: {text}");
+}
+
+#[test]
+fn racing_threads_on_separate_opens_get_one_fresh_mark() {
+    let (_dir, a, b) = pair();
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let marks: Vec<CodeMark> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|index| {
+                let store = if index % 2 == 0 { a.clone() } else { b.clone() };
+                scope.spawn(move || store.mark_code_used("dev", "654321", at(NOW), Duration::from_secs(300)).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    assert_eq!(marks.iter().filter(|mark| **mark == CodeMark::Fresh).count(), 1, "{marks:?}");
+}
+
+#[test]
+fn a_damaged_or_truncated_file_is_set_aside_and_the_store_starts_afresh() {
+    for damage in ["truncate", "flip", "garbage"] {
+        let (dir, a, b) = pair();
+        a.put("s", "l", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+        let path = a.location().unwrap().to_path_buf();
+        let mut bytes = std::fs::read(&path).unwrap();
+        match damage {
+            "truncate" => bytes.truncate(bytes.len() / 2),
+            "flip" => {
+                let last = bytes.len() - 10;
+                bytes[last] ^= 0x01;
+            }
+            _ => bytes = b"not a store at all".to_vec(),
+        }
+        std::fs::write(&path, &bytes).unwrap();
+
+        assert!(b.get(&entry_key("s", "l")).is_none(), "{damage}: nothing is served from a damaged file");
+        let aside: Vec<String> = std::fs::read_dir(dir.path().join("state"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("sessions.corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{damage}: set aside once: {aside:?}");
+        b.put("s", "l", &session("ASIATWO", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+        assert_eq!(a.get(&entry_key("s", "l")).unwrap().access_key_id, "ASIATWO", "{damage}: works again");
+    }
+}
+
+#[test]
+fn a_session_sealed_under_another_key_counts_as_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = SessionStore::in_file(dir.path().to_path_buf(), StoreKey::generate().0).unwrap();
+    let b = SessionStore::in_file(dir.path().to_path_buf(), StoreKey::generate().0).unwrap();
+    a.put("s", "l", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+    assert!(b.get(&entry_key("s", "l")).is_none());
+    assert!(b.metadata(&entry_key("s", "l")).is_some(), "metadata needs no key");
+}
+
+#[test]
+fn long_expired_sessions_are_dropped_at_the_next_write() {
+    let store = SessionStore::in_memory();
+    store.put("s", "old", &session("ASIAOLD", "2025-12-30T00:00:00Z"), at(NOW)).unwrap();
+    store.put("s", "recent", &session("ASIAREC", "2025-12-31T12:00:00Z"), at(NOW)).unwrap();
+    store.put("s", "new", &session("ASIANEW", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+    assert!(store.metadata(&entry_key("s", "old")).is_none(), "expired more than a day ago");
+    assert!(store.metadata(&entry_key("s", "recent")).is_some(), "still shown as expired");
+    assert_eq!(store.len(), 2);
+}
+
+#[test]
+fn puts_from_many_threads_all_land_even_when_written_together() {
+    let (_dir, a, b) = pair();
+    let a = Arc::new(a);
+    std::thread::scope(|scope| {
+        for index in 0..16 {
+            let store = a.clone();
+            scope.spawn(move || {
+                let credentials = session(&format!("ASIA{index:04}"), "2026-01-01T01:00:00Z");
+                store.put("s", &format!("layer-{index}"), &credentials, at(NOW)).unwrap();
+            });
+        }
+    });
+    for index in 0..16 {
+        let found = b.get(&entry_key("s", &format!("layer-{index}"))).map(|c| c.access_key_id);
+        assert_eq!(found, Some(format!("ASIA{index:04}")));
+    }
+}
