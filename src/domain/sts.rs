@@ -1,6 +1,8 @@
 //! STS behind a trait: the engine calls this, tests fake it, and `AwsSts` is the real
 //! aws-sdk-sts client (aws-config cannot prompt for MFA, so STS is called directly).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -73,19 +75,51 @@ pub trait Sts: Send + Sync {
     async fn caller_identity(&self, credentials: &Credentials, region: &str) -> Result<CallerIdentity, StsError>;
 }
 
-/// The real STS, optionally at an emulator's endpoint.
+/// The real STS, optionally at an emulator's endpoint. One SDK client per session and region,
+/// kept while the session lasts, so its connections are reused.
 #[derive(Debug, Clone)]
 pub struct AwsSts {
     endpoint_url: Option<String>,
     operation_timeout: Duration,
+    clients: Arc<Mutex<HashMap<(String, String), KeptClient>>>,
 }
+
+#[derive(Debug, Clone)]
+struct KeptClient {
+    client: aws_sdk_sts::Client,
+    until: Option<Timestamp>,
+}
+
+/// More sessions than any inventory holds at once; past it, the oldest go first.
+const MAX_KEPT_CLIENTS: usize = 512;
 
 impl AwsSts {
     pub fn new(endpoint_url: Option<String>) -> Self {
-        Self { endpoint_url, operation_timeout: Duration::from_secs(30) }
+        Self { endpoint_url, operation_timeout: Duration::from_secs(30), clients: Arc::default() }
     }
 
     fn client(&self, credentials: &Credentials, region: &str) -> aws_sdk_sts::Client {
+        let key = (credentials.access_key_id.clone(), region.to_owned());
+        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(kept) = clients.get(&key) {
+            return kept.client.clone();
+        }
+        let now = Timestamp::now();
+        clients.retain(|_, kept| kept.until.is_none_or(|until| until > now));
+        if clients.len() >= MAX_KEPT_CLIENTS {
+            clients.clear();
+        }
+        let client = self.new_client(credentials, region);
+        clients.insert(key, KeptClient { client: client.clone(), until: credentials.expiration });
+        client
+    }
+
+    /// How many SDK clients are kept (for tests of the reuse).
+    pub fn kept_clients(&self) -> usize {
+        self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
+    }
+
+    fn new_client(&self, credentials: &Credentials, region: &str) -> aws_sdk_sts::Client {
         let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
@@ -223,6 +257,27 @@ impl Sts for AwsSts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_sdk_client_per_session_and_region_while_the_session_lasts() {
+        let sts = AwsSts::new(Some("http://127.0.0.1:1".into()));
+        let later = Timestamp::now().checked_add(jiff::SignedDuration::from_hours(1)).unwrap();
+        let session = Credentials::new("ASIAONE", "secret", Some("token".into()), Some(later));
+        let other = Credentials::new("ASIATWO", "secret", Some("token".into()), Some(later));
+        sts.client(&session, "eu-west-1");
+        sts.client(&session, "eu-west-1");
+        assert_eq!(sts.kept_clients(), 1, "the same session and region reuse their client");
+        sts.client(&session, "us-east-1");
+        sts.client(&other, "eu-west-1");
+        assert_eq!(sts.kept_clients(), 3);
+        let expired = Credentials::new("ASIAOLD", "secret", Some("token".into()), Some(Timestamp::UNIX_EPOCH));
+        sts.clients.lock().unwrap().insert(
+            ("ASIAOLD".into(), "eu-west-1".into()),
+            KeptClient { client: sts.new_client(&expired, "eu-west-1"), until: expired.expiration },
+        );
+        sts.client(&Credentials::new("ASIANEW", "secret", None, None), "eu-west-1");
+        assert_eq!(sts.kept_clients(), 4, "an expired session's client is dropped when another is made");
+    }
 
     #[test]
     fn sorts_sts_errors_into_what_the_operator_can_act_on() {
