@@ -193,6 +193,9 @@ tags = ["eu"]
   source = "hub"
 "#;
 
+    /// Patterns, tags, environments, and what is expected of them.
+    type Case<'a, T> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], T);
+
     fn inventory() -> Inventory {
         Inventory::parse(std::path::Path::new("fleet.toml"), FLEET).unwrap()
     }
@@ -204,7 +207,7 @@ tags = ["eu"]
 
     #[test]
     fn selections_pick_the_roles_they_describe() {
-        let cases: &[(&[&str], &[&str], &[&str], &[&str])] = &[
+        let cases: &[Case<&[&str]>] = &[
             (&["*/readonly"], &[], &[], &["prod-eu/readonly", "prod-us/readonly", "staging/readonly"]),
             (&["prod-*/admin"], &[], &[], &["prod-eu/admin"]),
             (&["prod-*/*"], &[], &[], &["prod-eu/admin", "prod-eu/readonly", "prod-us/readonly"]),
@@ -239,7 +242,7 @@ tags = ["eu"]
 
     #[test]
     fn what_matches_nothing_is_named_in_the_error() {
-        let cases: &[(&[&str], &[&str], &[&str], &str)] = &[
+        let cases: &[Case<&str>] = &[
             (&["dev-*/admin"], &[], &[], "pattern \"dev-*/admin\" matches no role"),
             (&["*/readonly", "*/owner"], &[], &[], "pattern \"*/owner\" matches no role"),
             (&[], &["pci"], &[], "no account has tag \"pci\""),

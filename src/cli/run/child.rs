@@ -97,25 +97,32 @@ fn signal_group(group: u32, interrupts: u32) {
 #[cfg(not(unix))]
 fn signal_group(_group: u32, _interrupts: u32) {}
 
-/// Ctrl-C as a stream of events; the default "terminate now" is off from the first call.
+/// Ctrl-C as a stream of events; the default "terminate now" is off from this call on. A
+/// SIGTERM or SIGHUP counts as a Ctrl-C too: dying at once would leave the children, in
+/// their own process groups, running on their own.
+#[cfg(unix)]
+pub fn interrupts() -> mpsc::UnboundedReceiver<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (sender, receiver) = mpsc::unbounded_channel();
+    // Registered here, before any child starts, not in the task below.
+    let mut streams = Vec::new();
+    for kind in [SignalKind::interrupt(), SignalKind::terminate(), SignalKind::hangup()] {
+        match signal(kind) {
+            Ok(stream) => streams.push(stream),
+            Err(error) => tracing::warn!("run: cannot catch signal {}: {error}", kind.as_raw_value()),
+        }
+    }
+    for mut stream in streams {
+        let sender = sender.clone();
+        tokio::spawn(async move { while stream.recv().await.is_some() && sender.send(()).is_ok() {} });
+    }
+    receiver
+}
+
+#[cfg(not(unix))]
 pub fn interrupts() -> mpsc::UnboundedReceiver<()> {
     let (sender, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let mut signals = match signal(SignalKind::interrupt()) {
-                Ok(signals) => signals,
-                Err(error) => {
-                    tracing::warn!("run: cannot catch Ctrl-C: {error}");
-                    return;
-                }
-            };
-            while signals.recv().await.is_some() && sender.send(()).is_ok() {}
-        }
-        #[cfg(not(unix))]
-        while tokio::signal::ctrl_c().await.is_ok() && sender.send(()).is_ok() {}
-    });
+    tokio::spawn(async move { while tokio::signal::ctrl_c().await.is_ok() && sender.send(()).is_ok() {} });
     receiver
 }
 

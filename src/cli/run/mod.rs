@@ -68,7 +68,8 @@ pub async fn run(options: &GlobalOptions, args: RunArgs) -> Result<ExitCode, App
     };
     let width = roles.iter().map(|role| role.to_string().len()).max().unwrap_or(0);
     let (lines, receiver) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(report::write_output(receiver, mode, width));
+    // Writes block; they get a thread of their own so a slow reader never stalls the runtime.
+    let writer = tokio::task::spawn_blocking(move || report::write_output(receiver, mode, width));
     let children = Children::default();
     let spec = Arc::new(ChildSpec { command: args.command, endpoint_url: context.endpoint_url(), mode });
     let reports = execute(&engine, sessions, spec, args.parallel, &children, lines).await;
@@ -112,6 +113,7 @@ async fn execute(
     children: &Children,
     lines: mpsc::UnboundedSender<report::Event>,
 ) -> Vec<RoleReport> {
+    let mut interrupts = child::interrupts();
     let slots = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
     let mut reports: Vec<Option<RoleReport>> = Vec::new();
@@ -136,7 +138,6 @@ async fn execute(
         }
     }
     drop(lines);
-    let mut interrupts = child::interrupts();
     loop {
         tokio::select! {
             finished = tasks.join_next() => match finished {

@@ -111,8 +111,8 @@ fn json_line(report: &RoleReport) -> Vec<u8> {
 
 /// The one writer of stdout and stderr while children run: each write is a whole line (or
 /// a whole block), so nothing interleaves mid-line. Ends when every sender is gone.
-pub async fn write_output(mut events: mpsc::UnboundedReceiver<Event>, mode: OutputMode, width: usize) {
-    while let Some(event) = events.recv().await {
+pub fn write_output(mut events: mpsc::UnboundedReceiver<Event>, mode: OutputMode, width: usize) {
+    while let Some(event) = events.blocking_recv() {
         // Errors writing (a closed pipe, `| head`) are the reader's choice, not a failure of
         // the children: keep draining so they never block.
         let _ = match event {
