@@ -189,3 +189,38 @@ fn an_empty_selection_says_what_matched_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("name the roles"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_second_ctrl_c_kills_children_that_ignore_the_first() {
+    let sandbox = fleet();
+    // `trap '' INT` makes the shell and its `sleep`s ignore SIGINT, as a stubborn tool would.
+    let script = "trap '' INT; echo started $$; while :; do sleep 1; done";
+    let mut command = sandbox.command(&["run", "*/readonly", "--", "sh", "-c", script]);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().unwrap();
+    let group = child.id() as libc::pid_t;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..3 {
+        assert!(lines.next().expect("three children start").unwrap().contains(" started "));
+    }
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    assert_eq!(unsafe { libc::killpg(group, libc::SIGINT) }, 0);
+    // The second Ctrl-C only once the first was seen: signals sent together may merge.
+    let mut seen = String::new();
+    while !seen.contains("Ctrl-C again to kill them") {
+        assert_ne!(log.read_line(&mut seen).unwrap(), 0, "run ended before a second Ctrl-C:\n{seen}");
+    }
+    assert_eq!(unsafe { libc::killpg(group, libc::SIGINT) }, 0);
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut log, &mut rest).unwrap();
+        let _ = done.send((child.wait().unwrap(), rest));
+    });
+    let (status, rest) = wait.recv_timeout(Duration::from_secs(20)).expect("run ends after a second Ctrl-C");
+    assert_eq!(status.code(), Some(130), "{rest}");
+    for role in ["alpha/readonly", "beta/readonly", "gamma/readonly"] {
+        assert!(summary_row(&rest, role).contains("killed by signal 9"), "{rest}");
+    }
+}
