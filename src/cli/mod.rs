@@ -130,7 +130,8 @@ impl SelectArgs {
 #[derive(Debug, Subcommand)]
 pub enum SqsAction {
     /// Every queue of every selected account and region (all accounts when nothing is
-    /// selected): visible / in-flight / delayed counts and dead-letter links
+    /// selected): visible / in-flight / delayed counts and dead-letter links. Each account is
+    /// listed once, through its read-only (else MFA-free) selected role when it has one
     List {
         #[command(flatten)]
         select: SelectArgs,

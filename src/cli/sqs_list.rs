@@ -2,7 +2,7 @@
 //! with its counts and dead-letter links. Roles are assumed and queues listed concurrently
 //! (bounded); an account that fails is a row with its error and the others still print.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,21 +77,31 @@ pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Res
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Queues belong to an account and region, not to a role: the first selected role of each
-/// pair (in inventory order) lists it, so `prod/*` does not list prod's queues twice.
+/// Queues belong to an account and region, not to a role: one selected role of each pair
+/// lists it, so `prod/*` does not list prod's queues twice. The least powerful one is
+/// preferred: a read-only role, else one without MFA (no prompt), else the first.
 fn one_role_per_account_and_region(engine: &Engine, roles: Vec<RoleKey>) -> Vec<(RoleKey, String, String)> {
-    let mut seen = BTreeSet::new();
-    let mut targets = Vec::new();
+    let inventory = engine.inventory();
+    let mut chosen: BTreeMap<(String, String), (RoleKey, (bool, bool))> = BTreeMap::new();
+    let mut order = Vec::new();
     for key in roles {
-        let (Some(account), Some(role)) = (engine.inventory().account(&key.account), engine.inventory().role(&key))
-        else {
+        let (Some(account), Some(role)) = (inventory.account(&key.account), inventory.role(&key)) else {
             continue;
         };
-        if seen.insert((account.id.clone(), role.region.clone())) {
-            targets.push((key, account.id.clone(), role.region.clone()));
+        let place = (account.id.clone(), role.region.clone());
+        let rank = (!role.read_only, role.mfa);
+        match chosen.get(&place) {
+            Some((_, best)) if *best <= rank => {}
+            Some(_) => {
+                chosen.insert(place, (key, rank));
+            }
+            None => {
+                order.push(place.clone());
+                chosen.insert(place, (key, rank));
+            }
         }
     }
-    targets
+    order.into_iter().filter_map(|place| chosen.remove(&place).map(|(key, _)| (key, place.0, place.1))).collect()
 }
 
 async fn list_account(
