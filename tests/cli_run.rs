@@ -224,3 +224,29 @@ fn a_second_ctrl_c_kills_children_that_ignore_the_first() {
         assert!(summary_row(&rest, role).contains("killed by signal 9"), "{rest}");
     }
 }
+
+#[test]
+fn after_ctrl_c_the_roles_still_waiting_for_a_slot_never_start() {
+    let sandbox = fleet();
+    let mut command =
+        sandbox.command(&["run", "--parallel", "1", "*/readonly", "--", "sh", "-c", "echo started; exec sleep 60"]);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command.spawn().unwrap();
+    let group = child.id() as libc::pid_t;
+    let mut child = child;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("one child starts").unwrap();
+    assert_eq!(unsafe { libc::killpg(group, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let log = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{log}");
+    let started = first.split_whitespace().next().unwrap();
+    assert!(summary_row(&log, started).contains("killed by signal 2"), "{log}");
+    let waiting: Vec<&str> =
+        ["alpha/readonly", "beta/readonly", "gamma/readonly"].into_iter().filter(|role| *role != started).collect();
+    for role in waiting {
+        assert!(summary_row(&log, role).contains("not started (interrupted)"), "{log}");
+    }
+    assert!(lines.all(|line| !line.unwrap().contains("started")), "nothing else started");
+}
