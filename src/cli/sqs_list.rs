@@ -132,7 +132,7 @@ async fn list_account(
             result.queues = queues;
         }
         Err(error) => {
-            tracing::warn!(role = %role, "sqs list: {error}");
+            tracing::info!(role = %role, "sqs list: failed: {error}");
             result.error = Some(error);
         }
     }

@@ -166,7 +166,7 @@ pub async fn run_one(
         Ok(child) => child,
         Err(error) => {
             let message = format!("cannot run {}: {error}", program.to_string_lossy());
-            tracing::warn!(role = %role, "run: {message}");
+            tracing::info!(role = %role, "run: {message}");
             return finish(Outcome::SpawnFailed(message), started.elapsed(), Vec::new());
         }
     };

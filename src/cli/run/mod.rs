@@ -94,7 +94,7 @@ async fn obtain_sessions(engine: &Arc<Engine>, roles: &[RoleKey]) -> Vec<(RoleKe
             async move {
                 let session = engine.session(&role, Renewal::IfNeeded).await.map_err(|error| error.to_string());
                 if let Err(error) = &session {
-                    tracing::warn!(role = %role, "run: no session: {error}");
+                    tracing::info!(role = %role, "run: no session: {error}");
                 }
                 (role, session)
             }
