@@ -110,13 +110,17 @@ HOST = urllib.parse.urlparse(endpoint).netloc
 local = threading.local()
 
 def post(body, key, service, target=None):
-    """One request over this thread's keep-alive connection; moto reads the account from the key."""
+    """One request over this thread's keep-alive connection; moto reads the account from the key.
+    STS in its query protocol, SQS in the JSON protocol (`target`), as the SDKs send them."""
     if not hasattr(local, "connection"):
         local.connection = http.client.HTTPConnection(HOST)
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
+    headers = {"Content-Type": "application/x-amz-json-1.0" if target else "application/x-www-form-urlencoded",
                "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20250101/{region}/{service}/aws4_request, "
                                 "SignedHeaders=host, Signature=0"}
-    local.connection.request("POST", "/", body=urllib.parse.urlencode(body), headers=headers)
+    if target:
+        headers["X-Amz-Target"] = f"AmazonSQS.{target}"
+    payload = json.dumps(body) if target else urllib.parse.urlencode(body)
+    local.connection.request("POST", "/", body=payload, headers=headers)
     response = local.connection.getresponse()
     text = response.read().decode()
     assert response.status == 200, text
@@ -126,10 +130,10 @@ def bare(role, attributes):
     text = post({"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": role, "RoleSessionName": "floor"},
                 os.environ["AWS_ACCESS_KEY_ID"], "sts")
     key = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", text).group(1)
-    urls = re.findall(r"<QueueUrl>([^<]+)</QueueUrl>", post({"Action": "ListQueues"}, key, "sqs"))
+    urls = json.loads(post({"MaxResults": 1000}, key, "sqs", "ListQueues")).get("QueueUrls", [])
     if attributes:
         for url in urls:
-            post({"Action": "GetQueueAttributes", "QueueUrl": url, "AttributeName.1": "All"}, key, "sqs")
+            post({"QueueUrl": url, "AttributeNames": ["All"]}, key, "sqs", "GetQueueAttributes")
     return len(urls)
 
 def floor(attributes):
