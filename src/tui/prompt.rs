@@ -52,11 +52,7 @@ mod tests {
     use super::*;
 
     fn request(problem: Option<&str>) -> MfaRequest {
-        MfaRequest {
-            device: "arn:aws:iam::123456789012:mfa/a".into(),
-            roles: Vec::new(),
-            problem: problem.map(Into::into),
-        }
+        MfaRequest { device: "arn:aws:iam::123456789012:mfa/a".into(), roles: Vec::new(), problem: problem.map(Into::into) }
     }
 
     #[tokio::test]
