@@ -5,21 +5,10 @@ use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
 use crate::domain::engine::Renewal;
-use crate::domain::exports::{self, ALL_VARIABLES};
 
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
-
-/// Variables of other credential sources the SDKs would consult.
-const OTHER_CREDENTIAL_SOURCES: [&str; 6] = [
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-];
 
 pub async fn run(
     options: &GlobalOptions,
@@ -35,19 +24,12 @@ pub async fn run(
     let context = Context::open(options, true, false).await?;
     let role = context.role(address)?;
     let session = context.engine.session(&role, Renewal::IfNeeded).await?;
-    let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());
 
     let (program, args) =
         command.split_first().ok_or_else(|| AppError::Usage("exec needs a command after --".into()))?;
     let mut child = Command::new(program);
     child.args(args);
-    for name in ALL_VARIABLES.iter().chain(&OTHER_CREDENTIAL_SOURCES) {
-        if *name != "AWS_ENDPOINT_URL" || context.endpoint_url().is_some() {
-            child.env_remove(name);
-        }
-    }
-    child.envs(vars.iter().map(|(name, value)| (*name, value.as_str())));
-    child.env("SWITCHBOARD_ROLE", role.to_string());
+    super::child_env::apply_session(&mut child, &session, context.endpoint_url().as_deref());
     run_child(child, program)
 }
 

@@ -1,6 +1,7 @@
 //! The command-line front end: one module per subcommand, all sharing `Context`.
 
 mod check;
+mod child_env;
 mod context;
 mod credential_process;
 mod env;
@@ -10,14 +11,17 @@ mod list;
 pub mod logging;
 mod prompt;
 mod refresh;
+mod run;
+mod sqs_list;
 mod whoami;
 
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 pub use crate::app::{AppError, GlobalOptions};
 use crate::domain::exports::ExportFormat;
+use crate::domain::selection::Selector;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -72,10 +76,68 @@ pub enum Command {
         /// ACCOUNT/ROLE
         role: String,
     },
+    /// Run a command once per selected role (at most --parallel at a time), each with the
+    /// role's session as `exec` gives it; one MFA prompt per device before anything runs
+    Run {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// How many commands run at once
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        parallel: usize,
+        /// Print each role's output as one block when it finishes, instead of prefixed lines
+        #[arg(long, conflicts_with = "json")]
+        group: bool,
+        /// One JSON object per role (role, account, exit_code, duration_ms, stdout, stderr), a line each
+        #[arg(long)]
+        json: bool,
+        /// The command and its arguments, after `--`
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// SQS across the fleet
+    Sqs {
+        #[command(subcommand)]
+        action: SqsAction,
+    },
     /// Long-term keys of `keyring = true` sources, kept in the OS keyring
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+}
+
+/// Which roles a fleet command acts on. Patterns are OR-ed, `--tag`s AND-ed (the account
+/// must carry every one), `--env`s OR-ed, and the three AND-ed together.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// ACCOUNT/ROLE globs, e.g. '*/readonly' or 'prod-*/admin'; a plain address selects that role
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Only accounts with this tag (repeat: every tag must be there)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only accounts in this environment (repeat: any of them)
+    #[arg(long = "env", value_name = "ENV")]
+    pub environments: Vec<String>,
+}
+
+impl SelectArgs {
+    fn selector(self) -> Selector {
+        Selector { patterns: self.patterns, tags: self.tags, environments: self.environments }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SqsAction {
+    /// Every queue of every selected account and region (all accounts when nothing is
+    /// selected): visible / in-flight / delayed counts and dead-letter links. Each account is
+    /// listed once, through its read-only (else MFA-free) selected role when it has one
+    List {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// One JSON array (an object per account, its queues inside) instead of a table
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -101,5 +163,12 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
         Command::Refresh { roles, all, expiring } => refresh::run(options, roles, all, expiring).await,
         Command::Whoami { role } => whoami::run(options, &role).await,
         Command::Keys { action } => keys::run(options, action).await,
+        Command::Run { select, parallel, group, json, command } => {
+            let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
+            run::run(options, args).await
+        }
+        Command::Sqs { action: SqsAction::List { select, json } } => {
+            sqs_list::run(options, select.selector(), json).await
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod exports;
 pub mod inventory;
 pub mod mfa;
 pub mod plan;
+pub mod selection;
 pub mod sources;
 pub mod sqs;
 pub mod store;
