@@ -56,11 +56,9 @@ impl Executor {
             Effect::AnswerMfa { reply, answer } => reply.send(answer),
             Effect::LoadStatus => {
                 tokio::spawn(async move {
-                    let mut snapshots = Vec::new();
-                    for (_, role) in engine.inventory().roles() {
-                        snapshots.push((role.key.clone(), snapshot(&engine, &role.key).await));
+                    if let Some(snapshots) = super::status::reload(&engine).await {
+                        let _ = actions.send(Action::StatusLoaded(snapshots));
                     }
-                    let _ = actions.send(Action::StatusLoaded(snapshots));
                 });
             }
             Effect::Renew { role, request, mode } => {

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod panels;
 mod prompt;
 pub mod state;
+mod status;
 mod terminal;
 pub mod ui;
 pub mod update;

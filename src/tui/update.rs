@@ -16,7 +16,7 @@ use super::effect::{Effect, RenewMode};
 use super::keymap::Command;
 use super::layout::{list_capacity, list_line_at};
 use super::state::{Activity, ExportPopup, MfaAsk, Overlay, RowState, SortOrder, State, StatusLine};
-use super::view::{self, Line};
+use super::view::{self, LineAt};
 
 /// The cache is re-read this often, to show sessions another switchboard process obtained.
 const STATUS_RELOAD: Duration = Duration::from_secs(10);
@@ -458,34 +458,27 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
 }
 
 fn move_selection(state: &mut State, by: isize) {
-    let roles = view::roles(state);
+    let list = view::list(state);
+    let roles = list.roles();
     if roles.is_empty() {
         return;
     }
-    let current = state.selected.as_ref().and_then(|key| roles.iter().position(|row| &row.key == key)).unwrap_or(0);
-    let target = (current as isize).saturating_add(by).clamp(0, roles.len() as isize - 1) as usize;
-    state.selected = Some(roles[target].key.clone());
+    let current =
+        state.selected.as_ref().and_then(|key| state.row_position(key)).and_then(|row| list.place_of_row(row));
+    let target = (current.unwrap_or(0) as isize).saturating_add(by).clamp(0, roles.len() as isize - 1) as usize;
+    state.selected = Some(state.rows[roles[target]].key.clone());
     keep_selection_visible(state);
 }
 
 /// Keeps a visible role selected and scrolls the list so it is on screen.
 fn keep_selection_visible(state: &mut State) {
-    let (selected_line, first_role, total) = {
-        let lines = view::lines(state);
-        let selected = state
-            .selected
-            .as_ref()
-            .and_then(|key| lines.iter().position(|line| matches!(line, Line::Role(row) if &row.key == key)));
-        let first_role = lines.iter().enumerate().find_map(|(index, line)| match line {
-            Line::Role(row) => Some((index, row.key.clone())),
-            Line::Account(_) => None,
-        });
-        (selected, first_role, lines.len())
-    };
-    let selected_line = match (selected_line, first_role) {
+    let list = view::list(state);
+    let selected =
+        state.selected.as_ref().and_then(|key| state.row_position(key)).and_then(|row| list.line_of_row(row));
+    let selected_line = match (selected, list.first_role_line()) {
         (Some(index), _) => index,
-        (None, Some((index, key))) => {
-            state.selected = Some(key);
+        (None, Some((index, row))) => {
+            state.selected = Some(state.rows[row].key.clone());
             index
         }
         (None, None) => {
@@ -493,6 +486,7 @@ fn keep_selection_visible(state: &mut State) {
             return;
         }
     };
+    let total = list.len();
     let capacity = list_capacity(state.size.0, state.size.1, state.show_chain);
     // Show the account header above the first role of the list when scrolled to the top.
     let top = if selected_line == 1 { 0 } else { selected_line };
@@ -515,8 +509,8 @@ fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
         MouseEventKind::Down(_) => {
             let (width, height) = state.size;
             if let Some(offset) = list_line_at(width, height, state.show_chain, mouse.column, mouse.row) {
-                let clicked = match view::lines(state).get(state.list_scroll + offset) {
-                    Some(Line::Role(row)) => Some(row.key.clone()),
+                let clicked = match view::list(state).line(state.list_scroll + offset) {
+                    Some(LineAt::Role(row)) => Some(state.rows[row].key.clone()),
                     _ => None,
                 };
                 if clicked.is_some() {
