@@ -25,6 +25,10 @@ const ACCOUNTS: usize = 1000;
 const ROLES: usize = ACCOUNTS * ROLES_PER_ACCOUNT;
 
 fn inventory() -> Inventory {
+    Inventory::parse(Path::new("bench.toml"), &inventory_text()).unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn inventory_text() -> String {
     let mut text = String::from(
         "[sources.hub]\nprofile = \"hub\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/a\"\nsession_duration = \"12h\"\n",
     );
@@ -43,7 +47,7 @@ fn inventory() -> Inventory {
             );
         }
     }
-    Inventory::parse(Path::new("bench.toml"), &text).unwrap_or_else(|error| panic!("{error}"))
+    text
 }
 
 fn now() -> jiff::Timestamp {
@@ -78,6 +82,12 @@ fn screen(c: &mut Criterion) {
             draw(&mut fresh, &state);
         })
     });
+    // What comes before the first frame and is not the screen's: the inventory and the plans.
+    let text = inventory_text();
+    c.bench_function(&format!("parse and check an inventory of {ROLES} roles"), |b| {
+        b.iter(|| Inventory::parse(Path::new("bench.toml"), &text).map(|parsed| parsed.roles().count()).unwrap_or(0))
+    });
+    c.bench_function(&format!("rows of {ROLES} roles (plans included)"), |b| b.iter(|| rows(&inventory).len()));
     let mut state = state();
     c.bench_function(&format!("draw {ROLES} roles (160x48)"), |b| b.iter(|| draw(&mut terminal, &state)));
     c.bench_function(&format!("tick and draw, {ROLES} roles"), |b| {

@@ -25,7 +25,7 @@ import time
 
 WIDTH, HEIGHT = 160, 48
 MARKER = "▸"
-ROWS_SHOWN = re.compile(r"acct-\d{4}")
+ROWS_SHOWN = re.compile(r"role-\d")
 OCTAL = re.compile(rb"\\([0-7]{3})")
 
 
@@ -42,7 +42,11 @@ class Tmux:
         self.control = subprocess.Popen(["tmux", "-L", self.socket, "-C", "attach", "-t", "bench"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         self.events = queue.Queue()
+        self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        # The client is attached once it answers a command.
+        self.command("display-message -p attached")
+        self.replies.get(timeout=10)
 
     def run(self, *args):
         subprocess.run(["tmux", "-L", self.socket, *args], check=True, stdout=subprocess.DEVNULL)
@@ -53,13 +57,16 @@ class Tmux:
                 payload = line.rstrip(b"\n").split(b" ", 2)[2] if line.count(b" ") >= 2 else b""
                 data = OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), payload)
                 self.events.put((time.monotonic(), data.decode("utf-8", "replace")))
+            elif line.startswith((b"%end", b"%error")):
+                self.replies.put(line)
 
     def command(self, text):
         self.control.stdin.write(text.encode() + b"\n")
 
-    def drain(self, quiet=0.05):
-        """Forgets output until the pane has been quiet for `quiet` seconds."""
-        while True:
+    def drain(self, quiet=0.05, limit=3.0):
+        """Forgets output until the pane has been quiet for `quiet` seconds (or `limit` passed)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
             try:
                 self.events.get(timeout=quiet)
             except queue.Empty:
@@ -86,7 +93,7 @@ class Tmux:
         started = time.monotonic()
         # exec: the pane's process is switchboard itself, whose CPU and memory are measured.
         self.command("respawn-pane -k -t bench " + shlex.quote("exec " + command))
-        shown = self.wait_output(lambda text: len(ROWS_SHOWN.findall(text)) >= 10)
+        shown = self.wait_output(lambda text: "REACHED" in text and len(ROWS_SHOWN.findall(text)) >= 5)
         return started, shown
 
     def pid(self):
@@ -96,7 +103,7 @@ class Tmux:
 
     def close(self):
         try:
-            self.run("kill-server")
+            subprocess.run(["tmux", "-L", self.socket, "kill-server"], stderr=subprocess.DEVNULL, check=True)
         except subprocess.CalledProcessError:
             pass
         self.control.wait(timeout=5)
@@ -129,7 +136,13 @@ def press(tmux, key, timeout=10.0):
     tmux.drain(0.03)
     sent = time.monotonic()
     tmux.command(f"send-keys -t bench {key}")
-    shown = tmux.wait_output(lambda text: MARKER in text, timeout)
+    try:
+        shown = tmux.wait_output(lambda text: MARKER in text, timeout)
+    except TimeoutError:
+        screen = subprocess.run(["tmux", "-L", tmux.socket, "capture-pane", "-p", "-t", "bench"],
+                                capture_output=True, text=True).stdout
+        print(f"no frame after {key}; the screen:\n{screen}", file=sys.stderr)
+        raise
     return (shown - sent) * 1000
 
 
@@ -146,8 +159,9 @@ def keys(tmux, presses, in_flight, command):
         tmux.drain(0.5)
         tmux.command("send-keys -t bench Escape")
         tmux.drain(0.3)
-    times = [press(tmux, "j") for _ in range(presses)]
-    times += [press(tmux, "k") for _ in range(presses // 4)]
+    # k then j, in turn: each moves the selection marker on screen (a scroll would leave it
+    # in place and redraw only the row text, which is harder to tell from a tick).
+    times = [press(tmux, "k" if index % 2 == 0 else "j") for index in range(presses)]
     ordered = sorted(times)
     result = {
         "presses": len(times),
@@ -163,7 +177,7 @@ def keys(tmux, presses, in_flight, command):
 def idle(tmux, seconds, command):
     tmux.start(command)
     pid = tmux.pid()
-    tmux.drain(2.0)  # the first status reload and the first ticks
+    time.sleep(2.0)  # the first status reload and the first ticks
     hz = os.sysconf("SC_CLK_TCK")
     before, started = cpu_ticks(pid), time.monotonic()
     time.sleep(seconds)

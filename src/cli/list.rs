@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::domain::exports::rfc3339;
@@ -9,6 +10,9 @@ use crate::domain::time::{format_countdown, time_left};
 
 use super::CliError;
 use super::context::{Context, Globals};
+
+/// Store reads in flight at once.
+const STATUS_READS: usize = 32;
 
 #[derive(Serialize)]
 struct Row {
@@ -27,9 +31,17 @@ pub async fn run(globals: &Globals, json: bool) -> Result<ExitCode, CliError> {
     let context = Context::open(globals, false, true).await?;
     let engine = &context.engine;
     let now = engine.now();
-    let mut rows = Vec::new();
-    for (account, role) in engine.inventory().roles() {
-        let status = engine.status(&role.key).await?;
+    let roles: Vec<_> = engine.inventory().roles().collect();
+    // Each status is a store read off the async threads; a few in flight at once keep those
+    // threads busy instead of waking one per role, in turn.
+    // TODO(store): one metadata read for every role replaces this.
+    let statuses: Vec<_> = futures::stream::iter(roles.iter().map(|(_, role)| engine.status(&role.key)))
+        .buffered(STATUS_READS)
+        .collect()
+        .await;
+    let mut rows = Vec::with_capacity(roles.len());
+    for ((account, role), status) in roles.iter().zip(statuses) {
+        let status = status?;
         let left = status.expires_at.map(|until| time_left(now, until));
         rows.push(Row {
             account: account.name.clone(),
