@@ -12,6 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use switchboard::domain::inventory::Inventory;
+use switchboard::domain::plan::plans;
 use switchboard::domain::sqs::{QueueAttributes, QueueSummary};
 use switchboard::tui::action::Action;
 use switchboard::tui::panels::sqs::{Column, QueueRow, SqsPanel};
@@ -87,6 +88,7 @@ fn screen(c: &mut Criterion) {
     c.bench_function(&format!("parse and check an inventory of {ROLES} roles"), |b| {
         b.iter(|| Inventory::parse(Path::new("bench.toml"), &text).map(|parsed| parsed.roles().count()).unwrap_or(0))
     });
+    c.bench_function(&format!("plans of {ROLES} roles"), |b| b.iter(|| plans(&inventory).len()));
     c.bench_function(&format!("rows of {ROLES} roles (plans included)"), |b| b.iter(|| rows(&inventory).len()));
     let mut state = state();
     c.bench_function(&format!("draw {ROLES} roles (160x48)"), |b| b.iter(|| draw(&mut terminal, &state)));
