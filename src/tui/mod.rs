@@ -32,7 +32,7 @@ use crate::domain::cache::SessionCache;
 use crate::domain::engine::{Engine, EngineParts};
 use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::{Inventory, Problem};
-use crate::domain::plan::{LayerKind, plans};
+use crate::domain::plan::{LayerKind, plan_for};
 use crate::domain::sources::LocalSourceKeys;
 use crate::domain::store::{StoreChoice, open_store};
 use crate::domain::sts::AwsSts;
@@ -44,11 +44,12 @@ use state::{Activity, LayerView, RoleRow, State};
 
 /// The rows of the screen, one per role, in inventory order, with no session known yet.
 pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
-    plans(inventory)
-        .into_iter()
-        .filter_map(|plan| {
-            let account = inventory.account(&plan.role.account)?;
-            let role = inventory.role(&plan.role)?;
+    // Walks the accounts and their roles once: looking each role's account up by name would
+    // scan every account per role (quadratic at thousands of roles).
+    inventory
+        .roles()
+        .filter_map(|(account, role)| {
+            let plan = plan_for(inventory, role)?;
             Some(RoleRow {
                 key: plan.role.clone(),
                 read_only: role.read_only,
