@@ -5,25 +5,31 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use switchboard::domain::inventory::Inventory;
+use switchboard::domain::plan::plans;
 use switchboard::domain::sqs::{QueueAttributes, QueueSummary};
 use switchboard::tui::action::Action;
 use switchboard::tui::panels::sqs::{Column, QueueRow, SqsPanel};
 use switchboard::tui::panels::{Panel, PanelContext};
-use switchboard::tui::state::State;
+use switchboard::tui::state::{SortOrder, State};
 use switchboard::tui::ui::theme::Theme;
 use switchboard::tui::{rows, ui, update::update, view};
 
 const ROLES_PER_ACCOUNT: usize = 5;
-const ACCOUNTS: usize = 200;
+const ACCOUNTS: usize = 1000;
+const ROLES: usize = ACCOUNTS * ROLES_PER_ACCOUNT;
 
 fn inventory() -> Inventory {
+    Inventory::parse(Path::new("bench.toml"), &inventory_text()).unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn inventory_text() -> String {
     let mut text = String::from(
         "[sources.hub]\nprofile = \"hub\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/a\"\nsession_duration = \"12h\"\n",
     );
@@ -42,11 +48,15 @@ fn inventory() -> Inventory {
             );
         }
     }
-    Inventory::parse(Path::new("bench.toml"), &text).unwrap_or_else(|error| panic!("{error}"))
+    text
+}
+
+fn now() -> jiff::Timestamp {
+    "2026-11-21T09:00:00Z".parse().unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn state() -> State {
-    let now: jiff::Timestamp = "2026-11-21T09:00:00Z".parse().unwrap_or_else(|error| panic!("{error}"));
+    let now = now();
     let mut rows = rows(&inventory());
     for (index, row) in rows.iter_mut().enumerate() {
         row.expires_at = now.checked_add(jiff::SignedDuration::from_secs(60 * index as i64)).ok();
@@ -54,22 +64,84 @@ fn state() -> State {
     State::new(rows, now, Duration::from_secs(300))
 }
 
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, state: &State) {
+    terminal.draw(|frame| ui::render(frame, state)).map(drop).unwrap_or_default()
+}
+
 fn screen(c: &mut Criterion) {
-    let mut state = state();
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|error| panic!("{error}"));
-    c.bench_function("draw 1000 roles (160x48)", |b| {
-        b.iter(|| terminal.draw(|frame| ui::render(frame, &state)).map(drop).unwrap_or_default())
+    let inventory = inventory();
+    c.bench_function(&format!("first frame: rows, state and draw, {ROLES} roles (160x48)"), |b| {
+        b.iter(|| {
+            let mut state = State::new(rows(&inventory), now(), Duration::from_secs(300));
+            state.selected = view::roles(&state).first().map(|row| row.key.clone());
+            let mut fresh = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|error| panic!("{error}"));
+            draw(&mut fresh, &state);
+        })
     });
-    c.bench_function("tick 1000 roles", |b| {
-        let now = state.now;
-        b.iter(|| update(&mut state, Action::Tick(now)))
+    // What comes before the first frame and is not the screen's: the inventory and the plans.
+    let text = inventory_text();
+    c.bench_function(&format!("parse and check an inventory of {ROLES} roles"), |b| {
+        b.iter(|| Inventory::parse(Path::new("bench.toml"), &text).map(|parsed| parsed.roles().count()).unwrap_or(0))
     });
-    state.filter.text = "acc 12 role 3".to_owned();
-    c.bench_function("fuzzy filter 1000 roles", |b| b.iter(|| view::lines(&state).len()));
+    c.bench_function(&format!("plans of {ROLES} roles"), |b| b.iter(|| plans(&inventory).len()));
+    c.bench_function(&format!("rows of {ROLES} roles (plans included)"), |b| b.iter(|| rows(&inventory).len()));
+    let mut state = state();
+    c.bench_function(&format!("draw {ROLES} roles (160x48)"), |b| b.iter(|| draw(&mut terminal, &state)));
+    c.bench_function(&format!("tick and draw, {ROLES} roles"), |b| {
+        let mut now = state.now;
+        b.iter(|| {
+            now = now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now);
+            update(&mut state, Action::Tick(now));
+            draw(&mut terminal, &state);
+        })
+    });
+    c.bench_function(&format!("key j and draw, {ROLES} roles"), |b| {
+        b.iter(|| {
+            update(&mut state, key(KeyCode::Char('j')));
+            draw(&mut terminal, &state);
+        })
+    });
+    state.sort = SortOrder::TimeLeft;
+    c.bench_function(&format!("key j and draw, {ROLES} roles sorted by time left"), |b| {
+        b.iter(|| {
+            update(&mut state, key(KeyCode::Char('j')));
+            draw(&mut terminal, &state);
+        })
+    });
+    state.sort = SortOrder::Name;
+    // Typing a filter one key at a time, each key followed by a frame; reported per key.
+    let typed = "acc 12 role 3";
+    c.bench_function(&format!("fuzzy filter, one key and draw, {ROLES} roles"), |b| {
+        b.iter_custom(|iterations| {
+            let keys = typed.chars().count() as u32 + 2;
+            let start = Instant::now();
+            for _ in 0..iterations {
+                update(&mut state, key(KeyCode::Char('/')));
+                for typed_char in typed.chars() {
+                    update(&mut state, key(KeyCode::Char(typed_char)));
+                    draw(&mut terminal, &state);
+                }
+                update(&mut state, key(KeyCode::Esc));
+                draw(&mut terminal, &state);
+            }
+            start.elapsed() / keys
+        })
+    });
+    // The worst key: one that does not extend the filter (a backspace, an edit inside), so
+    // every role is matched again.
+    let (one, other) = ("acc 12 role 3", "acc 12 role 4");
+    c.bench_function(&format!("fuzzy filter over every role, {ROLES} roles"), |b| {
+        b.iter(|| {
+            state.filter.text = if state.filter.text == one { other } else { one }.to_owned();
+            view::list(&state).len()
+        })
+    });
     state.filter.text.clear();
-    c.bench_function("key j over 1000 roles", |b| {
-        b.iter(|| update(&mut state, Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE))))
-    });
 }
 
 /// An account with thousands of queues, a third of them with a dead-letter queue.

@@ -28,9 +28,11 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
     let context = Context::open(options, false, true).await?;
     let engine = &context.engine;
     let now = engine.now();
-    let mut rows = Vec::new();
-    for (account, role) in engine.inventory().roles() {
-        let status = engine.status(&role.key).await?;
+    let roles: Vec<_> = engine.inventory().roles().collect();
+    let mut rows = Vec::with_capacity(roles.len());
+    // Metadata only: the store file is parsed once, nothing is decrypted.
+    for (account, role) in &roles {
+        let status = engine.status_now(&role.key)?;
         let left = status.expires_at.map(|until| time_left(now, until));
         rows.push(Row {
             account: account.name.clone(),
@@ -45,8 +47,9 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
         });
     }
     if json {
-        let text = serde_json::to_string_pretty(&rows).map_err(|error| AppError::Failed(error.to_string()))?;
-        println!("{text}");
+        let mut text = serde_json::to_string_pretty(&rows).map_err(|error| AppError::Failed(error.to_string()))?;
+        text.push('\n');
+        print_all(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let header = ["ACCOUNT", "ID", "ROLE", "STATE", "LEFT", "REACHED", "REGION"];
@@ -66,24 +69,39 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|column| {
-            cells.iter().map(|row| row[column].chars().count()).chain([header[column].len()]).max().unwrap_or(0)
-        })
-        .collect();
-    let line = |values: Vec<&str>| {
-        values
-            .iter()
-            .zip(&widths)
-            .map(|(value, width)| format!("{value:<width$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    println!("{}", line(header.to_vec()));
+    let mut widths: Vec<usize> = header.iter().map(|title| title.len()).collect();
     for row in &cells {
-        println!("{}", line(row.iter().map(String::as_str).collect()));
+        for (width, value) in widths.iter_mut().zip(row) {
+            *width = (*width).max(value.chars().count());
+        }
     }
+    // The whole table is written at once: thousands of roles are one write, not one per line.
+    let mut table = String::with_capacity((cells.len() + 1) * (widths.iter().sum::<usize>() + 2 * widths.len()));
+    write_line(&mut table, header.iter().copied(), &widths);
+    for row in &cells {
+        write_line(&mut table, row.iter().map(String::as_str), &widths);
+    }
+    print_all(&table)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One table line: values padded to their column's width, two spaces apart, no trailing blanks.
+fn write_line<'a>(table: &mut String, values: impl Iterator<Item = &'a str>, widths: &[usize]) {
+    let start = table.len();
+    for (column, (value, width)) in values.zip(widths).enumerate() {
+        if column > 0 {
+            table.push_str("  ");
+        }
+        table.push_str(value);
+        table.extend(std::iter::repeat_n(' ', width.saturating_sub(value.chars().count())));
+    }
+    let kept = table[start..].trim_end().len();
+    table.truncate(start + kept);
+    table.push('\n');
+}
+
+fn print_all(text: &str) -> Result<(), AppError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|error| AppError::Failed(error.to_string()))
 }

@@ -48,12 +48,7 @@ impl Credentials {
     }
 
     pub fn freshness(&self, now: Timestamp, refresh_before: Duration) -> Freshness {
-        match self.time_left(now) {
-            None => Freshness::Valid,
-            Some(left) if left.is_zero() => Freshness::Expired,
-            Some(left) if left <= refresh_before => Freshness::Expiring,
-            Some(_) => Freshness::Valid,
-        }
+        self.expiration.map_or(Freshness::Valid, |until| Freshness::of(until, now, refresh_before))
     }
 
     /// The access key id with its middle masked, enough to tell keys apart on screen.
@@ -68,6 +63,21 @@ pub enum Freshness {
     Valid,
     Expiring,
     Expired,
+}
+
+impl Freshness {
+    /// The one rule for every front end: expired at its expiry, expiring within
+    /// `refresh_before` of it, valid before.
+    pub fn of(expires_at: Timestamp, now: Timestamp, refresh_before: Duration) -> Freshness {
+        let left = super::time::time_left(now, expires_at);
+        if left.is_zero() {
+            Freshness::Expired
+        } else if left <= refresh_before {
+            Freshness::Expiring
+        } else {
+            Freshness::Valid
+        }
+    }
 }
 
 /// Keeps the first 4 and last 4 characters of an identifier: "AKIA…WXYZ".

@@ -84,6 +84,15 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// A session's state from its expiry (`Freshness::of`); `None` when it has no expiry.
+    pub fn of(expires_at: Option<Timestamp>, now: Timestamp, refresh_before: Duration) -> Option<SessionState> {
+        expires_at.map(|until| match Freshness::of(until, now, refresh_before) {
+            Freshness::Valid => SessionState::Valid,
+            Freshness::Expiring => SessionState::Expiring,
+            Freshness::Expired => SessionState::Expired,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SessionState::None => "none",
@@ -181,19 +190,20 @@ impl Engine {
         let Some(meta) = self.parts.cache.metadata(&layer.id) else {
             return LayerStatus { state: SessionState::None, expires_at: None };
         };
-        let state = match meta.expires_at.map(|until| super::time::time_left(self.now(), until)) {
-            None => SessionState::Valid,
-            Some(left) if left.is_zero() => SessionState::Expired,
-            Some(left) if left <= self.inventory.defaults.refresh_before => SessionState::Expiring,
-            Some(_) => SessionState::Valid,
-        };
+        let state = SessionState::of(meta.expires_at, self.now(), self.inventory.defaults.refresh_before)
+            .unwrap_or(SessionState::Valid);
         LayerStatus { state, expires_at: meta.expires_at }
     }
 
     /// The cached state of a role's own session; no network.
     pub async fn status(&self, role: &RoleKey) -> Result<LayerStatus, EngineError> {
+        self.status_now(role)
+    }
+
+    /// `status` from metadata only, without awaiting: `list` calls it for thousands of roles.
+    pub fn status_now(&self, role: &RoleKey) -> Result<LayerStatus, EngineError> {
         let plan = self.plan_or_error(role)?;
-        Ok(self.layer_status(plan.target()).await)
+        Ok(self.layer_status_now(plan.target()))
     }
 
     /// The MFA device a renewal of this role would ask a code for right now, if any.

@@ -28,6 +28,8 @@ pub struct Executor {
     pub slots: Arc<Semaphore>,
     /// Panel jobs' SDK clients, one set per role session and region.
     pub clients: ClientCache,
+    /// What the last status reload saw of the store.
+    pub store_watch: Arc<super::status::StoreWatch>,
 }
 
 fn failure(error: EngineError) -> RenewFailure {
@@ -59,12 +61,11 @@ impl Executor {
         match effect {
             Effect::AnswerMfa { reply, answer } => reply.send(answer),
             Effect::LoadStatus => {
+                let watch = self.store_watch.clone();
                 tokio::spawn(async move {
-                    let mut snapshots = Vec::new();
-                    for (_, role) in engine.inventory().roles() {
-                        snapshots.push((role.key.clone(), snapshot(&engine, &role.key).await));
+                    if let Some(snapshots) = super::status::reload(&engine, &watch).await {
+                        let _ = actions.send(Action::StatusLoaded(snapshots));
                     }
-                    let _ = actions.send(Action::StatusLoaded(snapshots));
                 });
             }
             Effect::Renew { role, request, mode } => {

@@ -12,9 +12,11 @@ pub mod logging;
 pub mod panels;
 mod prompt;
 pub mod state;
+mod status;
 mod terminal;
 pub mod ui;
 pub mod update;
+mod update_exports;
 mod update_panels;
 #[cfg(test)]
 mod update_tests;
@@ -28,7 +30,7 @@ use tokio::sync::mpsc;
 use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_inventory, shell_export_format};
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaCode;
-use crate::domain::plan::{LayerKind, plans};
+use crate::domain::plan::{LayerKind, plan_for};
 use crate::domain::store::{StoreChoice, open_store};
 
 use executor::Executor;
@@ -36,11 +38,12 @@ use state::{Activity, LayerView, RoleRow, State};
 
 /// The rows of the screen, one per role, in inventory order, with no session known yet.
 pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
-    plans(inventory)
-        .into_iter()
-        .filter_map(|plan| {
-            let account = inventory.account(&plan.role.account)?;
-            let role = inventory.role(&plan.role)?;
+    // Walks the accounts and their roles once: looking each role's account up by name would
+    // scan every account per role (quadratic at thousands of roles).
+    inventory
+        .roles()
+        .filter_map(|(account, role)| {
+            let plan = plan_for(inventory, role)?;
             Some(RoleRow {
                 key: plan.role.clone(),
                 read_only: role.read_only,
@@ -102,6 +105,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
         sqs_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_SQS"),
         slots: Arc::new(tokio::sync::Semaphore::new(16)),
         clients: Default::default(),
+        store_watch: Default::default(),
     };
     app::run(state, executor, receiver, log_lines)
         .await

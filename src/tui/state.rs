@@ -1,6 +1,7 @@
 //! Everything the screen shows, as plain data. `now` is part of it, so rendering is a pure
 //! function of the state and snapshots are reproducible.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -85,13 +86,9 @@ pub struct RoleRow {
 }
 
 impl RoleRow {
+    /// No known expiry here means no session: the screen only learns of sessions with one.
     pub fn session_state(&self, now: Timestamp, refresh_before: Duration) -> SessionState {
-        match self.expires_at {
-            None => SessionState::None,
-            Some(until) if until <= now => SessionState::Expired,
-            Some(until) if time_left(now, until) <= refresh_before => SessionState::Expiring,
-            Some(_) => SessionState::Valid,
-        }
+        SessionState::of(self.expires_at, now, refresh_before).unwrap_or(SessionState::None)
     }
 
     pub fn state(&self, now: Timestamp, refresh_before: Duration) -> RowState {
@@ -197,6 +194,8 @@ pub struct AccountView {
 #[derive(Debug)]
 pub struct State {
     pub now: Timestamp,
+    /// The newest exports request: only its answer is copied.
+    pub export_request: Option<u64>,
     pub rows: Vec<RoleRow>,
     /// The selected role (by key, so filtering and sorting keep it).
     pub selected: Option<RoleKey>,
@@ -224,13 +223,19 @@ pub struct State {
     /// How often open panels refresh their counts.
     pub panel_refresh: Duration,
     pub should_quit: bool,
+    /// The filtered, sorted list, kept between key presses (see `view`).
+    pub list_memo: super::view::ListMemo,
+    /// Where each role's row is in `rows`, so a lookup by key does not scan thousands of rows.
+    row_index: HashMap<RoleKey, usize>,
 }
 
 impl State {
     pub fn new(rows: Vec<RoleRow>, now: Timestamp, refresh_before: Duration) -> State {
         let selected = rows.first().map(|row| row.key.clone());
+        let row_index = rows.iter().enumerate().map(|(index, row)| (row.key.clone(), index)).collect();
         State {
             now,
+            export_request: None,
             rows,
             selected,
             sort: SortOrder::Name,
@@ -254,15 +259,26 @@ impl State {
             account: None,
             panel_refresh: Duration::from_secs(5),
             should_quit: false,
+            list_memo: Default::default(),
+            row_index,
+        }
+    }
+
+    /// The index of a role's row in `rows`; checked, so rows changed after `new` are still
+    /// found (by a scan).
+    pub fn row_position(&self, key: &RoleKey) -> Option<usize> {
+        match self.row_index.get(key) {
+            Some(&index) if self.rows.get(index).is_some_and(|row| &row.key == key) => Some(index),
+            _ => self.rows.iter().position(|row| &row.key == key),
         }
     }
 
     pub fn row(&self, key: &RoleKey) -> Option<&RoleRow> {
-        self.rows.iter().find(|row| &row.key == key)
+        self.row_position(key).map(|index| &self.rows[index])
     }
 
     pub fn row_mut(&mut self, key: &RoleKey) -> Option<&mut RoleRow> {
-        self.rows.iter_mut().find(|row| &row.key == key)
+        self.row_position(key).map(|index| &mut self.rows[index])
     }
 
     pub fn selected_row(&self) -> Option<&RoleRow> {

@@ -16,7 +16,7 @@ use super::effect::{Effect, RenewMode};
 use super::keymap::Command;
 use super::layout::{list_capacity, list_line_at};
 use super::state::{Activity, ExportPopup, MfaAsk, Overlay, RowState, SortOrder, State, StatusLine};
-use super::view::{self, Line};
+use super::view::{self, LineAt};
 
 /// The cache is re-read this often, to show sessions another switchboard process obtained.
 const STATUS_RELOAD: Duration = Duration::from_secs(10);
@@ -54,26 +54,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.mfa.asks.push(MfaAsk { device, roles, problem, reused, reply });
             Vec::new()
         }
-        Action::ExportsReady { role, request: _, format_name, result } => match result {
-            Ok(exports) => {
-                let left =
-                    exports.expires_at.map(|until| format_countdown(crate::domain::time::time_left(state.now, until)));
-                set_status(
-                    state,
-                    format!(
-                        "copied the {format_name} exports of {role} (valid {})",
-                        left.unwrap_or_else(|| "-".into())
-                    ),
-                    false,
-                );
-                vec![Effect::Copy(exports)]
-            }
-            Err(failure) => {
-                let reason = describe_failure(&failure);
-                set_status(state, format!("did not copy {role}: {reason}"), true);
-                Vec::new()
-            }
-        },
+        Action::ExportsReady { role, request, format_name, result } => {
+            super::update_exports::on_ready(state, role, request, format_name, result)
+        }
         Action::Copied(result) => {
             match result {
                 Ok(_) => {}
@@ -104,7 +87,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
-fn describe_failure(failure: &RenewFailure) -> String {
+pub(super) fn describe_failure(failure: &RenewFailure) -> String {
     match failure {
         RenewFailure::NeedsMfa { device } => format!("needs an MFA code for {device}"),
         RenewFailure::Cancelled => "the MFA prompt was cancelled".to_owned(),
@@ -112,7 +95,7 @@ fn describe_failure(failure: &RenewFailure) -> String {
     }
 }
 
-fn set_status(state: &mut State, text: String, error: bool) {
+pub(super) fn set_status(state: &mut State, text: String, error: bool) {
     state.status = Some(StatusLine { text, error, at: state.now });
 }
 
@@ -231,7 +214,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     match &state.overlay {
-        Overlay::Exports(_) => return on_exports_key(state, key),
+        Overlay::Exports(_) => return super::update_exports::on_key(state, key),
         Overlay::Help | Overlay::Log => {
             on_overlay_key(state, key);
             return Vec::new();
@@ -352,30 +335,6 @@ fn on_filter_key(state: &mut State, key: KeyEvent) {
     keep_selection_visible(state);
 }
 
-fn on_exports_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let Overlay::Exports(popup) = &mut state.overlay else { return Vec::new() };
-    let formats = ExportFormat::all();
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('q') => state.overlay = Overlay::None,
-        KeyCode::Down | KeyCode::Char('j') => popup.selected = (popup.selected + 1) % formats.len(),
-        KeyCode::Up | KeyCode::Char('k') => popup.selected = (popup.selected + formats.len() - 1) % formats.len(),
-        KeyCode::Enter | KeyCode::Char('c') => {
-            let role = popup.role.clone();
-            let format = formats[popup.selected];
-            state.overlay = Overlay::None;
-            return prepare_exports(state, role, format);
-        }
-        _ => {}
-    }
-    Vec::new()
-}
-
-fn prepare_exports(state: &mut State, role: RoleKey, format: ExportFormat) -> Vec<Effect> {
-    let request = state.request_id();
-    set_status(state, format!("getting the {} exports of {role}…", format.name()), false);
-    vec![Effect::PrepareExports { role, request, format }]
-}
-
 fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
     let request = state.request_id();
     let since = state.now;
@@ -428,7 +387,7 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Copy => {
             if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
                 let format = state.export_format;
-                return prepare_exports(state, role, format);
+                return super::update_exports::prepare(state, role, format);
             }
         }
         Command::Exports => {
@@ -458,34 +417,27 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
 }
 
 fn move_selection(state: &mut State, by: isize) {
-    let roles = view::roles(state);
+    let list = view::list(state);
+    let roles = list.roles();
     if roles.is_empty() {
         return;
     }
-    let current = state.selected.as_ref().and_then(|key| roles.iter().position(|row| &row.key == key)).unwrap_or(0);
-    let target = (current as isize).saturating_add(by).clamp(0, roles.len() as isize - 1) as usize;
-    state.selected = Some(roles[target].key.clone());
+    let current =
+        state.selected.as_ref().and_then(|key| state.row_position(key)).and_then(|row| list.place_of_row(row));
+    let target = (current.unwrap_or(0) as isize).saturating_add(by).clamp(0, roles.len() as isize - 1) as usize;
+    state.selected = Some(state.rows[roles[target]].key.clone());
     keep_selection_visible(state);
 }
 
 /// Keeps a visible role selected and scrolls the list so it is on screen.
 fn keep_selection_visible(state: &mut State) {
-    let (selected_line, first_role, total) = {
-        let lines = view::lines(state);
-        let selected = state
-            .selected
-            .as_ref()
-            .and_then(|key| lines.iter().position(|line| matches!(line, Line::Role(row) if &row.key == key)));
-        let first_role = lines.iter().enumerate().find_map(|(index, line)| match line {
-            Line::Role(row) => Some((index, row.key.clone())),
-            Line::Account(_) => None,
-        });
-        (selected, first_role, lines.len())
-    };
-    let selected_line = match (selected_line, first_role) {
+    let list = view::list(state);
+    let selected =
+        state.selected.as_ref().and_then(|key| state.row_position(key)).and_then(|row| list.line_of_row(row));
+    let selected_line = match (selected, list.first_role_line()) {
         (Some(index), _) => index,
-        (None, Some((index, key))) => {
-            state.selected = Some(key);
+        (None, Some((index, row))) => {
+            state.selected = Some(state.rows[row].key.clone());
             index
         }
         (None, None) => {
@@ -493,6 +445,7 @@ fn keep_selection_visible(state: &mut State) {
             return;
         }
     };
+    let total = list.len();
     let capacity = list_capacity(state.size.0, state.size.1, state.show_chain);
     // Show the account header above the first role of the list when scrolled to the top.
     let top = if selected_line == 1 { 0 } else { selected_line };
@@ -515,8 +468,8 @@ fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
         MouseEventKind::Down(_) => {
             let (width, height) = state.size;
             if let Some(offset) = list_line_at(width, height, state.show_chain, mouse.column, mouse.row) {
-                let clicked = match view::lines(state).get(state.list_scroll + offset) {
-                    Some(Line::Role(row)) => Some(row.key.clone()),
+                let clicked = match view::list(state).line(state.list_scroll + offset) {
+                    Some(LineAt::Role(row)) => Some(state.rows[row].key.clone()),
                     _ => None,
                 };
                 if clicked.is_some() {

@@ -276,17 +276,45 @@ fn copy_asks_for_exports_in_the_operators_format_and_hands_them_to_the_clipboard
     );
     assert!(matches!(effects.as_slice(), [Effect::Copy(text)] if text.text.contains("AWS_ACCESS_KEY_ID")));
     assert!(state.status.as_ref().unwrap().text.contains("valid 59:00"), "{:?}", state.status);
+    let again = update(&mut state, key(KeyCode::Char('c')));
+    let [Effect::PrepareExports { request, .. }] = again.as_slice() else { panic!("{again:?}") };
     let refused = update(
         &mut state,
         Action::ExportsReady {
             role: role("prod/admin"),
-            request,
+            request: *request,
             format_name: "fish",
             result: Err(RenewFailure::Cancelled),
         },
     );
     assert!(refused.is_empty(), "nothing is copied without a valid session");
     assert!(state.status.as_ref().unwrap().error);
+}
+
+#[test]
+fn exports_answered_after_a_newer_request_are_not_copied() {
+    let mut state = state();
+    let first = update(&mut state, key(KeyCode::Char('c')));
+    let [Effect::PrepareExports { request: older, .. }] = first.as_slice() else { panic!("{first:?}") };
+    let older = *older;
+    update(&mut state, key(KeyCode::Char('j')));
+    let second = update(&mut state, key(KeyCode::Char('c')));
+    let [Effect::PrepareExports { role: newer_role, request: newer, .. }] = second.as_slice() else {
+        panic!("{second:?}")
+    };
+    let (newer_role, newer) = (newer_role.clone(), *newer);
+    assert_ne!(newer_role, role("prod/admin"), "the second ask is for the next role");
+    let text = |what: &str| ExportsText { text: what.into(), expires_at: Some(at(3540)) };
+    let late = update(
+        &mut state,
+        Action::ExportsReady { role: role("prod/admin"), request: older, format_name: "bash", result: Ok(text("old")) },
+    );
+    assert!(late.is_empty(), "the superseded answer is not copied: {late:?}");
+    let current = update(
+        &mut state,
+        Action::ExportsReady { role: newer_role, request: newer, format_name: "bash", result: Ok(text("new")) },
+    );
+    assert!(matches!(current.as_slice(), [Effect::Copy(copied)] if copied.text == "new"), "{current:?}");
 }
 
 #[test]

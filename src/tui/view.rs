@@ -1,8 +1,18 @@
 //! What the list shows, derived from the state: filtered (fuzzy), sorted and grouped by
 //! account. Shared by `update` (selection, paging, mouse) and the renderer.
+//!
+//! Deriving it costs a sort of every role (and a fuzzy match of every role while a filter
+//! is typed), so it is computed once and kept in the state's [`ListMemo`] until what it
+//! depends on changes: the filter, the sort, the list of rows, and (sorted by time left)
+//! the expiries. Key presses and ticks reuse it; nothing else touches every row per key.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::rc::Rc;
 
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
+use nucleo_matcher::{Config, Matcher, Utf32String};
 
 use super::state::{RoleRow, SortOrder, State};
 
@@ -12,76 +22,370 @@ pub enum Line<'a> {
     Role(&'a RoleRow),
 }
 
-/// Everything the filter looks through for a role, field by field: a word of the filter
-/// must match within one field, so "prod" does not match letters scattered across several.
-fn fields(row: &RoleRow) -> Vec<&str> {
-    let mut fields = vec![row.key.account.as_str(), row.account_id.as_str(), row.key.role.as_str(), row.arn.as_str()];
-    fields.extend(row.tags.iter().map(String::as_str));
-    fields.extend(row.environment.as_deref());
-    fields
+/// A line of the list by the index of its row in `State::rows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineAt {
+    Account(usize),
+    Role(usize),
 }
 
-pub fn matching(state: &State) -> Vec<&RoleRow> {
-    if state.filter.text.trim().is_empty() {
-        return state.rows.iter().collect();
+/// Marks a row that the filter hides.
+const HIDDEN: u32 = u32::MAX;
+
+/// The list in display order, as indices into `State::rows`.
+#[derive(Debug)]
+pub struct ListView {
+    lines: Vec<LineAt>,
+    roles: Vec<usize>,
+    /// For each row: its line, or `HIDDEN`.
+    line_of_row: Vec<u32>,
+    /// For each row: its place among the shown roles, or `HIDDEN`.
+    place_of_row: Vec<u32>,
+    /// The widest shown role name, in characters.
+    widest_role: usize,
+}
+
+impl ListView {
+    pub fn len(&self) -> usize {
+        self.lines.len()
     }
-    let words: Vec<Atom> = state
-        .filter
-        .text
-        .split_whitespace()
-        .map(|word| Atom::new(word, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy, false))
-        .collect();
-    let mut matcher = Matcher::new(Config::DEFAULT);
-    let mut buffer = Vec::new();
-    state
-        .rows
-        .iter()
-        .filter(|row| {
-            let fields = fields(row);
-            words.iter().all(|word| {
-                fields.iter().any(|field| word.score(Utf32Str::new(field, &mut buffer), &mut matcher).is_some())
-            })
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub fn line(&self, index: usize) -> Option<LineAt> {
+        self.lines.get(index).copied()
+    }
+
+    pub fn lines(&self) -> &[LineAt] {
+        &self.lines
+    }
+
+    /// The shown roles, in display order (what the selection moves over).
+    pub fn roles(&self) -> &[usize] {
+        &self.roles
+    }
+
+    pub fn line_of_row(&self, row: usize) -> Option<usize> {
+        self.line_of_row.get(row).filter(|line| **line != HIDDEN).map(|line| *line as usize)
+    }
+
+    pub fn place_of_row(&self, row: usize) -> Option<usize> {
+        self.place_of_row.get(row).filter(|place| **place != HIDDEN).map(|place| *place as usize)
+    }
+
+    /// The line of the first role (the list opens with its account's line).
+    pub fn first_role_line(&self) -> Option<(usize, usize)> {
+        self.lines.iter().enumerate().find_map(|(index, line)| match line {
+            LineAt::Role(row) => Some((index, *row)),
+            LineAt::Account(_) => None,
         })
-        .collect()
+    }
+
+    pub fn widest_role(&self) -> usize {
+        self.widest_role
+    }
+}
+
+/// What the derived list depends on; a change of any part rebuilds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ListKey {
+    /// The row list itself: rows are built once from the inventory and only their sessions
+    /// change, so its address and length tell a replaced list apart.
+    rows_at: usize,
+    rows_len: usize,
+    filter: String,
+    sort: SortOrder,
+    /// A hash of every expiry, when the order depends on them (sorted by time left).
+    expiries: u64,
+}
+
+impl ListKey {
+    fn of(state: &State) -> ListKey {
+        let expiries = match state.sort {
+            SortOrder::Name => 0,
+            SortOrder::TimeLeft => {
+                let mut hasher = DefaultHasher::new();
+                for row in &state.rows {
+                    row.expires_at.map(|until| until.as_second()).hash(&mut hasher);
+                }
+                hasher.finish()
+            }
+        };
+        ListKey {
+            rows_at: state.rows.as_ptr() as usize,
+            rows_len: state.rows.len(),
+            filter: state.filter.text.clone(),
+            sort: state.sort,
+            expiries,
+        }
+    }
+}
+
+/// The fuzzy filter's working set: the matcher (with its buffers), every row's fields
+/// lowercased once, and the last result, which narrows the next one while typing.
+struct Search {
+    matcher: Matcher,
+    rows_at: usize,
+    /// Every row's searchable fields, lowercased; row `i` owns `fields[starts[i]..starts[i + 1]]`.
+    fields: Vec<Utf32String>,
+    starts: Vec<usize>,
+    last_filter: String,
+    last_matches: Vec<usize>,
+}
+
+impl std::fmt::Debug for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Search").field("rows", &self.starts.len().saturating_sub(1)).finish_non_exhaustive()
+    }
+}
+
+/// Everything the filter looks through for a role, field by field: a word of the filter
+/// must match within one field, so "prod" does not match letters scattered across several.
+fn fields(row: &RoleRow) -> impl Iterator<Item = &str> {
+    [row.key.account.as_str(), row.account_id.as_str(), row.key.role.as_str(), row.arn.as_str()]
+        .into_iter()
+        .chain(row.tags.iter().map(String::as_str))
+        .chain(row.environment.as_deref())
+}
+
+impl Search {
+    fn new(rows: &[RoleRow]) -> Search {
+        let mut fields_of_rows = Vec::with_capacity(rows.len() * 5);
+        let mut starts = Vec::with_capacity(rows.len() + 1);
+        for row in rows {
+            starts.push(fields_of_rows.len());
+            fields_of_rows.extend(fields(row).map(|field| Utf32String::from(field.to_lowercase())));
+        }
+        starts.push(fields_of_rows.len());
+        Search {
+            matcher: Matcher::new(Config::DEFAULT),
+            rows_at: rows.as_ptr() as usize,
+            fields: fields_of_rows,
+            starts,
+            last_filter: String::new(),
+            last_matches: Vec::new(),
+        }
+    }
+
+    fn matching(&mut self, filter: &str) -> Vec<usize> {
+        let words: Vec<Atom> = filter
+            .to_lowercase()
+            .split_whitespace()
+            .map(|word| Atom::new(word, CaseMatching::Respect, Normalization::Smart, AtomKind::Fuzzy, false))
+            .collect();
+        // Typing on extends the filter, and a longer filter only keeps roles it kept before.
+        let narrowing = !self.last_filter.trim().is_empty() && filter.starts_with(self.last_filter.as_str());
+        let candidates: Vec<usize> =
+            if narrowing { std::mem::take(&mut self.last_matches) } else { (0..self.starts.len() - 1).collect() };
+        let Search { matcher, fields, starts, .. } = self;
+        let matches: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&row| {
+                let own = &fields[starts[row]..starts[row + 1]];
+                words.iter().all(|word| own.iter().any(|field| word.score(field.slice(..), matcher).is_some()))
+            })
+            .collect();
+        self.last_filter = filter.to_owned();
+        self.last_matches = matches.clone();
+        matches
+    }
+}
+
+/// The derived list, kept between key presses. Lives in the state so `render`, which only
+/// reads the state, shares it with `update`.
+#[derive(Debug, Default)]
+pub struct ListMemo {
+    list: RefCell<Option<(ListKey, Rc<ListView>)>>,
+    search: RefCell<Option<Search>>,
+}
+
+/// The list as shown now: from the memo when nothing it depends on has changed.
+pub fn list(state: &State) -> Rc<ListView> {
+    let key = ListKey::of(state);
+    if let Some((kept_key, kept)) = state.list_memo.list.borrow().as_ref()
+        && *kept_key == key
+    {
+        return kept.clone();
+    }
+    let built = Rc::new(build(state));
+    *state.list_memo.list.borrow_mut() = Some((key, built.clone()));
+    built
+}
+
+fn matching(state: &State) -> Vec<usize> {
+    if state.filter.text.trim().is_empty() {
+        return (0..state.rows.len()).collect();
+    }
+    let mut search = state.list_memo.search.borrow_mut();
+    let rows_at = state.rows.as_ptr() as usize;
+    let fresh = match search.as_mut() {
+        Some(kept) if kept.rows_at == rows_at && kept.starts.len() == state.rows.len() + 1 => kept,
+        _ => search.insert(Search::new(&state.rows)),
+    };
+    fresh.matching(&state.filter.text)
+}
+
+fn build(state: &State) -> ListView {
+    let rows = &state.rows;
+    let shown = matching(state);
+    // Accounts in order of first appearance, each with its shown roles.
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for &index in &shown {
+        let account = rows[index].key.account.as_str();
+        let group = *group_of.entry(account).or_insert_with(|| {
+            groups.push((account, Vec::new()));
+            groups.len() - 1
+        });
+        groups[group].1.push(index);
+    }
+    let left = |index: usize| rows[index].expires_at.map_or(i64::MAX, |until| until.as_second());
+    match state.sort {
+        SortOrder::Name => {
+            for (_, members) in &mut groups {
+                members.sort_by(|a, b| rows[*a].key.role.cmp(&rows[*b].key.role));
+            }
+            groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        }
+        SortOrder::TimeLeft => {
+            for (_, members) in &mut groups {
+                members.sort_by(|a, b| (left(*a), &rows[*a].key.role).cmp(&(left(*b), &rows[*b].key.role)));
+            }
+            // Members are sorted, so each account's soonest expiry is its first member's.
+            groups.sort_by(|a, b| (a.1.first().map(|m| left(*m)), a.0).cmp(&(b.1.first().map(|m| left(*m)), b.0)));
+        }
+    }
+    let mut view = ListView {
+        lines: Vec::with_capacity(shown.len() + groups.len()),
+        roles: Vec::with_capacity(shown.len()),
+        line_of_row: vec![HIDDEN; rows.len()],
+        place_of_row: vec![HIDDEN; rows.len()],
+        widest_role: 0,
+    };
+    for (_, members) in groups {
+        if let Some(first) = members.first() {
+            view.lines.push(LineAt::Account(*first));
+        }
+        for index in members {
+            view.line_of_row[index] = view.lines.len() as u32;
+            view.place_of_row[index] = view.roles.len() as u32;
+            view.lines.push(LineAt::Role(index));
+            view.roles.push(index);
+            view.widest_role = view.widest_role.max(rows[index].key.role.chars().count());
+        }
+    }
+    view
 }
 
 /// Account headers and role rows in display order.
 pub fn lines(state: &State) -> Vec<Line<'_>> {
-    let rows = matching(state);
-    let mut accounts: Vec<&str> = Vec::new();
-    for row in &rows {
-        if !accounts.contains(&row.key.account.as_str()) {
-            accounts.push(&row.key.account);
-        }
-    }
-    let left = |row: &RoleRow| row.expires_at.map_or(i64::MAX, |until| until.as_second());
-    let soonest = |account: &str| rows.iter().filter(|row| row.key.account == account).map(|row| left(row)).min();
-    match state.sort {
-        SortOrder::Name => accounts.sort_unstable(),
-        SortOrder::TimeLeft => accounts.sort_by_key(|account| (soonest(account), *account)),
-    }
-    let mut lines = Vec::new();
-    for account in accounts {
-        let mut members: Vec<&RoleRow> = rows.iter().copied().filter(|row| row.key.account == account).collect();
-        match state.sort {
-            SortOrder::Name => members.sort_by(|a, b| a.key.role.cmp(&b.key.role)),
-            SortOrder::TimeLeft => members.sort_by_key(|row| (left(row), row.key.role.clone())),
-        }
-        if let Some(first) = members.first() {
-            lines.push(Line::Account(first));
-        }
-        lines.extend(members.into_iter().map(Line::Role));
-    }
-    lines
+    list(state)
+        .lines()
+        .iter()
+        .map(|line| match *line {
+            LineAt::Account(index) => Line::Account(&state.rows[index]),
+            LineAt::Role(index) => Line::Role(&state.rows[index]),
+        })
+        .collect()
 }
 
 /// The roles in display order (what the selection moves over).
 pub fn roles(state: &State) -> Vec<&RoleRow> {
-    lines(state)
-        .into_iter()
-        .filter_map(|line| match line {
-            Line::Role(row) => Some(row),
-            Line::Account(_) => None,
-        })
-        .collect()
+    list(state).roles().iter().map(|index| &state.rows[*index]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::*;
+    use crate::domain::inventory::Inventory;
+
+    fn state(accounts: usize) -> State {
+        let mut text = String::from("[sources.hub]\nprofile = \"hub\"\n");
+        for account in 0..accounts {
+            let _ = write!(
+                text,
+                "[[accounts]]\nname = \"acct-{account:02}\"\nid = \"{:012}\"\ntags = [\"team-{}\"]\n",
+                100_000_000_000u64 + account as u64,
+                account % 3
+            );
+            for role in ["admin", "deploy", "viewer"] {
+                let _ = write!(
+                    text,
+                    "  [[accounts.roles]]\n  name = \"{role}\"\n  role_name = \"R\"\n  source = \"hub\"\n"
+                );
+            }
+        }
+        let inventory = Inventory::parse(Path::new("accounts.toml"), &text).unwrap();
+        let now: Timestamp = "2026-11-21T09:00:00Z".parse().unwrap();
+        State::new(crate::tui::rows(&inventory), now, Duration::from_secs(300))
+    }
+
+    /// The same list, derived from scratch with nothing kept.
+    fn fresh_order(state: &State) -> Vec<String> {
+        let mut fresh = State::new(state.rows.clone(), state.now, state.refresh_before);
+        fresh.filter.text = state.filter.text.clone();
+        fresh.sort = state.sort;
+        order(&fresh)
+    }
+
+    fn order(state: &State) -> Vec<String> {
+        lines(state)
+            .iter()
+            .map(|line| match line {
+                Line::Account(row) => format!("# {}", row.key.account),
+                Line::Role(row) => row.key.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_kept_list_follows_every_edit_of_the_filter() {
+        let mut state = state(12);
+        for typed in
+            ["a", "ac", "acct-1", "acct-1 ", "acct-1 d", "acct-1 de", "acct-1 d", "acct-", "", "te", "team-2 v"]
+        {
+            state.filter.text = typed.to_owned();
+            assert_eq!(order(&state), fresh_order(&state), "after typing {typed:?}");
+        }
+        state.filter.text = "acct-1 de".to_owned();
+        let shown = order(&state);
+        assert!(shown.contains(&"acct-10/deploy".to_owned()) && !shown.iter().any(|line| line.ends_with("/viewer")));
+    }
+
+    #[test]
+    fn the_kept_list_follows_expiries_when_sorted_by_time_left() {
+        let mut state = state(4);
+        state.sort = SortOrder::TimeLeft;
+        let before = order(&state);
+        let soon = state.now.checked_add(SignedDuration::from_secs(60)).unwrap();
+        let last = state.rows.len() - 1;
+        state.rows[last].expires_at = Some(soon);
+        let after = order(&state);
+        assert_ne!(before, after);
+        assert_eq!(after[1], state.rows[last].key.to_string(), "the soonest expiry comes first");
+        assert_eq!(after, fresh_order(&state));
+    }
+
+    #[test]
+    fn lines_and_rows_map_both_ways() {
+        let mut state = state(5);
+        state.filter.text = "deploy".to_owned();
+        let list = list(&state);
+        assert_eq!(list.roles().len(), 5);
+        for (place, row) in list.roles().iter().enumerate() {
+            assert_eq!(list.place_of_row(*row), Some(place));
+            assert_eq!(list.line(list.line_of_row(*row).unwrap()), Some(LineAt::Role(*row)));
+        }
+        let hidden = state.row_position(&"acct-00/admin".parse().unwrap()).unwrap();
+        assert_eq!(list.line_of_row(hidden), None);
+        assert_eq!(list.widest_role(), "deploy".len());
+    }
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::domain::time::format_countdown;
 use crate::tui::state::{Activity, RowState, State};
-use crate::tui::view::{self, Line};
+use crate::tui::view::{self, Line, LineAt};
 
 use super::theme::Theme;
 
@@ -34,17 +34,10 @@ fn cell(text: &str, width: usize) -> String {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let lines = view::lines(state);
+    let list = view::list(state);
     let inner_width = usize::from(area.width.saturating_sub(2));
-    let role_width = lines
-        .iter()
-        .filter_map(|line| match line {
-            Line::Role(row) => Some(row.key.role.chars().count() + 3),
-            Line::Account(_) => None,
-        })
-        .max()
-        .unwrap_or(12)
-        .clamp(12, (inner_width / 3).max(12));
+    let role_width = if list.roles().is_empty() { 12 } else { list.widest_role() + 3 };
+    let role_width = role_width.clamp(12, (inner_width / 3).max(12));
     let fixed = role_width + STATE_WIDTH + LEFT_WIDTH;
     // Narrow screens drop the region, then the route.
     let region_width = if inner_width >= fixed + REGION_WIDTH + 16 { REGION_WIDTH } else { 0 };
@@ -62,7 +55,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         ),
         theme.dim(),
     ))];
-    for line in lines.iter().skip(state.list_scroll).take(capacity) {
+    // Only the lines on screen are formatted: the list may hold thousands.
+    let on_screen = list.lines().iter().skip(state.list_scroll).take(capacity);
+    for line in on_screen.map(|line| match *line {
+        LineAt::Account(index) => Line::Account(&state.rows[index]),
+        LineAt::Role(index) => Line::Role(&state.rows[index]),
+    }) {
         text.push(match line {
             Line::Account(row) => TextLine::from(vec![
                 Span::styled(row.key.account.clone(), theme.account()),
@@ -92,14 +90,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             }
         });
     }
-    if lines.is_empty() {
+    if list.is_empty() {
         let message = if state.rows.is_empty() { "the inventory has no roles" } else { "no role matches the filter" };
         text.push(TextLine::from(Span::styled(message, theme.dim())));
     }
     let title = if state.filter.text.is_empty() {
         " roles ".to_owned()
     } else {
-        format!(" roles matching \"{}\" ({}) ", state.filter.text, view::roles(state).len())
+        format!(" roles matching \"{}\" ({}) ", state.filter.text, list.roles().len())
     };
     frame.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(title)), area);
 }
