@@ -43,7 +43,7 @@ pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, App
     let role = context.role(address)?;
     let engine = &context.engine;
     let window = engine.inventory().defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);
-    let session = match engine.session(&role, Renewal::Within(window)).await {
+    let session = match context.session(&role, Renewal::Within(window)).await {
         Ok(session) => session,
         Err(error) => match (error.mfa_device(), engine.cached_session(&role).await) {
             // Renewing early needed a code nobody can type here; the session still works.
