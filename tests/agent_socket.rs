@@ -194,3 +194,18 @@ fn a_role_needing_a_code_is_asked_by_the_caller_itself() {
     assert!(stderr(&output).contains("MfaNeeded"), "{}", stderr(&output));
     assert!(stdout(&output).contains("AWS_SECRET_ACCESS_KEY"));
 }
+
+#[test]
+fn refresh_renews_in_the_agent_so_every_caller_gets_the_new_session() {
+    let sandbox = AgentSandbox::new();
+    let _agent = sandbox.start_agent();
+    let key = |output: &Output| {
+        assert_success(output);
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["AccessKeyId"].as_str().unwrap().to_owned()
+    };
+    let before = key(&credential_process(&sandbox, "prod/viewer"));
+    assert_success(&sandbox.run(&["refresh", "prod/viewer"]));
+    let after = key(&credential_process(&sandbox, "prod/viewer"));
+    assert_ne!(before, after, "the agent holds the renewed session");
+    assert_eq!(sandbox.proxy.count("AssumeRole"), 2);
+}

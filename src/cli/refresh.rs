@@ -49,7 +49,16 @@ pub async fn run(
         .cloned()
         .map(|role| {
             let engine = Arc::clone(&engine);
-            tokio::spawn(async move { engine.session(&role, renewal).await })
+            tokio::spawn(async move {
+                // The agent renews it in its memory when it can; a code is asked for here.
+                #[cfg(unix)]
+                if let Some(session) =
+                    crate::app::agent_client::session_from_agent(engine.inventory(), &role, renewal).await
+                {
+                    return Ok(session);
+                }
+                engine.session(&role, renewal).await
+            })
         })
         .collect();
     let mut failed = 0;
