@@ -8,15 +8,9 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use support::store::{files_containing, require};
 use support::{Sandbox, caller_account, clean_env, stderr};
 
-fn require(tool: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(found, "{tool} is missing: run scripts/test.sh (it installs dbus and gnome-keyring)");
-}
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_default()
@@ -33,24 +27,6 @@ fn json(dir: &Path, name: &str) -> serde_json::Map<String, serde_json::Value> {
         .clone()
 }
 
-/// Every file under `dir`, searched for `needle` as bytes.
-fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if std::fs::read(&path)
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle.as_bytes()))
-            {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
-}
 
 #[test]
 fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plain_text() {

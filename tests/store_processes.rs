@@ -2,12 +2,11 @@
 //! real binary, moto (behind a counting proxy where calls are counted). Every test ends by
 //! scanning every file the run wrote for the secrets it handled.
 
-mod store_support;
 mod support;
 
 use std::process::{Child, Output, Stdio};
 
-use store_support::{CountingProxy, Keyring, files_containing, set_inventory_endpoint, state_dir};
+use support::store::{CountingProxy, Keyring, files_containing, set_inventory_endpoint, state_dir};
 use support::{Sandbox, assert_success, exports, stderr, stdout};
 
 fn assert_no_secret_on_disk(sandbox: &Sandbox, secrets: &[String]) {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod store;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

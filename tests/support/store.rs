@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use crate::support::{Sandbox, clean_env};
+use super::{Sandbox, clean_env};
 
 pub fn require(tool: &str) {
     let found = Command::new("sh")
