@@ -4,7 +4,6 @@
 
 #![cfg(unix)]
 
-mod store_support;
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
@@ -13,7 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
-use store_support::{CountingProxy, set_inventory_endpoint};
+use support::store::{CountingProxy, set_inventory_endpoint};
 use support::{Sandbox, assert_success, stderr, stdout};
 
 /// A sandbox whose STS calls are counted, with its own runtime directory for the socket.
