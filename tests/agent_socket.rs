@@ -208,3 +208,22 @@ fn refresh_renews_in_the_agent_so_every_caller_gets_the_new_session() {
     assert_ne!(before, after, "the agent holds the renewed session");
     assert_eq!(sandbox.proxy.count("AssumeRole"), 2);
 }
+
+#[test]
+fn an_agent_that_dies_mid_request_makes_callers_fall_back() {
+    let sandbox = AgentSandbox::new();
+    std::fs::create_dir_all(sandbox.socket().parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(sandbox.socket()).unwrap();
+    // Reads the request, then hangs up without a reply, as an agent killed right then would.
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let mut request = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut request);
+        }
+    });
+    let output = credential_process(&sandbox, "prod/viewer");
+    assert_success(&output);
+    let log = stderr(&output);
+    assert!(log.contains("did not answer: it closed the connection"), "{log}");
+    assert_eq!(sandbox.proxy.count("AssumeRole"), 1, "the caller's own engine got the session");
+}

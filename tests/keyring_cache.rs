@@ -11,7 +11,6 @@ use std::process::Command;
 use support::store::{files_containing, require};
 use support::{Sandbox, caller_account, clean_env, stderr};
 
-
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_default()
 }
@@ -26,7 +25,6 @@ fn json(dir: &Path, name: &str) -> serde_json::Map<String, serde_json::Value> {
         .unwrap()
         .clone()
 }
-
 
 #[test]
 fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plain_text() {
