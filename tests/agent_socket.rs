@@ -227,3 +227,37 @@ fn an_agent_that_dies_mid_request_makes_callers_fall_back() {
     assert!(log.contains("did not answer: it closed the connection"), "{log}");
     assert_eq!(sandbox.proxy.count("AssumeRole"), 1, "the caller's own engine got the session");
 }
+
+#[test]
+fn exec_with_an_ecs_server_serves_the_agents_session() {
+    let sandbox = AgentSandbox::new();
+    let _agent = sandbox.start_agent();
+    let script = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; read line";
+    let mut exec = sandbox
+        .command(&["exec", "--ecs-server", "prod/viewer", "--", "sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(exec.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let (uri, token) = line.trim().split_once(' ').unwrap();
+    let address = uri.trim_start_matches("http://").trim_end_matches("/credentials");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /credentials HTTP/1.1\r\nHost: {address}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    let served: serde_json::Value = serde_json::from_str(body).unwrap();
+
+    let output = credential_process(&sandbox, "prod/viewer");
+    let direct: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(served["AccessKeyId"], direct["AccessKeyId"], "one session, the agent's");
+    assert_eq!(sandbox.proxy.count("AssumeRole"), 1);
+    exec.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert!(exec.wait().unwrap().success());
+}

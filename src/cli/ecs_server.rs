@@ -2,7 +2,8 @@
 //! 127.0.0.1 (a random port) that hands the role's current session to any SDK which presents
 //! the per-exec token. SDKs re-fetch from it on their own before the keys expire, so a
 //! long-running command outlives the hour; a background task renews the session ahead of
-//! them, because SDKs give this endpoint about a second and must never wait on STS.
+//! them, because SDKs give this endpoint about a second and must never wait on STS. When an
+//! agent listens, renewals come from it (one STS call for every caller of the role).
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -101,7 +102,7 @@ async fn keep_fresh(engine: Arc<Engine>, window: Duration, sender: watch::Sender
         if sender.is_closed() {
             return;
         }
-        wait = match engine.session(&role, Renewal::Within(window)).await {
+        wait = match session_agent_first(&engine, &role, Renewal::Within(window)).await {
             Ok(session) => {
                 let next = until_renewal(&session, engine.now(), window);
                 let changed = sender.borrow().credentials.access_key_id != session.credentials.access_key_id;
@@ -117,6 +118,19 @@ async fn keep_fresh(engine: Arc<Engine>, window: Duration, sender: watch::Sender
             }
         };
     }
+}
+
+/// The agent's session when one listens (its renewals are shared by every caller), else ours.
+async fn session_agent_first(
+    engine: &Engine,
+    role: &RoleKey,
+    renewal: Renewal,
+) -> Result<Session, crate::domain::engine::EngineError> {
+    #[cfg(unix)]
+    if let Some(session) = crate::app::agent_client::session_from_agent(engine.inventory(), role, renewal).await {
+        return Ok(session);
+    }
+    engine.session(role, renewal).await
 }
 
 fn until_renewal(session: &Session, now: jiff::Timestamp, window: Duration) -> Duration {

@@ -38,11 +38,7 @@ pub async fn run(
         Handover::Keys => Renewal::IfNeeded,
         Handover::EcsServer => Renewal::Within(ecs_server::renewal_window(&context.engine, &role)),
     };
-    let session = match handover {
-        Handover::Keys => context.session(&role, renewal).await?,
-        // The endpoint renews through this process's engine for as long as the command runs.
-        Handover::EcsServer => context.engine.session(&role, renewal).await?,
-    };
+    let session = context.session(&role, renewal).await?;
 
     let (program, args) =
         command.split_first().ok_or_else(|| AppError::Usage("exec needs a command after --".into()))?;
