@@ -46,6 +46,11 @@ pub fn socket_path() -> Option<PathBuf> {
     crate::domain::store::state_dir().map(|dir| dir.join("agent.sock"))
 }
 
+fn own_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 fn agent_switched_off() -> bool {
     std::env::var(SWITCH_VARIABLE).is_ok_and(|value| value.eq_ignore_ascii_case("off"))
 }
@@ -57,6 +62,11 @@ pub async fn ask(path: &Path, request: &AgentRequest, reply_timeout: Duration) -
         Ok(Ok(stream)) => stream,
         Ok(Err(_)) | Err(_) => return Err(AgentUnavailable::NotListening(path.to_path_buf())),
     };
+    // Sessions from an agent of another user would put our commands in their accounts.
+    let peer = stream.peer_cred().map(|credentials| credentials.uid());
+    if !peer.as_ref().is_ok_and(|uid| *uid == own_uid()) {
+        return Err(broken(format!("it runs as another user ({peer:?}); not asking it")));
+    }
     let exchange = async {
         let (reader, mut writer) = stream.into_split();
         let mut line = serde_json::to_string(request).map_err(|error| broken(error.to_string()))?;
