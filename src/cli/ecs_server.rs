@@ -61,7 +61,11 @@ pub fn renewal_window(engine: &Engine, role: &RoleKey) -> Duration {
         LayerKind::AssumeRole { duration, .. } => Some(*duration),
         _ => None,
     });
-    match length {
+    window_for(refresh_before, length)
+}
+
+fn window_for(refresh_before: Duration, session_length: Option<Duration>) -> Duration {
+    match session_length {
         Some(length) if length >= CLIENT_REFRESH_WINDOW + WINDOW_HEADROOM => refresh_before.max(CLIENT_REFRESH_WINDOW),
         _ => refresh_before,
     }
@@ -236,6 +240,15 @@ fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_long_enough_are_served_with_at_least_15_minutes_left() {
+        let minutes = |count: u64| Duration::from_secs(count * 60);
+        assert_eq!(window_for(minutes(5), Some(minutes(60))), minutes(15), "botocore's window, not 5m");
+        assert_eq!(window_for(minutes(20), Some(minutes(60))), minutes(20), "a longer refresh_before wins");
+        assert_eq!(window_for(minutes(14), Some(minutes(15))), minutes(14), "a 15m session: refresh_before as written");
+        assert_eq!(window_for(minutes(5), None), minutes(5));
+    }
 
     #[test]
     fn tokens_are_256_bits_and_differ_each_time() {
