@@ -53,7 +53,16 @@ pub async fn run(
     // the SDK's timeout. Roles that share a layer still share its one call (and prompt).
     let results: Vec<_> = futures::stream::iter(roles.iter().cloned().map(|role| {
         let engine = Arc::clone(&engine);
-        tokio::spawn(async move { engine.session(&role, renewal).await })
+        tokio::spawn(async move {
+            // The agent renews it in its memory when it can; a code is asked for here.
+            #[cfg(unix)]
+            if let Some(session) =
+                crate::app::agent_client::session_from_agent(engine.inventory(), &role, renewal).await
+            {
+                return Ok(session);
+            }
+            engine.session(&role, renewal).await
+        })
     }))
     .buffered(RENEWALS_IN_FLIGHT)
     .collect()
