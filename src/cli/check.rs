@@ -14,7 +14,7 @@ pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
         "{}: valid ({} sources, {} accounts, {} roles)",
         inventory.path.display(),
         inventory.sources.len(),
-        inventory.accounts.len(),
+        inventory.accounts().len(),
         plans.len()
     );
     for plan in &plans {

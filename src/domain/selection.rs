@@ -55,12 +55,12 @@ impl Selector {
             }
         }
         for tag in &self.tags {
-            if !inventory.accounts.iter().any(|account| has_tag(account, tag)) {
+            if !inventory.accounts().iter().any(|account| has_tag(account, tag)) {
                 unmatched.push(format!("no account has tag \"{tag}\""));
             }
         }
         for environment in &self.environments {
-            if !inventory.accounts.iter().any(|account| in_environment(account, environment)) {
+            if !inventory.accounts().iter().any(|account| in_environment(account, environment)) {
                 unmatched.push(format!("no account is in environment \"{environment}\""));
             }
         }

@@ -9,7 +9,7 @@ mod tests;
 mod ui;
 mod validate;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -22,7 +22,10 @@ pub struct Inventory {
     pub path: PathBuf,
     pub defaults: Defaults,
     pub sources: BTreeMap<String, Source>,
-    pub accounts: Vec<Account>,
+    accounts: Vec<Account>,
+    /// Where each account name is in `accounts`: lookups by name are constant time at
+    /// thousands of accounts.
+    account_index: HashMap<String, usize>,
     pub ui: UiSettings,
 }
 
@@ -209,7 +212,27 @@ impl Inventory {
     }
 
     pub fn account(&self, name: &str) -> Option<&Account> {
-        self.accounts.iter().find(|account| account.name == name)
+        self.account_index.get(name).and_then(|&index| self.accounts.get(index))
+    }
+
+    /// The accounts in the inventory's order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    fn new(
+        path: PathBuf,
+        defaults: Defaults,
+        sources: BTreeMap<String, Source>,
+        accounts: Vec<Account>,
+        ui: UiSettings,
+    ) -> Self {
+        // The first of two accounts with one name wins, as a linear search would find it.
+        let mut account_index = HashMap::with_capacity(accounts.len());
+        for (index, account) in accounts.iter().enumerate() {
+            account_index.entry(account.name.clone()).or_insert(index);
+        }
+        Self { path, defaults, sources, accounts, account_index, ui }
     }
 
     /// Finds a role from what an operator typed, with a helpful message when it is not there.

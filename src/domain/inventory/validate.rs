@@ -59,11 +59,12 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
         sources.insert(name, source);
     }
     let mut accounts: Vec<Account> = Vec::new();
+    let mut seen_accounts = std::collections::HashSet::new();
     let mut pending_roles = Vec::new();
     for raw_account in raw.accounts {
         let span = raw_account.span();
         if let Some((account, roles)) = account(raw_account.into_inner(), span, problems) {
-            if accounts.iter().any(|known| known.name == account.name) {
+            if !seen_accounts.insert(account.name.clone()) {
                 problems.at(
                     roles.name_span.clone(),
                     "accounts.name",
@@ -87,7 +88,7 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
         account.roles = roles;
     }
     let ui = super::ui::ui(raw.ui.unwrap_or_default(), problems);
-    let inventory = Inventory { path: file.to_path_buf(), defaults, sources, accounts, ui };
+    let inventory = Inventory::new(file.to_path_buf(), defaults, sources, accounts, ui);
     if problems.found.is_empty() {
         check_chains(&inventory, &pending_roles, problems);
     }
