@@ -7,6 +7,8 @@ mod clipboard;
 pub mod effect;
 mod executor;
 pub mod fleet;
+#[cfg(test)]
+mod fleet_tests;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
