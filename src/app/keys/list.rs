@@ -82,10 +82,8 @@ impl CommandSet for Command {
 
     fn description(self) -> &'static str {
         match self {
-            Command::Open => {
-                "open the account's panels (SQS, identity); with marks, the fleet view of the marked roles"
-            }
-            Command::Mark => "mark or unmark the selected role (r refreshes and Enter opens every marked role)",
+            Command::Open => "open the account's panels (SQS, identity), or with marks the fleet view",
+            Command::Mark => "mark or unmark the selected role (r and Enter act on every marked role)",
             Command::MarkAll => "mark every role the filter shows (again: unmark them)",
             Command::ClearMarks => "clear every mark (Esc too, once the filter is cleared)",
             Command::Up => "select the previous role",
@@ -94,7 +92,7 @@ impl CommandSet for Command {
             Command::PageDown => "a page down",
             Command::Top => "the first role",
             Command::Bottom => "the last role",
-            Command::Refresh => "refresh the selected role, or every marked one (asks for an MFA code if needed)",
+            Command::Refresh => "refresh the selected (or every marked) role; asks for an MFA code if needed",
             Command::RefreshExpiring => "refresh every expiring or expired role",
             Command::Copy => "copy the selected role's exports in your shell's format",
             Command::Exports => "pick an export format, preview (masked) and copy",
