@@ -92,7 +92,7 @@ impl CommandSet for Command {
             Command::PageDown => "a page down",
             Command::Top => "the first role",
             Command::Bottom => "the last role",
-            Command::Refresh => "refresh the selected (or every marked) role; asks for an MFA code if needed",
+            Command::Refresh => "refresh the selected role, or the marked ones (asks for an MFA code if needed)",
             Command::RefreshExpiring => "refresh every expiring or expired role",
             Command::Copy => "copy the selected role's exports in your shell's format",
             Command::Exports => "pick an export format, preview (masked) and copy",
