@@ -77,7 +77,11 @@ pub struct FleetView {
     pub accounts: Vec<FleetAccount>,
     pub sort: FleetSort,
     pub descending: bool,
+    /// The selected row's place, until the operator moves: then `pinned` holds the queue.
     pub selected: usize,
+    /// The queue the operator moved to (account, URL): it stays selected wherever counts
+    /// arriving or a new sort move it.
+    pub pinned: Option<(usize, String)>,
 }
 
 fn count(queue: &QueueRow, pick: fn(&QueueAttributes) -> Option<u64>) -> Option<u64> {
@@ -92,6 +96,7 @@ impl FleetView {
             sort: FleetSort::OnFire,
             descending: false,
             selected: 0,
+            pinned: None,
         }
     }
 
@@ -150,6 +155,28 @@ impl FleetView {
             FleetSort::InFlight => by(QueueAttributes::in_flight),
             FleetSort::Delayed => by(QueueAttributes::delayed),
         }
+    }
+
+    /// The selected row's place in `rows` (as `rows()` gave them).
+    pub fn place(&self, rows: &[FleetRow]) -> usize {
+        let pinned = self.pinned.as_ref().and_then(|(account, url)| {
+            rows.iter().position(|row| {
+                matches!(row, FleetRow::Queue { account: at, queue, .. } if at == account && &queue.summary.url == url)
+            })
+        });
+        pinned.unwrap_or(self.selected).min(rows.len().saturating_sub(1))
+    }
+
+    /// Selects the row at `place` (clamped), and pins its queue.
+    pub fn select(&mut self, place: usize) {
+        let rows = self.rows();
+        let place = place.min(rows.len().saturating_sub(1));
+        let pinned = match rows.get(place) {
+            Some(FleetRow::Queue { account, queue, .. }) => Some((*account, queue.summary.url.clone())),
+            _ => None,
+        };
+        self.selected = place;
+        self.pinned = pinned;
     }
 
     /// The same sort again flips its direction, as in the account panel.
@@ -217,6 +244,10 @@ impl FleetView {
     ) -> Vec<Job<sqs::Message>> {
         let Some(account) = self.accounts.iter_mut().find(|account| &account.role == role) else { return Vec::new() };
         account.pending = account.pending.saturating_sub(1);
+        // No session for the role: its row in the table says why (the panel only notes it).
+        if let Err(why) = &reply {
+            account.panel.list_error = Some(why.clone());
+        }
         let jobs = account.panel.on_result(reply, context);
         account.pending += jobs.len();
         jobs

@@ -254,3 +254,49 @@ async fn fleet_sorts_like_the_account_panel() {
         .collect();
     assert_eq!(names, ["work", "work", "work", "work-dlq", "work-dlq", "work-dlq"]);
 }
+
+#[tokio::test]
+async fn an_account_without_a_session_gets_a_row_saying_why_and_the_others_still_list() {
+    let (mut state, sqs) = fleet_of(2);
+    let effects = press(&mut state, KeyCode::Enter);
+    let view = state.fleet.as_ref().unwrap().id;
+    let (refused, others): (Vec<Effect>, Vec<Effect>) = effects
+        .into_iter()
+        .partition(|effect| matches!(effect, Effect::Panel { role, .. } if role.account == "acct-00"));
+    for effect in refused {
+        let Effect::Panel { role, job, .. } = effect else { continue };
+        let message = job.without_session(format!("{role}: AccessDenied"));
+        update(&mut state, Action::PanelResult { view, message });
+    }
+    settle(&mut state, others, &sqs).await;
+    let fleet = state.fleet.as_ref().unwrap();
+    let rows = fleet.rows();
+    assert!(
+        matches!(rows.first(), Some(FleetRow::Failed { account: 0, error }) if error.contains("AccessDenied")),
+        "{rows:?}"
+    );
+    assert_eq!(fleet.queue_count(), 2, "acct-01's queues are listed");
+    assert!(screen(&state, 120, 20).contains("acct-00/viewer: AccessDenied"));
+}
+
+#[tokio::test]
+async fn the_selected_queue_stays_selected_when_a_new_sort_moves_it() {
+    let (mut state, sqs) = fleet_of(3);
+    let effects = press(&mut state, KeyCode::Enter);
+    settle(&mut state, effects, &sqs).await;
+    press(&mut state, KeyCode::Down);
+    let selected = |state: &State| {
+        let fleet = state.fleet.as_ref().unwrap();
+        let rows = fleet.rows();
+        match rows[fleet.place(&rows)] {
+            FleetRow::Queue { account, queue, .. } => {
+                format!("{} {}", fleet.accounts[account].role, queue.summary.name)
+            }
+            FleetRow::Failed { .. } => String::new(),
+        }
+    };
+    assert_eq!(selected(&state), "acct-01/viewer work-dlq");
+    let by_name = state.keymaps.sqs.keys_of(super::panels::sqs::SqsCommand::SortByName);
+    press(&mut state, KeyCode::Char(by_name.chars().next().unwrap()));
+    assert_eq!(selected(&state), "acct-01/viewer work-dlq", "the same queue, at its new place");
+}

@@ -50,9 +50,14 @@ fn logged(inner: Job<sqs::Message>) -> Job<sqs::Message> {
             sqs::Message::Listed { result: Err(error), .. } => {
                 tracing::warn!(role = %role, "fleet: listing failed: {error}")
             }
+            // Counts refresh every few seconds: only failures are worth a line each time.
             sqs::Message::Counted { counts, .. } => {
                 let failed = counts.iter().filter(|(_, result)| result.is_err()).count();
-                tracing::info!(role = %role, "fleet: counted {} queues, {failed} failed", counts.len())
+                if failed > 0 {
+                    tracing::warn!(role = %role, "fleet: {failed} of {} queues could not be counted", counts.len())
+                } else {
+                    tracing::debug!(role = %role, "fleet: counted {} queues", counts.len())
+                }
             }
             _ => {}
         }
@@ -93,6 +98,9 @@ pub fn on_tick(state: &mut State) -> Vec<Effect> {
 /// A fleet job's answer (or "no session" for its role), when its view is still open.
 pub fn on_result(state: &mut State, view: u64, message: PanelMessage) -> Vec<Effect> {
     let PanelMessage::Fleet { role, reply } = message else { return Vec::new() };
+    if let Err(why) = &reply {
+        tracing::warn!(role = %role, "fleet: {why}");
+    }
     let State { rows, fleet, now, panel_refresh, .. } = state;
     let Some(fleet) = fleet.as_mut().filter(|fleet| fleet.id == view) else { return Vec::new() };
     let Some(context) = context(rows, *now, *panel_refresh, &role) else { return Vec::new() };
@@ -122,18 +130,18 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     let Some(fleet) = state.fleet.as_mut() else { return Vec::new() };
     let command = sqs::command_for(&state.keymaps.sqs, &key);
-    let last = fleet.rows().len().saturating_sub(1);
+    let current = fleet.place(&fleet.rows());
     if let Some(sort) = command.and_then(sort_of) {
         fleet.sort_by(sort);
         return Vec::new();
     }
     match (key.code, command, list_command) {
-        (_, Some(SqsCommand::Down), _) => fleet.selected = (fleet.selected + 1).min(last),
-        (_, Some(SqsCommand::Up), _) => fleet.selected = fleet.selected.saturating_sub(1),
-        (_, Some(SqsCommand::PageDown), _) => fleet.selected = (fleet.selected + PAGE).min(last),
-        (_, Some(SqsCommand::PageUp), _) => fleet.selected = fleet.selected.saturating_sub(PAGE),
-        (_, Some(SqsCommand::Top), _) => fleet.selected = 0,
-        (_, Some(SqsCommand::Bottom), _) => fleet.selected = last,
+        (_, Some(SqsCommand::Down), _) => fleet.select(current + 1),
+        (_, Some(SqsCommand::Up), _) => fleet.select(current.saturating_sub(1)),
+        (_, Some(SqsCommand::PageDown), _) => fleet.select(current + PAGE),
+        (_, Some(SqsCommand::PageUp), _) => fleet.select(current.saturating_sub(PAGE)),
+        (_, Some(SqsCommand::Top), _) => fleet.select(0),
+        (_, Some(SqsCommand::Bottom), _) => fleet.select(usize::MAX),
         (_, Some(SqsCommand::Refresh), _) => {
             fleet.refresh();
             return fill(state);
@@ -150,7 +158,8 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 /// Enter on a queue: its detail in its own account's panels, worked through that role.
 fn open_selected(state: &mut State) -> Vec<Effect> {
     let Some(fleet) = state.fleet.as_ref() else { return Vec::new() };
-    let Some(FleetRow::Queue { account, queue, .. }) = fleet.rows().get(fleet.selected).copied() else {
+    let rows = fleet.rows();
+    let Some(FleetRow::Queue { account, queue, .. }) = rows.get(fleet.place(&rows)).copied() else {
         return Vec::new();
     };
     let Some(account) = fleet.accounts.get(account) else { return Vec::new() };

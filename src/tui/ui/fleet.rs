@@ -43,7 +43,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
     let role_width = (widest_role.unwrap_or(10) + 3).clamp(12, (inner_width / 3).max(12));
     let name_width = inner_width.saturating_sub(role_width + 3 * COUNT_WIDTH + DEAD_LETTER_WIDTH).max(10);
     let capacity = usize::from(body.height.saturating_sub(3)).max(1);
-    let scroll = fleet.selected.saturating_sub(capacity - 1);
+    let selected_place = fleet.place(&rows);
+    let scroll = selected_place.saturating_sub(capacity - 1);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{}{}{}{}{}{}",
@@ -57,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
         theme.dim(),
     ))];
     for (index, row) in rows.iter().enumerate().skip(scroll).take(capacity) {
-        let selected = index == fleet.selected;
+        let selected = index == selected_place;
         let base = if selected { theme.selected() } else { Style::new() };
         let marker = if selected { "▸ " } else { "  " };
         let role = |account: usize| fleet.accounts.get(account).map(|account| account.role.to_string());
