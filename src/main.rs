@@ -1,6 +1,6 @@
 //! switchboard: one terminal screen (and a scripting CLI) for the sessions of many AWS
 //! accounts and roles. Parses the arguments and hands them to a front end: the screen when
-//! no subcommand is given, the command line otherwise.
+//! no subcommand is given, the agent for `agent`, the command line otherwise.
 
 use std::process::ExitCode;
 
@@ -14,7 +14,18 @@ struct Arguments {
     #[command(flatten)]
     options: GlobalOptions,
     #[command(subcommand)]
-    command: Option<cli::Command>,
+    command: Option<FrontEnd>,
+}
+
+/// The command line's subcommands, and the agent (a front end of its own).
+#[derive(Debug, clap::Subcommand)]
+enum FrontEnd {
+    #[command(flatten)]
+    Cli(cli::Command),
+    /// Serve sessions to every switchboard command of this user from one process (in the
+    /// foreground: a systemd user unit, launchd or a tmux pane)
+    #[cfg(unix)]
+    Agent(switchboard::agent::AgentArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,7 +40,9 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match command {
             None => tui::run(&options).await,
-            Some(command) => cli::run(&options, command).await,
+            Some(FrontEnd::Cli(command)) => cli::run(&options, command).await,
+            #[cfg(unix)]
+            Some(FrontEnd::Agent(args)) => switchboard::agent::run(&options, args).await,
         }
     });
     match outcome {

@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use switchboard::domain::credentials::Credentials;
 use switchboard::domain::inventory::{Inventory, RoleKey};
 use switchboard::domain::sqs::PeekedMessage;
-use switchboard::test_support::{FakeQueue, FakeSqs, IdentitySts, line_with, text_of};
+use switchboard::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
 use switchboard::tui::keymap::Keymap;
@@ -198,7 +198,7 @@ impl Screen {
             role: row.key.clone(),
             credentials: Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at),
             region: row.region.clone(),
-            sts: Arc::new(IdentitySts::of(&sqs.account)),
+            sts: Arc::new(FakeSts::identity_of(&sqs.account)),
             sqs: Arc::new(sqs),
             slots: Arc::new(Semaphore::new(4)),
         };

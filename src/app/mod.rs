@@ -7,6 +7,9 @@
 //! no terminal crate; `app` imports `domain` only; `cli` and `tui` import `app` and `domain`
 //! and never each other.
 
+#[cfg(unix)]
+pub mod agent_client;
+pub mod agent_protocol;
 mod engine;
 mod error;
 pub mod keys;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::prompt::{CodeSource, TerminalPrompt};
 use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, open_secret_store};
-use crate::domain::engine::Engine;
+use crate::domain::engine::{Engine, EngineError, Renewal, Session};
 use crate::domain::inventory::RoleKey;
 
 pub struct Context {
@@ -20,6 +20,18 @@ impl Context {
         let store = open_secret_store(announce).await;
         let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt));
         Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
+    }
+
+    /// The role's session from the agent when one listens and can give it, else from this
+    /// process's engine (which asks for MFA codes on this terminal).
+    pub async fn session(&self, role: &RoleKey, renewal: Renewal) -> Result<Session, EngineError> {
+        #[cfg(unix)]
+        if let Some(session) =
+            crate::app::agent_client::session_from_agent(self.engine.inventory(), role, renewal).await
+        {
+            return Ok(session);
+        }
+        self.engine.session(role, renewal).await
     }
 
     pub fn role(&self, address: &str) -> Result<RoleKey, AppError> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::domain::engine::Renewal;
+use crate::domain::engine::{Renewal, Session};
 use crate::domain::exports::rfc3339;
 
 use super::AppError;
@@ -39,10 +39,23 @@ fn tty_path() -> &'static str {
 }
 
 pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, AppError> {
+    // SDKs run this often and wait for it: an agent that listens answers before the store
+    // (and the keyring behind it) is even opened.
+    #[cfg(unix)]
+    {
+        let inventory = crate::app::load_inventory(options)?.inventory;
+        let role = inventory.find_role(address)?.key.clone();
+        let window = inventory.defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);
+        let renewal = Renewal::Within(window);
+        if let Some(session) = crate::app::agent_client::session_from_agent(&inventory, &role, renewal).await {
+            return print_credentials(&session);
+        }
+    }
     let context = Context::open(options, has_terminal(), false).await?;
     let role = context.role(address)?;
     let engine = &context.engine;
     let window = engine.inventory().defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);
+    // The agent was asked above already.
     let session = match engine.session(&role, Renewal::Within(window)).await {
         Ok(session) => session,
         Err(error) => match (error.mfa_device(), engine.cached_session(&role).await) {
@@ -60,6 +73,10 @@ pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, App
             _ => return Err(error.into()),
         },
     };
+    print_credentials(&session)
+}
+
+fn print_credentials(session: &Session) -> Result<ExitCode, AppError> {
     let credentials = &session.credentials;
     let output = ProcessCredentials {
         version: 1,

@@ -28,7 +28,7 @@ pub async fn run(
     }
     let context = Context::open(options, true, false).await?;
     let role = context.role(address)?;
-    let session = context.engine.session(&role, Renewal::IfNeeded).await?;
+    let session = context.session(&role, Renewal::IfNeeded).await?;
     let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());
     print!("{}", exports::render(format, &vars)?);
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@ mod check;
 mod child_env;
 mod context;
 mod credential_process;
+mod ecs_server;
 mod env;
 mod exec;
 mod keys;
@@ -49,6 +50,10 @@ pub enum Command {
         /// Run even inside another `switchboard exec`
         #[arg(long, short)]
         force: bool,
+        /// Serve the session from a local ECS credentials endpoint (127.0.0.1, random port and
+        /// token) that renews it, instead of static keys: commands that run past the hour keep working
+        #[arg(long)]
+        ecs_server: bool,
         /// The command and its arguments, after `--`
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
@@ -158,7 +163,10 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
         Command::Check => check::run(options),
         Command::List { json } => list::run(options, json).await,
         Command::Env { role, format, unset } => env::run(options, &role, format, unset).await,
-        Command::Exec { role, force, command } => exec::run(options, &role, force, command).await,
+        Command::Exec { role, force, ecs_server, command } => {
+            let handover = if ecs_server { exec::Handover::EcsServer } else { exec::Handover::Keys };
+            exec::run(options, &role, force, handover, command).await
+        }
         Command::CredentialProcess { role } => credential_process::run(options, &role).await,
         Command::Refresh { roles, all, expiring } => refresh::run(options, roles, all, expiring).await,
         Command::Whoami { role } => whoami::run(options, &role).await,

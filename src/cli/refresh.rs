@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use crate::domain::engine::{Renewal, SessionState};
 use crate::domain::exports::rfc3339;
 use crate::domain::inventory::RoleKey;
@@ -12,6 +14,9 @@ use crate::domain::time::{format_countdown, time_left};
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+
+/// Renewals in flight at once.
+const RENEWALS_IN_FLIGHT: usize = 32;
 
 pub async fn run(
     options: &GlobalOptions,
@@ -44,17 +49,27 @@ pub async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let renewal = if expiring && !all { Renewal::IfNeeded } else { Renewal::Force };
-    let tasks: Vec<_> = roles
-        .iter()
-        .cloned()
-        .map(|role| {
-            let engine = Arc::clone(&engine);
-            tokio::spawn(async move { engine.session(&role, renewal).await })
+    // A bounded number in flight: thousands of roles at once would only queue at STS past
+    // the SDK's timeout. Roles that share a layer still share its one call (and prompt).
+    let results: Vec<_> = futures::stream::iter(roles.iter().cloned().map(|role| {
+        let engine = Arc::clone(&engine);
+        tokio::spawn(async move {
+            // The agent renews it in its memory when it can; a code is asked for here.
+            #[cfg(unix)]
+            if let Some(session) =
+                crate::app::agent_client::session_from_agent(engine.inventory(), &role, renewal).await
+            {
+                return Ok(session);
+            }
+            engine.session(&role, renewal).await
         })
-        .collect();
+    }))
+    .buffered(RENEWALS_IN_FLIGHT)
+    .collect()
+    .await;
     let mut failed = 0;
-    for (role, task) in roles.iter().zip(tasks) {
-        match task.await {
+    for (role, result) in roles.iter().zip(results) {
+        match result {
             Ok(Ok(session)) => {
                 let until = session.credentials.expiration;
                 let left =

@@ -5,14 +5,14 @@ use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use super::cache::SessionCache;
 use super::credentials::Credentials;
@@ -23,8 +23,9 @@ use super::plan::LayerKind;
 use super::sources::{SourceError, SourceKeys};
 use super::store::sessions::entry_key;
 use super::store::{Backend, MemoryStore, SecretStore, SessionStore, StoreError};
-use super::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
+use super::sts::StsError;
 use super::time::{Clock, FixedClock};
+use crate::test_support::{Call, FakeSts, Kind};
 
 const HUB_DEVICE: &str = "arn:aws:iam::123456789012:mfa/alice";
 const PLAIN_DEVICE: &str = "arn:aws:iam::123456789012:mfa/bob";
@@ -96,160 +97,6 @@ id = "111111111111"
 // ---------------------------------------------------------------------------------------------
 // Fakes
 // ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    SessionToken,
-    AssumeRole,
-}
-
-/// One STS call as the fake received it.
-#[derive(Debug, Clone, PartialEq)]
-struct Call {
-    kind: Kind,
-    /// Access key id of the credentials the call was signed with.
-    base: String,
-    role_arn: Option<String>,
-    duration: Duration,
-    serial: Option<String>,
-    code: Option<String>,
-    session_name: Option<String>,
-}
-
-/// Holds STS calls until `release` is closed; each held call first reports on `entered`.
-#[derive(Clone)]
-struct Gate {
-    entered: mpsc::UnboundedSender<()>,
-    release: Arc<Semaphore>,
-}
-
-struct FakeSts {
-    clock: Arc<FixedClock>,
-    calls: Mutex<Vec<Call>>,
-    issued: AtomicUsize,
-    rejected_codes: Mutex<HashSet<String>>,
-    expired_once: Mutex<HashSet<String>>,
-    gate: Mutex<Option<Gate>>,
-    /// Answers without an Expiration, as a broken STS (or emulator) might.
-    no_expiration: std::sync::atomic::AtomicBool,
-}
-
-impl FakeSts {
-    fn new(clock: Arc<FixedClock>) -> Self {
-        Self {
-            clock,
-            calls: Mutex::default(),
-            issued: AtomicUsize::new(0),
-            rejected_codes: Mutex::default(),
-            expired_once: Mutex::default(),
-            gate: Mutex::default(),
-            no_expiration: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    /// Answers `InvalidMfaCode` whenever this code is sent.
-    fn reject_code(&self, code: &str) {
-        self.rejected_codes.lock().unwrap().insert(code.to_owned());
-    }
-
-    /// Answers `ExpiredToken` to the next call signed with this access key id (once).
-    fn expire_once(&self, base_access_key_id: &str) {
-        self.expired_once.lock().unwrap().insert(base_access_key_id.to_owned());
-    }
-
-    /// From now on every call waits until the returned semaphore is closed.
-    fn hold_calls(&self) -> (mpsc::UnboundedReceiver<()>, Arc<Semaphore>) {
-        let (entered, entered_rx) = mpsc::unbounded_channel();
-        let release = Arc::new(Semaphore::new(0));
-        *self.gate.lock().unwrap() = Some(Gate { entered, release: release.clone() });
-        (entered_rx, release)
-    }
-
-    fn calls(&self) -> Vec<Call> {
-        self.calls.lock().unwrap().clone()
-    }
-
-    fn count(&self, kind: Kind) -> usize {
-        self.calls().iter().filter(|call| call.kind == kind).count()
-    }
-
-    async fn answer(&self, call: Call) -> Result<Credentials, StsError> {
-        let gate = self.gate.lock().unwrap().clone();
-        let (base, code, duration) = (call.base.clone(), call.code.clone(), call.duration);
-        self.calls.lock().unwrap().push(call);
-        if let Some(gate) = gate {
-            let _ = gate.entered.send(());
-            // Closed means released: acquire fails at once for every waiter.
-            let _ = gate.release.acquire().await;
-        }
-        if code.is_some_and(|code| self.rejected_codes.lock().unwrap().contains(&code)) {
-            return Err(StsError::InvalidMfaCode {
-                message: "MultiFactorAuthentication failed with invalid MFA one time pass code.".into(),
-            });
-        }
-        if self.expired_once.lock().unwrap().remove(&base) {
-            return Err(StsError::ExpiredToken {
-                message: "The security token included in the request is expired".into(),
-            });
-        }
-        let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Credentials::new(
-            format!("ASIAFAKE{n:04}"),
-            format!("secret-{n}"),
-            Some(format!("token-{n}")),
-            (!self.no_expiration.load(Ordering::SeqCst)).then(|| after(self.clock.now(), duration)),
-        ))
-    }
-}
-
-#[async_trait]
-impl Sts for FakeSts {
-    async fn get_session_token(
-        &self,
-        base: &Credentials,
-        _region: &str,
-        request: SessionTokenRequest,
-    ) -> Result<Credentials, StsError> {
-        let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
-        self.answer(Call {
-            kind: Kind::SessionToken,
-            base: base.access_key_id.clone(),
-            role_arn: None,
-            duration: request.duration,
-            serial,
-            code,
-            session_name: None,
-        })
-        .await
-    }
-
-    async fn assume_role(
-        &self,
-        base: &Credentials,
-        _region: &str,
-        request: AssumeRoleRequest,
-    ) -> Result<Credentials, StsError> {
-        let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
-        self.answer(Call {
-            kind: Kind::AssumeRole,
-            base: base.access_key_id.clone(),
-            role_arn: Some(request.role_arn),
-            duration: request.duration,
-            serial,
-            code,
-            session_name: Some(request.session_name),
-        })
-        .await
-    }
-
-    async fn caller_identity(&self, credentials: &Credentials, _region: &str) -> Result<CallerIdentity, StsError> {
-        Ok(CallerIdentity {
-            account: "111111111111".into(),
-            arn: "arn:aws:sts::111111111111:assumed-role/x/y".into(),
-            user_id: credentials.access_key_id.clone(),
-        })
-    }
-}
 
 /// Long-term keys that never expire: `AKIA<SOURCE>`.
 struct FakeSources;

@@ -1,5 +1,5 @@
 //! What the tests share, in the library so unit tests and integration tests use the same
-//! parts: an in-memory SQS that records every call, an STS that answers who a session is,
+//! parts: an in-memory SQS that records every call, a scripted STS that records every call,
 //! and the text of a rendered buffer. Built for `cargo test` (the crate's own tests, and the
 //! integration tests through the `test-support` feature); never in the binary.
 
@@ -11,7 +11,7 @@ mod sts;
 
 pub use buffer::{line_with, text_of};
 pub use sqs::{FakeQueue, FakeSqs};
-pub use sts::IdentitySts;
+pub use sts::{Call, FakeSts, Kind};
 
 /// A fixture file of `tests/fixtures/`, read at run time.
 pub fn fixture(name: &str) -> String {

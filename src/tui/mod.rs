@@ -34,9 +34,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_inventory, shell_export_format};
-use crate::domain::inventory::Inventory;
+use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::MfaCode;
-use crate::domain::plan::{LayerKind, plan_for};
+use crate::domain::plan::{LayerKind, Plan, plan_for};
 use crate::domain::store::{StoreChoice, open_store};
 
 use executor::Executor;
@@ -44,12 +44,19 @@ use state::{Activity, LayerView, RoleRow, State};
 
 /// The rows of the screen, one per role, in inventory order, with no session known yet.
 pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
+    let plans: Vec<Option<Plan>> = inventory.roles().map(|(_, role)| plan_for(inventory, role)).collect();
+    rows_with(inventory, |index, _| plans[index].as_ref())
+}
+
+/// The rows from plans made already (the engine's), so the first frame does not plan twice.
+fn rows_with<'p>(inventory: &Inventory, plan_of: impl Fn(usize, &RoleKey) -> Option<&'p Plan>) -> Vec<RoleRow> {
     // Walks the accounts and their roles once: looking each role's account up by name would
     // scan every account per role (quadratic at thousands of roles).
     inventory
         .roles()
-        .filter_map(|(account, role)| {
-            let plan = plan_for(inventory, role)?;
+        .enumerate()
+        .filter_map(|(index, (account, role))| {
+            let plan = plan_of(index, &role.key)?;
             Some(RoleRow {
                 key: plan.role.clone(),
                 read_only: role.read_only,
@@ -88,7 +95,8 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let (actions, receiver) = mpsc::unbounded_channel();
     let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code));
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
-    let mut state = State::new(rows(&inventory), jiff::Timestamp::now(), inventory.defaults.refresh_before);
+    let rows = rows_with(&inventory, |_, key| engine.plan(key));
+    let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);
     state.selected = view::roles(&state).first().map(|row| row.key.clone());
     state.keymaps = keymaps;
     state.backend = store.backend().short_label().to_owned();

@@ -52,7 +52,7 @@ pub(super) fn message(id: &str, body: &str, receives: u32) -> PeekedMessage {
 
 // --- the in-memory SQS of the shared test support ------------------------------------------
 
-pub(super) use crate::test_support::{FakeQueue, FakeSqs, IdentitySts};
+pub(super) use crate::test_support::{FakeQueue, FakeSqs, FakeSts};
 
 /// audit (12 messages), events.fifo (empty), orders (3, failures to orders-dlq after 3
 /// receives) and orders-dlq (2), in the account and region of `ENDPOINT`.
@@ -108,7 +108,7 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
         credentials: Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None),
         region: row.region.clone(),
         sqs: Arc::clone(&sqs) as Arc<dyn Sqs>,
-        sts: Arc::new(IdentitySts::none()),
+        sts: Arc::new(FakeSts::refusing()),
         slots: Arc::new(Semaphore::new(4)),
     };
     Harness {
