@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use crate::domain::credentials::Credentials;
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::sqs::Sqs;
-use crate::test_support::{FakeQueue, FakeSqs, IdentitySts, line_with, text_of};
+use crate::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 
 use super::action::Action;
 use super::effect::{Effect, RenewMode};
@@ -159,7 +159,7 @@ async fn settle(state: &mut State, mut effects: Vec<Effect>, sqs: &HashMap<Strin
                 credentials: Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None),
                 region: "us-east-1".to_owned(),
                 sqs: fake as Arc<dyn Sqs>,
-                sts: Arc::new(IdentitySts::none()),
+                sts: Arc::new(FakeSts::refusing()),
                 slots: Arc::new(Semaphore::new(4)),
             });
             let progress: Progress<PanelMessage> = Arc::new(|_| {});
