@@ -15,6 +15,7 @@ use switchboard::domain::inventory::Inventory;
 use switchboard::domain::plan::plans;
 use switchboard::domain::sqs::{QueueAttributes, QueueSummary};
 use switchboard::tui::action::Action;
+use switchboard::tui::fleet::FleetView;
 use switchboard::tui::panels::sqs::{Column, QueueRow, SqsPanel};
 use switchboard::tui::panels::{Panel, PanelContext};
 use switchboard::tui::state::{SortOrder, State};
@@ -188,5 +189,24 @@ fn sqs_panel(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, screen, sqs_panel);
+/// The fleet view of 100 marked accounts with 50 queues each: 5,000 rows across accounts,
+/// sorted by dead-letter depth on every frame.
+fn fleet(c: &mut Criterion) {
+    let mut state = state();
+    let roles: Vec<_> = state.rows.iter().step_by(ROLES_PER_ACCOUNT).take(100).map(|row| row.key.clone()).collect();
+    let mut fleet = FleetView::new(1, roles.iter().cloned());
+    for account in &mut fleet.accounts {
+        account.panel = SqsPanel::with_queues(queues(50));
+        account.started = true;
+    }
+    state.marks.extend(roles);
+    state.fleet = Some(fleet);
+    state.size = (160, 48);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|error| panic!("{error}"));
+    c.bench_function("draw the fleet table, 100 accounts x 50 queues (160x48)", |b| {
+        b.iter(|| terminal.draw(|frame| ui::render(frame, &state)).map(drop).unwrap_or_default())
+    });
+}
+
+criterion_group!(benches, screen, sqs_panel, fleet);
 criterion_main!(benches);

@@ -15,8 +15,11 @@ use ratatui::buffer::Buffer;
 use switchboard::domain::exports::ExportFormat;
 use switchboard::domain::inventory::{Inventory, RoleKey};
 use switchboard::domain::mfa::seconds_to_next_code;
+use switchboard::domain::sqs::{QueueAttributes, QueueSummary};
 use switchboard::test_support::{line_with, text_of};
 use switchboard::tui::action::MfaReply;
+use switchboard::tui::fleet::FleetView;
+use switchboard::tui::panels::sqs::{QueueRow, SqsPanel};
 use switchboard::tui::state::{Activity, ExportPopup, MfaAsk, Overlay, SortOrder, State};
 
 const INVENTORY: &str = include_str!("fixtures/screen.toml");
@@ -368,4 +371,72 @@ fn tiny_sizes_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn marked_rows_120x36() {
+    let mut state = fixture();
+    for address in ["prod/admin", "prod/viewer", "shared/ci"] {
+        state.marks.insert(key(address));
+    }
+    let screen = render(&mut state, 120, 36);
+    insta::assert_snapshot!("marked_rows_120x36", screen);
+    assert!(line_with(&screen, "switchboard").contains("3 marked"), "{screen}");
+    assert!(line_with(&screen, "▸ ● admin").contains("valid"), "{screen}");
+    assert!(line_with(&screen, "  ● ci").contains("expired"), "{screen}");
+    assert!(line_with(&screen, "    network").contains("valid"), "unmarked rows keep the column:\n{screen}");
+}
+
+/// A queue of `account` with `visible` messages, a dead-letter queue named `dead_letter` when given.
+fn fleet_queue(account: &str, name: &str, visible: u64, dead_letter: Option<&str>) -> QueueRow {
+    let mut attributes = QueueAttributes::default();
+    attributes.all.insert("QueueArn".into(), format!("arn:aws:sqs:eu-west-1:{account}:{name}"));
+    attributes.all.insert("ApproximateNumberOfMessages".into(), visible.to_string());
+    attributes.all.insert("ApproximateNumberOfMessagesNotVisible".into(), "1".into());
+    attributes.all.insert("ApproximateNumberOfMessagesDelayed".into(), "0".into());
+    if let Some(target) = dead_letter {
+        let policy =
+            format!(r#"{{"deadLetterTargetArn":"arn:aws:sqs:eu-west-1:{account}:{target}","maxReceiveCount":5}}"#);
+        attributes.all.insert("RedrivePolicy".into(), policy);
+    }
+    QueueRow {
+        summary: QueueSummary::from_url(&format!("https://sqs.eu-west-1.amazonaws.com/{account}/{name}")),
+        attributes: Some(attributes),
+        error: None,
+    }
+}
+
+#[test]
+fn fleet_table_120x30() {
+    let mut state = fixture();
+    let roles = ["prod/viewer", "sandbox/poweruser", "shared/deploy"];
+    let mut fleet = FleetView::new(99, roles.iter().map(|address| key(address)));
+    let queues = [
+        vec![
+            fleet_queue("111111111111", "payments", 12, Some("payments-dlq")),
+            fleet_queue("111111111111", "payments-dlq", 3, None),
+        ],
+        Vec::new(),
+        vec![
+            fleet_queue("222222222222", "builds", 0, Some("builds-dlq")),
+            fleet_queue("222222222222", "builds-dlq", 41, None),
+            fleet_queue("222222222222", "events", 5, None),
+        ],
+    ];
+    for (account, queues) in fleet.accounts.iter_mut().zip(queues) {
+        account.panel = SqsPanel::with_queues(queues);
+        account.started = true;
+    }
+    fleet.accounts[1].panel.list_error = Some(format!("sandbox/poweruser: {FAILURE}"));
+    state.fleet = Some(fleet);
+    let screen = render(&mut state, 120, 30);
+    insta::assert_snapshot!("fleet_table_120x30", screen);
+    assert!(screen.contains("3 roles · 5 queues · sort: DLQ depth"), "{screen}");
+    let deepest = screen.find("builds-dlq").unwrap();
+    let next = screen.find("payments-dlq    ").unwrap_or(usize::MAX);
+    assert!(line_with(&screen, "builds-dlq").contains("41"), "{screen}");
+    assert!(
+        deepest < next && screen.find("AccessDenied").unwrap() < deepest,
+        "failed accounts, then DLQ depth:\n{screen}"
+    );
 }

@@ -6,6 +6,9 @@ mod app;
 mod clipboard;
 pub mod effect;
 mod executor;
+pub mod fleet;
+#[cfg(test)]
+mod fleet_tests;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
@@ -17,6 +20,9 @@ mod terminal;
 pub mod ui;
 pub mod update;
 mod update_exports;
+mod update_fleet;
+mod update_marks;
+mod update_mfa;
 mod update_panels;
 #[cfg(test)]
 mod update_tests;

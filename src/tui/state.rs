@@ -1,7 +1,7 @@
 //! Everything the screen shows, as plain data. `now` is part of it, so rendering is a pure
 //! function of the state and snapshots are reproducible.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -223,6 +223,10 @@ pub struct State {
     /// How often open panels refresh their counts.
     pub panel_refresh: Duration,
     pub should_quit: bool,
+    /// Marked roles: `r` refreshes them all and Enter opens their fleet view.
+    pub marks: BTreeSet<RoleKey>,
+    /// The fleet view of the marked roles, under an account view opened from it.
+    pub fleet: Option<super::fleet::FleetView>,
     /// The filtered, sorted list, kept between key presses (see `view`).
     pub list_memo: super::view::ListMemo,
     /// Where each role's row is in `rows`, so a lookup by key does not scan thousands of rows.
@@ -259,6 +263,8 @@ impl State {
             account: None,
             panel_refresh: Duration::from_secs(5),
             should_quit: false,
+            marks: BTreeSet::new(),
+            fleet: None,
             list_memo: Default::default(),
             row_index,
         }

@@ -8,14 +8,16 @@ use jiff::Timestamp;
 
 use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::RoleKey;
-use crate::domain::mfa::{MfaCode, MfaError};
+use crate::domain::mfa::MfaError;
 use crate::domain::time::format_countdown;
 
 use super::action::{Action, RenewFailure, Snapshot};
 use super::effect::{Effect, RenewMode};
 use super::keymap::Command;
 use super::layout::{list_capacity, list_line_at};
+use super::panels::PanelMessage;
 use super::state::{Activity, ExportPopup, MfaAsk, Overlay, RowState, SortOrder, State, StatusLine};
+use super::update_marks as marks;
 use super::view::{self, LineAt};
 
 /// The cache is re-read this often, to show sessions another switchboard process obtained.
@@ -63,6 +65,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 Err(message) => set_status(state, format!("copy failed: {message}"), true),
             }
             Vec::new()
+        }
+        Action::PanelResult { view, message: message @ PanelMessage::Fleet { .. } } => {
+            super::update_fleet::on_result(state, view, message)
         }
         Action::PanelResult { view, message } => {
             let mut effects = super::update_panels::on_result(state, view, message);
@@ -181,6 +186,7 @@ fn on_tick(state: &mut State, now: Timestamp) -> Vec<Effect> {
         effects.push(Effect::Renew { role, request, mode: RenewMode::Automatic });
     }
     effects.extend(super::update_panels::on_tick(state));
+    effects.extend(super::update_fleet::on_tick(state));
     effects
 }
 
@@ -204,10 +210,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return quit(state);
     }
     if !state.mfa.asks.is_empty() {
-        return on_mfa_key(state, key);
+        return super::update_mfa::on_key(state, key);
     }
     if state.account.is_some() {
         return super::update_panels::on_key(state, key);
+    }
+    if state.fleet.is_some() {
+        return super::update_fleet::on_key(state, key);
     }
     if state.filter.editing {
         on_filter_key(state, key);
@@ -224,6 +233,11 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc && !state.filter.text.is_empty() {
         state.filter.text.clear();
         keep_selection_visible(state);
+        return Vec::new();
+    }
+    // Esc undoes the narrowest thing first: the filter above, then the marks.
+    if key.code == KeyCode::Esc && !state.marks.is_empty() {
+        marks::clear(state);
         return Vec::new();
     }
     match state.keymaps.list.command_for(&key) {
@@ -249,57 +263,6 @@ fn on_overlay_key(state: &mut State, key: KeyEvent) {
     }
 }
 
-fn on_mfa_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Char(digit) if digit.is_ascii_digit() && state.mfa.input.len() < 6 => {
-            state.mfa.input.push(digit);
-            clear_input_problem(state);
-        }
-        KeyCode::Backspace => {
-            state.mfa.input.pop();
-        }
-        KeyCode::Esc => {
-            let Some(device) = state.mfa.device().map(str::to_owned) else { return Vec::new() };
-            state.mfa.input.clear();
-            let (cancelled, kept): (Vec<MfaAsk>, Vec<MfaAsk>) =
-                state.mfa.asks.drain(..).partition(|ask| ask.device == device);
-            state.mfa.asks = kept;
-            set_status(state, format!("MFA for {device} cancelled"), false);
-            return cancelled
-                .into_iter()
-                .map(|ask| Effect::AnswerMfa { reply: ask.reply, answer: Err(MfaError::Cancelled) })
-                .collect();
-        }
-        KeyCode::Enter => match MfaCode::parse(&state.mfa.input) {
-            Ok(code) => {
-                state.mfa.input.clear();
-                let ask = state.mfa.asks.remove(0);
-                set_status(state, format!("MFA code sent for {}", ask.device), false);
-                return vec![Effect::AnswerMfa { reply: ask.reply, answer: Ok(code) }];
-            }
-            Err(_) => {
-                if let Some(ask) = state.mfa.asks.first_mut() {
-                    ask.problem = Some(SIX_DIGITS.to_owned());
-                    ask.reused = false;
-                }
-            }
-        },
-        _ => {}
-    }
-    Vec::new()
-}
-
-const SIX_DIGITS: &str = "an MFA code is 6 digits";
-
-/// The modal's own complaint about the typed code goes once the code changes.
-fn clear_input_problem(state: &mut State) {
-    if let Some(ask) = state.mfa.asks.first_mut()
-        && ask.problem.as_deref() == Some(SIX_DIGITS)
-    {
-        ask.problem = None;
-    }
-}
-
 fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     if state.mfa.asks.is_empty() && state.account.is_some() {
         super::update_panels::on_paste(state, text);
@@ -309,7 +272,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
                 state.mfa.input.push(digit);
             }
         }
-        clear_input_problem(state);
+        super::update_mfa::clear_input_problem(state);
     } else if state.filter.editing {
         state.filter.text.push_str(text.trim());
         keep_selection_visible(state);
@@ -335,7 +298,7 @@ fn on_filter_key(state: &mut State, key: KeyEvent) {
     keep_selection_visible(state);
 }
 
-fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
+pub(super) fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
     let request = state.request_id();
     let since = state.now;
     if let Some(row) = state.row_mut(&role) {
@@ -347,7 +310,12 @@ fn renew(state: &mut State, role: RoleKey, mode: RenewMode) -> Effect {
 fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
     let page = list_capacity(state.size.0, state.size.1, state.show_chain) as isize;
     match command {
+        Command::Open if !state.marks.is_empty() => return super::update_fleet::open(state),
         Command::Open => return super::update_panels::open(state),
+        Command::Mark => marks::toggle(state),
+        Command::MarkAll => marks::mark_shown(state),
+        Command::ClearMarks => marks::clear(state),
+        Command::Refresh if !state.marks.is_empty() => return marks::refresh_marked(state),
         Command::Up => move_selection(state, -1),
         Command::Down => move_selection(state, 1),
         Command::PageUp => move_selection(state, -page),
@@ -459,7 +427,8 @@ fn keep_selection_visible(state: &mut State) {
 }
 
 fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
-    if !state.mfa.asks.is_empty() || state.overlay != Overlay::None || state.account.is_some() {
+    if !state.mfa.asks.is_empty() || state.overlay != Overlay::None || state.account.is_some() || state.fleet.is_some()
+    {
         return Vec::new();
     }
     match mouse.kind {

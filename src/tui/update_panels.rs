@@ -8,7 +8,7 @@ use super::keymap::Command;
 use super::panels::{PanelContext, PanelJob, PanelMessage, Panels, Request};
 use super::state::{AccountView, Overlay, State};
 
-fn effects(view: &AccountView, jobs: Vec<PanelJob>) -> Vec<Effect> {
+pub(super) fn effects(view: &AccountView, jobs: Vec<PanelJob>) -> Vec<Effect> {
     jobs.into_iter().map(|job| Effect::Panel { role: view.role.clone(), view: view.id, job }).collect()
 }
 
@@ -65,7 +65,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Over the panels, the help and the log close and scroll with the keys they have over the
 /// roles list (the help's title offers j/k when it does not fit).
-fn on_overlay_key(state: &mut State, code: KeyCode, command: Option<Command>) {
+pub(super) fn on_overlay_key(state: &mut State, code: KeyCode, command: Option<Command>) {
     let scroll = &mut state.overlay_scroll;
     match (code, command) {
         (KeyCode::Esc, _) | (_, Some(Command::Help | Command::Log)) => {

@@ -5,6 +5,9 @@ use super::keymap::CommandSet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     Open,
+    Mark,
+    MarkAll,
+    ClearMarks,
     Up,
     Down,
     PageUp,
@@ -30,6 +33,9 @@ impl CommandSet for Command {
     fn all() -> &'static [Self] {
         &[
             Command::Open,
+            Command::Mark,
+            Command::MarkAll,
+            Command::ClearMarks,
             Command::Up,
             Command::Down,
             Command::PageUp,
@@ -52,6 +58,9 @@ impl CommandSet for Command {
     fn name(self) -> &'static str {
         match self {
             Command::Open => "open",
+            Command::Mark => "mark",
+            Command::MarkAll => "mark_all",
+            Command::ClearMarks => "clear_marks",
             Command::Up => "up",
             Command::Down => "down",
             Command::PageUp => "page_up",
@@ -73,14 +82,17 @@ impl CommandSet for Command {
 
     fn description(self) -> &'static str {
         match self {
-            Command::Open => "open the account's panels (SQS, identity)",
+            Command::Open => "open the account's panels (SQS, identity), or with marks the fleet view",
+            Command::Mark => "mark or unmark the selected role (r and Enter act on every marked role)",
+            Command::MarkAll => "mark every role the filter shows (again: unmark them)",
+            Command::ClearMarks => "clear every mark (Esc too, once the filter is cleared)",
             Command::Up => "select the previous role",
             Command::Down => "select the next role",
             Command::PageUp => "a page up",
             Command::PageDown => "a page down",
             Command::Top => "the first role",
             Command::Bottom => "the last role",
-            Command::Refresh => "refresh the selected role (asks for an MFA code if needed)",
+            Command::Refresh => "refresh the selected role, or the marked ones (asks for an MFA code if needed)",
             Command::RefreshExpiring => "refresh every expiring or expired role",
             Command::Copy => "copy the selected role's exports in your shell's format",
             Command::Exports => "pick an export format, preview (masked) and copy",
@@ -96,6 +108,9 @@ impl CommandSet for Command {
     fn default_keys(self) -> &'static [&'static str] {
         match self {
             Command::Open => &["enter"],
+            Command::Mark => &["space"],
+            Command::MarkAll => &["*"],
+            Command::ClearMarks => &["u"],
             Command::Up => &["k", "up"],
             Command::Down => &["j", "down"],
             Command::PageUp => &["pgup", "ctrl-b"],

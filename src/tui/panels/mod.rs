@@ -75,6 +75,11 @@ impl<M: Send + 'static> Job<M> {
 pub enum PanelMessage {
     Sqs(Reply<sqs::Message>),
     Identity(Reply<identity::Message>),
+    /// An SQS job of the fleet view, for the marked role `role`.
+    Fleet {
+        role: RoleKey,
+        reply: Reply<sqs::Message>,
+    },
 }
 
 /// A panel's job as the executor sees it: every answer, even "no session", is a `PanelMessage`.
@@ -84,12 +89,20 @@ pub struct PanelJob {
 }
 
 impl PanelJob {
-    fn of<M: Send + 'static>(job: Job<M>, wrap: fn(Reply<M>) -> PanelMessage) -> PanelJob {
+    /// A panel's job whose every answer is wrapped by `wrap` (a `PanelMessage` variant, or a
+    /// closure that also says which role answered, as the fleet view needs).
+    pub fn of<M: Send + 'static>(
+        job: Job<M>,
+        wrap: impl Fn(Reply<M>) -> PanelMessage + Send + Sync + 'static,
+    ) -> PanelJob {
+        let wrap = Arc::new(wrap);
+        let for_work = Arc::clone(&wrap);
         PanelJob {
             work: Box::new(move |services, progress: Progress<PanelMessage>| {
-                let inner: Progress<M> = Arc::new(move |message| progress(wrap(Ok(message))));
+                let for_progress = Arc::clone(&for_work);
+                let inner: Progress<M> = Arc::new(move |message| progress(for_progress(Ok(message))));
                 let answer = (job.0)(services, inner);
-                Box::pin(async move { wrap(Ok(answer.await)) })
+                Box::pin(async move { for_work(Ok(answer.await)) })
             }),
             no_session: Box::new(move |why| wrap(Err(why))),
         }
@@ -220,11 +233,13 @@ impl Panels {
         match message {
             PanelMessage::Sqs(reply) => lift(self.sqs.on_result(reply, context), PanelMessage::Sqs),
             PanelMessage::Identity(reply) => lift(self.identity.on_result(reply, context), PanelMessage::Identity),
+            // The fleet view's answers are routed to it before they reach an account's panels.
+            PanelMessage::Fleet { .. } => Vec::new(),
         }
     }
 }
 
-fn lift<M: Send + 'static>(jobs: Vec<Job<M>>, wrap: fn(Reply<M>) -> PanelMessage) -> Vec<PanelJob> {
+pub fn lift<M: Send + 'static>(jobs: Vec<Job<M>>, wrap: fn(Reply<M>) -> PanelMessage) -> Vec<PanelJob> {
     jobs.into_iter().map(|job| PanelJob::of(job, wrap)).collect()
 }
 

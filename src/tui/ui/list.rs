@@ -18,7 +18,7 @@ const LEFT_WIDTH: usize = 9;
 const REGION_WIDTH: usize = 15;
 
 /// `text` cut or padded to exactly `width` characters, always ending in a space.
-fn cell(text: &str, width: usize) -> String {
+pub(super) fn cell(text: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
@@ -37,7 +37,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let list = view::list(state);
     let inner_width = usize::from(area.width.saturating_sub(2));
     let role_width = if list.roles().is_empty() { 12 } else { list.widest_role() + 3 };
-    let role_width = role_width.clamp(12, (inner_width / 3).max(12));
+    // Marks take a column of their own while there are any.
+    let mark_width = if state.marks.is_empty() { 0 } else { 2 };
+    let role_width = role_width.clamp(12, (inner_width / 3).max(12)) + mark_width;
     let fixed = role_width + STATE_WIDTH + LEFT_WIDTH;
     // Narrow screens drop the region, then the route.
     let region_width = if inner_width >= fixed + REGION_WIDTH + 16 { REGION_WIDTH } else { 0 };
@@ -80,8 +82,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                 let selected = state.selected.as_ref() == Some(&row.key);
                 let base = if selected { theme.selected() } else { Style::new() };
                 let marker = if selected { "▸ " } else { "  " };
+                let mark = match (mark_width, state.marks.contains(&row.key)) {
+                    (0, _) => "",
+                    (_, true) => "● ",
+                    (_, false) => "  ",
+                };
                 TextLine::from(vec![
-                    Span::styled(cell(&format!("{marker}{}", row.key.role), role_width), base),
+                    Span::styled(cell(&format!("{marker}{mark}{}", row.key.role), role_width), base),
                     Span::styled(cell(row_state.label(), STATE_WIDTH), base.patch(theme.state(row_state))),
                     Span::styled(cell(&left, LEFT_WIDTH), base.patch(theme.state(row_state))),
                     Span::styled(cell(&row.route, route_width), base),

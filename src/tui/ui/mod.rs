@@ -3,6 +3,7 @@
 
 mod account;
 mod chain;
+mod fleet;
 mod list;
 mod overlays;
 pub mod theme;
@@ -22,6 +23,11 @@ pub fn render(frame: &mut Frame, state: &State) {
     let area = frame.area();
     if let Some(view) = &state.account {
         account::render(frame, area, state, view, theme);
+        overlays_and_modal(frame, area, state, theme);
+        return;
+    }
+    if let Some(view) = &state.fleet {
+        fleet::render(frame, area, state, view, theme);
         overlays_and_modal(frame, area, state, theme);
         return;
     }
@@ -56,6 +62,9 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Span::styled(" switchboard ", theme.accent()),
         Span::raw(format!(" {} roles · sort: {sort}", state.rows.len())),
     ];
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(format!(" · {} marked", state.marks.len()), theme.accent()));
+    }
     if !state.backend.is_empty() {
         spans.push(Span::styled(format!(" · cache: {}", state.backend), theme.dim()));
     }

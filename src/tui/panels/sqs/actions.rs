@@ -28,6 +28,11 @@ impl SqsPanel {
         context.read_only
     }
 
+    /// Opens the queue's detail (from the fleet view, in the queue's own account).
+    pub fn open_queue(&mut self, url: String) -> Vec<Job<Message>> {
+        self.detail(url)
+    }
+
     /// The queue's detail, asking again which queues send their failures to it.
     pub(super) fn detail(&mut self, url: String) -> Vec<Job<Message>> {
         self.view = View::Detail { url: url.clone(), sources: None };

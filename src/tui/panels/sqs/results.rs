@@ -181,7 +181,7 @@ impl SqsPanel {
         jobs
     }
 
-    pub(super) fn relist(&mut self) -> Vec<Job<Message>> {
+    pub fn relist(&mut self) -> Vec<Job<Message>> {
         self.generation += 1;
         self.loading = true;
         vec![jobs::list(self.generation)]
