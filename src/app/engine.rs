@@ -8,7 +8,7 @@ use crate::domain::engine::{Engine, EngineParts};
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaPrompt;
 use crate::domain::sources::LocalSourceKeys;
-use crate::domain::store::{Backend, SecretStore, StoreChoice, open_store};
+use crate::domain::store::{Backend, MemoryStore, SecretStore, StoreChoice, open_store};
 use crate::domain::sts::AwsSts;
 use crate::domain::time::SystemClock;
 
@@ -16,13 +16,29 @@ use crate::domain::time::SystemClock;
 /// will not outlive the process, and when `announce` is asked (commands a person runs).
 /// Script-facing commands stay quiet about the normal case.
 pub async fn open_secret_store(announce: bool) -> Arc<dyn SecretStore> {
-    let store = open_store(StoreChoice::from_env()).await;
+    start_opening_store(announce).await
+}
+
+/// Starts opening the store at once, so the keyring answers while the caller does other
+/// work (parsing the inventory); awaiting the result announces the store as above.
+pub fn start_opening_store(announce: bool) -> impl std::future::Future<Output = Arc<dyn SecretStore>> {
+    let opening = tokio::spawn(open_store(StoreChoice::from_env()));
+    async move {
+        let store = match opening.await {
+            Ok(store) => store,
+            Err(error) => Arc::new(MemoryStore::new(format!("the session store could not be opened: {error}"))),
+        };
+        announce_store(store.as_ref(), announce);
+        store
+    }
+}
+
+fn announce_store(store: &dyn SecretStore, announce: bool) {
     if announce || matches!(store.backend(), Backend::Memory { .. }) {
         eprintln!("switchboard: session cache: {}", store.backend());
     } else {
         tracing::info!("session cache: {}", store.backend());
     }
-    store
 }
 
 pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa: Arc<dyn MfaPrompt>) -> Engine {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::prompt::{CodeSource, TerminalPrompt};
-use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, open_secret_store};
+use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, start_opening_store};
 use crate::domain::engine::{Engine, EngineError, Renewal, Session};
 use crate::domain::inventory::RoleKey;
 
@@ -15,9 +15,11 @@ pub struct Context {
 impl Context {
     /// `can_prompt`: whether asking on the terminal is allowed; `announce`: see `open_secret_store`.
     pub async fn open(options: &GlobalOptions, can_prompt: bool, announce: bool) -> Result<Self, AppError> {
+        // The keyring answers (a D-Bus round trip or more) while the inventory is parsed.
+        let store = start_opening_store(announce);
         let inventory = Arc::new(load_inventory(options)?.inventory);
         let codes = CodeSource::from_flag(options.mfa_code.as_deref())?;
-        let store = open_secret_store(announce).await;
+        let store = store.await;
         let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt));
         Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
     }

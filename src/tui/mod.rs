@@ -37,7 +37,7 @@ use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_in
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::MfaCode;
 use crate::domain::plan::{LayerKind, Plan, plan_for};
-use crate::domain::store::{StoreChoice, open_store};
+use crate::domain::store::{MemoryStore, SecretStore, StoreChoice, open_store};
 
 use executor::Executor;
 use state::{Activity, LayerView, RoleRow, State};
@@ -87,11 +87,16 @@ fn rows_with<'p>(inventory: &Inventory, plan_of: impl Fn(usize, &RoleKey) -> Opt
 }
 
 pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
+    // The keyring answers (a D-Bus round trip or more) while the inventory is parsed.
+    let opening = tokio::spawn(open_store(StoreChoice::from_env()));
     let LoadedInventory { inventory, keymaps } = load_inventory(options)?;
     let first_code = first_mfa_code(options)?;
     let inventory = Arc::new(inventory);
     let (log_lines, log_path) = logging::init(options.verbose);
-    let store = open_store(StoreChoice::from_env()).await;
+    let store: Arc<dyn SecretStore> = match opening.await {
+        Ok(store) => store,
+        Err(error) => Arc::new(MemoryStore::new(format!("the session store could not be opened: {error}"))),
+    };
     let (actions, receiver) = mpsc::unbounded_channel();
     let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code));
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
