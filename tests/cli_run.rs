@@ -7,17 +7,11 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::{DEVICE, Sandbox, assert_success, python_path, stderr, stdout};
+use support::{Sandbox, assert_success, python_path, stderr, stdout};
 
 /// The sandbox with the fleet of `tests/fixtures/fleet.toml` as its inventory.
 fn fleet() -> Sandbox {
-    let sandbox = Sandbox::new();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fleet.toml"))
-        .unwrap()
-        .replace("ENDPOINT", &sandbox.moto.endpoint)
-        .replace("DEVICE", DEVICE);
-    std::fs::write(sandbox.inventory(), text).unwrap();
-    sandbox
+    Sandbox::with_fixture("fleet.toml")
 }
 
 /// A child that asks STS where its credentials land, then writes a long line in small

@@ -3,16 +3,11 @@
 
 mod support;
 
-use support::{DEVICE, Sandbox, sqs_client, stderr, stdout};
+use support::{Sandbox, sqs_client, stderr, stdout};
 
+/// The sandbox with the fleet of `tests/fixtures/fleet.toml` as its inventory.
 fn fleet() -> Sandbox {
-    let sandbox = Sandbox::new();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fleet.toml"))
-        .unwrap()
-        .replace("ENDPOINT", &sandbox.moto.endpoint)
-        .replace("DEVICE", DEVICE);
-    std::fs::write(sandbox.inventory(), text).unwrap();
-    sandbox
+    Sandbox::with_fixture("fleet.toml")
 }
 
 /// alpha: `orders` (dead letters to `orders-dlq`, two messages waiting) and `orders-dlq`;

@@ -9,30 +9,11 @@ mod support;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use support::pty::{Tui, footer, roles_are_shown, words};
-use support::{Sandbox, exports};
-
-/// A raw SDK client with a session of `role` (one MFA code on the command line if it needs one).
-fn sqs_client(sandbox: &Sandbox, role: &str) -> aws_sdk_sqs::Client {
-    let vars = exports(&sandbox.run(&["env", role, "--format", "json", "--mfa-code", "123456"]));
-    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new(text("AWS_REGION")))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            text("AWS_ACCESS_KEY_ID"),
-            text("AWS_SECRET_ACCESS_KEY"),
-            Some(text("AWS_SESSION_TOKEN")),
-            None,
-            "seed",
-        ))
-        .endpoint_url(&sandbox.moto.endpoint)
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
+use support::{Sandbox, sqs_client_with};
 
 /// Through `role`: `work` with a redrive policy to `work-dlq`, and `failed` messages in `work-dlq`.
 fn seed(sandbox: &Sandbox, role: &str, work: &str, failed: usize) {
-    let client = sqs_client(sandbox, role);
+    let client = sqs_client_with(sandbox, role, &["--mfa-code", "123456"]);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let dead_letter = format!("{work}-dlq");

@@ -107,6 +107,18 @@ impl Sandbox {
         Sandbox { moto, home }
     }
 
+    /// A sandbox whose inventory is `tests/fixtures/NAME`, with its ENDPOINT and DEVICE filled in.
+    pub fn with_fixture(name: &str) -> Sandbox {
+        let sandbox = Sandbox::new();
+        let path = repo().join("tests/fixtures").join(name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+            .replace("ENDPOINT", &sandbox.moto.endpoint)
+            .replace("DEVICE", DEVICE);
+        std::fs::write(sandbox.inventory(), text).unwrap();
+        sandbox
+    }
+
     pub fn inventory(&self) -> PathBuf {
         self.home.path().join(".config/switchboard/accounts.toml")
     }
@@ -191,7 +203,14 @@ pub fn caller_account(endpoint: &str, vars: &serde_json::Map<String, serde_json:
 /// A raw SDK client with a session of `role` from `switchboard env`, for seeding and checking
 /// behind the app's back.
 pub fn sqs_client(sandbox: &Sandbox, role: &str) -> aws_sdk_sqs::Client {
-    let vars = exports(&sandbox.run(&["env", role, "--format", "json"]));
+    sqs_client_with(sandbox, role, &[])
+}
+
+/// `sqs_client` with more arguments for `switchboard env` (e.g. `--mfa-code`).
+pub fn sqs_client_with(sandbox: &Sandbox, role: &str, more: &[&str]) -> aws_sdk_sqs::Client {
+    let mut args = vec!["env", role, "--format", "json"];
+    args.extend_from_slice(more);
+    let vars = exports(&sandbox.run(&args));
     let text = |name: &str| vars[name].as_str().unwrap().to_owned();
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
