@@ -36,8 +36,26 @@ pub struct Moto {
     pub endpoint: String,
 }
 
+/// How often a start is tried again when another test took the free port first.
+const PORT_TRIES: usize = 5;
+
 impl Moto {
+    /// Starts moto on a free loopback port. The port is found free and then handed to moto,
+    /// so a test starting at the same moment can take it in between: moto then says the
+    /// address is in use, and the start is tried again on another port.
     pub fn start() -> Moto {
+        let mut last = String::new();
+        for _ in 0..PORT_TRIES {
+            match Self::try_start() {
+                Ok(moto) => return moto,
+                Err(log) if log.contains("in use") => last = log,
+                Err(log) => panic!("moto exited before listening:\n{log}"),
+            }
+        }
+        panic!("moto found no free port in {PORT_TRIES} tries:\n{last}")
+    }
+
+    fn try_start() -> Result<Moto, String> {
         let server = moto_server_path();
         assert!(server.exists(), "{} is missing: run scripts/test.sh (it installs moto into .venv)", server.display());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -67,11 +85,13 @@ impl Moto {
             let _ = ready.send(Err(log.join("\n")));
         });
         match wait.recv_timeout(Duration::from_secs(90)) {
-            Ok(Ok(())) => {}
-            Ok(Err(log)) => panic!("moto exited before listening:\n{log}"),
+            Ok(Ok(())) => Ok(Moto { child, endpoint: format!("http://127.0.0.1:{port}") }),
+            Ok(Err(log)) => {
+                let _ = child.wait();
+                Err(log)
+            }
             Err(_) => panic!("moto did not start listening within 90 s"),
         }
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
     }
 }
 
