@@ -18,16 +18,7 @@ fn seed(sandbox: &Sandbox, role: &str, work: &str, failed: usize) {
     runtime.block_on(async {
         let dead_letter = format!("{work}-dlq");
         let dlq = client.create_queue().queue_name(&dead_letter).send().await.unwrap().queue_url().unwrap().to_owned();
-        let arn = client
-            .get_queue_attributes()
-            .queue_url(&dlq)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes()
-            .unwrap()[&QueueAttributeName::QueueArn]
-            .clone();
+        let arn = support::queue_arn(&client, &dlq).await;
         let policy = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"3"}}"#);
         client
             .create_queue()

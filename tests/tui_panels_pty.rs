@@ -78,16 +78,7 @@ fn seed(sandbox: &Sandbox) -> Seeded {
             async move { call.send().await.unwrap().queue_url().unwrap().to_owned() }
         };
         let dlq = create("orders-dlq", vec![]).await;
-        let dlq_arn = client
-            .get_queue_attributes()
-            .queue_url(&dlq)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes()
-            .unwrap()[&QueueAttributeName::QueueArn]
-            .clone();
+        let dlq_arn = support::queue_arn(&client, &dlq).await;
         let policy = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#);
         let orders = create("orders", vec![(QueueAttributeName::RedrivePolicy, policy)]).await;
         let events = create(

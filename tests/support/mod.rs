@@ -226,6 +226,14 @@ pub fn sqs_client(sandbox: &Sandbox, role: &str) -> aws_sdk_sqs::Client {
     sqs_client_with(sandbox, role, &[])
 }
 
+/// A queue's ARN, from its URL (for redrive policies the tests seed).
+pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let output =
+        client.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::QueueArn).send().await;
+    output.unwrap().attributes().unwrap()[&QueueAttributeName::QueueArn].clone()
+}
+
 /// `sqs_client` with more arguments for `switchboard env` (e.g. `--mfa-code`).
 pub fn sqs_client_with(sandbox: &Sandbox, role: &str, more: &[&str]) -> aws_sdk_sqs::Client {
     let mut args = vec!["env", role, "--format", "json"];
