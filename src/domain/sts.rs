@@ -6,10 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sts::config::{BehaviorVersion, Region, timeout::TimeoutConfig};
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::{BehaviorVersion, ConfigBag, Intercept, Region, RuntimeComponents, timeout::TimeoutConfig};
+use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
+use super::clock::AwsClock;
 use super::credentials::Credentials;
 use super::mfa::MfaCode;
 
@@ -56,6 +59,10 @@ pub enum StsError {
     /// Without an expiry a session would be served as if it never ended.
     #[error("STS answered without an Expiration; the session was not cached or used")]
     NoExpiration,
+    /// A call carrying an MFA code failed in transit or at STS (5xx, throttling, timeout): it
+    /// is never resent (AWS may have used the code), so the operator types a fresh one.
+    #[error("{0}; the MFA code was sent once and is not sent again: retry with the next code")]
+    CodeNotResent(Box<StsError>),
 }
 
 #[async_trait]
@@ -76,12 +83,57 @@ pub trait Sts: Send + Sync {
 }
 
 /// The real STS, optionally at an emulator's endpoint. One SDK client per session and region,
-/// kept while the session lasts, so its connections are reused.
+/// kept while the session lasts, so its connections are reused. Calls without an MFA code
+/// are retried (standard mode: backoff with jitter on throttling, 5xx and dropped
+/// connections); calls with one are sent exactly once. Every answer's `Date` header tells
+/// `clock` how far the local clock is off AWS's.
 #[derive(Debug, Clone)]
 pub struct AwsSts {
     endpoint_url: Option<String>,
     operation_timeout: Duration,
     clients: Arc<Mutex<HashMap<(String, String), KeptClient>>>,
+    clock: AwsClock,
+}
+
+/// Attempts of a call without an MFA code (the first one included).
+const MAX_ATTEMPTS: u32 = 3;
+const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Reads the `Date` header of every STS answer (errors too) into the clock.
+#[derive(Debug)]
+struct DateHeaderClock(AwsClock);
+
+impl Intercept for DateHeaderClock {
+    fn name(&self) -> &'static str {
+        "DateHeaderClock"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(date) = context.response().headers().get("date") {
+            self.0.record_http_date(date);
+        }
+        Ok(())
+    }
+}
+
+/// What an MFA-bearing call gets instead of the client's retries: one attempt.
+fn sent_once() -> aws_sdk_sts::config::Builder {
+    aws_sdk_sts::Config::builder().retry_config(RetryConfig::disabled())
+}
+
+/// A transient failure of a call that carried a code says the code is spent.
+fn code_spent(error: StsError) -> StsError {
+    match error {
+        StsError::Timeout(_) | StsError::Unreachable(_) | StsError::Service { .. } => {
+            StsError::CodeNotResent(Box::new(error))
+        }
+        other => other,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,7 +147,17 @@ const MAX_KEPT_CLIENTS: usize = 512;
 
 impl AwsSts {
     pub fn new(endpoint_url: Option<String>) -> Self {
-        Self { endpoint_url, operation_timeout: Duration::from_secs(30), clients: Arc::default() }
+        Self {
+            endpoint_url,
+            operation_timeout: Duration::from_secs(30),
+            clients: Arc::default(),
+            clock: AwsClock::new(),
+        }
+    }
+
+    /// Records the offset of the local clock from STS's into `clock` (the engine's).
+    pub fn with_clock(self, clock: AwsClock) -> Self {
+        Self { clock, ..self }
     }
 
     fn client(&self, credentials: &Credentials, region: &str) -> aws_sdk_sts::Client {
@@ -129,7 +191,9 @@ impl AwsSts {
                     .connect_timeout(Duration::from_secs(5))
                     .operation_timeout(self.operation_timeout)
                     .build(),
-            );
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF))
+            .interceptor(DateHeaderClock(self.clock.clone()));
         config.set_endpoint_url(self.endpoint_url.clone());
         aws_sdk_sts::Client::from_conf(config.build())
     }
@@ -205,15 +269,18 @@ impl Sts for AwsSts {
         request: SessionTokenRequest,
     ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
-        let output = self
+        let carries_code = code.is_some();
+        let call = self
             .client(base, region)
             .get_session_token()
             .duration_seconds(seconds(request.duration))
             .set_serial_number(serial)
-            .set_token_code(code)
-            .send()
-            .await
-            .map_err(|error| self.classify(error))?;
+            .set_token_code(code);
+        let sent =
+            if carries_code { call.customize().config_override(sent_once()).send().await } else { call.send().await };
+        let output = sent
+            .map_err(|error| self.classify(error))
+            .map_err(|error| if carries_code { code_spent(error) } else { error })?;
         from_sts(output.credentials())
     }
 
@@ -224,7 +291,8 @@ impl Sts for AwsSts {
         request: AssumeRoleRequest,
     ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
-        let output = self
+        let carries_code = code.is_some();
+        let call = self
             .client(base, region)
             .assume_role()
             .role_arn(request.role_arn)
@@ -232,10 +300,12 @@ impl Sts for AwsSts {
             .duration_seconds(seconds(request.duration))
             .set_external_id(request.external_id)
             .set_serial_number(serial)
-            .set_token_code(code)
-            .send()
-            .await
-            .map_err(|error| self.classify(error))?;
+            .set_token_code(code);
+        let sent =
+            if carries_code { call.customize().config_override(sent_once()).send().await } else { call.send().await };
+        let output = sent
+            .map_err(|error| self.classify(error))
+            .map_err(|error| if carries_code { code_spent(error) } else { error })?;
         from_sts(output.credentials())
     }
 
