@@ -64,14 +64,15 @@ impl Clock for AwsClock {
     }
 }
 
-/// "clock 10m ahead of AWS" / "clock 2m30s behind AWS" once the offset is worth telling.
+/// "clock 10m ahead of AWS" / "clock 3m behind AWS" once the offset is worth telling.
 pub fn skew_notice(ahead: Option<SignedDuration>) -> Option<String> {
     let ahead = ahead?;
     let size = Duration::try_from(ahead.abs()).ok()?;
     if size <= NOTICE_THRESHOLD {
         return None;
     }
-    let rounded = Duration::from_secs(size.as_secs());
+    // Whole minutes: the Date header's second and the answer's travel make the rest noise.
+    let rounded = Duration::from_secs((size.as_secs() + 30) / 60 * 60);
     let side = if ahead.is_negative() { "behind" } else { "ahead of" };
     Some(format!("clock {} {side} AWS", format_duration(rounded)))
 }
@@ -131,6 +132,7 @@ mod tests {
         assert_eq!(skew_notice(None), None);
         assert_eq!(skew_notice(Some(SignedDuration::from_secs(60))), None);
         assert_eq!(skew_notice(Some(SignedDuration::from_mins(10))).as_deref(), Some("clock 10m ahead of AWS"));
-        assert_eq!(skew_notice(Some(SignedDuration::from_secs(-150))).as_deref(), Some("clock 2m30s behind AWS"));
+        assert_eq!(skew_notice(Some(SignedDuration::from_secs(-599))).as_deref(), Some("clock 10m behind AWS"));
+        assert_eq!(skew_notice(Some(SignedDuration::from_secs(61))).as_deref(), Some("clock 1m ahead of AWS"));
     }
 }

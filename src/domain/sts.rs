@@ -42,7 +42,7 @@ pub struct CallerIdentity {
 pub enum StsError {
     #[error("AWS rejected the MFA code: {message}")]
     InvalidMfaCode { message: String },
-    #[error("access denied: {message}")]
+    #[error("access denied: {message} (check the role's trust policy and what the source may assume)")]
     AccessDenied { message: String },
     #[error("the credentials used to call STS have expired: {message}")]
     ExpiredToken { message: String },
@@ -50,12 +50,18 @@ pub enum StsError {
         "the requested duration is longer than the role allows: {message} (lower `duration` in the inventory or raise the role's MaxSessionDuration in IAM)"
     )]
     DurationTooLong { message: String },
-    #[error("STS did not answer within {0:?}")]
+    #[error("STS did not answer within {0:?}; check the network (VPN, proxy), then retry")]
     Timeout(Duration),
-    #[error("cannot reach STS: {0}")]
+    #[error("cannot reach STS: {0}; check the network and endpoint_url, then retry")]
     Unreachable(String),
-    #[error("STS said {code}: {message}")]
+    #[error("STS said {code}: {message}{}", service_hint(.code))]
     Service { code: String, message: String },
+    /// An answer that parses as no STS answer: something else (a captive portal, a proxy)
+    /// answered, or it was cut short.
+    #[error(
+        "STS gave an unreadable answer ({0}); check that the endpoint is STS (no captive portal or proxy in between), then retry"
+    )]
+    Unreadable(String),
     /// Without an expiry a session would be served as if it never ended.
     #[error("STS answered without an Expiration; the session was not cached or used")]
     NoExpiration,
@@ -201,12 +207,40 @@ impl AwsSts {
     fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(&self, error: SdkError<E>) -> StsError {
         match &error {
             SdkError::TimeoutError(_) => StsError::Timeout(self.operation_timeout),
-            SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            SdkError::DispatchFailure(_) => {
                 let endpoint = self.endpoint_url.as_deref().unwrap_or("AWS");
-                StsError::Unreachable(format!("{endpoint}: {}", DisplayErrorContext(&error)))
+                StsError::Unreachable(format!("{endpoint}: {}", innermost_cause(&error)))
+            }
+            SdkError::ResponseError(_) => StsError::Unreadable(innermost_cause(&error)),
+            SdkError::ServiceError(context) if error.code().is_none() => {
+                StsError::Unreadable(format!("HTTP {}", context.raw().status().as_u16()))
             }
             _ => classify_service_error(error.code().unwrap_or("Unknown"), error.message().unwrap_or("no message")),
         }
+    }
+}
+
+/// The last error of the chain ("Connection refused (os error 111)"): the SDK's layers above
+/// it repeat themselves and would make the operator's one line a paragraph.
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let text = cause.to_string();
+    if text.is_empty() { DisplayErrorContext(error).to_string() } else { text }
+}
+
+/// What to do about a service error, from its code.
+fn service_hint(code: &str) -> &'static str {
+    match code {
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => {
+            "; STS is throttling this account: retry in a minute"
+        }
+        "InternalFailure" | "InternalError" | "ServiceUnavailable" | "ServiceUnavailableException" => {
+            "; a failure on AWS's side: retry in a minute"
+        }
+        _ => "",
     }
 }
 

@@ -63,6 +63,8 @@ struct Shared {
 pub struct FaultProxy {
     pub endpoint: String,
     shared: Arc<Mutex<Shared>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    closed: Mutex<std::sync::mpsc::Receiver<()>>,
 }
 
 impl FaultProxy {
@@ -71,14 +73,30 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let serving = shared.clone();
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (serving, stopping) = (shared.clone(), down.clone());
+        let (closing, closed) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for client in listener.incoming().map_while(Result::ok) {
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
                 let (upstream, shared) = (upstream.clone(), serving.clone());
                 std::thread::spawn(move || serve(client, &upstream, &shared));
             }
+            drop(listener);
+            let _ = closing.send(());
         });
-        FaultProxy { endpoint, shared }
+        FaultProxy { endpoint, shared, down, closed: Mutex::new(closed) }
+    }
+
+    /// Stops listening for good: from now on connections to `endpoint` are refused (the
+    /// endpoint is down), while the address stays the one sessions were cached under.
+    pub fn go_down(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop, which then drops the listener and says so.
+        let _ = TcpStream::connect(self.endpoint.trim_start_matches("http://"));
+        self.closed.lock().unwrap().recv_timeout(Duration::from_secs(10)).unwrap();
     }
 
     /// Every request of `action` (or of every action: `None`) gets `fault`.
