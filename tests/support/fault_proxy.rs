@@ -81,8 +81,8 @@ impl FaultProxy {
                 if stopping.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
-                let (upstream, shared) = (upstream.clone(), serving.clone());
-                std::thread::spawn(move || serve(client, &upstream, &shared));
+                let (upstream, shared, down) = (upstream.clone(), serving.clone(), stopping.clone());
+                std::thread::spawn(move || serve(client, &upstream, &shared, &down));
             }
             drop(listener);
             let _ = closing.send(());
@@ -91,7 +91,8 @@ impl FaultProxy {
     }
 
     /// Stops listening for good: from now on connections to `endpoint` are refused (the
-    /// endpoint is down), while the address stays the one sessions were cached under.
+    /// endpoint is down), while the address stays the one sessions were cached under. A
+    /// request on a connection the client kept open is answered with a reset.
     pub fn go_down(&self) {
         self.down.store(true, std::sync::atomic::Ordering::SeqCst);
         // Wakes the accept loop, which then drops the listener and says so.
@@ -142,10 +143,14 @@ struct Request {
     json: bool,
 }
 
-fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>) {
+fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>, down: &std::sync::atomic::AtomicBool) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut client = client;
     while let Some(request) = read_request(&mut reader) {
+        if down.load(std::sync::atomic::Ordering::SeqCst) {
+            reset(&client);
+            return;
+        }
         let fault = {
             let mut shared = shared.lock().unwrap();
             *shared.counts.entry(request.action.clone()).or_default() += 1;
