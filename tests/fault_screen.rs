@@ -15,7 +15,8 @@ use support::store::set_inventory_endpoint;
 
 /// The state word of the viewer's row ("│▸ viewer  valid  59:58 ...").
 fn viewer_state(screen: &str) -> Option<String> {
-    let line = screen.lines().find(|line| line.contains("▸") && line.split_whitespace().any(|word| word == "viewer"))?;
+    let line =
+        screen.lines().find(|line| line.contains("▸") && line.split_whitespace().any(|word| word == "viewer"))?;
     let mut words = line.split_whitespace().skip_while(|word| *word != "viewer");
     words.next()?;
     words.next().map(str::to_owned)
