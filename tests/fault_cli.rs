@@ -107,6 +107,8 @@ enum Case {
     Throttled,
     Reset,
     Garbage,
+    Truncated,
+    Slow,
     AccessDenied,
     ClockAhead,
     ClockBehind,
@@ -127,6 +129,9 @@ fn expected(case: Case, cli: Cli) -> &'static str {
         Case::Reset => "Connection reset by peer (os error 104); check the network",
         Case::Garbage if sqs => "error: ListQueues: HTTP 200",
         Case::Garbage => "STS gave an unreadable answer",
+        Case::Truncated if sqs => "error: ListQueues: cannot reach SQS: response error",
+        Case::Truncated => "STS gave an unreadable answer (end of file before message length reached)",
+        Case::Slow => "",
         Case::AccessDenied if sqs => "error: ListQueues: access denied",
         Case::AccessDenied => "access denied: User is not authorized",
         Case::Throttled => "",
@@ -165,6 +170,8 @@ fn run_case(bench: &Bench, case: Case, cli: Cli, code: &str) -> Outcome {
         Case::Throttled => proxy.next(action, 2, Fault::Throttling),
         Case::Reset => proxy.always(action, Fault::Reset),
         Case::Garbage => proxy.always(action, Fault::Garble),
+        Case::Truncated => proxy.always(action, Fault::Truncate),
+        Case::Slow => proxy.always(action, Fault::Delay(Duration::from_secs(2))),
         Case::AccessDenied => proxy.always(action, Fault::AccessDenied),
         Case::ClockAhead => proxy.always(None, Fault::ShiftClock(SignedDuration::from_mins(-10))),
         Case::ClockBehind => proxy.always(None, Fault::ShiftClock(SignedDuration::from_mins(10))),
@@ -196,7 +203,7 @@ fn check(outcome: &Outcome) -> Vec<String> {
     if *took > Duration::from_secs(40) {
         problem(format!("took {took:?}"));
     }
-    let succeeds = matches!(case, Case::Throttled | Case::ClockAhead | Case::ClockBehind);
+    let succeeds = matches!(case, Case::Throttled | Case::Slow | Case::ClockAhead | Case::ClockBehind);
     if output.status.success() != succeeds {
         problem(format!("exit {:?}, expected success: {succeeds}", output.status.code()));
     }
@@ -247,6 +254,8 @@ fn run_matrix(clis: &[Cli]) {
         Case::Throttled,
         Case::Reset,
         Case::Garbage,
+        Case::Truncated,
+        Case::Slow,
         Case::AccessDenied,
         Case::ClockAhead,
         Case::ClockBehind,
