@@ -128,6 +128,21 @@ mod tests {
     }
 
     #[test]
+    fn a_session_aws_sees_expiring_is_renewed_though_the_local_clock_says_valid() {
+        use crate::domain::credentials::{Credentials, Freshness};
+        let clock = AwsClock::new();
+        let local = Timestamp::now();
+        // The local clock is ten minutes behind AWS's.
+        clock.record(local.checked_add(SignedDuration::from_mins(10)).unwrap(), local);
+        // AWS gave the session three more minutes: by the local clock it has thirteen.
+        let expiry = local.checked_add(SignedDuration::from_mins(13)).unwrap();
+        let session = Credentials::new("ASIAEXAMPLE", "secret", Some("token".into()), Some(expiry));
+        let window = Duration::from_secs(5 * 60);
+        assert_eq!(session.freshness(Timestamp::now(), window), Freshness::Valid, "the local clock is fooled");
+        assert_eq!(session.freshness(clock.now(), window), Freshness::Expiring, "in AWS time it is renewed");
+    }
+
+    #[test]
     fn the_notice_names_side_and_size_past_a_minute() {
         assert_eq!(skew_notice(None), None);
         assert_eq!(skew_notice(Some(SignedDuration::from_secs(60))), None);
