@@ -20,7 +20,7 @@ use support::{Sandbox, stderr, stdout};
 /// STS and SQS calls time out after 30 s (retries included); a command gets a margin on top.
 const DEADLINE: Duration = Duration::from_secs(45);
 /// Cases started at once (each is three short processes, or one 30 s wait).
-const CASES_AT_ONCE: usize = 6;
+const CASES_AT_ONCE: usize = 4;
 
 struct Bench {
     sandbox: Sandbox,
