@@ -346,6 +346,7 @@ fn a_call_carrying_an_mfa_code_reaches_sts_once_whatever_fails() {
         ("prod/admin", "GetSessionToken", Fault::Throttling),
         ("vault/break-glass", "AssumeRole", Fault::Status(503)),
         ("vault/break-glass", "AssumeRole", Fault::Reset),
+        ("vault/break-glass", "AssumeRole", Fault::RequestLimitExceeded),
     ];
     for (index, (role, action, fault)) in cases.into_iter().enumerate() {
         let proxy = FaultProxy::start(&bench.sandbox.moto.endpoint);
