@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("switchboard: cannot start: {error}");
+            cli::output::warn(&format!("cannot start: {error}"));
             return ExitCode::from(1);
         }
     };
@@ -48,8 +48,10 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(code) => code,
+        // Nobody reads a closed stdout's explanation: quiet, like `ls | head`.
+        Err(error @ switchboard::app::AppError::OutputClosed) => error.exit_code(),
         Err(error) => {
-            eprintln!("switchboard: {error}");
+            cli::output::warn(&error.to_string());
             error.exit_code()
         }
     }

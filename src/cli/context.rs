@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use super::output;
 use super::prompt::{CodeSource, TerminalPrompt};
 use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, start_opening_store};
+use crate::domain::clock::skew_notice;
 use crate::domain::engine::{Engine, EngineError, Renewal, Session};
 use crate::domain::inventory::RoleKey;
 
@@ -42,5 +44,16 @@ impl Context {
 
     pub fn endpoint_url(&self) -> Option<String> {
         self.engine.inventory().defaults.endpoint_url.clone()
+    }
+}
+
+/// Whatever way the command ends (success or error), a clock found more than a minute off
+/// AWS's while it talked to STS is said once on stderr: sessions were judged in AWS time,
+/// and the operator should fix the clock.
+impl Drop for Context {
+    fn drop(&mut self) {
+        if let Some(notice) = skew_notice(self.engine.clock_ahead_of_aws()) {
+            output::warn(&format!("{notice}: sessions are judged in AWS time; set this machine's clock (NTP)"));
+        }
     }
 }

@@ -10,6 +10,7 @@ mod exec;
 mod keys;
 mod list;
 pub mod logging;
+pub mod output;
 mod prompt;
 mod refresh;
 mod run;

@@ -18,6 +18,7 @@ use crate::domain::sqs::{AwsSqs, QueueAttributes, Sqs, list_all_queues};
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 /// Accounts worked on at once, and queues of one account read at once.
 const ACCOUNTS_AT_ONCE: usize = 32;
@@ -67,12 +68,13 @@ pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Res
     let failed = accounts.iter().filter(|account| account.error.is_some()).count();
     if json {
         let text = serde_json::to_string_pretty(&accounts).map_err(|error| AppError::Failed(error.to_string()))?;
-        println!("{text}");
+        output::print_json(&text)?;
     } else {
-        print!("{}", table(&accounts));
+        // Queue names and error messages come from the server: `print` escapes controls.
+        output::print(&table(&accounts))?;
     }
     if failed > 0 {
-        eprintln!("switchboard: {failed} of {} accounts could not be listed", accounts.len());
+        output::warn(&format!("{failed} of {} accounts could not be listed", accounts.len()));
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

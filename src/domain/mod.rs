@@ -2,6 +2,7 @@
 //! knows about a terminal UI (no ratatui, no crossterm).
 
 pub mod cache;
+pub mod clock;
 pub mod credentials;
 pub mod engine;
 #[cfg(test)]
