@@ -234,6 +234,15 @@ fn an_absent_hung_or_locked_keyring_falls_back_to_memory_and_keeps_the_cache() {
         }
         assert_eq!(std::fs::read(bench.sessions_file()).unwrap(), before, "{case}: the store file is untouched");
         assert_seeds_valid(&bench, case);
+        // `list` shows the stored states without asking the keyring at all.
+        let mut list = bench.command(&["list"]);
+        adjust(&mut list);
+        let (output, _) = run_with_deadline(list);
+        let (shown, message) = (stdout(&output), stderr(&output));
+        assert!(message.contains("the keyring is not asked") && !message.contains("memory only"), "{case}: {message}");
+        for (account, role) in [("prod", "admin"), ("prod", "viewer")] {
+            assert_eq!(state_of(&shown, account, role), "valid", "{case}: list without the keyring:\n{shown}");
+        }
     }
 
     // Locked: the login collection locked over D-Bus; unlocking needs a prompt nobody answers.

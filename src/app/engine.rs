@@ -9,7 +9,7 @@ use crate::domain::engine::{Engine, EngineParts};
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaPrompt;
 use crate::domain::sources::LocalSourceKeys;
-use crate::domain::store::{Backend, MemoryStore, SecretStore, StoreChoice, open_store};
+use crate::domain::store::{Backend, MemoryStore, SecretStore, StoreChoice, open_states_only, open_store};
 use crate::domain::sts::AwsSts;
 
 /// Opens the keyring (or memory) and says once which one is in use: always when sessions
@@ -31,6 +31,13 @@ pub fn start_opening_store(announce: bool) -> impl std::future::Future<Output = 
         announce_store(store.as_ref(), announce);
         store
     }
+}
+
+/// The stored sessions' states without the keyring (for `list`): see `open_states_only`.
+pub fn open_states_store(announce: bool) -> Arc<dyn SecretStore> {
+    let store = open_states_only(StoreChoice::from_env());
+    announce_store(store.as_ref(), announce);
+    store
 }
 
 fn announce_store(store: &dyn SecretStore, announce: bool) {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::output;
 use super::prompt::{CodeSource, TerminalPrompt};
-use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, start_opening_store};
+use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, open_states_store, start_opening_store};
 use crate::domain::clock::skew_notice;
 use crate::domain::engine::{Engine, EngineError, Renewal, Session};
 use crate::domain::inventory::RoleKey;
@@ -23,6 +23,15 @@ impl Context {
         let codes = CodeSource::from_flag(options.mfa_code.as_deref())?;
         let store = store.await;
         let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt));
+        Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
+    }
+
+    /// For commands that show states and never open a session (`list`): the store's
+    /// metadata without the keyring.
+    pub fn open_states_only(options: &GlobalOptions) -> Result<Self, AppError> {
+        let inventory = Arc::new(load_inventory(options)?.inventory);
+        let store = open_states_store(true);
+        let mfa = Arc::new(TerminalPrompt::new(CodeSource::from_flag(None)?, false));
         Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
     }
 

@@ -26,7 +26,7 @@ struct Row {
 }
 
 pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppError> {
-    let context = Context::open(options, false, true).await?;
+    let context = Context::open_states_only(options)?;
     let engine = &context.engine;
     let now = engine.now();
     let roles: Vec<_> = engine.inventory().roles().collect();

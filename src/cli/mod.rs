@@ -144,6 +144,10 @@ pub enum SqsAction {
         /// One JSON array (an object per account, its queues inside) instead of a table
         #[arg(long)]
         json: bool,
+        /// Names and URLs only: one ListQueues per account, no GetQueueAttributes per queue
+        /// (no counts, no dead-letter links); the quickest census of a large fleet
+        #[arg(long)]
+        no_counts: bool,
     },
 }
 
@@ -176,8 +180,9 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await
         }
-        Command::Sqs { action: SqsAction::List { select, json } } => {
-            sqs_list::run(options, select.selector(), json).await
+        Command::Sqs { action: SqsAction::List { select, json, no_counts } } => {
+            let counts = if no_counts { sqs_list::Counts::Skip } else { sqs_list::Counts::Read };
+            sqs_list::run(options, select.selector(), json, counts).await
         }
     }
 }

@@ -52,7 +52,37 @@ struct QueueRow {
     error: Option<String>,
 }
 
-pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Result<ExitCode, AppError> {
+/// Whether each queue's attributes (counts, redrive policy) are read: one more request per
+/// queue, most of the command's time on a fleet with many queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counts {
+    Read,
+    Skip,
+}
+
+impl QueueRow {
+    /// A queue as ListQueues names it, nothing read about it.
+    fn named(queue: crate::domain::sqs::QueueSummary) -> Self {
+        QueueRow {
+            visible: None,
+            in_flight: None,
+            delayed: None,
+            dead_letter_queue: None,
+            max_receive_count: None,
+            dead_letter_for: Vec::new(),
+            error: None,
+            name: queue.name,
+            url: queue.url,
+        }
+    }
+}
+
+pub async fn run(
+    options: &GlobalOptions,
+    selector: Selector,
+    json: bool,
+    counts: Counts,
+) -> Result<ExitCode, AppError> {
     let context = Context::open(options, true, false).await?;
     let engine = Arc::clone(&context.engine);
     let roles = selector.select(engine.inventory()).map_err(|error| AppError::Usage(error.to_string()))?;
@@ -60,7 +90,7 @@ pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Res
     let targets = one_role_per_account_and_region(&engine, roles);
     tracing::info!(accounts = targets.len(), "sqs list: {} accounts", targets.len());
     let mut accounts: Vec<AccountQueues> = futures::stream::iter(targets)
-        .map(|target| list_account(Arc::clone(&engine), target, endpoint.clone()))
+        .map(|target| list_account(Arc::clone(&engine), target, endpoint.clone(), counts))
         .buffer_unordered(ACCOUNTS_AT_ONCE)
         .collect()
         .await;
@@ -110,6 +140,7 @@ async fn list_account(
     engine: Arc<Engine>,
     (role, account_id, region): (RoleKey, String, String),
     endpoint: Option<String>,
+    counts: Counts,
 ) -> AccountQueues {
     let mut result = AccountQueues {
         account: role.account.clone(),
@@ -122,7 +153,7 @@ async fn list_account(
     let listed = match engine.session(&role, Renewal::IfNeeded).await {
         Ok(session) => {
             let sqs = AwsSqs::new(&session.credentials, &session.region, endpoint);
-            tokio::time::timeout(ACCOUNT_TIMEOUT, list_queues(&sqs))
+            tokio::time::timeout(ACCOUNT_TIMEOUT, list_queues(&sqs, counts))
                 .await
                 .unwrap_or_else(|_| Err(format!("timed out after {}s", ACCOUNT_TIMEOUT.as_secs())))
         }
@@ -141,8 +172,11 @@ async fn list_account(
     result
 }
 
-async fn list_queues(sqs: &dyn Sqs) -> Result<Vec<QueueRow>, String> {
+async fn list_queues(sqs: &dyn Sqs, counts: Counts) -> Result<Vec<QueueRow>, String> {
     let summaries = list_all_queues(sqs).await.map_err(|error| error.to_string())?;
+    if counts == Counts::Skip {
+        return Ok(summaries.into_iter().map(QueueRow::named).collect());
+    }
     let attributes: Vec<Result<QueueAttributes, String>> = futures::stream::iter(&summaries)
         .map(|queue| async move { sqs.attributes(&queue.url).await.map_err(|error| error.to_string()) })
         .buffered(QUEUES_AT_ONCE)
