@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use switchboard::domain::credentials::Credentials;
 use switchboard::domain::inventory::{Inventory, RoleKey};
-use switchboard::domain::sqs::PeekedMessage;
+use switchboard::domain::sqs::{MessageAttribute, PeekedMessage};
 use switchboard::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
@@ -80,8 +80,8 @@ fn sample(account: &str, region: &str) -> FakeSqs {
         0,
         sent,
     );
-    order.attributes.insert("source".to_owned(), ("String".to_owned(), "checkout".to_owned()));
-    order.attributes.insert("attempt".to_owned(), ("Number".to_owned(), "1".to_owned()));
+    order.attributes.insert("source".to_owned(), MessageAttribute::text("String", "checkout"));
+    order.attributes.insert("attempt".to_owned(), MessageAttribute::text("Number", "1"));
     let queues = vec![
         FakeQueue {
             name: "audit-log".to_owned(),

@@ -48,11 +48,14 @@ impl SqsPanel {
             View::Peek { .. } => self.on_peek(command, context),
             View::Send(_) => self.on_form_key(key),
             View::Confirm { .. } => self.on_confirm_key(key),
-            View::Redrive { result, .. } => {
-                let finished = result.is_some();
+            View::Redrive(redrive) => {
+                let finished = redrive.result.is_some();
                 if finished && matches!(command, Some(SqsCommand::Open | SqsCommand::Back)) {
                     self.view = View::List;
                     return handled(self.recount(context.now));
+                }
+                if command == Some(SqsCommand::Cancel) {
+                    return handled(self.cancel_redrive());
                 }
                 handled(Vec::new())
             }
@@ -215,9 +218,9 @@ impl SqsPanel {
             Some(SqsCommand::Back) => return handled(self.detail(url)),
             Some(SqsCommand::Refresh | SqsCommand::Peek) => return handled(self.peek_again(url, &shown)),
             Some(SqsCommand::Delete) => {
-                let receipt = shown.get(*selected).map(|message| message.receipt_handle.clone());
-                if let Some(receipt_handle) = receipt {
-                    return handled(self.ask_delete(context, url, receipt_handle));
+                let message = shown.get(*selected).map(|message| (message.id.clone(), message.receipt_handle.clone()));
+                if let Some(message) = message {
+                    return handled(self.ask_delete(context, url, message));
                 }
             }
             _ => {}
@@ -236,7 +239,7 @@ impl SqsPanel {
             FormOutcome::Submit(request) => {
                 let url = form.url.clone();
                 self.notice("sending…".into(), false);
-                handled(vec![jobs::send(url, request)])
+                handled(vec![jobs::send(self.audit.clone(), url, request)])
             }
         }
     }

@@ -81,8 +81,11 @@ pub fn hints(panel: &SqsPanel) -> String {
         ]),
         View::Send(_) => "Tab/↑↓ field · Enter on the last field or Ctrl-s sends · Esc cancels".into(),
         View::Confirm { .. } => "type the name · Enter confirms · Esc cancels".into(),
-        View::Redrive { result: None, .. } => "moving messages…".into(),
-        View::Redrive { .. } => line(&[Hint::Key(C::Open, "back to the list")]),
+        View::Redrive(redrive) if redrive.result.is_none() && redrive.handle.is_some() => {
+            line(&[Hint::Key(C::Cancel, "cancel the move task")])
+        }
+        View::Redrive(redrive) if redrive.result.is_none() => line(&[Hint::Key(C::Cancel, "stop the copy")]),
+        View::Redrive(_) => line(&[Hint::Key(C::Open, "back to the list")]),
     }
 }
 
@@ -99,7 +102,8 @@ mod tests {
         assert_eq!(key(KeyCode::Char('P'), KeyModifiers::SHIFT), Some(SqsCommand::Purge));
         assert_eq!(key(KeyCode::Char('p'), KeyModifiers::NONE), Some(SqsCommand::Peek));
         assert_eq!(key(KeyCode::Char('p'), KeyModifiers::CONTROL), None);
-        assert_eq!(key(KeyCode::Char('x'), KeyModifiers::NONE), None);
+        assert_eq!(key(KeyCode::Char('x'), KeyModifiers::NONE), Some(SqsCommand::Save));
+        assert_eq!(key(KeyCode::Char('z'), KeyModifiers::NONE), None);
     }
 
     #[test]

@@ -160,10 +160,10 @@ fn message_lines(message: &PeekedMessage, theme: Theme) -> Vec<Line<'static>> {
     if let Some(group) = message.group_id() {
         lines.push(Line::from(vec![Span::styled("group      ", theme.dim()), Span::raw(group.to_owned())]));
     }
-    for (attribute, (data_type, value)) in &message.attributes {
+    for (name, attribute) in &message.attributes {
         lines.push(Line::from(vec![
-            Span::styled(format!("attr {attribute} ({data_type}) "), theme.dim()),
-            Span::raw(value.clone()),
+            Span::styled(format!("attr {name} ({}) ", attribute.data_type), theme.dim()),
+            Span::raw(attribute.shown()),
         ]));
     }
     lines.push(Line::raw(""));

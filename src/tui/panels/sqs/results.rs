@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError};
+use crate::domain::sqs::{
+    MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError,
+};
 use crate::tui::panels::{Job, NoSession, PanelContext, Reply};
 
 use super::jobs;
@@ -34,6 +36,16 @@ pub enum Message {
     Done(Done),
     /// How far a running redrive is (progress, before `Redriven`).
     RedriveStep(RedriveProgress),
+    /// SQS took the move task.
+    MoveStarted {
+        handle: String,
+    },
+    /// The move task's status, as last listed.
+    MoveStatus(MoveTask),
+    /// The endpoint has no move tasks: switchboard copies, and says why.
+    CopyNote(String),
+    /// CancelMessageMoveTask answered (messages moved before the cancel).
+    CancelAnswered(Result<u64, SqsError>),
     Redriven(Result<RedriveReport, SqsError>),
 }
 
@@ -80,14 +92,41 @@ impl SqsPanel {
             }
             Message::Done(done) => self.done(done, context),
             Message::RedriveStep(step) => {
-                if let View::Redrive { progress, .. } = &mut self.view {
-                    *progress = step;
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.progress = step;
+                }
+                Vec::new()
+            }
+            Message::MoveStarted { handle } => {
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.handle = Some(handle);
+                }
+                Vec::new()
+            }
+            Message::MoveStatus(task) => {
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.progress.moved = task.moved;
+                    redrive.progress.total = task.to_move.unwrap_or(redrive.progress.total);
+                    redrive.task = Some(task);
+                }
+                Vec::new()
+            }
+            Message::CopyNote(why) => {
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.note = Some(why);
+                }
+                Vec::new()
+            }
+            Message::CancelAnswered(answer) => {
+                match answer {
+                    Ok(moved) => self.notice(format!("cancel asked; {moved} messages were moved before it"), false),
+                    Err(error) => self.notice(format!("{role}: {error}"), true),
                 }
                 Vec::new()
             }
             Message::Redriven(done) => {
-                if let View::Redrive { result, .. } = &mut self.view {
-                    *result = Some(done.map_err(|error| format!("{role}: {error}")));
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.result = Some(done.map_err(|error| format!("{role}: {error}")));
                 }
                 self.recount(context.now)
             }
@@ -100,7 +139,7 @@ impl SqsPanel {
         self.loading = false;
         match &mut self.view {
             View::Peek { messages: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
-            View::Redrive { result: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
+            View::Redrive(redrive) if redrive.result.is_none() => redrive.result = Some(Err(why.clone())),
             _ => {}
         }
         self.notice(why, true);

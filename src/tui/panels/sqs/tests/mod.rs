@@ -5,5 +5,6 @@
 mod changes;
 mod detail_peek;
 mod listing;
+mod move_tasks;
 mod redrive_errors;
 mod support;
