@@ -4,15 +4,14 @@
 
 mod support;
 
-
-use switchboard::domain::credentials::Credentials;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+use switchboard::domain::credentials::Credentials;
 
 use switchboard::domain::sqs::{
-    self, AwsSqs, CopyEnd, CopyLimits, MessageAttribute, MoveMethod, PeekedMessage, Queue, RedriveOptions,
-    SendRequest, Sqs, SqsError,
+    self, AwsSqs, CopyEnd, CopyLimits, MessageAttribute, MoveMethod, PeekedMessage, Queue, RedriveOptions, SendRequest,
+    Sqs, SqsError,
 };
 
 use support::{Sandbox, exports};
@@ -136,16 +135,26 @@ fn copy_options() -> RedriveOptions {
     RedriveOptions { rate: None, force_copy: true, limits }
 }
 
-/// Every message of a queue, received (hidden for a minute) until it counts none.
+/// Every message of a queue, received and deleted (a FIFO group hands out its next message
+/// only then) until it counts none.
 async fn drain(sqs: &dyn Sqs, url: &str) -> Vec<PeekedMessage> {
     let mut found = Vec::new();
-    loop {
+    for _ in 0..500 {
         let batch = sqs.receive(url, 10, 60).await.unwrap();
         if batch.is_empty() && sqs.attributes(url).await.unwrap().visible() == Some(0) {
             return found;
         }
+        let receipts: Vec<(String, String)> = batch
+            .iter()
+            .enumerate()
+            .map(|(index, message)| (format!("m{index}"), message.receipt_handle.clone()))
+            .collect();
+        if !receipts.is_empty() {
+            assert!(sqs.delete_batch(url, &receipts).await.unwrap().failed.is_empty());
+        }
         found.extend(batch);
     }
+    panic!("{url} still counts messages after 500 receives");
 }
 
 /// Attributes of every kind: String, Number, Binary and custom types of each.
@@ -210,6 +219,7 @@ async fn a_fifo_dead_letter_queue_is_copied_with_its_groups_in_order() {
     let fifo = [("FifoQueue", "true".to_owned())];
     let dlq = create(&seed, "events-dlq.fifo", &fifo).await;
     let events = create(&seed, "events.fifo", &fifo).await;
+    let mut original_ids = std::collections::BTreeSet::new();
     for index in 0..12 {
         let request = SendRequest {
             body: format!("event-{index}"),
@@ -218,9 +228,8 @@ async fn a_fifo_dead_letter_queue_is_copied_with_its_groups_in_order() {
             deduplication_id: Some(format!("dedup-{index}")),
             ..Default::default()
         };
-        sqs.send(&dlq, &request).await.unwrap();
+        original_ids.insert(sqs.send(&dlq, &request).await.unwrap());
     }
-    let original: Vec<PeekedMessage> = sqs.receive(&dlq, 10, 0).await.unwrap();
     let dlq_arn = sqs.attributes(&dlq).await.unwrap().arn().unwrap().to_owned();
     let events_arn = sqs.attributes(&events).await.unwrap().arn().unwrap().to_owned();
     let stop = AtomicBool::new(false);
@@ -251,13 +260,12 @@ async fn a_fifo_dead_letter_queue_is_copied_with_its_groups_in_order() {
             .filter(|message| message.group_id() == Some(&format!("group-{group}")))
             .map(|message| message.body.as_str())
             .collect();
-        let expected: Vec<String> = (0..12).filter(|index| index % 3 == group).map(|index| format!("event-{index}")).collect();
+        let expected: Vec<String> =
+            (0..12).filter(|index| index % 3 == group).map(|index| format!("event-{index}")).collect();
         assert_eq!(order, expected);
     }
     // The deduplication id of each copy is its original's message id.
-    let original_ids: std::collections::BTreeSet<&str> = original.iter().map(|message| message.id.as_str()).collect();
-    let dedup_ids: Vec<&str> =
-        arrived.iter().filter_map(|message| message.system.get("MessageDeduplicationId")).map(String::as_str).collect();
-    assert!(dedup_ids.iter().all(|id| !id.starts_with("dedup-")), "{dedup_ids:?}");
-    assert!(original_ids.iter().all(|id| dedup_ids.contains(id)), "{original_ids:?} in {dedup_ids:?}");
+    let dedup_ids: std::collections::BTreeSet<String> =
+        arrived.iter().filter_map(|message| message.system.get("MessageDeduplicationId")).cloned().collect();
+    assert_eq!(dedup_ids, original_ids);
 }

@@ -205,8 +205,10 @@ mod tests {
         let log = AuditLog::at(dir.path().join("state").join(AUDIT_FILE));
         let url = "https://sqs.eu-west-1.amazonaws.com/111111111111/orders";
         for index in 0..3 {
-            log.append(&AuditEntry::new(&role("prod"), "eu-west-1", url, "send").ids(vec![format!("m{index}")]).count(1))
-                .unwrap();
+            log.append(
+                &AuditEntry::new(&role("prod"), "eu-west-1", url, "send").ids(vec![format!("m{index}")]).count(1),
+            )
+            .unwrap();
         }
         let failed: Result<(), String> = Err("access denied".into());
         log.append(&AuditEntry::new(&role("staging"), "eu-west-1", url, "purge").outcome(&failed)).unwrap();

@@ -74,7 +74,9 @@ fn attribute_from_sdk(value: &MessageAttributeValue) -> MessageAttribute {
     let data_type = value.data_type().to_owned();
     match (value.binary_value(), value.string_value()) {
         (Some(blob), _) => MessageAttribute { data_type, value: AttributeValue::Binary(blob.as_ref().to_vec()) },
-        (None, text) => MessageAttribute { data_type, value: AttributeValue::Text(text.unwrap_or_default().to_owned()) },
+        (None, text) => {
+            MessageAttribute { data_type, value: AttributeValue::Text(text.unwrap_or_default().to_owned()) }
+        }
     }
 }
 
@@ -255,13 +257,14 @@ impl Sqs for AwsSqs {
     async fn delete_batch(&self, url: &str, entries: &[(String, String)]) -> Result<BatchOutcome, SqsError> {
         let mut call = self.client.delete_message_batch().queue_url(url);
         for (id, receipt_handle) in entries {
-            let built = DeleteMessageBatchRequestEntry::builder().id(id).receipt_handle(receipt_handle).build().map_err(
-                |error| SqsError::Service {
-                    action: "DeleteMessageBatch",
-                    code: "InvalidEntry".into(),
-                    message: error.to_string(),
-                },
-            )?;
+            let built =
+                DeleteMessageBatchRequestEntry::builder().id(id).receipt_handle(receipt_handle).build().map_err(
+                    |error| SqsError::Service {
+                        action: "DeleteMessageBatch",
+                        code: "InvalidEntry".into(),
+                        message: error.to_string(),
+                    },
+                )?;
             call = call.entries(built);
         }
         let output = call.send().await.map_err(|error| failed("DeleteMessageBatch", error))?;

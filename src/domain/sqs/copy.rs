@@ -194,8 +194,7 @@ pub async fn copy_messages(
         if last_moved.elapsed() >= limits.idle_deadline {
             break CopyEnd::Idle;
         }
-        let received =
-            sqs.receive_waiting(source.url, 10, limits.visibility_seconds, limits.wait_seconds).await?;
+        let received = sqs.receive_waiting(source.url, 10, limits.visibility_seconds, limits.wait_seconds).await?;
         let (copied_before, fresh): (Vec<_>, Vec<_>) = received
             .into_iter()
             .filter(|message| !copier.failed.contains(&message.id))

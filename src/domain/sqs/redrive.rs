@@ -71,9 +71,7 @@ pub async fn start(
     match sqs.start_move(source.arn, Some(destination.arn), rate).await {
         Ok(handle) => Ok(Started::MoveTask { handle }),
         Err(SqsError::Unsupported { message, .. }) => Ok(Started::CopyInstead {
-            why: format!(
-                "this endpoint has no message move tasks ({message}); switchboard copies the messages itself"
-            ),
+            why: format!("this endpoint has no message move tasks ({message}); switchboard copies the messages itself"),
         }),
         Err(other) => Err(other),
     }

@@ -224,8 +224,7 @@ impl SqsPanel {
                     cancel_asked: false,
                     result: None,
                 }));
-                let run =
-                    jobs::RedriveRun { audit: self.audit.clone(), total, stop, poll_every: self.move_poll_every };
+                let run = jobs::RedriveRun { audit: self.audit.clone(), total, stop, poll_every: self.move_poll_every };
                 vec![jobs::redrive(source, destination, run)]
             }
         }

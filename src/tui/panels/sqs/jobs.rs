@@ -144,9 +144,16 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRu
                     audit.record(&line.detail(format!("{to}; {} failed", step.failed)));
                     progress(Message::RedriveStep(step));
                 };
-                let copied =
-                    copy_messages(services.sqs.as_ref(), &from, &into, run.total, CopyLimits::default(), &run.stop, step)
-                        .await;
+                let copied = copy_messages(
+                    services.sqs.as_ref(),
+                    &from,
+                    &into,
+                    run.total,
+                    CopyLimits::default(),
+                    &run.stop,
+                    step,
+                )
+                .await;
                 copied.map(|report| RedriveReport {
                     method: MoveMethod::Copy,
                     moved: report.moved,

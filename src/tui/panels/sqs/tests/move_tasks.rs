@@ -88,7 +88,11 @@ async fn a_failed_move_task_is_shown_with_its_reason() {
 #[tokio::test]
 async fn only_an_unknown_operation_answer_turns_into_the_copy() {
     let refusals = [
-        SqsError::Service { action: "StartMessageMoveTask", code: "ThrottlingException".into(), message: "slow down".into() },
+        SqsError::Service {
+            action: "StartMessageMoveTask",
+            code: "ThrottlingException".into(),
+            message: "slow down".into(),
+        },
         SqsError::AccessDenied { action: "StartMessageMoveTask", message: "not authorized".into() },
     ];
     for refusal in refusals {

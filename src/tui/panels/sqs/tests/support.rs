@@ -13,9 +13,9 @@ pub(super) use ratatui::Terminal;
 pub(super) use ratatui::backend::TestBackend;
 pub(super) use tokio::sync::Semaphore;
 
+pub(super) use crate::domain::audit::AuditLog;
 pub(super) use crate::domain::credentials::Credentials;
 pub(super) use crate::domain::inventory::Inventory;
-pub(super) use crate::domain::audit::AuditLog;
 pub(super) use crate::domain::sqs::{
     MoveMethod, MoveStatus, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError,
 };
