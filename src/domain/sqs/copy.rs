@@ -72,7 +72,7 @@ pub fn copy_request(message: &PeekedMessage, destination_fifo: bool) -> SendRequ
 }
 
 /// Splits messages into SendMessageBatch calls of at most 10 entries and `BATCH_BYTES`.
-fn batches(messages: Vec<PeekedMessage>) -> Vec<Vec<PeekedMessage>> {
+pub fn batches(messages: Vec<PeekedMessage>) -> Vec<Vec<PeekedMessage>> {
     let mut batches: Vec<Vec<PeekedMessage>> = Vec::new();
     let mut bytes = 0;
     for message in messages {

@@ -48,9 +48,11 @@ impl SavedMessage {
             .iter()
             .map(|(name, attribute)| {
                 let saved = match &attribute.value {
-                    AttributeValue::Text(text) => {
-                        SavedAttribute { data_type: attribute.data_type.clone(), string: Some(text.clone()), base64: None }
-                    }
+                    AttributeValue::Text(text) => SavedAttribute {
+                        data_type: attribute.data_type.clone(),
+                        string: Some(text.clone()),
+                        base64: None,
+                    },
                     AttributeValue::Binary(bytes) => SavedAttribute {
                         data_type: attribute.data_type.clone(),
                         string: None,

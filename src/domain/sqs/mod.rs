@@ -5,6 +5,7 @@
 mod aws;
 pub mod copy;
 mod message;
+pub mod message_file;
 pub mod move_task;
 mod redrive;
 
@@ -187,6 +188,18 @@ pub async fn list_all_queues(sqs: &dyn Sqs) -> Result<Vec<QueueSummary>, SqsErro
     }
     queues.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(queues)
+}
+
+/// The queue named `name_or_url`: a URL as it is, a name found among the account's queues.
+pub async fn find_queue(sqs: &dyn Sqs, name_or_url: &str) -> Result<QueueSummary, SqsError> {
+    if name_or_url.starts_with("https://") || name_or_url.starts_with("http://") {
+        return Ok(QueueSummary::from_url(name_or_url));
+    }
+    list_all_queues(sqs)
+        .await?
+        .into_iter()
+        .find(|queue| queue.name == name_or_url)
+        .ok_or(SqsError::NoSuchQueue { action: "ListQueues" })
 }
 
 #[cfg(test)]
