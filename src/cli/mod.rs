@@ -196,6 +196,10 @@ pub enum SqsAction {
         /// Copy message by message instead of asking for a move task (an endpoint without them)
         #[arg(long)]
         copy: bool,
+        /// The copy: how long a message being copied stays hidden [default: 120]. A copy
+        /// restarted after a crash waits this long for the messages the crashed one held
+        #[arg(long, value_name = "SECONDS")]
+        visibility: Option<u32>,
     },
 }
 
@@ -244,7 +248,7 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
             };
             sqs_send::run(options, args).await
         }
-        Command::Sqs { action: SqsAction::Redrive { role, dlq, to, confirm, rate, copy } } => {
+        Command::Sqs { action: SqsAction::Redrive { role, dlq, to, confirm, rate, copy, visibility } } => {
             let args = sqs_redrive::RedriveArgs {
                 role: &role,
                 dead_letter: &dlq,
@@ -252,6 +256,7 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
                 confirm: &confirm,
                 rate,
                 copy,
+                visibility_seconds: visibility,
             };
             sqs_redrive::run(options, args).await
         }

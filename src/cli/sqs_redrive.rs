@@ -20,6 +20,8 @@ pub struct RedriveArgs<'a> {
     pub confirm: &'a str,
     pub rate: Option<u32>,
     pub copy: bool,
+    /// How long a message being copied stays hidden (the copy's receive visibility).
+    pub visibility_seconds: Option<u32>,
 }
 
 /// The queue's ARN from its attributes.
@@ -118,7 +120,11 @@ pub async fn run(options: &GlobalOptions, args: RedriveArgs<'_>) -> Result<ExitC
                 opened.audit.record(&line.detail(format!("{to}; {} failed", progress.failed)));
                 eprintln!("switchboard: progress: {} moved, {} failed", progress.moved, progress.failed);
             };
-            let copied = copy_messages(&opened.sqs, &source, &into, total, CopyLimits::default(), &stop, step).await;
+            let mut limits = CopyLimits::default();
+            if let Some(seconds) = args.visibility_seconds {
+                limits.visibility_seconds = seconds;
+            }
+            let copied = copy_messages(&opened.sqs, &source, &into, total, limits, &stop, step).await;
             let mut end = entry("redrive-end").detail(format!("{to}; copy")).outcome(&copied);
             if let Ok(report) = &copied {
                 end = end.count(report.moved).detail(format!("{to}; copy; {} failed; {:?}", report.failed, report.end));

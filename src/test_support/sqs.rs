@@ -141,6 +141,14 @@ impl FakeSqs {
         }
     }
 
+    /// The queue's count of messages in flight (a number only: no message is hidden).
+    pub fn set_in_flight(&self, name: &str, in_flight: u64) {
+        let mut queues = self.queues.lock().unwrap();
+        if let Some(queue) = queues.iter_mut().find(|queue| queue.name == name) {
+            queue.in_flight = in_flight;
+        }
+    }
+
     pub fn refuse_sends_containing(&self, text: &str) {
         self.refused_bodies.lock().unwrap().push(text.to_owned());
     }

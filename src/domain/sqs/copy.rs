@@ -4,8 +4,10 @@
 //! the messages whose copy was accepted. An interrupted copy can duplicate, never lose.
 //!
 //! An empty receive does not mean an empty queue (SQS samples its servers): the copy ends
-//! after several quiet receives in a row *and* a queue count of zero (beyond the messages
-//! that failed), or when nothing was moved for `idle_deadline`, or when a stop is asked.
+//! after several quiet receives in a row *and* a queue count of zero, visible and in flight
+//! (beyond the messages that failed), or when nothing was moved for `idle_deadline`, or when
+//! a stop is asked. Counting the messages in flight is what makes a redrive restarted after
+//! a crash wait for the messages the crashed one had hidden, and move them too.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -202,7 +204,8 @@ pub async fn copy_messages(
         if copied_before.is_empty() && fresh.is_empty() {
             quiet += 1;
             if quiet >= limits.quiet_receives {
-                let left = sqs.attributes(source.url).await?.visible().unwrap_or(0);
+                let counts = sqs.attributes(source.url).await?;
+                let left = counts.visible().unwrap_or(0) + counts.in_flight().unwrap_or(0);
                 if left <= copier.failed.len() as u64 {
                     break CopyEnd::Drained;
                 }

@@ -113,6 +113,7 @@ async fn only_an_unknown_operation_answer_turns_into_the_copy() {
 
     // The endpoint does not know the operation: the copy, and the panel says why.
     let mut h = loaded("sandbox/dev").await;
+    h.sqs.set_in_flight("orders-dlq", 0);
     h.detail_of("orders-dlq").await;
     let job = confirmed_redrive(&mut h);
     h.settle(vec![job]).await;

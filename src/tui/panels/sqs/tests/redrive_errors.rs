@@ -7,6 +7,8 @@ use super::support::*;
 #[tokio::test]
 async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
     let mut h = loaded("sandbox/dev").await;
+    // The copy waits for messages in flight to come back: none here.
+    h.sqs.set_in_flight("orders-dlq", 0);
     h.detail_of("orders-dlq").await;
     assert!(h.char('m').is_empty());
     let View::RedrivePick { choices, sources: 1, selected: 0, .. } = &h.panel.view else {
