@@ -140,14 +140,18 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
 }
 
-/// Where the panel saves peeked messages: `<state dir>/messages/<account>-<queue>-<time>.jsonl`.
-pub fn saved_messages_path(account: &str, queue: &str, at: jiff::Timestamp) -> Option<PathBuf> {
+/// Where the panel saves peeked messages: `<dir>/<account>-<queue>-<time>.jsonl`, `dir`
+/// being `<state dir>/messages` unless given.
+pub fn saved_messages_path(dir: Option<&Path>, account: &str, queue: &str, at: jiff::Timestamp) -> Option<PathBuf> {
     let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
     let safe = |text: &str| -> String {
         text.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
     };
-    crate::domain::store::state_dir()
-        .map(|dir| dir.join("messages").join(format!("{}-{}-{stamp}.jsonl", safe(account), safe(queue))))
+    let dir = match dir {
+        Some(dir) => dir.to_owned(),
+        None => crate::domain::store::state_dir()?.join("messages"),
+    };
+    Some(dir.join(format!("{}-{}-{stamp}.jsonl", safe(account), safe(queue))))
 }
 
 #[cfg(test)]

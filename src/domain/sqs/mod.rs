@@ -6,6 +6,7 @@ mod aws;
 pub mod copy;
 mod message;
 pub mod message_file;
+pub mod message_view;
 pub mod move_task;
 mod redrive;
 

@@ -10,7 +10,7 @@ use crate::tui::panels::{Job, PanelContext};
 use super::forms::{Confirm, SendForm};
 use super::jobs::{self, RedriveTarget};
 use super::results::Message;
-use super::state::{Pending, RedriveView, SqsPanel, View, name_of_arn};
+use super::state::{Pending, Reading, RedriveView, SqsPanel, View, name_of_arn};
 
 fn confirm(prompt: String, expected: String) -> Confirm {
     Confirm { prompt, expected, typed: String::new(), mismatch: false }
@@ -68,7 +68,7 @@ impl SqsPanel {
     }
 
     pub(super) fn peek_now(&mut self, url: String) -> Vec<Job<Message>> {
-        self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
+        self.view = View::Peek { url: url.clone(), messages: None, selected: 0, reading: Reading::default() };
         vec![jobs::peek(url)]
     }
 
@@ -207,7 +207,7 @@ impl SqsPanel {
                 jobs
             }
             Pending::Delete { url, id, receipt_handle } => {
-                self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
+                self.view = View::Peek { url: url.clone(), messages: None, selected: 0, reading: Reading::default() };
                 vec![jobs::delete(self.audit.clone(), url, id, receipt_handle)]
             }
             Pending::Redrive { source, destination, total } => {

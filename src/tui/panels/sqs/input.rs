@@ -13,8 +13,9 @@ use super::state::{Column, SqsPanel, View};
 
 type Outcome = KeyOutcome<Message>;
 
-/// Rows a page key moves in the list.
+/// Rows a page key moves in the list, and lines in a message's body.
 const PAGE: usize = 20;
+const BODY_PAGE: u16 = 20;
 
 fn handled(jobs: Vec<Job<Message>>) -> Outcome {
     KeyOutcome::Handled(jobs)
@@ -46,6 +47,7 @@ impl SqsPanel {
             View::PeekWarning { .. } => self.on_warning_key(key),
             View::RedrivePick { .. } => self.on_pick(command),
             View::Peek { .. } => self.on_peek(command, context),
+            View::Audit { .. } => self.on_audit(command),
             View::Send(_) => self.on_form_key(key),
             View::Confirm { .. } => self.on_confirm_key(key),
             View::Redrive(redrive) => {
@@ -133,6 +135,10 @@ impl SqsPanel {
 
     /// Commands on "the current queue", in the list and in the detail.
     fn on_queue(&mut self, command: SqsCommand, context: &PanelContext, url: Option<String>) -> Outcome {
+        if command == SqsCommand::AuditTrail {
+            self.show_audit(context);
+            return handled(Vec::new());
+        }
         let Some(url) = url else { return KeyOutcome::Ignored };
         match command {
             SqsCommand::Peek => handled(self.start_peek(url)),
@@ -209,12 +215,27 @@ impl SqsPanel {
     }
 
     fn on_peek(&mut self, command: Option<SqsCommand>, context: &PanelContext) -> Outcome {
-        let View::Peek { url, messages, selected } = &mut self.view else { return handled(Vec::new()) };
+        let View::Peek { url, messages, selected, reading } = &mut self.view else { return handled(Vec::new()) };
         let shown = messages.as_ref().and_then(|found| found.as_ref().ok()).cloned().unwrap_or_default();
         let url = url.clone();
         match command {
-            Some(SqsCommand::Down) => *selected = (*selected + 1).min(shown.len().saturating_sub(1)),
-            Some(SqsCommand::Up) => *selected = selected.saturating_sub(1),
+            Some(SqsCommand::Down) => {
+                *selected = (*selected + 1).min(shown.len().saturating_sub(1));
+                reading.scroll = 0;
+            }
+            Some(SqsCommand::Up) => {
+                *selected = selected.saturating_sub(1);
+                reading.scroll = 0;
+            }
+            Some(SqsCommand::ScrollDown) => reading.scroll = reading.scroll.saturating_add(1),
+            Some(SqsCommand::ScrollUp) => reading.scroll = reading.scroll.saturating_sub(1),
+            Some(SqsCommand::PageDown) => reading.scroll = reading.scroll.saturating_add(BODY_PAGE),
+            Some(SqsCommand::PageUp) => reading.scroll = reading.scroll.saturating_sub(BODY_PAGE),
+            Some(SqsCommand::Envelope) => {
+                reading.envelope = !reading.envelope;
+                reading.scroll = 0;
+            }
+            Some(SqsCommand::Save) => self.save_peeked(context, &url, &shown),
             Some(SqsCommand::Back) => return handled(self.detail(url)),
             Some(SqsCommand::Refresh | SqsCommand::Peek) => return handled(self.peek_again(url, &shown)),
             Some(SqsCommand::Delete) => {

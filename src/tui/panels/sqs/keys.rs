@@ -73,12 +73,21 @@ pub fn hints(panel: &SqsPanel) -> String {
             Hint::Key(C::Open, "confirm"),
             Hint::Key(C::Back, "back"),
         ]),
-        View::Peek { .. } => line(&[
-            Hint::Pair(C::Down, C::Up, "select"),
-            Hint::Key(C::Delete, "delete"),
-            Hint::Key(C::Refresh, "peek again"),
-            Hint::Key(C::Back, "back"),
-        ]),
+        View::Audit { .. } => line(&[Hint::Pair(C::Down, C::Up, "scroll"), Hint::Key(C::Back, "back")]),
+        View::Peek { selected, reading, .. } => {
+            let mut hints =
+                vec![Hint::Pair(C::Down, C::Up, "select"), Hint::Pair(C::ScrollDown, C::ScrollUp, "scroll")];
+            if reading.views.get(*selected).is_some_and(|view| view.envelope.is_some()) {
+                hints.push(Hint::Key(C::Envelope, "SNS envelope"));
+            }
+            hints.extend([
+                Hint::Key(C::Save, "save"),
+                Hint::Key(C::Delete, "delete"),
+                Hint::Key(C::Refresh, "peek again"),
+                Hint::Key(C::Back, "back"),
+            ]);
+            line(&hints)
+        }
         View::Send(_) => "Tab/↑↓ field · Enter on the last field or Ctrl-s sends · Esc cancels".into(),
         View::Confirm { .. } => "type the name · Enter confirms · Esc cancels".into(),
         View::Redrive(redrive) if redrive.result.is_none() && redrive.handle.is_some() => {

@@ -11,6 +11,7 @@ mod forms;
 mod input;
 mod jobs;
 pub mod keys;
+mod reading;
 mod render;
 mod render_queue;
 mod render_redrive;

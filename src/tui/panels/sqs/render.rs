@@ -49,7 +49,10 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
             detail(panel, frame, body, url, None, theme);
             redrive_pick(panel, frame, body, url, choices, (*sources, *selected), theme);
         }
-        View::Peek { url, messages, selected } => peek(panel, frame, body, url, messages.as_ref(), *selected, theme),
+        View::Peek { url, messages, selected, reading } => {
+            peek(panel, frame, body, url, (messages.as_ref(), *selected, reading), theme)
+        }
+        View::Audit { entries, scroll } => super::render_redrive::audit_trail(frame, body, entries, *scroll, theme),
         View::Send(form) => send_form(frame, body, form, theme),
         View::Confirm { confirm, back, .. } => {
             detail(panel, frame, body, back, None, theme);

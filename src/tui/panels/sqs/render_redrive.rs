@@ -83,3 +83,32 @@ pub(super) fn redrive(frame: &mut Frame, body: Rect, view: &RedriveView, theme: 
     });
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rest);
 }
+
+/// The account's recent changes, newest last (`L`).
+pub(super) fn audit_trail(
+    frame: &mut Frame,
+    body: Rect,
+    entries: &Result<Vec<crate::domain::audit::AuditEntry>, String>,
+    scroll: u16,
+    theme: Theme,
+) {
+    let block = Block::default().borders(Borders::ALL).title(" audit trail: this account's recent changes ");
+    let lines: Vec<Line> = match entries {
+        Err(error) => vec![Line::from(Span::styled(error.clone(), theme.error()))],
+        Ok(entries) if entries.is_empty() => vec![Line::from(Span::styled("no change recorded yet", theme.dim()))],
+        Ok(entries) => entries
+            .iter()
+            .map(|entry| {
+                let time = entry.time.strftime("%Y-%m-%d %H:%M:%S").to_string();
+                let outcome = if entry.ok { "" } else { " FAILED" };
+                let detail = entry.detail.as_deref().map(|detail| format!(" · {detail}")).unwrap_or_default();
+                let text = format!(
+                    "{time}  {}  {}  {} {}{outcome}  count {}{detail}",
+                    entry.role, entry.queue, entry.action, entry.region, entry.count
+                );
+                if entry.ok { Line::raw(text) } else { Line::from(Span::styled(text, theme.error())) }
+            })
+            .collect(),
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block), body);
+}

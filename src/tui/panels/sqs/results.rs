@@ -8,7 +8,8 @@ use crate::domain::sqs::{
 use crate::tui::panels::{Job, NoSession, PanelContext, Reply};
 
 use super::jobs;
-use super::state::{QueueRow, SqsPanel, View};
+use super::state::{QueueRow, Reading, SqsPanel, View};
+use crate::domain::sqs::message_view;
 
 /// What a job of the SQS panel sends back.
 #[derive(Debug)]
@@ -82,10 +83,18 @@ impl SqsPanel {
                 Vec::new()
             }
             Message::Peeked { url: found, result } => {
-                if let View::Peek { url, messages, selected } = &mut self.view
+                if let View::Peek { url, messages, selected, reading } = &mut self.view
                     && *url == found
                 {
                     *selected = 0;
+                    // Each message's view is worked out here, once, not on every frame.
+                    *reading = Reading {
+                        views: result
+                            .as_ref()
+                            .map(|found| found.iter().map(message_view::view).collect())
+                            .unwrap_or_default(),
+                        ..Reading::default()
+                    };
                     *messages = Some(result.map_err(|error| format!("{role}: {error}")));
                 }
                 Vec::new()

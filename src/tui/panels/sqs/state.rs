@@ -9,7 +9,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::app::keys::{Keymap, SqsCommand};
-use crate::domain::audit::AuditLog;
+use crate::domain::audit::{AuditEntry, AuditLog};
+use crate::domain::sqs::message_view::MessageView;
 use crate::domain::sqs::{MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport};
 
 use super::forms::{Confirm, SendForm};
@@ -69,6 +70,12 @@ pub enum View {
         url: String,
         messages: Option<Result<Vec<PeekedMessage>, String>>,
         selected: usize,
+        reading: Reading,
+    },
+    /// The account's recent changes from the audit trail.
+    Audit {
+        entries: Result<Vec<AuditEntry>, String>,
+        scroll: u16,
     },
     Send(SendForm),
     Confirm {
@@ -77,6 +84,15 @@ pub enum View {
         back: String,
     },
     Redrive(Box<RedriveView>),
+}
+
+/// How the peeked messages read: each one's view worked out once when it arrived, the
+/// selected body's scroll, and whether an SNS message shows its envelope.
+#[derive(Debug, Default)]
+pub struct Reading {
+    pub views: Vec<MessageView>,
+    pub scroll: u16,
+    pub envelope: bool,
 }
 
 /// A redrive on screen: a move task SQS runs (its last listed status), or switchboard's copy.
@@ -122,6 +138,8 @@ pub struct SqsPanel {
     pub audit: AuditLog,
     /// Between two looks at a running move task.
     pub move_poll_every: Duration,
+    /// Where `x` saves peeked messages (None: the state directory's `messages/`).
+    pub saves_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SqsPanel {
@@ -144,6 +162,7 @@ impl Default for SqsPanel {
             keys: Keymap::default(),
             audit: AuditLog::from_env(),
             move_poll_every: crate::domain::sqs::move_task::POLL_EVERY,
+            saves_dir: None,
         }
     }
 }

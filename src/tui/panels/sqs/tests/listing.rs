@@ -207,7 +207,7 @@ async fn the_hints_offer_the_commands_of_the_view_with_their_keys() {
     h.detail_of("orders-dlq").await;
     assert_eq!(h.panel.hints(), "p peek · n send · P purge · m redrive · r refresh · Esc list");
     h.peeked("audit").await;
-    assert_eq!(h.panel.hints(), "j/k select · d delete · r peek again · Esc back");
+    assert_eq!(h.panel.hints(), "j/k select · J/K scroll · x save · d delete · r peek again · Esc back");
     // Keys without a command in a list view are not the panel's: the screen may use them.
     h.panel.view = View::List;
     assert!(matches!(h.press(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)), KeyOutcome::Ignored));

@@ -6,5 +6,6 @@ mod changes;
 mod detail_peek;
 mod listing;
 mod move_tasks;
+mod reading;
 mod redrive_errors;
 mod support;

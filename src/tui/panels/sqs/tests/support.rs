@@ -120,6 +120,7 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
     let mut panel = SqsPanel::default();
     panel.audit = AuditLog::at(dir.path().join("audit.jsonl"));
     panel.move_poll_every = Duration::ZERO;
+    panel.saves_dir = Some(dir.path().join("saved"));
     Harness {
         panel,
         dir,
