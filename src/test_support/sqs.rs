@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
@@ -53,8 +53,8 @@ pub struct FakeSqs {
     move_script: Mutex<VecDeque<MoveTask>>,
     /// SendMessageBatch entries whose body contains one of these fail.
     refused_bodies: Mutex<Vec<String>>,
-    /// DeleteMessageBatch entries fail (the copies were accepted).
-    refuse_deletes: AtomicBool,
+    /// This many DeleteMessageBatch calls fail entry by entry (the copies were accepted).
+    refused_delete_batches: AtomicU32,
     /// ListQueues hands out the same NextToken for ever.
     repeat_token: AtomicBool,
     /// Messages sent so far, for unique ids.
@@ -88,7 +88,7 @@ impl FakeSqs {
             move_mode: Mutex::new(MoveMode::Unknown),
             move_script: Mutex::default(),
             refused_bodies: Mutex::default(),
-            refuse_deletes: AtomicBool::new(false),
+            refused_delete_batches: AtomicU32::new(0),
             repeat_token: AtomicBool::new(false),
             sent: AtomicU64::new(0),
         }
@@ -153,8 +153,9 @@ impl FakeSqs {
         self.refused_bodies.lock().unwrap().push(text.to_owned());
     }
 
-    pub fn refuse_deletes(&self, refuse: bool) {
-        self.refuse_deletes.store(refuse, Ordering::SeqCst);
+    /// The next `batches` DeleteMessageBatch calls fail for every entry.
+    pub fn refuse_delete_batches(&self, batches: u32) {
+        self.refused_delete_batches.store(batches, Ordering::SeqCst);
     }
 
     pub fn repeat_next_token(&self) {
@@ -318,8 +319,12 @@ impl Sqs for FakeSqs {
     async fn delete_batch(&self, queue_url: &str, entries: &[(String, String)]) -> Result<BatchOutcome, SqsError> {
         self.call("DeleteMessageBatch", format!("{} {}", name_of(queue_url), entries.len()))?;
         let mut outcome = BatchOutcome::default();
+        let refused = self
+            .refused_delete_batches
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok();
         for (id, receipt_handle) in entries {
-            if self.refuse_deletes.load(Ordering::SeqCst) {
+            if refused {
                 outcome.failed.push((id.clone(), "InternalError: refused by the fake".into()));
                 continue;
             }

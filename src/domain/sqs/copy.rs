@@ -234,6 +234,10 @@ pub async fn copy_messages(
 }
 
 #[cfg(test)]
+#[path = "copy_tests.rs"]
+mod copy_tests;
+
+#[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
