@@ -82,11 +82,17 @@ pub async fn run(options: &GlobalOptions, args: RedriveArgs<'_>) -> Result<ExitC
     match started {
         Started::MoveTask { handle } => {
             eprintln!("switchboard: move task {handle} started");
+            let mut last = None;
             let task = move_task::watch(
                 &opened.sqs,
                 &source_arn,
                 &handle,
                 |task| {
+                    if last != Some(task.status) && !task.status.finished() {
+                        last = Some(task.status);
+                        let line = entry("redrive-progress").count(task.moved);
+                        opened.audit.record(&line.detail(format!("{to}; move task {}", task.status.as_str())));
+                    }
                     let total = task.to_move.map_or_else(|| "?".into(), |total: u64| total.to_string());
                     eprintln!("switchboard: progress: {} {} of {total} moved", task.status.as_str(), task.moved);
                 },
@@ -96,7 +102,12 @@ pub async fn run(options: &GlobalOptions, args: RedriveArgs<'_>) -> Result<ExitC
             let result = task.as_ref().map(|_| ());
             let mut end = entry("redrive-end").detail(format!("{to}; move task")).outcome(&result);
             if let Ok(task) = &task {
-                end = end.count(task.moved);
+                end = end.count(task.moved).detail(format!(
+                    "{to}; move task ended {}{}",
+                    task.status.as_str(),
+                    task.failure.as_deref().map(|why| format!(": {why}")).unwrap_or_default()
+                ));
+                end.ok = task.status == MoveStatus::Completed;
             }
             opened.audit.record(&end);
             let task = task.map_err(failed)?;

@@ -134,7 +134,7 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRu
         let result = match sqs::start(services.sqs.as_ref(), &from, &into, None).await {
             Ok(Started::MoveTask { handle }) => {
                 progress(Message::MoveStarted { handle: handle.clone() });
-                follow(&services, &source.arn, handle, run.poll_every, &progress).await
+                follow(&services, &source, handle, &run, &progress).await
             }
             Ok(Started::CopyInstead { why }) => {
                 progress(Message::CopyNote(why.clone()));
@@ -169,7 +169,16 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRu
         let mut end = entry(&services, &source.url, "redrive-end").outcome(&result);
         match &result {
             Ok(report) => {
-                end = end.count(report.moved).detail(format!("{to}; {:?}; {} failed", report.method, report.failed));
+                let how = report.note.as_deref().filter(|_| report.method == MoveMethod::MoveTask);
+                let how = how.map_or_else(|| format!("{:?}", report.method), str::to_owned);
+                end = end.count(report.moved).detail(format!("{to}; {how}; {} failed", report.failed));
+                // A move task that ended FAILED or CANCELLED says so, with its reason.
+                if report.method == MoveMethod::MoveTask
+                    && let Some(failure) = &report.first_error
+                {
+                    end.ok = false;
+                    end = end.detail(format!("{to}; move task: {failure}"));
+                }
                 tracing::info!(role = %services.role, "redrive {} -> {}: {:?}, {} moved, {} failed",
                     source.url, destination.url, report.method, report.moved, report.failed);
             }
@@ -181,19 +190,28 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRu
 }
 
 /// Polls the move task until it ends; its last status is the report.
+/// Each change of status is a line of the audit trail.
 async fn follow(
     services: &Services,
-    source_arn: &str,
+    source: &RedriveTarget,
     handle: String,
-    poll_every: Duration,
+    run: &RedriveRun,
     progress: &Progress<Message>,
 ) -> Result<RedriveReport, SqsError> {
+    let mut last = None;
     let task = move_task::watch(
         services.sqs.as_ref(),
-        source_arn,
+        &source.arn,
         &handle,
-        |task| progress(Message::MoveStatus(task.clone())),
-        || tokio::time::sleep(poll_every),
+        |task| {
+            if last != Some(task.status) && !task.status.finished() {
+                last = Some(task.status);
+                let line = entry(services, &source.url, "redrive-progress").count(task.moved);
+                run.audit.record(&line.detail(format!("move task {handle}: {}", task.status.as_str())));
+            }
+            progress(Message::MoveStatus(task.clone()));
+        },
+        || tokio::time::sleep(run.poll_every),
     )
     .await?;
     Ok(RedriveReport {
@@ -201,8 +219,8 @@ async fn follow(
         moved: task.moved,
         failed: 0,
         first_error: task.failure.clone(),
+        note: Some(format!("the move task {handle} ended {}", task.status.as_str())),
         task_handle: Some(handle),
-        note: None,
         end: None,
     })
 }
