@@ -78,9 +78,7 @@ pub async fn session_for_panel(engine: &Engine, role: &RoleKey) -> Result<Sessio
         Ok(Some(_)) => match engine.device_needed(role, Renewal::Within(LAST_MINUTE)).await {
             Ok(None) => Renewal::Within(LAST_MINUTE),
             Ok(Some(device)) => {
-                return Err(format!(
-                    "{role}: the session {NEEDS_MFA} ({device}): Esc, then r on the role to enter it; r here reloads after"
-                ));
+                return Err(format!("{role}: the session {NEEDS_MFA} ({device}): press r to enter it"));
             }
             Err(error) => return Err(error.to_string()),
         },
@@ -179,7 +177,7 @@ id = "111111111111"
             let admin = role("prod/admin");
             let refused = session_for_panel(&engine, &admin).await.unwrap_err();
             assert!(refused.starts_with("prod/admin: the session needs an MFA code"), "{refused}");
-            assert!(refused.contains("r on the role"), "{refused}");
+            assert!(refused.ends_with("press r to enter it"), "{refused}");
             assert_eq!(prompt.0.load(Ordering::SeqCst), 0, "no prompt");
 
             // The operator renews (the prompt answers); panel jobs then use the session, and

@@ -37,6 +37,16 @@ impl SqsPanel {
     pub(super) fn on_key_event(&mut self, key: KeyEvent, context: &PanelContext) -> Outcome {
         self.notice = None;
         let command = command_for(&self.keys, &key);
+        // The panel never asks for a code itself; r, pressed by the operator, lets the screen
+        // renew the role (and ask). The next r reloads the panel.
+        if self.needs_mfa
+            && command == Some(SqsCommand::Refresh)
+            && matches!(self.view, View::List | View::Detail { .. } | View::Peek { .. })
+        {
+            self.needs_mfa = false;
+            self.notice("renewing the session (the code is asked for); r reloads the panel after".into(), false);
+            return KeyOutcome::Ignored;
+        }
         match &self.view {
             View::List if self.filtering => self.on_filter_key(key),
             View::List => command.map_or(KeyOutcome::Ignored, |command| self.on_list(command, context)),

@@ -146,6 +146,7 @@ impl SqsPanel {
     /// that it does not say "receiving…" or "moving…" forever.
     fn no_session(&mut self, why: NoSession) {
         self.loading = false;
+        self.needs_mfa = why.contains(crate::tui::panels::clients::NEEDS_MFA);
         match &mut self.view {
             View::Peek { messages: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
             View::Redrive(redrive) if redrive.result.is_none() => redrive.result = Some(Err(why.clone())),

@@ -140,6 +140,8 @@ pub struct SqsPanel {
     pub move_poll_every: Duration,
     /// Where `x` saves peeked messages (None: the state directory's `messages/`).
     pub saves_dir: Option<std::path::PathBuf>,
+    /// A job was refused for want of an MFA code: `r` goes to the screen, which asks for it.
+    pub needs_mfa: bool,
 }
 
 impl Default for SqsPanel {
@@ -163,6 +165,7 @@ impl Default for SqsPanel {
             audit: AuditLog::from_env(),
             move_poll_every: crate::domain::sqs::move_task::POLL_EVERY,
             saves_dir: None,
+            needs_mfa: false,
         }
     }
 }
