@@ -1,6 +1,7 @@
 //! The engine: inventory, plans, providers, session cache, MFA and exports. Nothing in here
 //! knows about a terminal UI (no ratatui, no crossterm).
 
+pub mod awsconfig;
 pub mod cache;
 pub mod credentials;
 pub mod engine;

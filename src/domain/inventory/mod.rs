@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use fields::{checked_mfa_serial, parse_role_arn};
 pub use validate::MAX_CHAINED_DURATION;
 
 #[derive(Debug, Clone)]
@@ -107,6 +108,8 @@ pub struct Role {
     pub read_only: bool,
     /// Effective: the role's, else the account's, else the defaults'.
     pub region: String,
+    /// As written; the engine falls back to `defaults.session_name`.
+    pub session_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -116,4 +116,6 @@ pub struct RawRole {
     pub external_id: Option<Text>,
     pub read_only: Option<bool>,
     pub region: Option<Text>,
+    /// RoleSessionName for this role (overrides `defaults.session_name`).
+    pub session_name: Option<Text>,
 }

@@ -126,18 +126,8 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
             .map_err(|message| problems.at(url.span(), "defaults.endpoint_url", message))
             .ok()
     });
-    let session_name = raw.session_name.as_ref().and_then(|name| {
-        let valid = (2..=64).contains(&name.get_ref().len())
-            && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
-        if !valid {
-            problems.at(
-                name.span(),
-                "defaults.session_name",
-                "a role session name is 2 to 64 characters of letters, digits and +=,.@-_",
-            );
-        }
-        valid.then(|| name.get_ref().clone())
-    });
+    let session_name =
+        raw.session_name.as_ref().and_then(|name| checked_session_name(name, "defaults.session_name", problems));
     Defaults { region, duration, refresh_before, endpoint_url, session_name }
 }
 
@@ -458,6 +448,8 @@ impl RoleContext<'_> {
             Some(region) => checked_region(region, &key("region"), problems),
             None => account.region.clone().unwrap_or_else(|| self.defaults.region.clone()),
         };
+        let session_name =
+            raw.session_name.as_ref().and_then(|name| checked_session_name(name, &key("session_name"), problems));
         (problems.found.len() == before).then(|| Role {
             key: RoleKey { account: account.name.clone(), role: name.get_ref().clone() },
             account_id: account.id.clone(),
@@ -468,6 +460,16 @@ impl RoleContext<'_> {
             external_id: raw.external_id.as_ref().map(|id| id.get_ref().clone()),
             read_only: raw.read_only.unwrap_or(false),
             region,
+            session_name,
         })
     }
+}
+
+fn checked_session_name(name: &Spanned<String>, key: &str, problems: &mut Problems) -> Option<String> {
+    let valid = (2..=64).contains(&name.get_ref().len())
+        && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
+    if !valid {
+        problems.at(name.span(), key, "a role session name is 2 to 64 characters of letters, digits and +=,.@-_");
+    }
+    valid.then(|| name.get_ref().clone())
 }
