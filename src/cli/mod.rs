@@ -7,6 +7,7 @@ mod credential_process;
 mod ecs_server;
 mod env;
 mod exec;
+mod import;
 mod keys;
 mod list;
 pub mod logging;
@@ -109,6 +110,28 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Make an inventory from what you already have
+    Import {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportAction {
+    /// The role profiles of an AWS config file (source_profile chains, MFA, external ids);
+    /// SSO and credential_process profiles are listed as skipped, with their lines
+    AwsConfig {
+        /// The AWS config file [default: $AWS_CONFIG_FILE, else ~/.aws/config]
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+        /// Where to write the inventory (`-`: standard output) [default: the inventory's location]
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// Replace the file if it exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Which roles a fleet command acts on. Patterns are OR-ed, `--tag`s AND-ed (the account
@@ -174,6 +197,9 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
         Command::Run { select, parallel, group, json, command } => {
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await
+        }
+        Command::Import { action: ImportAction::AwsConfig { config, out, force } } => {
+            import::aws_config(options, import::AwsConfigArgs { config, out, force })
         }
         Command::Sqs { action: SqsAction::List { select, json } } => {
             sqs_list::run(options, select.selector(), json).await

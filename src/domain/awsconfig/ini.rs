@@ -38,11 +38,13 @@ pub struct ParsedConfig {
     /// In the order their first section appears.
     pub profiles: Vec<ConfigProfile>,
     pub problems: Vec<SyntaxProblem>,
+    /// Profile name → index in `profiles`: lookups stay constant time at 10,000 profiles.
+    index_of: HashMap<String, usize>,
 }
 
 impl ParsedConfig {
     pub fn profile(&self, name: &str) -> Option<&ConfigProfile> {
-        self.profiles.iter().find(|profile| profile.name == name)
+        self.index_of.get(name).and_then(|&index| self.profiles.get(index))
     }
 }
 
@@ -58,7 +60,6 @@ enum Section {
 /// Reads the text of an AWS config file (`[profile NAME]` sections; `[default]`).
 pub fn parse(text: &str) -> ParsedConfig {
     let mut parsed = ParsedConfig::default();
-    let mut index_of: HashMap<String, usize> = HashMap::new();
     let mut section = Section::None;
     // The key whose value continues on indented lines (or whose sub-properties follow).
     let mut open_key: Option<String> = None;
@@ -78,7 +79,7 @@ pub fn parse(text: &str) -> ParsedConfig {
             open_key = None;
             section = match header_name(header) {
                 Ok(Some(name)) => {
-                    let index = *index_of.entry(name.to_owned()).or_insert_with(|| {
+                    let index = *parsed.index_of.entry(name.to_owned()).or_insert_with(|| {
                         parsed.profiles.push(ConfigProfile {
                             name: name.to_owned(),
                             line: line_number,

@@ -108,7 +108,7 @@ enum Kind {
 
 enum State {
     Visiting,
-    Done(Result<RoleProfile, String>),
+    Done(Box<Result<RoleProfile, String>>),
 }
 
 pub struct Classified {
@@ -214,7 +214,7 @@ impl Resolver<'_> {
     /// Follows `source_profile` to keys; `path` holds the profiles being resolved, for cycles.
     fn resolve(&mut self, name: &str, path: &mut Vec<String>) -> Result<RoleProfile, String> {
         match self.states.get(name) {
-            Some(State::Done(result)) => return result.clone(),
+            Some(State::Done(result)) => return result.as_ref().clone(),
             Some(State::Visiting) => {
                 let start = path.iter().position(|visited| visited == name).unwrap_or(0);
                 let mut cycle: Vec<String> = path[start..].to_vec();
@@ -227,7 +227,7 @@ impl Resolver<'_> {
         path.push(name.to_owned());
         let result = self.resolve_role(name, path);
         path.pop();
-        self.states.insert(name.to_owned(), State::Done(result.clone()));
+        self.states.insert(name.to_owned(), State::Done(Box::new(result.clone())));
         result
     }
 
