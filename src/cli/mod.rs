@@ -2,6 +2,7 @@
 
 mod check;
 mod child_env;
+pub mod completions;
 mod context;
 mod credential_process;
 mod ecs_server;
@@ -20,6 +21,7 @@ mod whoami;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use clap_complete::ArgValueCompleter;
 
 pub use crate::app::{AppError, GlobalOptions};
 use crate::domain::exports::ExportFormat;
@@ -36,6 +38,7 @@ pub enum Command {
     /// Print the exports of a role's session, renewing it first if needed
     Env {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// Output format [default: from $SHELL]
         #[arg(long, value_enum)]
@@ -47,6 +50,7 @@ pub enum Command {
     /// Run a command with the role's session in a clean AWS environment
     Exec {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// Run even inside another `switchboard exec`
         #[arg(long, short)]
@@ -62,11 +66,13 @@ pub enum Command {
     /// The JSON of the AWS `credential_process` protocol, for ~/.aws/config profiles
     CredentialProcess {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
     },
     /// Renew sessions now, asking once per MFA device
     Refresh {
         /// ACCOUNT/ROLE, one or more
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         roles: Vec<String>,
         /// Every role of the inventory
         #[arg(long, conflicts_with_all = ["roles", "expiring"])]
@@ -80,6 +86,7 @@ pub enum Command {
     /// Show where a role's session lands (STS GetCallerIdentity)
     Whoami {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
     },
     /// Run a command once per selected role (at most --parallel at a time), each with the
@@ -110,6 +117,14 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Print the script that loads switchboard's completion into SHELL (role addresses are
+    /// completed from the inventory); see the README for where to put it
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::Shell,
+    },
+    /// Print the man page (roff): `switchboard man > ~/.local/share/man/man1/switchboard.1`
+    Man,
     /// Make an inventory from what you already have
     Import {
         #[command(subcommand)]
@@ -139,7 +154,7 @@ pub enum ImportAction {
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
     /// ACCOUNT/ROLE globs, e.g. '*/readonly' or 'prod-*/admin'; a plain address selects that role
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "PATTERN", add = ArgValueCompleter::new(completions::complete_role))]
     pub patterns: Vec<String>,
     /// Only accounts with this tag (repeat: every tag must be there)
     #[arg(long = "tag", value_name = "TAG")]
@@ -180,7 +195,12 @@ pub enum KeysAction {
 }
 
 /// Runs one subcommand. The screen is not here: `main` dispatches to each front end itself.
-pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, AppError> {
+/// `program` builds the whole command line (`main`'s), for the completion script and the man page.
+pub async fn run(
+    options: &GlobalOptions,
+    command: Command,
+    program: fn() -> clap::Command,
+) -> Result<ExitCode, AppError> {
     logging::init(options.verbose);
     match command {
         Command::Check => check::run(options),
@@ -198,6 +218,8 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await
         }
+        Command::Completions { shell } => completions::print_registration(shell, &program()),
+        Command::Man => completions::print_man(program()),
         Command::Import { action: ImportAction::AwsConfig { config, out, force } } => {
             import::aws_config(options, import::AwsConfigArgs { config, out, force })
         }
