@@ -11,6 +11,7 @@ use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use super::credentials::Credentials;
+use super::inventory::SessionAttributes;
 use super::mfa::MfaCode;
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct AssumeRoleRequest {
     pub duration: Duration,
     pub external_id: Option<String>,
     pub mfa: Option<(String, MfaCode)>,
+    /// Session tags, transitive tag keys and source identity.
+    pub attributes: SessionAttributes,
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +227,7 @@ impl Sts for AwsSts {
         request: AssumeRoleRequest,
     ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
+        let attributes = request.attributes;
         let output = self
             .client(base, region)
             .assume_role()
@@ -233,6 +237,11 @@ impl Sts for AwsSts {
             .set_external_id(request.external_id)
             .set_serial_number(serial)
             .set_token_code(code)
+            .set_tags(session_tags(&attributes.tags)?)
+            .set_transitive_tag_keys(
+                (!attributes.transitive_tag_keys.is_empty()).then_some(attributes.transitive_tag_keys),
+            )
+            .set_source_identity(attributes.source_identity)
             .send()
             .await
             .map_err(|error| self.classify(error))?;
@@ -252,6 +261,23 @@ impl Sts for AwsSts {
             user_id: output.user_id().unwrap_or_default().to_owned(),
         })
     }
+}
+
+/// The inventory's tags as the SDK's; `None` when there are none (no empty `Tags` is sent).
+fn session_tags(tags: &[(String, String)]) -> Result<Option<Vec<aws_sdk_sts::types::Tag>>, StsError> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    tags.iter()
+        .map(|(key, value)| {
+            aws_sdk_sts::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|error| StsError::Service { code: "InvalidTag".to_owned(), message: error.to_string() })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod fields;
 mod limits;
 mod raw;
+mod session;
 #[cfg(test)]
 mod tests;
 mod ui;
@@ -16,6 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use fields::{checked_mfa_serial, parse_role_arn};
+pub use session::{SessionAttributes, TemplateValues, current_user, expand as expand_template};
 pub use validate::MAX_CHAINED_DURATION;
 
 #[derive(Debug, Clone)]
@@ -108,8 +110,10 @@ pub struct Role {
     pub read_only: bool,
     /// Effective: the role's, else the account's, else the defaults'.
     pub region: String,
-    /// As written; the engine falls back to `defaults.session_name`.
+    /// A template as written; the plan falls back to `defaults.session_name`.
     pub session_name: Option<String>,
+    /// Session tags, transitive tag keys and source identity (a template) for AssumeRole.
+    pub session: SessionAttributes,
 }
 
 #[derive(Debug, Clone, PartialEq)]

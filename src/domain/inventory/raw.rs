@@ -116,6 +116,9 @@ pub struct RawRole {
     pub external_id: Option<Text>,
     pub read_only: Option<bool>,
     pub region: Option<Text>,
-    /// RoleSessionName for this role (overrides `defaults.session_name`).
+    /// RoleSessionName for this role (overrides `defaults.session_name`); a template.
     pub session_name: Option<Text>,
+    pub session_tags: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    pub transitive_tag_keys: Option<Spanned<Vec<String>>>,
+    pub source_identity: Option<Text>,
 }

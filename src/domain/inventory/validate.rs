@@ -450,6 +450,13 @@ impl RoleContext<'_> {
         };
         let session_name =
             raw.session_name.as_ref().and_then(|name| checked_session_name(name, &key("session_name"), problems));
+        let session = super::session::checked_attributes(
+            raw.session_tags.as_ref(),
+            raw.transitive_tag_keys.as_ref(),
+            raw.source_identity.as_ref(),
+            &label,
+            problems,
+        );
         (problems.found.len() == before).then(|| Role {
             key: RoleKey { account: account.name.clone(), role: name.get_ref().clone() },
             account_id: account.id.clone(),
@@ -461,15 +468,11 @@ impl RoleContext<'_> {
             read_only: raw.read_only.unwrap_or(false),
             region,
             session_name,
+            session,
         })
     }
 }
 
 fn checked_session_name(name: &Spanned<String>, key: &str, problems: &mut Problems) -> Option<String> {
-    let valid = (2..=64).contains(&name.get_ref().len())
-        && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
-    if !valid {
-        problems.at(name.span(), key, "a role session name is 2 to 64 characters of letters, digits and +=,.@-_");
-    }
-    valid.then(|| name.get_ref().clone())
+    super::session::checked_template(name, key, "a role session name", problems)
 }
