@@ -10,6 +10,7 @@ mod engine_tests;
 pub mod exports;
 pub mod inventory;
 pub mod mfa;
+pub mod mfa_command;
 pub mod plan;
 pub mod selection;
 pub mod sources;

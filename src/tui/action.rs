@@ -67,6 +67,11 @@ pub enum Action {
         problem: Option<String>,
         reply: MfaReply,
     },
+    /// The device's `mfa_command` answered: its code fills the modal, or why it failed.
+    MfaCodeFilled {
+        device: String,
+        result: Result<crate::domain::mfa::MfaCode, String>,
+    },
     ExportsReady {
         role: RoleKey,
         request: u64,

@@ -56,6 +56,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.mfa.asks.push(MfaAsk { device, roles, problem, reused, reply });
             Vec::new()
         }
+        Action::MfaCodeFilled { device, result } => super::update_mfa::on_filled(state, &device, result),
         Action::ExportsReady { role, request, format_name, result } => {
             super::update_exports::on_ready(state, role, request, format_name, result)
         }
@@ -267,6 +268,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     if state.mfa.asks.is_empty() && state.account.is_some() {
         super::update_panels::on_paste(state, text);
     } else if !state.mfa.asks.is_empty() {
+        super::update_mfa::drop_filled_code(state);
         for digit in text.chars().filter(char::is_ascii_digit) {
             if state.mfa.input.len() < 6 {
                 state.mfa.input.push(digit);

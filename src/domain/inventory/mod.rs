@@ -69,6 +69,8 @@ pub struct Source {
     /// With `mfa_serial`: one GetSessionToken with MFA serves every MFA role of the source.
     pub session_duration: Option<Duration>,
     pub region: Option<String>,
+    /// Run (with a timeout) for a code before asking the operator: a YubiKey's `ykman`, say.
+    pub mfa_command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -88,6 +88,8 @@ pub struct RawSource {
     pub mfa_serial: Option<Text>,
     pub session_duration: Option<Text>,
     pub region: Option<Text>,
+    /// A command whose output is the device's current code (`ykman oath accounts code -s NAME`).
+    pub mfa_command: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -123,6 +123,24 @@ pub(super) fn checked_template(text: &Text, key: &str, what: &str, problems: &mu
     }
 }
 
+/// A source's `mfa_command`: something to run, for a source that has a device.
+pub(super) fn checked_mfa_command(
+    command: &Text,
+    has_device: bool,
+    key: &str,
+    problems: &mut Problems,
+) -> Option<String> {
+    if command.get_ref().trim().is_empty() {
+        problems.at(command.span(), key, "mfa_command is empty: give the command that prints the code");
+        return None;
+    }
+    if !has_device {
+        problems.at(command.span(), key, "mfa_command gives codes for the source's MFA device: set `mfa_serial` too");
+        return None;
+    }
+    Some(command.get_ref().clone())
+}
+
 /// `session_tags`, `transitive_tag_keys` and `source_identity` of a role.
 pub(super) fn checked_attributes(
     tags: Option<&Spanned<BTreeMap<String, String>>>,

@@ -184,6 +184,9 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
         )
     });
     let region = raw.region.as_ref().map(|region| checked_region(region, &key("region"), problems));
+    let mfa_command = raw.mfa_command.as_ref().and_then(|command| {
+        super::session::checked_mfa_command(command, raw.mfa_serial.is_some(), &key("mfa_command"), problems)
+    });
     if !is_plain_name(name) {
         problems.at(span, format!("sources.{name}"), "a source name is letters, digits, '-' and '_'");
     }
@@ -193,6 +196,7 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
         mfa_serial,
         session_duration,
         region,
+        mfa_command,
     }
 }
 
