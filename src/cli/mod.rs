@@ -3,6 +3,7 @@
 mod check;
 mod child_env;
 pub mod completions;
+mod console;
 mod context;
 mod credential_process;
 mod ecs_server;
@@ -117,6 +118,19 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Sign in to the AWS console with the role's session (a federation sign-in URL), in
+    /// the browser ($BROWSER, else xdg-open/open/start)
+    Console {
+        /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
+        role: String,
+        /// Open this service's page (e.g. sqs, cloudwatch) instead of the console's home
+        #[arg(long, value_name = "SERVICE")]
+        service: Option<String>,
+        /// Print the URL instead of opening it (it signs in for 15 minutes: keep it to yourself)
+        #[arg(long)]
+        print: bool,
+    },
     /// Print the script that loads switchboard's completion into SHELL (role addresses are
     /// completed from the inventory); see the README for where to put it
     Completions {
@@ -218,6 +232,7 @@ pub async fn run(
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await
         }
+        Command::Console { role, service, print } => console::run(options, &role, service, print).await,
         Command::Completions { shell } => completions::print_registration(shell, &program()),
         Command::Man => completions::print_man(program()),
         Command::Import { action: ImportAction::AwsConfig { config, out, force } } => {

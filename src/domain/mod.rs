@@ -3,6 +3,7 @@
 
 pub mod awsconfig;
 pub mod cache;
+pub mod console;
 pub mod credentials;
 pub mod engine;
 #[cfg(test)]

@@ -59,6 +59,8 @@ pub struct Defaults {
     pub refresh_before: Duration,
     pub endpoint_url: Option<String>,
     pub session_name: Option<String>,
+    /// Console sign-in's federation endpoint; `None`: `SWITCHBOARD_FEDERATION_URL`, else AWS's.
+    pub federation_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -77,6 +77,8 @@ pub struct RawDefaults {
     pub refresh_before: Option<Text>,
     pub endpoint_url: Option<Text>,
     pub session_name: Option<Text>,
+    /// The AWS federation endpoint for console sign-in (a fake one in tests).
+    pub federation_url: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

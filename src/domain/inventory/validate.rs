@@ -128,7 +128,12 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
     });
     let session_name =
         raw.session_name.as_ref().and_then(|name| checked_session_name(name, "defaults.session_name", problems));
-    Defaults { region, duration, refresh_before, endpoint_url, session_name }
+    let federation_url = raw.federation_url.as_ref().and_then(|url| {
+        checked_endpoint(url.get_ref())
+            .map_err(|message| problems.at(url.span(), "defaults.federation_url", message))
+            .ok()
+    });
+    Defaults { region, duration, refresh_before, endpoint_url, session_name, federation_url }
 }
 
 fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {
