@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use support::pty::{Tui, footer};
 use support::{Sandbox, assert_success, stdout};
 
 /// A federation endpoint that answers every GetSigninToken with one token and keeps the
@@ -59,6 +60,31 @@ fn value<'a>(query: &'a [(String, String)], name: &str) -> &'a str {
     query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str()).unwrap_or_default()
 }
 
+/// A "browser" that hands what it was asked to open to the test over a socket; the
+/// receiver gets the URL.
+fn fake_browser(sandbox: &Sandbox) -> (std::path::PathBuf, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let browser = sandbox.home.path().join("browser.sh");
+    let address = listener.local_addr().unwrap();
+    let script = format!("#!/bin/bash\nprintf '%s' \"$1\" > /dev/tcp/{}/{}\n", address.ip(), address.port());
+    std::fs::write(&browser, script).unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (opened, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut url = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut url).unwrap();
+        let _ = opened.send(url);
+    });
+    (browser, received)
+}
+
+fn set_federation_url(sandbox: &Sandbox, url: &str) {
+    let text = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    let with_url = text.replacen("[defaults]\n", &format!("[defaults]\nfederation_url = \"{url}\"\n"), 1);
+    std::fs::write(sandbox.inventory(), with_url).unwrap();
+}
+
 #[test]
 fn console_print_returns_a_login_url_with_the_sign_in_token() {
     let sandbox = Sandbox::new();
@@ -93,23 +119,8 @@ fn console_print_returns_a_login_url_with_the_sign_in_token() {
 fn console_opens_the_url_with_the_browser_and_the_inventory_names_the_endpoint() {
     let sandbox = Sandbox::new();
     let federation = FakeFederation::start();
-    let text = std::fs::read_to_string(sandbox.inventory()).unwrap();
-    let with_url = text.replacen("[defaults]\n", &format!("[defaults]\nfederation_url = \"{}\"\n", federation.url), 1);
-    std::fs::write(sandbox.inventory(), with_url).unwrap();
-    // A "browser" that hands what it was asked to open to the test over a socket.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let browser = sandbox.home.path().join("browser.sh");
-    let address = listener.local_addr().unwrap();
-    let script = format!("#!/bin/bash\nprintf '%s' \"$1\" > /dev/tcp/{}/{}\n", address.ip(), address.port());
-    std::fs::write(&browser, script).unwrap();
-    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let (opened, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut url = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut url).unwrap();
-        let _ = opened.send(url);
-    });
+    set_federation_url(&sandbox, &federation.url);
+    let (browser, received) = fake_browser(&sandbox);
     let output = sandbox.command(&["console", "prod/viewer"]).env("BROWSER", &browser).output().unwrap();
     assert_success(&output);
     assert!(String::from_utf8_lossy(&output.stderr).contains("opened the console of prod/viewer"));
@@ -118,4 +129,25 @@ fn console_opens_the_url_with_the_browser_and_the_inventory_names_the_endpoint()
     assert!(url.starts_with(&format!("{}?Action=login", federation.url)), "{url}");
     assert!(url.contains("console%2Fhome%3Fregion%3Deu-central-1"), "{url}");
     assert!(url.ends_with("SigninToken=fake-signin-token-42"), "{url}");
+}
+
+#[test]
+fn o_in_the_screen_opens_the_selected_roles_console() {
+    let sandbox = Sandbox::new();
+    let federation = FakeFederation::start();
+    set_federation_url(&sandbox, &federation.url);
+    let (browser, received) = fake_browser(&sandbox);
+    let mut tui = Tui::start_with(&sandbox, &[("BROWSER", browser.to_str().unwrap())]);
+    tui.wait_for("the list of roles", |screen| screen.contains("STATE") && screen.contains(" roles "));
+    tui.send("/prod viewer\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+    tui.send("o");
+    tui.wait_for("the console to be opened", |screen| {
+        footer(screen).contains("opened the console of prod/viewer in the browser")
+    });
+    let url = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the browser was started with a URL");
+    assert!(url.starts_with(&format!("{}?Action=login", federation.url)), "{url}");
+    assert!(url.ends_with("SigninToken=fake-signin-token-42"), "{url}");
+    tui.send("q");
+    assert!(tui.wait_for_exit().success());
 }

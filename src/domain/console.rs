@@ -10,6 +10,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::credentials::Credentials;
+use super::inventory::Inventory;
 
 pub const DEFAULT_FEDERATION_URL: &str = "https://signin.aws.amazon.com/federation";
 const CONSOLE_URL: &str = "https://console.aws.amazon.com/";
@@ -56,6 +57,38 @@ impl Destination {
             }
         }
     }
+}
+
+/// `defaults.federation_url`, else `SWITCHBOARD_FEDERATION_URL`, else AWS's endpoint.
+pub fn federation_url(inventory: &Inventory) -> String {
+    inventory
+        .defaults
+        .federation_url
+        .clone()
+        .or_else(|| std::env::var("SWITCHBOARD_FEDERATION_URL").ok().filter(|url| !url.is_empty()))
+        .unwrap_or_else(|| DEFAULT_FEDERATION_URL.to_owned())
+}
+
+/// `$BROWSER` when set, else the platform's opener (`open`, `start`, `xdg-open`). Not waited
+/// for: a browser may stay in the foreground.
+pub fn open_in_browser(url: &str) -> std::io::Result<()> {
+    let mut command = match std::env::var("BROWSER").ok().filter(|browser| !browser.is_empty()) {
+        Some(browser) => std::process::Command::new(browser),
+        None if cfg!(target_os = "macos") => std::process::Command::new("open"),
+        None if cfg!(windows) => {
+            let mut command = std::process::Command::new("cmd");
+            command.args(["/C", "start", ""]);
+            command
+        }
+        None => std::process::Command::new("xdg-open"),
+    };
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
 }
 
 /// The console session's length: what the role's session has left, within AWS's range.

@@ -56,6 +56,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.mfa.asks.push(MfaAsk { device, roles, problem, reused, reply });
             Vec::new()
         }
+        Action::ConsoleOpened { role, result } => {
+            match result {
+                Ok(()) => set_status(state, format!("opened the console of {role} in the browser"), false),
+                Err(reason) => set_status(state, format!("console of {role}: {reason}"), true),
+            }
+            Vec::new()
+        }
         Action::MfaCodeFilled { device, result } => super::update_mfa::on_filled(state, &device, result),
         Action::ExportsReady { role, request, format_name, result } => {
             super::update_exports::on_ready(state, role, request, format_name, result)
@@ -358,6 +365,12 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
                 let format = state.export_format;
                 return super::update_exports::prepare(state, role, format);
+            }
+        }
+        Command::Console => {
+            if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
+                set_status(state, format!("opening the console of {role}…"), false);
+                return vec![Effect::OpenConsole { role }];
             }
         }
         Command::Exports => {
