@@ -110,3 +110,80 @@ fn write_new_file(path: &Path, text: &str) -> Result<(), AppError> {
 fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(|| "inventory".to_owned(), |name| name.to_string_lossy().into_owned())
 }
+
+pub struct OrganizationsArgs {
+    pub via: String,
+    pub role_name: String,
+    pub dry_run: bool,
+    pub tags_from_ou: bool,
+}
+
+/// `import organizations`: one account per member of the organization the `--via` role or
+/// source is in, merged into the inventory (or, with `--dry-run`, the diff printed).
+pub async fn organizations(options: &GlobalOptions, args: OrganizationsArgs) -> Result<ExitCode, AppError> {
+    use crate::domain::organizations;
+
+    let path = inventory::locate(options.inventory.as_deref())?;
+    let existing = std::fs::read_to_string(&path)
+        .map_err(|error| AppError::Failed(format!("cannot read the inventory {}: {error}", path.display())))?;
+    let (credentials, parent, inventory) = via_credentials(options, &args.via).await?;
+    let endpoint = inventory.endpoint_for("AWS_ENDPOINT_URL_ORGANIZATIONS");
+    let organization = organizations::list_accounts(&credentials, endpoint, args.tags_from_ou)
+        .await
+        .map_err(|error| AppError::Failed(format!("through {}: {error}", args.via)))?;
+    let merged = organizations::merge(&existing, &organization, &args.role_name, &parent, args.tags_from_ou)
+        .map_err(|message| AppError::Failed(format!("{}: {message}", path.display())))?;
+    for (id, why) in &merged.left_out {
+        eprintln!("  left out {id}: {why}");
+    }
+    if merged.added.is_empty() {
+        eprintln!("nothing to add: every active account of the organization is in {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    Inventory::parse(&path, &merged.text).map_err(|error| {
+        AppError::Failed(format!("the merged inventory would not pass check, so nothing was written:\n{error}"))
+    })?;
+    if args.dry_run {
+        println!(
+            "--- {}\n+++ {} (with {} accounts of the organization)",
+            path.display(),
+            path.display(),
+            merged.added.len()
+        );
+        print!("{}", organizations::diff(&existing, &merged.text));
+        eprintln!("dry run: {} accounts would be added; nothing was written", merged.added.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    write_new_file(&path, &merged.text)?;
+    let names: Vec<String> = merged.added.iter().map(|(name, id)| format!("{name} ({id})")).collect();
+    eprintln!("added {} accounts to {}: {}", merged.added.len(), path.display(), names.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The credentials `--via` names: a role's session (ACCOUNT/ROLE) or a source's keys.
+async fn via_credentials(
+    options: &GlobalOptions,
+    via: &str,
+) -> Result<(crate::domain::credentials::Credentials, crate::domain::organizations::MergeParent, Inventory), AppError> {
+    use crate::domain::organizations::MergeParent;
+    use crate::domain::sources::{LocalSourceKeys, SourceKeys as _};
+
+    if via.contains('/') {
+        let context = super::context::Context::open(options, true, true).await?;
+        let role = context.role(via)?;
+        let session = context.session(&role, crate::domain::engine::Renewal::IfNeeded).await?;
+        let inventory = context.engine.inventory().clone();
+        return Ok((session.credentials, MergeParent::Via(role.to_string()), inventory));
+    }
+    let store = crate::app::start_opening_store(true);
+    let inventory = crate::app::load_inventory(options)?.inventory;
+    let source = inventory.source(via).ok_or_else(|| {
+        let known: Vec<&str> = inventory.sources.keys().map(String::as_str).collect();
+        AppError::Usage(format!(
+            "--via {via}: no role address (ACCOUNT/ROLE) and no source of that name (sources: {})",
+            known.join(", ")
+        ))
+    })?;
+    let keys = LocalSourceKeys::new(store.await, &inventory).keys(source).await?;
+    Ok((keys, MergeParent::Source(via.to_owned()), inventory))
+}

@@ -161,6 +161,22 @@ pub enum ImportAction {
         #[arg(long)]
         force: bool,
     },
+    /// One account per member of an AWS Organization (ListAccounts), each with the role
+    /// --role-name, added to the inventory; what is there is left as written
+    Organizations {
+        /// A role (ACCOUNT/ROLE) or source allowed to call ListAccounts (the management account's)
+        #[arg(long, value_name = "ROLE_OR_SOURCE", add = ArgValueCompleter::new(completions::complete_role))]
+        via: String,
+        /// The role to add in each member account, e.g. OrganizationAccountAccessRole
+        #[arg(long, value_name = "NAME")]
+        role_name: String,
+        /// Print the diff of the inventory instead of writing it
+        #[arg(long)]
+        dry_run: bool,
+        /// Tag each account with the names of the OUs it sits in
+        #[arg(long)]
+        tags_from_ou: bool,
+    },
 }
 
 /// Which roles a fleet command acts on. Patterns are OR-ed, `--tag`s AND-ed (the account
@@ -237,6 +253,9 @@ pub async fn run(
         Command::Man => completions::print_man(program()),
         Command::Import { action: ImportAction::AwsConfig { config, out, force } } => {
             import::aws_config(options, import::AwsConfigArgs { config, out, force })
+        }
+        Command::Import { action: ImportAction::Organizations { via, role_name, dry_run, tags_from_ou } } => {
+            import::organizations(options, import::OrganizationsArgs { via, role_name, dry_run, tags_from_ou }).await
         }
         Command::Sqs { action: SqsAction::List { select, json } } => {
             sqs_list::run(options, select.selector(), json).await

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod inventory;
 pub mod mfa;
 pub mod mfa_command;
+pub mod organizations;
 pub mod plan;
 pub mod selection;
 pub mod sources;
