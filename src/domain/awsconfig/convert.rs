@@ -16,6 +16,8 @@ pub struct SourceEntry {
     pub name: String,
     pub profile: String,
     pub mfa_serial: Option<String>,
+    /// aws-vault's `mfa_process` of a role using this source's device.
+    pub mfa_command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +32,7 @@ pub struct RoleEntry {
     pub external_id: Option<String>,
     pub session_name: Option<String>,
     pub region: Option<String>,
+    pub extras: super::vault::VaultExtras,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +92,9 @@ pub fn convert(parsed: &ParsedConfig, roles: Vec<RoleProfile>, skipped: &mut Vec
             ));
             continue;
         }
+        if let (true, Some(process)) = (mfa, &role.extras.mfa_process) {
+            sources.set_mfa_command(&source_name, process);
+        }
         root_source_of.insert(role.profile.clone(), source_name);
         placed.push((role, parent, mfa));
     }
@@ -122,6 +128,13 @@ struct SourceNames {
 }
 
 impl SourceNames {
+    /// The first `mfa_process` seen for a source's device becomes its `mfa_command`.
+    fn set_mfa_command(&mut self, name: &str, command: &str) {
+        if let Some(entry) = self.entries.iter_mut().find(|entry| entry.name == name && entry.mfa_command.is_none()) {
+            entry.mfa_command = Some(command.to_owned());
+        }
+    }
+
     fn serial_of(&self, name: &str) -> Option<String> {
         self.entries.iter().find(|entry| entry.name == name).and_then(|entry| entry.mfa_serial.clone())
     }
@@ -153,6 +166,7 @@ impl SourceNames {
             name: name.clone(),
             profile: profile.to_owned(),
             mfa_serial: serial.map(str::to_owned),
+            mfa_command: None,
         });
         self.of_profile.entry(profile.to_owned()).or_default().push(self.entries.len() - 1);
         (name, serial.map(str::to_owned))
@@ -221,6 +235,7 @@ fn group_accounts(placed: Vec<(RoleProfile, Parent, bool)>, default_region: Opti
                     duration_seconds: role.duration_seconds,
                     external_id: role.external_id,
                     session_name: role.session_name,
+                    extras: role.extras,
                 }
             })
             .collect();

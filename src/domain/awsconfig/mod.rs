@@ -6,6 +6,7 @@ mod convert;
 mod ini;
 mod profiles;
 mod render;
+mod vault;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -98,6 +98,8 @@ pub struct RoleProfile {
     pub duration_seconds: Option<u64>,
     pub session_name: Option<String>,
     pub region: Option<String>,
+    /// aws-vault's session tags, source identity and mfa_process.
+    pub extras: super::vault::VaultExtras,
 }
 
 enum Kind {
@@ -190,7 +192,11 @@ fn note_unknown_keys(profile: &ConfigProfile, notes: &mut Vec<Finding>) {
     let mut unknown: Vec<(&String, usize)> = profile
         .values
         .iter()
-        .filter(|(key, _)| !IMPORTED_KEYS.contains(&key.as_str()) && !IGNORED_KEYS.contains(&key.as_str()))
+        .filter(|(key, _)| {
+            !IMPORTED_KEYS.contains(&key.as_str())
+                && !IGNORED_KEYS.contains(&key.as_str())
+                && !super::vault::VAULT_KEYS.contains(&key.as_str())
+        })
         .map(|(key, (_, line))| (key, *line))
         .collect();
     unknown.sort_by_key(|(_, line)| *line);
@@ -306,6 +312,7 @@ impl Resolver<'_> {
             duration_seconds,
             session_name,
             region,
+            extras: super::vault::extras(profile, self.notes),
         })
     }
 

@@ -20,6 +20,9 @@ pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
         if let Some(serial) = &source.mfa_serial {
             let _ = writeln!(out, "mfa_serial = {}", quoted(serial));
         }
+        if let Some(command) = &source.mfa_command {
+            let _ = writeln!(out, "mfa_command = {}", quoted(command));
+        }
     }
     for account in &entries.accounts {
         let _ = write!(out, "\n[[accounts]]\nname = {}\nid = {}\n", quoted(&account.name), quoted(&account.id));
@@ -55,6 +58,19 @@ pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
             }
             if let Some(region) = &role.region {
                 let _ = writeln!(out, "  region = {}", quoted(region));
+            }
+            let extras = &role.extras;
+            if !extras.tags.is_empty() {
+                let tags: Vec<String> =
+                    extras.tags.iter().map(|(key, value)| format!("{} = {}", quoted(key), quoted(value))).collect();
+                let _ = writeln!(out, "  session_tags = {{ {} }}", tags.join(", "));
+            }
+            if !extras.transitive_tag_keys.is_empty() {
+                let keys: Vec<String> = extras.transitive_tag_keys.iter().map(|key| quoted(key)).collect();
+                let _ = writeln!(out, "  transitive_tag_keys = [{}]", keys.join(", "));
+            }
+            if let Some(identity) = &extras.source_identity {
+                let _ = writeln!(out, "  source_identity = {}", quoted(identity));
             }
         }
     }

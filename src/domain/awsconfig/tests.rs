@@ -155,3 +155,28 @@ source_profile = keys
     assert_eq!(source_of("111111111111/c").name, "keys");
     assert!(!inventory.find_role("111111111111/c").unwrap().mfa);
 }
+
+#[test]
+fn aws_vault_tags_source_identity_and_mfa_process_are_carried_over() {
+    let config = "\
+[profile ops]
+role_arn = arn:aws:iam::111111111111:role/Ops
+source_profile = keys
+mfa_serial = arn:aws:iam::999999999999:mfa/alice
+mfa_process = ykman oath accounts code -s aws
+session_tags = team=payments, env = prod,bad
+transitive_session_tags = team,missing
+source_identity = alice
+";
+    let result = import(config, Path::new("config"));
+    let inventory = Inventory::parse(Path::new("accounts.toml"), &result.toml)
+        .unwrap_or_else(|problems| panic!("{problems}\n{}", result.toml));
+    let role = inventory.find_role("111111111111/ops").unwrap();
+    assert_eq!(role.session.tags, [("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "payments".to_owned())]);
+    assert_eq!(role.session.transitive_tag_keys, ["team"]);
+    assert_eq!(role.session.source_identity.as_deref(), Some("alice"));
+    assert_eq!(inventory.source("keys").unwrap().mfa_command.as_deref(), Some("ykman oath accounts code -s aws"));
+    let passed_over: Vec<&str> = result.notes.iter().map(|note| note.message.as_str()).collect();
+    assert_eq!(passed_over.len(), 2, "{passed_over:?}");
+    assert!(passed_over[0].contains("\"bad\"") && passed_over[1].contains("\"missing\""), "{passed_over:?}");
+}
