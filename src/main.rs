@@ -29,7 +29,7 @@ enum FrontEnd {
 }
 
 fn main() -> ExitCode {
-    // A completion request from a shell (`COMPLETE=bash switchboard -- WORDS`): answered, then exit.
+    // A completion request from a shell (`_SWITCHBOARD_COMPLETE=bash switchboard -- WORDS`): answered, then exit.
     clap_complete::CompleteEnv::with_factory(Arguments::command).var(cli::completions::COMPLETE_VARIABLE).complete();
     let Arguments { options, command } = Arguments::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -32,7 +32,7 @@ id = "222222222222"
 
 fn switchboard() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command.env_remove("SWITCHBOARD_INVENTORY").env_remove("COMPLETE");
+    command.env_remove("SWITCHBOARD_INVENTORY").env_remove("_SWITCHBOARD_COMPLETE");
     command
 }
 

@@ -1,5 +1,5 @@
 //! `switchboard completions SHELL` and `switchboard man`. Completion is dynamic: the script a
-//! shell loads calls switchboard back (`COMPLETE=SHELL switchboard -- WORDS`, clap_complete's
+//! shell loads calls switchboard back (`_SWITCHBOARD_COMPLETE=SHELL switchboard -- WORDS`, clap_complete's
 //! CompleteEnv, run first thing in `main`), so role addresses come from the inventory as it
 //! is now, the one `--inventory` on the line names when it does.
 
@@ -15,7 +15,7 @@ use super::AppError;
 use crate::domain::inventory::{self, Inventory};
 
 /// The variable that turns a run of switchboard into a completion request.
-pub const COMPLETE_VARIABLE: &str = "COMPLETE";
+pub const COMPLETE_VARIABLE: &str = "_SWITCHBOARD_COMPLETE";
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Shell {
