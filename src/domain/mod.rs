@@ -1,8 +1,10 @@
 //! The engine: inventory, plans, providers, session cache, MFA and exports. Nothing in here
 //! knows about a terminal UI (no ratatui, no crossterm).
 
+pub mod audit;
 pub mod awsconfig;
 pub mod cache;
+pub mod clock;
 pub mod console;
 pub mod credentials;
 pub mod engine;

@@ -17,7 +17,7 @@ const NAME_CHARACTERS: &str = "+=,.@-_";
 const PLACEHOLDERS: &[&str] = &["user", "account", "account_id", "role"];
 
 /// Session tags, transitive keys and source identity, as the inventory gives them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionAttributes {
     /// `(key, value)` in key order.
     pub tags: Vec<(String, String)>,
