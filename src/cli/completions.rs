@@ -4,7 +4,6 @@
 //! is now, the one `--inventory` on the line names when it does.
 
 use std::ffi::OsStr;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,11 +52,7 @@ pub fn print_man(program: clap::Command) -> Result<ExitCode, AppError> {
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<ExitCode, AppError> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|error| AppError::Failed(format!("cannot write to standard output: {error}")))?;
+    super::output::print_raw(&String::from_utf8_lossy(bytes))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -25,11 +25,11 @@ pub async fn run(
         .await
         .map_err(|error| AppError::Failed(format!("console sign-in for {role}: {error}")))?;
     if print {
-        println!("{url}");
+        super::output::println(&url)?;
         return Ok(ExitCode::SUCCESS);
     }
     open_in_browser(&url)
         .map_err(|error| AppError::Failed(format!("cannot open the browser ({error}); use --print")))?;
-    eprintln!("opened the console of {role} in the browser");
+    super::output::warn(&format!("opened the console of {role} in the browser"));
     Ok(ExitCode::SUCCESS)
 }

@@ -49,13 +49,13 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
         ))
     })?;
     if to_stdout {
-        print!("{}", import.toml);
+        super::output::print_raw(&import.toml)?;
     } else {
         write_new_file(&out, &import.toml)?;
     }
     report(&config, "imported with changes", &import.notes);
     report(&config, "not imported", &import.skipped);
-    eprintln!(
+    super::output::warn(&format!(
         "imported {} roles in {} accounts from {} sources{}{}",
         checked.roles().count(),
         import.accounts,
@@ -69,7 +69,7 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
                 import.skipped.len()
             )
         }
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -77,9 +77,9 @@ fn report(config: &Path, heading: &str, findings: &[Finding]) {
     if findings.is_empty() {
         return;
     }
-    eprintln!("{heading} ({}):", findings.len());
+    super::output::warn(&format!("{heading} ({}):", findings.len()));
     for finding in findings {
-        eprintln!("  {}:{finding}", config.display());
+        super::output::warn(&format!("  {}:{finding}", config.display()));
     }
 }
 
@@ -134,29 +134,32 @@ pub async fn organizations(options: &GlobalOptions, args: OrganizationsArgs) -> 
     let merged = organizations::merge(&existing, &organization, &args.role_name, &parent, args.tags_from_ou)
         .map_err(|message| AppError::Failed(format!("{}: {message}", path.display())))?;
     for (id, why) in &merged.left_out {
-        eprintln!("  left out {id}: {why}");
+        super::output::warn(&format!("left out {id}: {why}"));
     }
     if merged.added.is_empty() {
-        eprintln!("nothing to add: every active account of the organization is in {}", path.display());
+        super::output::warn(&format!(
+            "nothing to add: every active account of the organization is in {}",
+            path.display()
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     Inventory::parse(&path, &merged.text).map_err(|error| {
         AppError::Failed(format!("the merged inventory would not pass check, so nothing was written:\n{error}"))
     })?;
     if args.dry_run {
-        println!(
+        super::output::println(&format!(
             "--- {}\n+++ {} (with {} accounts of the organization)",
             path.display(),
             path.display(),
             merged.added.len()
-        );
-        print!("{}", organizations::diff(&existing, &merged.text));
-        eprintln!("dry run: {} accounts would be added; nothing was written", merged.added.len());
+        ))?;
+        super::output::print(&organizations::diff(&existing, &merged.text))?;
+        super::output::warn(&format!("dry run: {} accounts would be added; nothing was written", merged.added.len()));
         return Ok(ExitCode::SUCCESS);
     }
     write_new_file(&path, &merged.text)?;
     let names: Vec<String> = merged.added.iter().map(|(name, id)| format!("{name} ({id})")).collect();
-    eprintln!("added {} accounts to {}: {}", merged.added.len(), path.display(), names.join(", "));
+    super::output::warn(&format!("added {} accounts to {}: {}", merged.added.len(), path.display(), names.join(", ")));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -57,11 +57,11 @@ impl TerminalPrompt {
         let command = self.commands.command_for(&request.device).filter(|_| request.problem.is_none())?;
         match mfa_command::run(command, MFA_COMMAND_TIMEOUT).await {
             Ok(code) => {
-                eprintln!("switchboard: MFA code for {} from mfa_command", request.device);
+                super::output::warn(&format!("MFA code for {} from mfa_command", request.device));
                 Some(code)
             }
             Err(reason) => {
-                eprintln!("switchboard: mfa_command for {} failed ({reason}); asking instead", request.device);
+                super::output::warn(&format!("mfa_command for {} failed ({reason}); asking instead", request.device));
                 None
             }
         }
