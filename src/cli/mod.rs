@@ -225,6 +225,7 @@ pub enum SqsAction {
     /// count rises and it stays hidden for 30 s
     Dump {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// The queue's name or URL
         queue: String,
@@ -238,6 +239,7 @@ pub enum SqsAction {
     /// attributes and FIFO fields. A dry run in production accounts unless --confirm names the queue
     Send {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// The queue's name or URL
         queue: String,
@@ -254,6 +256,7 @@ pub enum SqsAction {
     /// none), reporting progress on stderr and in the audit trail
     Redrive {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// The dead-letter queue's name or URL
         dlq: String,
