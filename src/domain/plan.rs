@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use super::inventory::{Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, Source, SourceCredentials};
+use super::inventory::{
+    Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, SessionAttributes, Source, SourceCredentials,
+    TemplateValues, current_user, expand_template,
+};
 use super::time::format_duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +24,10 @@ pub enum LayerKind {
         external_id: Option<String>,
         region: String,
         chained: bool,
+        /// RoleSessionName, its template filled; `None`: the engine's default.
+        session_name: Option<String>,
+        /// Session tags, transitive keys and the source identity (filled) sent with AssumeRole.
+        attributes: SessionAttributes,
     },
 }
 
@@ -138,9 +145,9 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
                 ));
             }
             layers.push(role_layer(
+                inventory,
                 role,
                 &format!("from:{}", source.name),
-                &endpoint,
                 duration,
                 code_device,
                 false,
@@ -166,7 +173,7 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
             if let Some(device) = &code_device {
                 why.push_str(&format!("; sends a code from {device} because mfa = true"));
             }
-            layers.push(role_layer(role, &format!("via:{parent_key}"), &endpoint, duration, code_device, true, why));
+            layers.push(role_layer(inventory, role, &format!("via:{parent_key}"), duration, code_device, true, why));
             Some(Plan { role: role.key.clone(), layers })
         }
     }
@@ -192,14 +199,17 @@ fn source_layer(source: &Source) -> Layer {
 }
 
 fn role_layer(
+    inventory: &Inventory,
     role: &Role,
     from: &str,
-    endpoint: &str,
     duration: Duration,
     mfa_device: Option<String>,
     chained: bool,
-    why: String,
+    mut why: String,
 ) -> Layer {
+    let endpoint = inventory.defaults.endpoint_url.as_deref().map(|url| format!("@{url}")).unwrap_or_default();
+    let (session_name, attributes) = session_of(inventory, role);
+    why.push_str(&describe_session(role, session_name.as_deref(), &attributes));
     Layer {
         id: format!("assume-role|{}|{}|{from}{endpoint}", role.key, role.arn),
         kind: LayerKind::AssumeRole {
@@ -210,9 +220,44 @@ fn role_layer(
             external_id: role.external_id.clone(),
             region: role.region.clone(),
             chained,
+            session_name,
+            attributes,
         },
         why,
     }
+}
+
+/// The role's session name and attributes with their templates filled for this operator.
+fn session_of(inventory: &Inventory, role: &Role) -> (Option<String>, SessionAttributes) {
+    let user = current_user();
+    let values =
+        TemplateValues { user: &user, account: &role.key.account, account_id: &role.account_id, role: &role.key.role };
+    let template = role.session_name.as_ref().or(inventory.defaults.session_name.as_ref());
+    let session_name = template.map(|template| expand_template(template, &values));
+    let mut attributes = role.session.clone();
+    attributes.source_identity =
+        attributes.source_identity.as_deref().map(|template| expand_template(template, &values));
+    (session_name, attributes)
+}
+
+/// "; session name x, session tags a=b (passed on to chained roles: a), source identity y".
+fn describe_session(role: &Role, session_name: Option<&str>, attributes: &SessionAttributes) -> String {
+    let mut parts = Vec::new();
+    if let (Some(name), Some(_)) = (session_name, &role.session_name) {
+        parts.push(format!("session name {name}"));
+    }
+    if !attributes.tags.is_empty() {
+        let tags: Vec<String> = attributes.tags.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let mut text = format!("session tags {}", tags.join(", "));
+        if !attributes.transitive_tag_keys.is_empty() {
+            text.push_str(&format!(" (passed on to chained roles: {})", attributes.transitive_tag_keys.join(", ")));
+        }
+        parts.push(text);
+    }
+    if let Some(identity) = &attributes.source_identity {
+        parts.push(format!("source identity {identity} (kept by every role chained from this one)"));
+    }
+    if parts.is_empty() { String::new() } else { format!("; {}", parts.join("; ")) }
 }
 
 #[cfg(test)]
