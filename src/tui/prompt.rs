@@ -56,6 +56,7 @@ mod tests {
             device: "arn:aws:iam::123456789012:mfa/a".into(),
             roles: Vec::new(),
             problem: problem.map(Into::into),
+            caller: None,
         }
     }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod agent;
 pub mod pty;
 pub mod store;
 
@@ -168,6 +170,8 @@ pub fn clean_env(command: &mut Command, home: &Path) {
     }
     command
         .env("HOME", home)
+        // The agent's socket: each test's own, never one of the machine's.
+        .env("XDG_RUNTIME_DIR", home.join("run"))
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials"))
