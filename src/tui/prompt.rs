@@ -40,6 +40,7 @@ impl MfaPrompt for ModalPrompt {
             device: request.device.clone(),
             roles: request.roles.clone(),
             problem: request.problem.clone(),
+            caller: request.caller.clone(),
             reply: MfaReply::new(reply),
         };
         self.actions.send(action).map_err(|_| MfaError::Cancelled)?;

@@ -68,6 +68,9 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     if !state.backend.is_empty() {
         spans.push(Span::styled(format!(" · cache: {}", state.backend), theme.dim()));
     }
+    if let Some(agent) = &state.agent {
+        spans.push(Span::styled(format!(" · agent: {agent}"), theme.dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
