@@ -40,6 +40,13 @@ fn the_screen_asks_for_a_caller_without_a_terminal_and_names_it() {
     assert_success(&again);
     let second: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(second["AccessKeyId"], json["AccessKeyId"]);
+
+    // Who is served: credential-process's parent (this test) holds prod/admin's session.
+    tui.wait_for("the chain pane counting who is served", |screen| screen.contains("served by the agent to 1 process"));
+    let status = sandbox.run(&["agent", "--status"]);
+    assert_success(&status);
+    assert!(stdout(&status).starts_with("the switchboard screen pid "), "{}", stdout(&status));
+    assert!(stdout(&status).contains("served  prod/admin  1 process(es)"), "{}", stdout(&status));
 }
 
 #[test]

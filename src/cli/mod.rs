@@ -9,6 +9,8 @@ mod env;
 mod exec;
 mod keys;
 mod list;
+#[cfg(unix)]
+mod list_agent;
 pub mod logging;
 #[cfg(unix)]
 mod mfa;
