@@ -22,6 +22,8 @@ const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MFA_WAIT: Duration = Duration::from_secs(120);
 /// Nobody waits longer than this, whatever a client asks.
 const LONGEST_MFA_WAIT: Duration = Duration::from_secs(15 * 60);
+/// Beyond the wait for a code: the STS calls and locks of one renewal (the client allows more).
+const STS_GRACE: Duration = Duration::from_secs(60);
 
 /// Serves until the task is dropped (the screen closing); the socket goes with it.
 pub async fn serve(socket: AgentSocket, server: Arc<AgentServer>) {
@@ -104,7 +106,21 @@ async fn answer(server: &AgentServer, request: AgentRequest, peer_pid: Option<u3
             let caller = caller.map(|caller| MfaCaller { client_pid: peer_pid.or(caller.client_pid), ..caller });
             let headless = caller.is_some();
             let renewal = renewal.with_inventory_window(engine.inventory().defaults.refresh_before);
-            let asked = on_behalf_of(AgentAsk { caller, wait }, engine.session(&key, renewal)).await;
+            let asking = on_behalf_of(AgentAsk { caller, wait }, engine.session(&key, renewal));
+            // A caller without a terminal may also queue behind another caller's prompt for the
+            // same device: its whole wait is bounded, so it gets its one line in time.
+            let asked = match tokio::time::timeout(wait + STS_GRACE, asking).await {
+                Ok(asked) => asked,
+                Err(_) => {
+                    return error(
+                        AgentErrorKind::MfaNotGiven,
+                        format!(
+                            "{key}: no session within {} s (waiting for an MFA code): run `switchboard mfa` in a terminal (or answer in the switchboard screen), then retry",
+                            (wait + STS_GRACE).as_secs()
+                        ),
+                    );
+                }
+            };
             match asked {
                 Ok(session) => {
                     if let Some(pid) = served_pid.or(peer_pid) {
