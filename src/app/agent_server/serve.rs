@@ -1,7 +1,7 @@
 //! Answering the agent's clients: one task per connection, one JSON reply per request line.
 //! A malformed request gets an error reply; nothing a client sends can stop the agent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,9 @@ use tokio::net::UnixStream;
 use super::AgentServer;
 use super::asks::{AgentAsk, on_behalf_of};
 use super::socket::{AgentSocket, peer_allowed};
-use crate::app::agent_protocol::{AgentErrorKind, AgentReply, AgentRequest, MAX_REQUEST_BYTES, WireSession};
+use crate::app::agent_protocol::{
+    AgentErrorKind, AgentReply, AgentRequest, MAX_REQUEST_BYTES, WireRenewal, WireSession,
+};
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCaller, MfaCode, MfaError};
@@ -91,128 +93,122 @@ fn error(kind: AgentErrorKind, message: String) -> AgentReply {
 }
 
 async fn answer(server: &AgentServer, request: AgentRequest, peer_pid: Option<u32>) -> AgentReply {
-    match request {
-        AgentRequest::Status => AgentReply::Status(server.status()),
+    let outcome = match request {
+        AgentRequest::Status => Ok(AgentReply::Status(server.status())),
         AgentRequest::Session { inventory, role, renewal, caller, mfa_wait_seconds, served_pid } => {
-            let engine = match engine_for(server, &inventory) {
-                Ok(engine) => engine,
-                Err(reply) => return reply,
-            };
-            let key = match find(&engine, &role) {
-                Ok(key) => key,
-                Err(reply) => return reply,
-            };
-            let wait = mfa_wait_seconds.map(Duration::from_secs).unwrap_or(DEFAULT_MFA_WAIT).min(LONGEST_MFA_WAIT);
-            let caller = caller.map(|caller| MfaCaller { client_pid: peer_pid.or(caller.client_pid), ..caller });
-            let headless = caller.is_some();
-            let renewal = renewal.with_inventory_window(engine.inventory().defaults.refresh_before);
-            let asking = on_behalf_of(AgentAsk { caller, wait }, engine.session(&key, renewal));
-            // A caller without a terminal may also queue behind another caller's prompt for the
-            // same device: its whole wait is bounded, so it gets its one line in time.
-            let asked = match tokio::time::timeout(wait + STS_GRACE, asking).await {
-                Ok(asked) => asked,
-                Err(_) => {
-                    return error(
-                        AgentErrorKind::MfaNotGiven,
-                        format!(
-                            "{key}: no session within {} s (waiting for an MFA code): run `switchboard mfa` in a terminal (or answer in the switchboard screen), then retry",
-                            (wait + STS_GRACE).as_secs()
-                        ),
-                    );
-                }
-            };
-            match asked {
-                Ok(session) => {
-                    if let Some(pid) = served_pid.or(peer_pid) {
-                        server.served.record(&key.to_string(), pid);
-                    }
-                    AgentReply::Session(WireSession::from(&session))
-                }
-                Err(problem) => engine_error(&problem, headless),
-            }
+            let asked = SessionAsked { inventory, role, renewal, caller, mfa_wait_seconds, served_pid, peer_pid };
+            session(server, asked).await
         }
-        AgentRequest::List { inventory } => match engine_for(server, &inventory) {
-            Ok(engine) => match super::list::rows(&engine) {
-                Ok(rows) => AgentReply::List { rows },
-                Err(problem) => error(AgentErrorKind::Failed, problem.to_string()),
-            },
-            Err(reply) => reply,
-        },
-        AgentRequest::Whoami { inventory, role } => {
-            let engine = match engine_for(server, &inventory) {
-                Ok(engine) => engine,
-                Err(reply) => return reply,
-            };
-            let key = match find(&engine, &role) {
-                Ok(key) => key,
-                Err(reply) => return reply,
-            };
-            let ask = AgentAsk { caller: None, wait: DEFAULT_MFA_WAIT };
-            match on_behalf_of(ask, engine.identity(&key)).await {
-                Ok(identity) => {
-                    AgentReply::Identity { account: identity.account, arn: identity.arn, user_id: identity.user_id }
-                }
-                Err(problem) => engine_error(&problem, false),
-            }
-        }
+        AgentRequest::List { inventory } => engine_for(server, &inventory).and_then(|engine| {
+            super::list::rows(&engine)
+                .map(|rows| AgentReply::List { rows })
+                .map_err(|problem| (AgentErrorKind::Failed, problem.to_string()))
+        }),
+        AgentRequest::Whoami { inventory, role } => whoami(server, &inventory, &role).await,
         AgentRequest::PendingMfa => match &server.pending {
-            Some(pending) => AgentReply::Pending { requests: pending.list() },
-            None => error(
+            Some(pending) => Ok(AgentReply::Pending { requests: pending.list() }),
+            None => Err((
                 AgentErrorKind::BadRequest,
                 format!("the agent is the switchboard screen (pid {}): answer in its MFA modal", server.status.pid),
-            ),
+            )),
         },
-        AgentRequest::AnswerMfa { id, code } => {
-            let Some(pending) = &server.pending else {
-                return error(AgentErrorKind::BadRequest, "this agent asks in the screen's modal".into());
-            };
-            let code = match MfaCode::parse(&code.0) {
-                Ok(code) => code,
-                Err(problem) => return error(AgentErrorKind::BadRequest, problem.to_string()),
-            };
-            match pending.answer(id, code) {
-                Ok(()) => AgentReply::Answered,
-                Err(problem) => error(AgentErrorKind::BadRequest, problem),
-            }
-        }
-    }
+        AgentRequest::AnswerMfa { id, code } => answer_mfa(server, id, &code.0),
+    };
+    outcome.unwrap_or_else(|(kind, message)| error(kind, message))
 }
 
-fn engine_for(server: &AgentServer, asked: &Path) -> Result<Arc<Engine>, AgentReply> {
+/// A session request's fields, and the client's pid from the socket's peer credentials.
+struct SessionAsked {
+    inventory: PathBuf,
+    role: String,
+    renewal: WireRenewal,
+    caller: Option<MfaCaller>,
+    mfa_wait_seconds: Option<u64>,
+    served_pid: Option<u32>,
+    peer_pid: Option<u32>,
+}
+
+async fn session(server: &AgentServer, asked: SessionAsked) -> Result<AgentReply, Refusal> {
+    let engine = engine_for(server, &asked.inventory)?;
+    let key = find(&engine, &asked.role)?;
+    let wait = asked.mfa_wait_seconds.map(Duration::from_secs).unwrap_or(DEFAULT_MFA_WAIT).min(LONGEST_MFA_WAIT);
+    let peer_pid = asked.peer_pid;
+    let caller = asked.caller.map(|caller| MfaCaller { client_pid: peer_pid.or(caller.client_pid), ..caller });
+    let headless = caller.is_some();
+    let renewal = asked.renewal.with_inventory_window(engine.inventory().defaults.refresh_before);
+    let asking = on_behalf_of(AgentAsk { caller, wait }, engine.session(&key, renewal));
+    // A caller without a terminal may also queue behind another caller's prompt for the
+    // same device: its whole wait is bounded, so it gets its one line in time.
+    let Ok(outcome) = tokio::time::timeout(wait + STS_GRACE, asking).await else {
+        return Err((
+            AgentErrorKind::MfaNotGiven,
+            format!(
+                "{key}: no session within {} s (waiting for an MFA code): run `switchboard mfa` in a terminal (or answer in the switchboard screen), then retry",
+                (wait + STS_GRACE).as_secs()
+            ),
+        ));
+    };
+    let session = outcome.map_err(|problem| engine_error(&problem, headless))?;
+    if let Some(pid) = asked.served_pid.or(peer_pid) {
+        server.served.record(&key.to_string(), pid);
+    }
+    Ok(AgentReply::Session(WireSession::from(&session)))
+}
+
+async fn whoami(server: &AgentServer, inventory: &Path, role: &str) -> Result<AgentReply, Refusal> {
+    let engine = engine_for(server, inventory)?;
+    let key = find(&engine, role)?;
+    // The client asks for a code itself when one is needed.
+    let ask = AgentAsk { caller: None, wait: DEFAULT_MFA_WAIT };
+    let identity = on_behalf_of(ask, engine.identity(&key)).await.map_err(|problem| engine_error(&problem, false))?;
+    Ok(AgentReply::Identity { account: identity.account, arn: identity.arn, user_id: identity.user_id })
+}
+
+fn answer_mfa(server: &AgentServer, id: u64, code: &str) -> Result<AgentReply, Refusal> {
+    let Some(pending) = &server.pending else {
+        return Err((AgentErrorKind::BadRequest, "this agent asks in the screen's modal".into()));
+    };
+    let code = MfaCode::parse(code).map_err(|problem| (AgentErrorKind::BadRequest, problem.to_string()))?;
+    pending.answer(id, code).map_err(|problem| (AgentErrorKind::BadRequest, problem))?;
+    Ok(AgentReply::Answered)
+}
+
+/// Why a request cannot be answered: the error reply's kind and message.
+type Refusal = (AgentErrorKind, String);
+
+fn engine_for(server: &AgentServer, asked: &Path) -> Result<Arc<Engine>, Refusal> {
     let served = &server.status.inventory;
     if crate::app::agent_client::inventory_identity(asked) != *served {
-        return Err(error(
-            AgentErrorKind::OtherInventory,
-            format!("this agent serves {}, not {}", served.display(), asked.display()),
-        ));
+        let message = format!("this agent serves {}, not {}", served.display(), asked.display());
+        return Err((AgentErrorKind::OtherInventory, message));
     }
-    server.current_engine().map_err(|problem| error(AgentErrorKind::OtherInventory, problem))
+    server.current_engine().map_err(|problem| (AgentErrorKind::OtherInventory, problem))
 }
 
-fn find(engine: &Engine, role: &str) -> Result<RoleKey, AgentReply> {
+fn find(engine: &Engine, role: &str) -> Result<RoleKey, Refusal> {
     match engine.inventory().find_role(role) {
         Ok(found) => Ok(found.key.clone()),
-        Err(problem) => Err(error(AgentErrorKind::BadRequest, problem.to_string())),
+        Err(problem) => Err((AgentErrorKind::BadRequest, problem.to_string())),
     }
 }
 
 /// A caller without a terminal gets one line that says what to do; a caller with one is
 /// told a code is needed and asks itself.
-fn engine_error(problem: &EngineError, headless: bool) -> AgentReply {
+fn engine_error(problem: &EngineError, headless: bool) -> Refusal {
     match (problem, problem.mfa_device()) {
         (EngineError::Mfa { role, device, error: mfa }, Some(_)) if headless => {
             let what = match mfa {
                 MfaError::TimedOut { seconds } => format!("nobody gave it within {seconds} s"),
                 other => other.to_string(),
             };
-            error(
+            (
                 AgentErrorKind::MfaNotGiven,
                 format!(
                     "{role} needs an MFA code for {device} and {what}: run `switchboard mfa` in a terminal (or answer in the switchboard screen), then retry"
                 ),
             )
         }
-        (_, Some(_)) if !headless => error(AgentErrorKind::MfaNeeded, problem.to_string()),
-        _ => error(AgentErrorKind::Failed, problem.to_string()),
+        (_, Some(_)) if !headless => (AgentErrorKind::MfaNeeded, problem.to_string()),
+        _ => (AgentErrorKind::Failed, problem.to_string()),
     }
 }
