@@ -76,3 +76,16 @@ fn agent_status_says_which_agent_serves_since_when_and_whom() {
     assert!(text.contains(" since 20"), "{text}");
     assert!(text.contains("served  prod/viewer  1 process(es)"), "{text}");
 }
+
+#[test]
+fn list_through_the_agent_prints_exactly_what_a_local_list_prints() {
+    let sandbox = AgentSandbox::new();
+    let _agent = sandbox.start_agent();
+    for args in [&["list"][..], &["list", "--json"][..]] {
+        let served = sandbox.run(args);
+        assert_success(&served);
+        let local = sandbox.command(args).env("SWITCHBOARD_AGENT", "off").output().unwrap();
+        assert_success(&local);
+        assert_eq!(stdout(&served), stdout(&local), "{args:?}");
+    }
+}

@@ -37,8 +37,13 @@ pub enum AgentRequest {
     },
     /// Who serves, since when, and whom.
     Status,
-    /// Every role of the inventory and its session state, from the agent's memory and store.
-    List { inventory: PathBuf },
+    /// Every role of the inventory and its session state, from the agent's memory and store,
+    /// as `list` prints it (the table, or `--json`): the client only writes it out.
+    List {
+        inventory: PathBuf,
+        #[serde(default)]
+        json: bool,
+    },
     /// Where a role's session lands (GetCallerIdentity with the agent's session).
     Whoami { inventory: PathBuf, role: String },
     /// The MFA requests waiting for a code (callers without a terminal, headless agent).
@@ -105,11 +110,23 @@ impl From<WireRenewal> for Renewal {
 pub enum AgentReply {
     Session(WireSession),
     Status(AgentStatus),
-    List { rows: Vec<ListRow> },
-    Identity { account: String, arn: String, user_id: String },
-    Pending { requests: Vec<PendingMfa> },
+    /// `list`'s output, ready to print.
+    Listed {
+        text: String,
+    },
+    Identity {
+        account: String,
+        arn: String,
+        user_id: String,
+    },
+    Pending {
+        requests: Vec<PendingMfa>,
+    },
     Answered,
-    Error { kind: AgentErrorKind, message: String },
+    Error {
+        kind: AgentErrorKind,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +235,7 @@ impl fmt::Debug for AgentReply {
         match self {
             AgentReply::Session(session) => write!(f, "Session({session:?})"),
             AgentReply::Status(status) => write!(f, "Status({status:?})"),
-            AgentReply::List { rows } => write!(f, "List({} rows)", rows.len()),
+            AgentReply::Listed { text } => write!(f, "Listed({} bytes)", text.len()),
             AgentReply::Identity { account, arn, .. } => write!(f, "Identity({account}, {arn})"),
             AgentReply::Pending { requests } => write!(f, "Pending({requests:?})"),
             AgentReply::Answered => f.write_str("Answered"),
@@ -263,7 +280,7 @@ mod tests {
             region: "eu-west-1".into(),
         };
         let replies = [
-            AgentReply::List { rows: vec![row] },
+            AgentReply::Listed { text: serde_json::to_string(&[row]).unwrap() },
             AgentReply::Pending { requests: Vec::new() },
             AgentReply::Answered,
             AgentReply::Identity { account: "1".into(), arn: "arn".into(), user_id: "u".into() },

@@ -99,10 +99,10 @@ async fn answer(server: &AgentServer, request: AgentRequest, peer_pid: Option<u3
             let asked = SessionAsked { inventory, role, renewal, caller, mfa_wait_seconds, served_pid, peer_pid };
             session(server, asked).await
         }
-        AgentRequest::List { inventory } => engine_for(server, &inventory).and_then(|engine| {
-            super::list::rows(&engine)
-                .map(|rows| AgentReply::List { rows })
-                .map_err(|problem| (AgentErrorKind::Failed, problem.to_string()))
+        AgentRequest::List { inventory, json } => engine_for(server, &inventory).and_then(|engine| {
+            super::list::render(&engine, json)
+                .map(|text| AgentReply::Listed { text })
+                .map_err(|problem| (AgentErrorKind::Failed, problem))
         }),
         AgentRequest::Whoami { inventory, role } => whoami(server, &inventory, &role).await,
         AgentRequest::PendingMfa => match &server.pending {
