@@ -70,3 +70,38 @@ fn a_caller_with_a_code_still_asks_itself() {
     assert_success(&output);
     assert!(stderr(&output).contains("MfaNeeded"), "the agent left the code to the caller: {}", stderr(&output));
 }
+
+#[test]
+fn a_headless_agent_sends_a_desktop_notification_naming_the_caller() {
+    let sandbox = AgentSandbox::new();
+    // A notify-send of our own on the PATH writes its arguments into a FIFO this test reads.
+    let bin = sandbox.sandbox.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fifo = sandbox.sandbox.home.path().join("notified");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the file.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let script = bin.join("notify-send");
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", fifo.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let search = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let _agent = sandbox.start_agent_with(|agent| {
+        agent.env("PATH", &search).env("SWITCHBOARD_NOTIFY", "on");
+    });
+    let (sent, notified) = std::sync::mpsc::channel();
+    let reading = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = sent.send(std::fs::read_to_string(reading).unwrap_or_default());
+    });
+    let mut caller = sandbox.command(&["credential-process", "prod/admin"]);
+    caller.env("SWITCHBOARD_MFA_WAIT", "30");
+    let caller = without_terminal(&mut caller).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let text = notified.recv_timeout(Duration::from_secs(60)).expect("notify-send was never run");
+    assert!(text.contains("MFA code needed"), "{text}");
+    assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
+    assert!(text.contains("switchboard mfa"), "{text}");
+    let mut answer = sandbox.command(&["mfa"]).stdin(Stdio::piped()).spawn().unwrap();
+    answer.stdin.take().unwrap().write_all(b"123456\n").unwrap();
+    assert!(answer.wait().unwrap().success());
+    assert!(caller.wait_with_output().unwrap().status.success());
+}

@@ -43,7 +43,14 @@ impl AgentSandbox {
 
     /// Starts the agent and waits for it to say it serves.
     pub fn start_agent(&self) -> Agent {
-        let mut child = self.command(&["agent"]).stderr(Stdio::piped()).spawn().unwrap();
+        self.start_agent_with(|_| {})
+    }
+
+    /// `start_agent` with the agent's command adjusted first (its environment).
+    pub fn start_agent_with(&self, adjust: impl FnOnce(&mut Command)) -> Agent {
+        let mut command = self.command(&["agent"]);
+        adjust(&mut command);
+        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let mut seen = Vec::new();
         for line in lines.by_ref() {
