@@ -62,7 +62,7 @@ async fn print_status() -> Result<ExitCode, AppError> {
                 status.version
             );
             if status.served.is_empty() {
-                println!("served: no process in the last {} minutes", agent_server::SERVED_WINDOW.as_secs() / 60);
+                println!("served: no process holds a session from this agent");
             }
             for served in &status.served {
                 println!("served  {}  {} process(es)", served.role, served.processes);

@@ -15,7 +15,6 @@ use std::time::SystemTime;
 
 pub use asks::{AgentPrompt, PendingAsks};
 pub use serve::accept_forever;
-pub use served::SERVED_WINDOW;
 pub use socket::{AgentSocket, bind};
 
 use super::agent_client;

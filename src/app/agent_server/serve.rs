@@ -150,7 +150,8 @@ async fn session(server: &AgentServer, asked: SessionAsked) -> Result<AgentReply
     };
     let session = outcome.map_err(|problem| engine_error(&problem, headless))?;
     if let Some(pid) = asked.served_pid.or(peer_pid) {
-        server.served.record(&key.to_string(), pid);
+        let left = session.credentials.expiration.map(|until| crate::domain::time::time_left(engine.now(), until));
+        server.served.record(&key.to_string(), pid, left.unwrap_or_default());
     }
     Ok(AgentReply::Session(WireSession::from(&session)))
 }

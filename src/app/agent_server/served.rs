@@ -1,6 +1,6 @@
 //! Who is served: per role, the processes that got its session through the agent (or hold
-//! an endpoint that renews through it), counted while they live and for a while after their
-//! last request.
+//! an endpoint that renews through it), counted while they live and either hold a session
+//! that has not expired or asked within the last minutes.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,25 +11,35 @@ use crate::app::agent_protocol::ServedRole;
 /// A process counts as served for this long after its last request, if it still runs.
 pub const SERVED_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// Per role, per process: until when it counts (its session's expiry, or the window after
+/// its last request when that is later).
+type Seen = HashMap<String, HashMap<u32, Instant>>;
+
 #[derive(Default)]
 pub struct Served {
-    seen: Mutex<HashMap<String, HashMap<u32, Instant>>>,
+    seen: Mutex<Seen>,
 }
 
 impl Served {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashMap<u32, Instant>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn record(&self, role: &str, pid: u32) {
-        self.lock().entry(role.to_owned()).or_default().insert(pid, Instant::now());
+    /// `pid` got `role`'s session, valid for `session_left` (an endpoint holds it that long
+    /// between renewals).
+    pub fn record(&self, role: &str, pid: u32, session_left: Duration) {
+        let until = Instant::now() + session_left.max(SERVED_WINDOW);
+        let mut seen = self.lock();
+        let counted = seen.entry(role.to_owned()).or_default().entry(pid).or_insert(until);
+        *counted = (*counted).max(until);
     }
 
-    /// Per role (sorted), how many distinct processes seen within the window still run.
+    /// Per role (sorted), how many distinct processes still run and still count.
     pub fn counts(&self) -> Vec<ServedRole> {
         let mut seen = self.lock();
+        let now = Instant::now();
         for pids in seen.values_mut() {
-            pids.retain(|pid, last| last.elapsed() <= SERVED_WINDOW && alive(*pid));
+            pids.retain(|pid, until| *until >= now && alive(*pid));
         }
         seen.retain(|_, pids| !pids.is_empty());
         let mut counts: Vec<ServedRole> =
@@ -53,13 +63,14 @@ mod tests {
     #[test]
     fn distinct_live_processes_are_counted_and_dead_ones_are_not() {
         let served = Served::default();
-        served.record("prod/viewer", std::process::id());
-        served.record("prod/viewer", std::process::id());
+        let hour = Duration::from_secs(3600);
+        served.record("prod/viewer", std::process::id(), hour);
+        served.record("prod/viewer", std::process::id(), Duration::ZERO);
         let mut finished = std::process::Command::new("true").spawn().unwrap();
         let dead = finished.id();
         finished.wait().unwrap();
-        served.record("prod/viewer", dead);
-        served.record("dev/admin", dead);
+        served.record("prod/viewer", dead, hour);
+        served.record("dev/admin", dead, hour);
         assert_eq!(served.counts(), vec![ServedRole { role: "prod/viewer".into(), processes: 1 }]);
     }
 }
