@@ -71,6 +71,10 @@ PY
 PIDS+=($!)
 HUNG="http://127.0.0.1:$HUNG_PORT"
 
+# Sessions, used codes and compiled inventories of this run stay under target/bench too: the
+# operator's own session file (sealed with the real keyring's key) is never touched.
+export SWITCHBOARD_STATE_DIR="$WORK/state" SWITCHBOARD_CACHE_DIR="$WORK/cache"
+
 # The throwaway keyring (its password only guards fake sessions).
 mkdir -p "$WORK/keyring"
 echo -n "bench" | XDG_DATA_HOME="$WORK/keyring" gnome-keyring-daemon --unlock --components=secrets >/dev/null

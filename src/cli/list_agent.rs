@@ -2,7 +2,6 @@
 //! again when the file changes) and the sessions and sends `list`'s output, so this process
 //! parses nothing and only writes it out. With no agent, `list` builds the rows itself.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,7 +29,7 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Option<Result<ExitCode,
         }
     };
     tracing::debug!("agent: list served by the agent");
-    let mut out = std::io::stdout().lock();
-    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    Some(written.map(|()| ExitCode::SUCCESS).map_err(|error| AppError::Failed(error.to_string())))
+    // Printed as a local list prints it: names from the inventory are made terminal-safe.
+    let printed = if json { super::output::print_json(&text) } else { super::output::print(&text) };
+    Some(printed.map(|()| ExitCode::SUCCESS))
 }

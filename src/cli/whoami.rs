@@ -6,24 +6,24 @@ use std::process::ExitCode;
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, AppError> {
     #[cfg(unix)]
     if let Some((account, arn, user_id)) = from_agent(options, address).await {
-        print(&account, &arn, &user_id);
+        print(&account, &arn, &user_id)?;
         return Ok(ExitCode::SUCCESS);
     }
     let context = Context::open(options, true, true).await?;
     let role = context.role(address)?;
     let identity = context.engine.identity(&role).await?;
-    print(&identity.account, &identity.arn, &identity.user_id);
+    print(&identity.account, &identity.arn, &identity.user_id)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(account: &str, arn: &str, user_id: &str) {
-    println!("account  {account}");
-    println!("arn      {arn}");
-    println!("user id  {user_id}");
+/// All three come from the server: `output` escapes what could drive the terminal.
+fn print(account: &str, arn: &str, user_id: &str) -> Result<(), AppError> {
+    output::print(&format!("account  {account}\narn      {arn}\nuser id  {user_id}\n"))
 }
 
 /// The agent's answer; `None` (logged at debug level) when it cannot give one, e.g. a code is

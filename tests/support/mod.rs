@@ -5,6 +5,7 @@
 
 #[cfg(unix)]
 pub mod agent;
+pub mod fault_proxy;
 pub mod pty;
 pub mod store;
 

@@ -11,13 +11,11 @@ use crate::domain::time::{format_countdown, time_left};
 
 const HEADER: [&str; 7] = ["ACCOUNT", "ID", "ROLE", "STATE", "LEFT", "REACHED", "REGION"];
 
-/// The table (`json` false) or the pretty JSON array of `list --json`, newline-terminated.
+/// The table (`json` false, newline-terminated) or the pretty JSON array of `list --json`.
 pub fn render(engine: &Engine, json: bool) -> Result<String, String> {
     let rows = rows(engine).map_err(|problem| problem.to_string())?;
     if json {
-        let mut text = serde_json::to_string_pretty(&rows).map_err(|problem| problem.to_string())?;
-        text.push('\n');
-        return Ok(text);
+        return serde_json::to_string_pretty(&rows).map_err(|problem| problem.to_string());
     }
     Ok(table(&rows))
 }
