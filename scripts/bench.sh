@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh           # everything (about 10 minutes on 2 cores)
 #   scripts/bench.sh --quick   # 5,000 roles only, no refresh timings, shorter idle, no criterion
+#   scripts/bench.sh --agent   # only the rows with an agent (credential-process, list), both sizes
 #
 # Nothing here touches the operator's own keyring or AWS: the keyring lives under
 # target/bench/ and every endpoint is on loopback.
@@ -13,6 +14,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
+AGENT_ONLY=0
+[[ "${1:-}" == "--agent" ]] && AGENT_ONLY=1
 
 # A private session bus for the throwaway keyring: re-run this script inside one.
 if [[ -z "${SWITCHBOARD_BENCH_BUS:-}" ]]; then
@@ -111,6 +114,7 @@ for roles in "${SIZES[@]}"; do
   "$PY" "$REPO/scripts/gen_inventory.py" "$accounts" "$HUNG" "$dir-hung"
   inv=(--inventory "$dir/accounts.toml")
   mem=(env SWITCHBOARD_CACHE=memory "$BIN" "${inv[@]}")
+  ((AGENT_ONLY)) && continue
   ring=(env SWITCHBOARD_CACHE=keyring "$BIN" "${inv[@]}")
 
   log "$roles roles: list, memory cache, no sessions"
@@ -167,7 +171,31 @@ PY
   RESULT[rss_$roles]="$(($(json_field "$out" rss_kib | cut -d. -f1) / 1024)) MiB"
 done
 
-if ((!QUICK)); then
+# With an agent (memory cache, its own runtime directory): the whole client process, from
+# exec to exit, answered from the agent's memory. role-1 needs no MFA code.
+for roles in "${SIZES[@]}"; do
+  dir="$WORK/inv-$roles"
+  run_dir="$WORK/run-$roles"
+  mkdir -p "$run_dir"
+  chmod 700 "$run_dir"
+  with_agent=(env SWITCHBOARD_CACHE=memory SWITCHBOARD_NOTIFY=off XDG_RUNTIME_DIR="$run_dir" "$BIN" --inventory "$dir/accounts.toml")
+  "${with_agent[@]}" agent 2>"$WORK/agent-$roles.log" &
+  agent_pid=$!
+  PIDS+=("$agent_pid")
+  for _ in $(seq 1 100); do
+    [[ -S "$run_dir/switchboard/agent.sock" ]] && break
+    sleep 0.1
+  done
+  "${with_agent[@]}" credential-process acct-0000/role-1 >/dev/null
+  log "$roles roles: credential-process with an agent, valid session"
+  RESULT[cp_agent_$roles]="$(time_ms 50 "${with_agent[@]}" credential-process acct-0000/role-1) ms"
+  log "$roles roles: list with an agent"
+  RESULT[list_agent_$roles]="$(time_ms 20 "${with_agent[@]}" list) ms"
+  kill "$agent_pid" 2>/dev/null || true
+  wait "$agent_pid" 2>/dev/null || true
+done
+
+if ((!QUICK && !AGENT_ONLY)); then
   log "criterion: the screen at 5,000 roles (benches/screen.rs)"
   cargo bench --bench screen -- --warm-up-time 1 --measurement-time 3 "5000 roles" 2>/dev/null |
     grep -E "roles|time:" >"$WORK/criterion.txt" || true
@@ -192,6 +220,8 @@ row 'idle with live countdowns, % of a core over 30 s (keyring)' idle_keyring
 row 'idle, % of a core over 30 s (memory cache, no sessions)' idle_memory
 row 'key `j` to a changed screen through tmux, 100 refreshes hung in flight' key
 row 'RSS of the screen after the key test' rss
+row '`credential-process`, valid session, with an agent (whole process; goal ≤ 10 ms)' cp_agent
+row '`list` with an agent (whole process; goal ≤ 30 ms at 5,000)' list_agent
 if [[ -s "$WORK/criterion.txt" ]]; then
   echo
   echo "criterion (benches/screen.rs, per iteration: [low median high]):"

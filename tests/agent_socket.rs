@@ -10,74 +10,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 
-use support::store::{CountingProxy, set_inventory_endpoint};
-use support::{Sandbox, assert_success, stderr, stdout};
-
-/// A sandbox whose STS calls are counted, with its own runtime directory for the socket.
-struct AgentSandbox {
-    sandbox: Sandbox,
-    proxy: CountingProxy,
-}
-
-impl AgentSandbox {
-    fn new() -> AgentSandbox {
-        let sandbox = Sandbox::new();
-        let proxy = CountingProxy::start(&sandbox.moto.endpoint);
-        set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
-        AgentSandbox { sandbox, proxy }
-    }
-
-    fn runtime_dir(&self) -> PathBuf {
-        self.sandbox.home.path().join("run")
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.runtime_dir().join("switchboard/agent.sock")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = self.sandbox.command(args);
-        command.env("XDG_RUNTIME_DIR", self.runtime_dir());
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    /// Starts the agent and waits for it to say it serves.
-    fn start_agent(&self) -> Agent {
-        let mut child = self.command(&["agent"]).stderr(Stdio::piped()).spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut seen = Vec::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            let serving = line.contains("switchboard agent: pid");
-            seen.push(line);
-            if serving {
-                break;
-            }
-        }
-        assert!(seen.iter().any(|line| line.contains("serving")), "the agent did not start:\n{}", seen.join("\n"));
-        // Keep draining so the agent never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Agent { child }
-    }
-}
-
-struct Agent {
-    child: Child,
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        // SAFETY: a signal to the agent this test started and has not reaped.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
+use support::agent::AgentSandbox;
+use support::{assert_success, stderr, stdout};
 
 fn credential_process(sandbox: &AgentSandbox, role: &str) -> Output {
     sandbox.run(&["-vv", "credential-process", role])

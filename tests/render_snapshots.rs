@@ -100,6 +100,7 @@ fn mfa_ask(problem: Option<&str>, reused: bool) -> MfaAsk {
         roles: vec![key("shared/deploy"), key("prod/admin")],
         problem: problem.map(str::to_owned),
         reused,
+        caller: None,
         reply: MfaReply::new(tokio::sync::oneshot::channel().0),
     }
 }

@@ -3,13 +3,9 @@
 //! (and the store) and concurrent callers share one STS call. Clients reach it through
 //! `app::agent_client`; with no agent they use their own engine as before.
 //!
-//! Not built yet (issue 9, items 3 and 5): asking for MFA codes on behalf of callers without a
-//! terminal (the screen's modal, `switchboard mfa`), the screen hosting the agent, and the
-//! screen showing who is served. Until then a renewal that needs a code is answered "MFA
-//! needed" and a caller with a terminal asks there itself.
-
-mod serve;
-mod socket;
+//! The server itself lives in `app::agent_server`, so the screen can host the same agent.
+//! Headless, a code for a caller without a terminal is a pending request (and a desktop
+//! notification) that `switchboard mfa` answers from any terminal.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,8 +13,8 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::app::agent_client::{self, AgentUnavailable};
-use crate::app::agent_protocol::AgentStatus;
-use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, open_secret_store};
+use crate::app::agent_server::{self, AgentServer};
+use crate::app::{AppError, GlobalOptions, load_inventory, open_secret_store};
 
 #[derive(Debug, Clone, Args)]
 pub struct AgentArgs {
@@ -35,24 +31,18 @@ pub async fn run(options: &GlobalOptions, args: AgentArgs) -> Result<ExitCode, A
     let inventory = load_inventory(options)?.inventory;
     let path =
         agent_client::socket_path().ok_or_else(|| AppError::Failed(AgentUnavailable::NoSocketPath.to_string()))?;
-    let socket = socket::bind(&path)?;
-    let status = AgentStatus {
-        pid: std::process::id(),
-        since: jiff::Timestamp::now(),
-        inventory: agent_client::inventory_identity(&inventory.path),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
+    let socket = agent_server::bind(&path)?;
     let store = open_secret_store(true).await;
-    let engine = Arc::new(build_engine(Arc::new(inventory), store, Arc::new(serve::NoPrompt)));
+    let server = Arc::new(AgentServer::headless(inventory, store));
+    let status = server.status();
     eprintln!(
         "switchboard agent: pid {} serving {} on {}",
         status.pid,
         status.inventory.display(),
         socket.path.display()
     );
-    let agent = Arc::new(serve::Agent { engine, status });
     tokio::select! {
-        () = serve::accept_forever(&socket, agent) => {}
+        () = agent_server::accept_forever(&socket, server) => {}
         stop = stop_signal() => stop?,
     }
     eprintln!("switchboard agent: stopped");
@@ -62,14 +52,21 @@ pub async fn run(options: &GlobalOptions, args: AgentArgs) -> Result<ExitCode, A
 async fn print_status() -> Result<ExitCode, AppError> {
     match agent_client::status().await {
         Ok((path, status)) => {
+            let host = if status.host == "screen" { "the switchboard screen" } else { "agent" };
             println!(
-                "agent pid {} serving {} on {} since {} (switchboard {})",
+                "{host} pid {} serving {} on {} since {} (switchboard {})",
                 status.pid,
                 status.inventory.display(),
                 path.display(),
                 status.since.round(jiff::Unit::Second).unwrap_or(status.since),
                 status.version
             );
+            if status.served.is_empty() {
+                println!("served: no process holds a session from this agent");
+            }
+            for served in &status.served {
+                println!("served  {}  {} process(es)", served.role, served.processes);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(unavailable) => {

@@ -8,14 +8,19 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use super::agent_protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus};
+use super::agent_protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus, WireRenewal};
 use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::{Inventory, RoleKey};
+use crate::domain::mfa::MfaCaller;
 
 /// A stale socket file (the agent died) must not delay a command noticeably.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(100);
 /// Long enough for the agent's STS calls (the engine waits up to a minute for a layer lock).
 const SESSION_REPLY_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a caller without a terminal waits for someone to give its MFA code.
+pub const DEFAULT_MFA_WAIT: Duration = Duration::from_secs(120);
+/// `SWITCHBOARD_MFA_WAIT=SECONDS`: how long a caller without a terminal waits for its code.
+pub const MFA_WAIT_VARIABLE: &str = "SWITCHBOARD_MFA_WAIT";
 const STATUS_REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Overrides where the agent's socket is (tests, several agents side by side).
@@ -31,6 +36,8 @@ pub enum AgentUnavailable {
     NotListening(PathBuf),
     #[error("the agent at {} did not answer: {reason}", path.display())]
     Broken { path: PathBuf, reason: String },
+    #[error("{SWITCH_VARIABLE}=off")]
+    SwitchedOff,
 }
 
 /// `$SWITCHBOARD_AGENT_SOCKET`, else `$XDG_RUNTIME_DIR/switchboard/agent.sock`, else
@@ -51,7 +58,7 @@ fn own_uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-fn agent_switched_off() -> bool {
+pub fn switched_off() -> bool {
     std::env::var(SWITCH_VARIABLE).is_ok_and(|value| value.eq_ignore_ascii_case("off"))
 }
 
@@ -96,40 +103,146 @@ pub fn inventory_identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// What the agent made of a session request.
+pub enum AgentSession {
+    Served(Session),
+    /// Use your own engine (the reason is logged at debug level).
+    NotServed,
+    /// A code was asked for on the caller's behalf and not given: the one line to print.
+    Refused(String),
+}
+
+/// A session request as a client makes it.
+pub struct SessionAsk<'a> {
+    /// The inventory file as the client found it (it need not have parsed it).
+    pub inventory: &'a Path,
+    /// ACCOUNT/ROLE as the operator wrote it; the agent resolves it.
+    pub role: &'a str,
+    pub renewal: WireRenewal,
+    /// Set when this process cannot ask for a code itself (see `headless_caller`).
+    pub caller: Option<MfaCaller>,
+    /// The process that holds the session afterwards (who is served).
+    pub served_pid: Option<u32>,
+}
+
 /// The role's session from the agent when one listens and can give it; `None` means: use
 /// your own engine (the reason is logged at debug level).
 pub async fn session_from_agent(inventory: &Inventory, role: &RoleKey, renewal: Renewal) -> Option<Session> {
-    if agent_switched_off() {
-        return None;
-    }
-    let path = socket_path()?;
-    let request = AgentRequest::Session {
-        inventory: inventory_identity(&inventory.path),
-        role: role.to_string(),
+    let role_text = role.to_string();
+    let ask = SessionAsk {
+        inventory: &inventory.path,
+        role: &role_text,
         renewal: renewal.into(),
+        caller: None,
+        served_pid: Some(std::process::id()),
     };
-    match ask(&path, &request, SESSION_REPLY_TIMEOUT).await {
+    match ask_session(ask).await {
+        AgentSession::Served(session) => Some(session),
+        AgentSession::NotServed | AgentSession::Refused(_) => None,
+    }
+}
+
+/// Asks the agent for a session; see `AgentSession`.
+pub async fn ask_session(ask: SessionAsk<'_>) -> AgentSession {
+    if switched_off() {
+        return AgentSession::NotServed;
+    }
+    let Some(path) = socket_path() else { return AgentSession::NotServed };
+    let wait = ask.caller.as_ref().map(|_| mfa_wait());
+    let request = AgentRequest::Session {
+        inventory: inventory_identity(ask.inventory),
+        role: ask.role.to_owned(),
+        renewal: ask.renewal,
+        caller: ask.caller,
+        mfa_wait_seconds: wait.map(|wait| wait.as_secs()),
+        served_pid: ask.served_pid,
+    };
+    let role = ask.role;
+    match self::ask(&path, &request, SESSION_REPLY_TIMEOUT + wait.unwrap_or_default()).await {
         Ok(AgentReply::Session(session)) => {
             tracing::debug!("agent: {role} served by the agent at {}", path.display());
-            Some(session.into_session(role.clone()))
+            match session.role.parse::<RoleKey>() {
+                Ok(key) => AgentSession::Served(session.into_session(key)),
+                Err(_) => AgentSession::NotServed,
+            }
         }
+        Ok(AgentReply::Error { kind: AgentErrorKind::MfaNotGiven, message }) => AgentSession::Refused(message),
         Ok(AgentReply::Error { kind: AgentErrorKind::Failed, message }) => {
             // The agent's engine failed (STS, sources): ours would most likely fail the same
             // way, but it says so in its own words, and may ask for a code the agent could not.
             tracing::info!("agent: {message}; trying without the agent");
-            None
+            AgentSession::NotServed
         }
         Ok(AgentReply::Error { kind, message }) => {
             tracing::debug!("agent: {kind:?}: {message}; using this process's engine");
-            None
+            AgentSession::NotServed
         }
         Ok(other) => {
             tracing::debug!("agent: unexpected reply {other:?}; using this process's engine");
-            None
+            AgentSession::NotServed
         }
         Err(unavailable) => {
             tracing::debug!("agent: {unavailable}; using this process's engine");
-            None
+            AgentSession::NotServed
         }
     }
+}
+
+/// `$SWITCHBOARD_MFA_WAIT` seconds, else two minutes.
+pub fn mfa_wait() -> Duration {
+    std::env::var(MFA_WAIT_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_MFA_WAIT)
+}
+
+/// Whether this process can ask its operator for a code: stdin is a terminal, or the
+/// controlling terminal opens.
+pub fn has_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok()
+}
+
+/// This process's caller (its parent: the SDK, Terraform or IDE that ran it), to be named
+/// where a code is asked on its behalf; `None` when this process can ask itself.
+pub fn headless_caller(code_given: bool) -> Option<MfaCaller> {
+    if code_given || has_terminal() {
+        return None;
+    }
+    let pid = parent_pid();
+    Some(MfaCaller { pid, command: command_line(pid), client_pid: Some(std::process::id()) })
+}
+
+pub fn parent_pid() -> u32 {
+    std::os::unix::process::parent_id()
+}
+
+/// A process's command line from /proc, arguments joined by spaces, shortened for a modal.
+fn command_line(pid: u32) -> String {
+    const LONGEST: usize = 200;
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let text: String = raw
+        .split(|byte| *byte == 0)
+        .filter(|part| !part.is_empty())
+        .map(|part| String::from_utf8_lossy(part).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    if text.is_empty() {
+        return "(command line unknown)".to_owned();
+    }
+    if text.chars().count() > LONGEST {
+        return format!("{}…", text.chars().take(LONGEST).collect::<String>());
+    }
+    text
+}
+
+/// A request answered by the agent when one listens (`list`, `whoami`, `switchboard mfa`).
+pub async fn ask_agent(request: &AgentRequest, reply_timeout: Duration) -> Result<AgentReply, AgentUnavailable> {
+    if switched_off() {
+        return Err(AgentUnavailable::SwitchedOff);
+    }
+    let path = socket_path().ok_or(AgentUnavailable::NoSocketPath)?;
+    ask(&path, request, reply_timeout).await
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::credentials::Credentials;
 use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::RoleKey;
+use crate::domain::mfa::MfaCaller;
 
 /// Longest request line the agent reads; anything longer is malformed.
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -20,10 +21,46 @@ pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum AgentRequest {
     /// A role's session. `inventory` is the caller's: an agent serving another inventory
-    /// must not answer for it.
-    Session { inventory: PathBuf, role: String, renewal: WireRenewal },
-    /// Who serves, and since when.
+    /// must not answer for it. `caller` is set by a client that cannot ask for an MFA code
+    /// itself (no terminal): the agent then asks on its behalf, waiting up to
+    /// `mfa_wait_seconds`. `served_pid` is the process that holds the session (who is served).
+    Session {
+        inventory: PathBuf,
+        role: String,
+        renewal: WireRenewal,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller: Option<MfaCaller>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mfa_wait_seconds: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        served_pid: Option<u32>,
+    },
+    /// Who serves, since when, and whom.
     Status,
+    /// Every role of the inventory and its session state, from the agent's memory and store,
+    /// as `list` prints it (the table, or `--json`): the client only writes it out.
+    List {
+        inventory: PathBuf,
+        #[serde(default)]
+        json: bool,
+    },
+    /// Where a role's session lands (GetCallerIdentity with the agent's session).
+    Whoami { inventory: PathBuf, role: String },
+    /// The MFA requests waiting for a code (callers without a terminal, headless agent).
+    PendingMfa,
+    /// A code for one pending request.
+    AnswerMfa { id: u64, code: WireCode },
+}
+
+/// An MFA code on the wire; `Debug` never shows it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WireCode(pub String);
+
+impl fmt::Debug for WireCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WireCode(******)")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +69,19 @@ pub enum WireRenewal {
     IfNeeded,
     WithinSeconds(u64),
     Force,
+    /// `Within` the larger of these seconds and the inventory's `refresh_before`: lets a
+    /// client that never parsed the inventory (credential-process) ask for its window.
+    AtLeastSeconds(u64),
+}
+
+impl WireRenewal {
+    /// The engine's renewal, given the inventory's `refresh_before`.
+    pub fn with_inventory_window(self, refresh_before: Duration) -> Renewal {
+        match self {
+            WireRenewal::AtLeastSeconds(seconds) => Renewal::Within(Duration::from_secs(seconds).max(refresh_before)),
+            other => other.into(),
+        }
+    }
 }
 
 impl From<Renewal> for WireRenewal {
@@ -50,6 +100,7 @@ impl From<WireRenewal> for Renewal {
             WireRenewal::IfNeeded => Renewal::IfNeeded,
             WireRenewal::WithinSeconds(seconds) => Renewal::Within(Duration::from_secs(seconds)),
             WireRenewal::Force => Renewal::Force,
+            WireRenewal::AtLeastSeconds(seconds) => Renewal::Within(Duration::from_secs(seconds)),
         }
     }
 }
@@ -59,7 +110,23 @@ impl From<WireRenewal> for Renewal {
 pub enum AgentReply {
     Session(WireSession),
     Status(AgentStatus),
-    Error { kind: AgentErrorKind, message: String },
+    /// `list`'s output, ready to print.
+    Listed {
+        text: String,
+    },
+    Identity {
+        account: String,
+        arn: String,
+        user_id: String,
+    },
+    Pending {
+        requests: Vec<PendingMfa>,
+    },
+    Answered,
+    Error {
+        kind: AgentErrorKind,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +141,9 @@ pub enum AgentErrorKind {
     BadRequest,
     /// The engine failed (STS, sources, store); the message says how.
     Failed,
+    /// A code was asked for on behalf of a caller without a terminal and nobody gave one in
+    /// time: the message is the one line the caller prints.
+    MfaNotGiven,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +152,43 @@ pub struct AgentStatus {
     pub since: Timestamp,
     pub inventory: PathBuf,
     pub version: String,
+    /// `agent` (`switchboard agent`) or `screen` (the screen hosts it).
+    #[serde(default)]
+    pub host: String,
+    /// Per role, the processes served over the last minutes that are still alive.
+    #[serde(default)]
+    pub served: Vec<ServedRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedRole {
+    pub role: String,
+    pub processes: usize,
+}
+
+/// One role in `list`, as the agent sees it (the same fields as `list --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListRow {
+    pub account: String,
+    pub account_id: String,
+    pub environment: Option<String>,
+    pub role: String,
+    pub state: String,
+    pub seconds_left: Option<u64>,
+    pub expires: Option<String>,
+    pub reached: String,
+    pub region: String,
+}
+
+/// An MFA request waiting for `switchboard mfa`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingMfa {
+    pub id: u64,
+    pub device: String,
+    pub roles: Vec<String>,
+    pub problem: Option<String>,
+    pub caller: Option<MfaCaller>,
+    pub waiting_seconds: u64,
 }
 
 /// A session on the wire. No `Debug` with secrets: see the impl below.
@@ -128,6 +235,10 @@ impl fmt::Debug for AgentReply {
         match self {
             AgentReply::Session(session) => write!(f, "Session({session:?})"),
             AgentReply::Status(status) => write!(f, "Status({status:?})"),
+            AgentReply::Listed { text } => write!(f, "Listed({} bytes)", text.len()),
+            AgentReply::Identity { account, arn, .. } => write!(f, "Identity({account}, {arn})"),
+            AgentReply::Pending { requests } => write!(f, "Pending({requests:?})"),
+            AgentReply::Answered => f.write_str("Answered"),
             AgentReply::Error { kind, message } => write!(f, "Error({kind:?}: {message})"),
         }
     }
@@ -143,6 +254,9 @@ mod tests {
             inventory: "/tmp/accounts.toml".into(),
             role: "prod/admin".into(),
             renewal: WireRenewal::WithinSeconds(900),
+            caller: None,
+            mfa_wait_seconds: None,
+            served_pid: Some(42),
         };
         let line = serde_json::to_string(&request).unwrap();
         assert!(!line.contains('\n'));
@@ -150,6 +264,33 @@ mod tests {
         assert_eq!(Renewal::from(WireRenewal::WithinSeconds(900)), Renewal::Within(Duration::from_secs(900)));
         let status = serde_json::to_string(&AgentRequest::Status).unwrap();
         assert_eq!(status, r#"{"op":"status"}"#);
+    }
+
+    #[test]
+    fn every_reply_serializes_as_one_tagged_object() {
+        let row = ListRow {
+            account: "prod".into(),
+            account_id: "111111111111".into(),
+            environment: None,
+            role: "viewer".into(),
+            state: "valid".into(),
+            seconds_left: Some(60),
+            expires: None,
+            reached: "hub".into(),
+            region: "eu-west-1".into(),
+        };
+        let replies = [
+            AgentReply::Listed { text: serde_json::to_string(&[row]).unwrap() },
+            AgentReply::Pending { requests: Vec::new() },
+            AgentReply::Answered,
+            AgentReply::Identity { account: "1".into(), arn: "arn".into(), user_id: "u".into() },
+        ];
+        for reply in replies {
+            let line = serde_json::to_string(&reply).unwrap();
+            assert_eq!(serde_json::from_str::<AgentReply>(&line).unwrap(), reply, "{line}");
+        }
+        let answer = AgentRequest::AnswerMfa { id: 1, code: WireCode("123456".into()) };
+        assert!(!format!("{answer:?}").contains("123456"));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 #[cfg(unix)]
 pub mod agent_client;
 pub mod agent_protocol;
+#[cfg(unix)]
+pub mod agent_server;
 mod engine;
 mod error;
 pub mod keys;

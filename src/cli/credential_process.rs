@@ -40,16 +40,26 @@ fn tty_path() -> &'static str {
 }
 
 pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, AppError> {
-    // SDKs run this often and wait for it: an agent that listens answers before the store
-    // (and the keyring behind it) is even opened.
+    // SDKs run this often and wait for it: an agent that listens answers before the
+    // inventory is parsed or the store (and the keyring behind it) is even opened.
     #[cfg(unix)]
     {
-        let inventory = crate::app::load_inventory(options)?.inventory;
-        let role = inventory.find_role(address)?.key.clone();
-        let window = inventory.defaults.refresh_before.max(CLIENT_REFRESH_WINDOW);
-        let renewal = Renewal::Within(window);
-        if let Some(session) = crate::app::agent_client::session_from_agent(&inventory, &role, renewal).await {
-            return print_credentials(&session);
+        use crate::app::agent_client::{self, AgentSession, SessionAsk};
+        use crate::app::agent_protocol::WireRenewal;
+        let inventory = crate::domain::inventory::locate(options.inventory.as_deref())?;
+        let ask = SessionAsk {
+            inventory: &inventory,
+            role: address,
+            renewal: WireRenewal::AtLeastSeconds(CLIENT_REFRESH_WINDOW.as_secs()),
+            // Without a terminal (an SDK, Terraform, an IDE), the agent asks for a code on our behalf.
+            caller: agent_client::headless_caller(options.mfa_code.is_some()),
+            // The SDK process that ran us holds the session.
+            served_pid: Some(agent_client::parent_pid()),
+        };
+        match agent_client::ask_session(ask).await {
+            AgentSession::Served(session) => return print_credentials(&session),
+            AgentSession::Refused(line) => return Err(AppError::Failed(line)),
+            AgentSession::NotServed => {}
         }
     }
     let context = Context::open(options, has_terminal(), false).await?;

@@ -26,6 +26,10 @@ struct Row {
 }
 
 pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppError> {
+    #[cfg(unix)]
+    if let Some(listed) = super::list_agent::run(options, json).await {
+        return listed;
+    }
     let context = Context::open_states_only(options)?;
     let engine = &context.engine;
     let now = engine.now();

@@ -12,7 +12,11 @@ mod exec;
 mod import;
 mod keys;
 mod list;
+#[cfg(unix)]
+mod list_agent;
 pub mod logging;
+#[cfg(unix)]
+mod mfa;
 pub mod output;
 mod prompt;
 mod refresh;
@@ -117,6 +121,10 @@ pub enum Command {
         #[command(subcommand)]
         action: SqsAction,
     },
+    /// Answer the MFA requests the agent holds for callers without a terminal (the code is
+    /// read without echo, or from stdin)
+    #[cfg(unix)]
+    Mfa,
     /// Long-term keys of `keyring = true` sources, kept in the OS keyring
     Keys {
         #[command(subcommand)]
@@ -309,6 +317,8 @@ pub async fn run(
         Command::Refresh { roles, all, expiring } => refresh::run(options, roles, all, expiring).await,
         Command::Whoami { role } => whoami::run(options, &role).await,
         Command::Keys { action } => keys::run(options, action).await,
+        #[cfg(unix)]
+        Command::Mfa => mfa::run(options).await,
         Command::Run { select, parallel, group, json, command } => {
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await

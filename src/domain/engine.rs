@@ -405,7 +405,7 @@ impl Engine {
                 }
                 CodeFailure::Rejected(message) => format!("AWS rejected the code: {message}"),
             });
-            let request = MfaRequest { device: device.to_owned(), roles: roles.clone(), problem };
+            let request = MfaRequest { device: device.to_owned(), roles: roles.clone(), problem, caller: None };
             let code = match self.parts.mfa.ask(&request).await {
                 Ok(code) => code,
                 Err(MfaError::NoMoreCodes { .. }) if failure.is_some() => break,

@@ -38,13 +38,35 @@ impl fmt::Debug for MfaCode {
     }
 }
 
-/// What the operator is asked: which device, which roles the code unlocks, and what went
-/// wrong with the previous code, if anything.
+/// What the operator is asked: which device, which roles the code unlocks, what went
+/// wrong with the previous code, if anything, and for whom (a process without a terminal
+/// that asked the agent; `None` when the asking front end is the operator's own).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MfaRequest {
     pub device: String,
     pub roles: Vec<RoleKey>,
     pub problem: Option<String>,
+    pub caller: Option<MfaCaller>,
+}
+
+/// The process a code is asked for on behalf of: the one that ran switchboard (e.g. an SDK
+/// running `credential-process`), so the operator knows what they unlock a session for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MfaCaller {
+    pub pid: u32,
+    pub command: String,
+    /// The switchboard process that asked on its behalf.
+    pub client_pid: Option<u32>,
+}
+
+impl fmt::Display for MfaCaller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pid {} `{}`", self.pid, self.command)?;
+        if let Some(client) = self.client_pid {
+            write!(f, " (through switchboard pid {client})")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,6 +77,9 @@ pub enum MfaError {
     Cancelled,
     #[error("there is no terminal to ask on")]
     NoTerminal { device: String },
+    /// Asked on behalf of a caller without a terminal; nobody answered in time.
+    #[error("nobody answered within {seconds} s")]
+    TimedOut { seconds: u64 },
     /// The prompt had one code to give (e.g. `--mfa-code`) and it is spent.
     #[error("no further MFA code was given{}", .problem.as_ref().map(|p| format!(": {p}")).unwrap_or_default())]
     NoMoreCodes { problem: Option<String> },

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 
 use crate::domain::inventory::RoleKey;
-use crate::domain::mfa::{MfaCode, MfaError};
+use crate::domain::mfa::{MfaCaller, MfaCode, MfaError};
 
 type MfaAnswer = oneshot::Sender<Result<MfaCode, MfaError>>;
 
@@ -19,6 +19,11 @@ pub struct MfaReply(Arc<Mutex<Option<MfaAnswer>>>);
 impl MfaReply {
     pub fn new(sender: oneshot::Sender<Result<MfaCode, MfaError>>) -> Self {
         Self(Arc::new(Mutex::new(Some(sender))))
+    }
+
+    /// The asker stopped waiting (an agent caller whose time ran out).
+    pub fn is_closed(&self) -> bool {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref().is_none_or(|sender| sender.is_closed())
     }
 
     /// Answers once; later answers are ignored (the engine has moved on).
@@ -67,6 +72,8 @@ pub enum Action {
         device: String,
         roles: Vec<RoleKey>,
         problem: Option<String>,
+        /// The process without a terminal the agent asks on behalf of, if any.
+        caller: Option<MfaCaller>,
         reply: MfaReply,
     },
     /// The browser was started on the role's console (or why not).
@@ -79,6 +86,8 @@ pub enum Action {
         device: String,
         result: Result<crate::domain::mfa::MfaCode, String>,
     },
+    /// Per role, how many processes the agent serves (see `State::served`).
+    AgentServed(Vec<(RoleKey, usize)>),
     ExportsReady {
         role: RoleKey,
         request: u64,

@@ -9,6 +9,8 @@ mod executor;
 pub mod fleet;
 #[cfg(test)]
 mod fleet_tests;
+#[cfg(unix)]
+mod hosted_agent;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
@@ -100,6 +102,9 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let (actions, receiver) = mpsc::unbounded_channel();
     let commands = crate::domain::mfa_command::MfaCommands::from_inventory(&inventory);
     let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code).with_commands(commands));
+    // Codes the hosted agent asks for callers without a terminal name the caller in the modal.
+    #[cfg(unix)]
+    let prompt = Arc::new(crate::app::agent_server::AgentPrompt::new(prompt));
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
     let rows = rows_with(&inventory, |_, key| engine.plan(key));
     let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);
@@ -112,6 +117,15 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
         state.panel_refresh = every;
     }
     state.export_format = shell_export_format(Some(&inventory));
+    // Held until the screen closes: dropping it stops serving and removes the socket.
+    #[cfg(unix)]
+    let _agent = {
+        let agent = crate::app::agent_server::host_in_screen(engine.clone()).await;
+        hosted_agent::log(&agent);
+        state.agent = Some(hosted_agent::describe(&agent));
+        hosted_agent::watch_served(&agent, actions.clone());
+        agent
+    };
     tracing::info!(
         "inventory {} · session cache: {} · log file {}",
         inventory.path.display(),

@@ -58,6 +58,7 @@ impl MfaPrompt for ModalPrompt {
             device: request.device.clone(),
             roles: request.roles.clone(),
             problem: request.problem.clone(),
+            caller: request.caller.clone(),
             reply: MfaReply::new(reply),
         };
         self.actions.send(action).map_err(|_| MfaError::Cancelled)?;
@@ -77,6 +78,7 @@ mod tests {
             device: "arn:aws:iam::123456789012:mfa/a".into(),
             roles: Vec::new(),
             problem: problem.map(Into::into),
+            caller: None,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::domain::time::time_left;
 
 use super::action::MfaReply;
 use super::keymap::Keymaps;
+use crate::domain::mfa::MfaCaller;
 
 /// What a role row shows in its state column, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +131,8 @@ pub struct MfaAsk {
     pub roles: Vec<RoleKey>,
     pub problem: Option<String>,
     pub reused: bool,
+    /// Asked by the agent on behalf of a process without a terminal.
+    pub caller: Option<MfaCaller>,
     pub reply: MfaReply,
 }
 
@@ -155,6 +158,12 @@ impl MfaModal {
         roles.sort();
         roles.dedup();
         roles
+    }
+
+    /// The processes without a terminal waiting for the shown device's code.
+    pub fn callers(&self) -> Vec<&MfaCaller> {
+        let Some(device) = self.device() else { return Vec::new() };
+        self.asks.iter().filter(|ask| ask.device == device).filter_map(|ask| ask.caller.as_ref()).collect()
     }
 
     pub fn problem(&self) -> Option<&str> {
@@ -235,6 +244,10 @@ pub struct State {
     pub fleet: Option<super::fleet::FleetView>,
     /// The filtered, sorted list, kept between key presses (see `view`).
     pub list_memo: super::view::ListMemo,
+    /// Which agent serves this user's commands: `None` until known (and in tests).
+    pub agent: Option<String>,
+    /// Per role, the processes the agent served lately that still run (who is served).
+    pub served: HashMap<RoleKey, usize>,
     /// Where each role's row is in `rows`, so a lookup by key does not scan thousands of rows.
     row_index: HashMap<RoleKey, usize>,
 }
@@ -273,6 +286,8 @@ impl State {
             marks: BTreeSet::new(),
             fleet: None,
             list_memo: Default::default(),
+            agent: None,
+            served: HashMap::new(),
             row_index,
         }
     }

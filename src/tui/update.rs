@@ -52,12 +52,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Renewed { role, request, result } => on_renewed(state, role, request, result),
-        Action::MfaRequested { device, roles, problem, reply } => {
+        Action::MfaRequested { device, roles, problem, caller, reply } => {
             if state.mfa.asks.is_empty() {
                 state.mfa.input.clear();
             }
             let reused = problem.as_deref().is_some_and(|problem| problem.contains("already used"));
-            state.mfa.asks.push(MfaAsk { device, roles, problem, reused, reply });
+            state.mfa.asks.push(MfaAsk { device, roles, problem, reused, caller, reply });
             Vec::new()
         }
         Action::ConsoleOpened { role, result } => {
@@ -68,6 +68,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::MfaCodeFilled { device, result } => super::update_mfa::on_filled(state, &device, result),
+        Action::AgentServed(counts) => super::update_mfa::on_agent_served(state, counts),
         Action::ExportsReady { role, request, format_name, result } => {
             super::update_exports::on_ready(state, role, request, format_name, result)
         }

@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError};
 
 use super::effect::Effect;
@@ -56,6 +57,21 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 const SIX_DIGITS: &str = "an MFA code is 6 digits";
 
+/// The agent's count of who is served; asks whose caller stopped waiting (its time ran
+/// out) leave the modal at the same beat.
+pub fn on_agent_served(state: &mut State, counts: Vec<(RoleKey, usize)>) -> Vec<Effect> {
+    state.served = counts.into_iter().collect();
+    let before = state.mfa.asks.len();
+    state.mfa.asks.retain(|ask| !ask.reply.is_closed());
+    if state.mfa.asks.len() < before {
+        set_status(state, "an MFA request's caller stopped waiting".to_owned(), true);
+        if state.mfa.asks.is_empty() {
+            state.mfa.input.clear();
+        }
+    }
+    Vec::new()
+}
+
 /// The modal's own complaint about the typed code goes once the code changes.
 pub fn clear_input_problem(state: &mut State) {
     if let Some(ask) = state.mfa.asks.first_mut()
@@ -91,5 +107,41 @@ pub fn drop_filled_code(state: &mut State) {
     if state.mfa.filled {
         state.mfa.input.clear();
         state.mfa.filled = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::oneshot;
+
+    use super::*;
+    use crate::domain::mfa::MfaCaller;
+    use crate::tui::action::MfaReply;
+
+    fn ask(reply: MfaReply) -> MfaAsk {
+        MfaAsk {
+            device: "arn:aws:iam::1:mfa/a".into(),
+            roles: Vec::new(),
+            problem: None,
+            reused: false,
+            caller: Some(MfaCaller { pid: 7, command: "terraform plan".into(), client_pid: Some(8) }),
+            reply,
+        }
+    }
+
+    #[test]
+    fn the_served_count_is_kept_and_an_ask_whose_caller_gave_up_leaves_the_modal() {
+        let mut state = State::new(Vec::new(), jiff::Timestamp::UNIX_EPOCH, std::time::Duration::from_secs(300));
+        let (waiting, _kept) = oneshot::channel();
+        let (gone, answer) = oneshot::channel();
+        drop(answer);
+        state.mfa.asks = vec![ask(MfaReply::new(gone)), ask(MfaReply::new(waiting))];
+        state.mfa.input = "12".into();
+        let role: RoleKey = "prod/viewer".parse().unwrap();
+        on_agent_served(&mut state, vec![(role.clone(), 3)]);
+        assert_eq!(state.served.get(&role), Some(&3));
+        assert_eq!(state.mfa.asks.len(), 1, "only the ask still waited for stays");
+        assert_eq!(state.mfa.callers().len(), 1);
+        assert_eq!(state.mfa.input, "12", "typing goes on for the ask that stays");
     }
 }

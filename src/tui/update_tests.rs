@@ -60,6 +60,7 @@ fn ask(
             device: device.to_owned(),
             roles: roles.iter().map(|address| role(address)).collect(),
             problem: problem.map(str::to_owned),
+            caller: None,
             reply: MfaReply::new(reply),
         },
     );

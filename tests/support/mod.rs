@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod agent;
 pub mod fault_proxy;
 pub mod pty;
 pub mod store;
@@ -161,6 +163,12 @@ impl Sandbox {
 }
 
 pub fn clean_env(command: &mut Command, home: &Path) {
+    // The agent's socket (and gnome-keyring's control socket) go here: each test's own
+    // runtime directory, private as a real one is.
+    let runtime = home.join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy().into_owned();
         if name.starts_with("AWS_") || name.starts_with("SWITCHBOARD_") {
@@ -169,6 +177,7 @@ pub fn clean_env(command: &mut Command, home: &Path) {
     }
     command
         .env("HOME", home)
+        .env("XDG_RUNTIME_DIR", runtime)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials"))

@@ -24,6 +24,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         ]),
         Line::from(Span::styled(row.arn.clone(), theme.dim())),
     ];
+    if let Some(processes) = state.served.get(&row.key).filter(|count| **count > 0) {
+        let plural = if *processes == 1 { "process" } else { "processes" };
+        lines.push(Line::from(Span::styled(format!("served by the agent to {processes} {plural}"), theme.accent())));
+    }
     match &row.activity {
         Activity::Failed { message } => lines.push(Line::from(Span::styled(message.clone(), theme.error()))),
         Activity::NeedsMfa { device } => lines.push(Line::from(Span::styled(

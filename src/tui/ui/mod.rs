@@ -69,6 +69,9 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     if !state.backend.is_empty() {
         spans.push(Span::styled(format!(" · cache: {}", state.backend), theme.dim()));
     }
+    if let Some(agent) = &state.agent {
+        spans.push(Span::styled(format!(" · agent: {agent}"), theme.dim()));
+    }
     // Countdowns are in AWS time already; this says why they differ from the wall clock.
     if let Some(notice) = skew_notice(state.clock_ahead) {
         spans.push(Span::styled(format!(" · {notice}"), theme.error()));

@@ -22,10 +22,21 @@ pub fn mfa(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let mut lines = vec![
         Line::from(vec![Span::raw("device  "), Span::styled(device.to_owned(), theme.account())]),
         Line::from(vec![Span::raw("unlocks "), Span::raw(roles.join(", "))]),
+    ];
+    // Codes asked by the agent for a process without a terminal name that process.
+    for caller in modal.callers() {
+        let through = caller.client_pid.map(|pid| format!(" · switchboard pid {pid}")).unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::raw("for     "),
+            Span::styled(format!("pid {}{through}", caller.pid), theme.accent()),
+        ]));
+        lines.push(Line::from(Span::styled(format!("        {}", caller.command), theme.dim())));
+    }
+    lines.extend([
         Line::raw(""),
         Line::from(vec![Span::raw("code    "), Span::styled(typed, theme.accent())]),
         Line::raw(""),
-    ];
+    ]);
     if modal.filled {
         lines.push(Line::from(Span::styled("filled in from mfa_command · typing replaces it", theme.accent())));
     }

@@ -1,0 +1,80 @@
+//! `list` answered by the agent: every role and its session state from the agent's engine,
+//! printed as `list` prints it, so the client parses neither the inventory nor the rows and
+//! only writes the text out (thousands of roles are one reply and one write).
+
+use std::time::Duration;
+
+use crate::app::agent_protocol::ListRow;
+use crate::domain::engine::{Engine, EngineError};
+use crate::domain::exports::rfc3339;
+use crate::domain::time::{format_countdown, time_left};
+
+const HEADER: [&str; 7] = ["ACCOUNT", "ID", "ROLE", "STATE", "LEFT", "REACHED", "REGION"];
+
+/// The table (`json` false, newline-terminated) or the pretty JSON array of `list --json`.
+pub fn render(engine: &Engine, json: bool) -> Result<String, String> {
+    let rows = rows(engine).map_err(|problem| problem.to_string())?;
+    if json {
+        return serde_json::to_string_pretty(&rows).map_err(|problem| problem.to_string());
+    }
+    Ok(table(&rows))
+}
+
+fn rows(engine: &Engine) -> Result<Vec<ListRow>, EngineError> {
+    let now = engine.now();
+    let inventory = engine.inventory();
+    let mut rows = Vec::new();
+    for (account, role) in inventory.roles() {
+        let status = engine.status_now(&role.key)?;
+        rows.push(ListRow {
+            account: account.name.clone(),
+            account_id: account.id.clone(),
+            environment: account.environment.clone(),
+            role: role.key.role.clone(),
+            state: status.state.as_str().to_owned(),
+            seconds_left: status.expires_at.map(|until| time_left(now, until).as_secs()),
+            expires: status.expires_at.map(rfc3339),
+            reached: engine.plan(&role.key).map(|plan| plan.route()).unwrap_or_default(),
+            region: role.region.clone(),
+        });
+    }
+    Ok(rows)
+}
+
+/// The same table as a local `list`: columns padded, two spaces apart, no trailing blanks.
+fn table(rows: &[ListRow]) -> String {
+    let left: Vec<String> = rows
+        .iter()
+        .map(|row| row.seconds_left.map(|secs| format_countdown(Duration::from_secs(secs))).unwrap_or("-".into()))
+        .collect();
+    let cells = |index: usize| -> [&str; 7] {
+        let row = &rows[index];
+        [&row.account, &row.account_id, &row.role, &row.state, &left[index], &row.reached, &row.region]
+    };
+    let mut widths = HEADER.map(|title| title.chars().count());
+    for index in 0..rows.len() {
+        for (width, value) in widths.iter_mut().zip(cells(index)) {
+            *width = (*width).max(value.chars().count());
+        }
+    }
+    let mut table = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 14));
+    write_line(&mut table, HEADER, &widths);
+    for index in 0..rows.len() {
+        write_line(&mut table, cells(index), &widths);
+    }
+    table
+}
+
+fn write_line(table: &mut String, values: [&str; 7], widths: &[usize; 7]) {
+    let start = table.len();
+    for (column, (value, width)) in values.iter().zip(widths).enumerate() {
+        if column > 0 {
+            table.push_str("  ");
+        }
+        table.push_str(value);
+        table.extend(std::iter::repeat_n(' ', width.saturating_sub(value.chars().count())));
+    }
+    let kept = table[start..].trim_end().len();
+    table.truncate(start + kept);
+    table.push('\n');
+}
