@@ -13,6 +13,7 @@ pub mod agent_protocol;
 mod engine;
 mod error;
 pub mod keys;
+pub mod logging;
 mod options;
 
 pub use engine::{build_engine, open_secret_store, start_opening_store};
