@@ -142,12 +142,12 @@ pub fn checksum(bytes: &[u8]) -> String {
 
 /// `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`: the metadata section's length and both
 /// sections' checksums.
-fn header(metadata: &[u8], sealed: &[u8]) -> String {
+pub(super) fn header(metadata: &[u8], sealed: &[u8]) -> String {
     format!("{MAGIC} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
 }
 
 /// Reads the header and the metadata section; the sealed section is checked when parsed.
-fn parse(bytes: &[u8]) -> Result<Document, String> {
+pub(super) fn parse(bytes: &[u8]) -> Result<Document, String> {
     let newline = bytes.iter().position(|&byte| byte == b'\n').ok_or("no header line")?;
     let first = std::str::from_utf8(&bytes[..newline]).map_err(|_| "not a switchboard session store")?;
     let fields = first.strip_prefix(MAGIC).ok_or("not a switchboard session store")?;

@@ -443,6 +443,30 @@ impl Document {
     }
 }
 
+/// The read path of a session file's bytes without the file: header and checksums, metadata,
+/// then every session opened with `key` (`None` for one that does not open). For the fuzz
+/// targets (`src/fuzz_targets/`).
+#[cfg(feature = "fuzzing")]
+pub fn open_every_session(bytes: &[u8], key: &StoreKey) -> Result<Vec<Option<Credentials>>, String> {
+    let document = super::file::parse(bytes)?;
+    let mut opened = Vec::with_capacity(document.sessions.len());
+    for entry_key in document.sessions.keys() {
+        let Some(sealed) = document.sealed_of(entry_key)? else {
+            opened.push(None);
+            continue;
+        };
+        let plain = key.open(entry_key, sealed).ok();
+        opened.push(plain.and_then(|plain| serde_json::from_slice::<StoredCredentials>(&plain).ok()).map(Into::into));
+    }
+    Ok(opened)
+}
+
+/// The header line a session file of these two sections carries (for the fuzz targets).
+#[cfg(feature = "fuzzing")]
+pub fn session_file_header(metadata: &[u8], sealed: &[u8]) -> String {
+    super::file::header(metadata, sealed)
+}
+
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
