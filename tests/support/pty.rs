@@ -33,6 +33,11 @@ pub struct Tui {
 
 impl Tui {
     pub fn start(sandbox: &Sandbox) -> Tui {
+        Self::start_with(sandbox, &[])
+    }
+
+    /// `start` with more environment variables (after the sandbox's, so they win).
+    pub fn start_with(sandbox: &Sandbox, more_env: &[(&str, &str)]) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
             .expect("open a pty");
@@ -49,6 +54,9 @@ impl Tui {
         command.env("TERM", "xterm-256color");
         command.env("SHELL", "/bin/bash");
         command.env("LANG", "C.UTF-8");
+        for (name, value) in more_env {
+            command.env(name, value);
+        }
         command.cwd(sandbox.home.path());
         let child = pair.slave.spawn_command(command).expect("start switchboard in the pty");
         // Only the child holds the terminal's slave side now: when it exits, reads end.
