@@ -148,8 +148,14 @@ fn write_seed_corpus() {
     write("inventory", "example", &std::fs::read(manifest.join("accounts.example.toml")).unwrap());
 
     let exports_seeds: [(&str, [&str; 5]); 4] = [
-        ("plain", ["ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY", "FwoGZXIvYXdzEBY", "eu-west-1", ""]),
-        ("quotes", ["AKID", r#"it's a "quoted" value $HOME %PATH% & more"#, "a\\b^c|d", "us-east-1", "http://127.0.0.1:5000"]),
+        (
+            "plain",
+            ["ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY", "FwoGZXIvYXdzEBY", "eu-west-1", ""],
+        ),
+        (
+            "quotes",
+            ["AKID", r#"it's a "quoted" value $HOME %PATH% & more"#, "a\\b^c|d", "us-east-1", "http://127.0.0.1:5000"],
+        ),
         ("controls", ["A\u{1}B", "tab\there\nnew line\r", "\u{1b}[31mred", "eu-central-1", "~/x #y *z"]),
         ("unicode", ["ключ", "it’s ‘typographic’", "emoji 🚀 \u{7f}", "ap-south-1", "é"]),
     ];
@@ -181,10 +187,19 @@ fn write_seed_corpus() {
     write("session_store", "empty-framed", b"\x01{\"generation\":1,\"sessions\":{},\"used_codes\":{}}\x00{}");
 
     let sqs_seeds: [(&str, &str); 4] = [
-        ("json", "{\"order\":1,\"items\":[1.5,-0,\"x\"]}\0http://127.0.0.1:5000/111111111111/orders\0r\0ApproximateReceiveCount\0002\0SentTimestamp\0001763715600000"),
+        (
+            "json",
+            "{\"order\":1,\"items\":[1.5,-0,\"x\"]}\0http://127.0.0.1:5000/111111111111/orders\0r\0ApproximateReceiveCount\x002\0SentTimestamp\x001763715600000",
+        ),
         ("text", "plain text body\0http://127.0.0.1:5000/111111111111/events.fifo\0handle\0MessageGroupId\0g1"),
-        ("sns", "{\"Type\":\"Notification\",\"MessageId\":\"m\",\"TopicArn\":\"arn:aws:sns:eu-west-1:111111111111:t\",\"Message\":\"{\\\"a\\\":1}\",\"MessageAttributes\":{\"k\":{\"Type\":\"String\",\"Value\":\"v\"}}}\0https://sqs.eu-west-1.amazonaws.com/111111111111/q\0AccessDenied\0x"),
-        ("s3", "{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k%20x\",\"size\":5}}}]}\0u\0QueueDoesNotExist\0gone\0RedrivePolicy\0{\"deadLetterTargetArn\":\"arn:aws:sqs:eu-west-1:1:dlq\",\"maxReceiveCount\":\"3\"}"),
+        (
+            "sns",
+            "{\"Type\":\"Notification\",\"MessageId\":\"m\",\"TopicArn\":\"arn:aws:sns:eu-west-1:111111111111:t\",\"Message\":\"{\\\"a\\\":1}\",\"MessageAttributes\":{\"k\":{\"Type\":\"String\",\"Value\":\"v\"}}}\0https://sqs.eu-west-1.amazonaws.com/111111111111/q\0AccessDenied\0x",
+        ),
+        (
+            "s3",
+            "{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k%20x\",\"size\":5}}}]}\0u\0QueueDoesNotExist\0gone\0RedrivePolicy\0{\"deadLetterTargetArn\":\"arn:aws:sqs:eu-west-1:1:dlq\",\"maxReceiveCount\":\"3\"}",
+        ),
     ];
     for (name, text) in sqs_seeds {
         write("sqs_message", name, text.as_bytes());
@@ -194,16 +209,44 @@ fn write_seed_corpus() {
     let namespace = "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"";
     let metadata = "<ResponseMetadata><RequestId>58c5dbae-abef-11e0-8cfe-09039844ac7d</RequestId></ResponseMetadata>";
     let error = |code: &str, message: &str| {
-        format!("<ErrorResponse {namespace}><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>")
+        format!(
+            "<ErrorResponse {namespace}><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        )
     };
     let sts_seeds: Vec<(&str, u8, String)> = vec![
-        ("session-token", 0, format!("<GetSessionTokenResponse {namespace}><GetSessionTokenResult>{credentials_xml}</GetSessionTokenResult>{metadata}</GetSessionTokenResponse>")),
-        ("assume-role", 0x80, format!("<AssumeRoleResponse {namespace}><AssumeRoleResult>{credentials_xml}<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/R/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>{metadata}</AssumeRoleResponse>")),
-        ("no-expiration", 0, format!("<GetSessionTokenResponse {namespace}><GetSessionTokenResult><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken></Credentials></GetSessionTokenResult></GetSessionTokenResponse>")),
-        ("mfa-denied", 2, error("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")),
+        (
+            "session-token",
+            0,
+            format!(
+                "<GetSessionTokenResponse {namespace}><GetSessionTokenResult>{credentials_xml}</GetSessionTokenResult>{metadata}</GetSessionTokenResponse>"
+            ),
+        ),
+        (
+            "assume-role",
+            0x80,
+            format!(
+                "<AssumeRoleResponse {namespace}><AssumeRoleResult>{credentials_xml}<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/R/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>{metadata}</AssumeRoleResponse>"
+            ),
+        ),
+        (
+            "no-expiration",
+            0,
+            format!(
+                "<GetSessionTokenResponse {namespace}><GetSessionTokenResult><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken></Credentials></GetSessionTokenResult></GetSessionTokenResponse>"
+            ),
+        ),
+        (
+            "mfa-denied",
+            2,
+            error("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code."),
+        ),
         ("throttling", 1, error("Throttling", "Rate exceeded")),
         ("expired", 0x81, error("ExpiredToken", "The security token included in the request is expired")),
-        ("duration", 0x81, error("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")),
+        (
+            "duration",
+            0x81,
+            error("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."),
+        ),
         ("unavailable", 4, "<html><body>Service Unavailable</body></html>".to_owned()),
         ("empty-500", 3, String::new()),
     ];

@@ -51,7 +51,11 @@ impl RecordingProxy {
     fn values_of(&self, name: &str) -> Vec<String> {
         let seen = String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned();
         let (open, close) = (format!("<{name}>"), format!("</{name}>"));
-        seen.split(&open).skip(1).filter_map(|rest| rest.split_once(&close)).map(|(value, _)| value.to_owned()).collect()
+        seen.split(&open)
+            .skip(1)
+            .filter_map(|rest| rest.split_once(&close))
+            .map(|(value, _)| value.to_owned())
+            .collect()
     }
 }
 
@@ -226,5 +230,12 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
             }
         }
     }
-    assert!(leaks.is_empty(), "{} leaks (of {} secrets, {} places):\n{}", leaks.len(), secrets.len(), clean.len(), leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "{} leaks (of {} secrets, {} places):\n{}",
+        leaks.len(),
+        secrets.len(),
+        clean.len(),
+        leaks.join("\n")
+    );
 }

@@ -110,7 +110,8 @@ fn check_export(format: ExportFormat, vars: &[(&str, String)]) {
                 .iter()
                 .flat_map(|(name, value)| ["set".to_owned(), "-gx".to_owned(), (*name).to_owned(), value.clone()])
                 .collect();
-            expected.extend(CONFLICTING.iter().flat_map(|name| ["set".to_owned(), "-e".to_owned(), (*name).to_owned()]));
+            expected
+                .extend(CONFLICTING.iter().flat_map(|name| ["set".to_owned(), "-e".to_owned(), (*name).to_owned()]));
             let words = shells::fish_words(&out).unwrap_or_else(|why| fail(why));
             if words != expected {
                 fail(format!("read {words:?}"));
@@ -155,7 +156,8 @@ fn check_export(format: ExportFormat, vars: &[(&str, String)]) {
 }
 
 fn same_pairs(read: &[(String, String)], vars: &[(&str, String)]) -> bool {
-    read.len() == vars.len() && read.iter().zip(vars).all(|((name, value), (want, wanted))| name == want && value == wanted)
+    read.len() == vars.len()
+        && read.iter().zip(vars).all(|((name, value), (want, wanted))| name == want && value == wanted)
 }
 
 /// The key the session-store seeds were sealed with, so mutations of them reach the opening.
@@ -193,8 +195,12 @@ pub fn framed_session_file(sections: &[u8]) -> Vec<u8> {
 pub fn sqs_message(data: &[u8]) {
     let parts = parts(data);
     let part = |index: usize| parts.get(index).cloned().unwrap_or_default();
-    let pairs: BTreeMap<String, String> =
-        parts.get(3..).unwrap_or_default().chunks(2).map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default())).collect();
+    let pairs: BTreeMap<String, String> = parts
+        .get(3..)
+        .unwrap_or_default()
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+        .collect();
     let message = PeekedMessage {
         id: part(1),
         receipt_handle: part(2),

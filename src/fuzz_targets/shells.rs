@@ -121,8 +121,11 @@ pub fn fish_words(script: &str) -> Result<Vec<String>, String> {
 /// The quote characters of a PowerShell single-quoted string: `'` and the typographic ones.
 const POWERSHELL_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'];
 
+/// What a PowerShell export sets (name, value) and removes (names).
+pub type PowershellEffect = (Vec<(String, String)>, Vec<String>);
+
 /// PowerShell: `$Env:NAME = '…'` lines (a quote doubled inside), then `Remove-Item` lines.
-pub fn powershell_assignments(script: &str) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+pub fn powershell_assignments(script: &str) -> Result<PowershellEffect, String> {
     let mut assigned = Vec::new();
     let mut removed = Vec::new();
     let mut rest = script;

@@ -77,14 +77,18 @@ pub fn sts_outcome(data: &[u8]) -> Option<Result<Credentials, StsError>> {
             (STATUSES[usize::from(first & 0x7f) % STATUSES.len()], body.to_vec());
         let result = if first & 0x80 == 0 {
             let call = harness.client.get_session_token().serial_number("arn:aws:iam::123456789012:mfa/fuzz");
-            harness.runtime.block_on(call.token_code("123456").send()).map(|output| output.credentials).map_err(
-                |error| harness.classifier.classify(error),
-            )
+            harness
+                .runtime
+                .block_on(call.token_code("123456").send())
+                .map(|output| output.credentials)
+                .map_err(|error| harness.classifier.classify(error))
         } else {
             let call = harness.client.assume_role().role_arn("arn:aws:iam::123456789012:role/Fuzz");
-            harness.runtime.block_on(call.role_session_name("fuzz").send()).map(|output| output.credentials).map_err(
-                |error| harness.classifier.classify(error),
-            )
+            harness
+                .runtime
+                .block_on(call.role_session_name("fuzz").send())
+                .map(|output| output.credentials)
+                .map_err(|error| harness.classifier.classify(error))
         };
         Some(result.and_then(|credentials| from_sts(credentials.as_ref())))
     })
