@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tokio::sync::mpsc;
-
-use crate::app::logging::{LOG_ROTATE_BYTES, LogFile, filtered};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::app::logging::{LOG_ROTATE_BYTES, LogFile, filtered};
 
 struct PaneLayer {
     lines: mpsc::UnboundedSender<String>,
