@@ -34,7 +34,8 @@ for target in "${targets[@]}"; do
     if [ "${FUZZ_CMIN:-0}" = 1 ]; then
         cargo +nightly fuzz cmin "${flags[@]}" "$target" "corpus/$target" -- -max_len=16384 >>"$log" 2>&1
     fi
-    summary+=("$target: ${runs:-?} runs in ${seconds} s, $result, corpus $(ls "corpus/$target" | wc -l) files")
+    took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' || echo "? second")
+    summary+=("$target: ${runs:-?} runs in ${took}s, $result, corpus $(ls "corpus/$target" | wc -l) files")
 done
 printf '%s\n' "${summary[@]}"
 exit $status
