@@ -181,6 +181,25 @@ mod tests {
         assert!(seen.contains("retrying") && seen.contains("own trace"), "{seen}");
     }
 
+    /// Why the ceiling is a second filter: a cap appended to the operator's directives does not
+    /// hold against a more specific directive of theirs.
+    #[test]
+    fn an_appended_cap_would_not_hold_against_a_more_specific_directive() {
+        use std::sync::{Arc, Mutex};
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let writer = {
+            let seen = seen.clone();
+            move || Collect(seen.clone())
+        };
+        let appended = EnvFilter::new("aws_sigv4::http_request::sign=trace,aws_sigv4=info");
+        let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+        let subscriber = tracing_subscriber::registry().with(layer.with_filter(appended));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "aws_sigv4::http_request::sign", "canonical request");
+        });
+        assert!(seen.lock().unwrap().concat().contains("canonical request"));
+    }
+
     struct Collect(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
 
     impl Write for Collect {
