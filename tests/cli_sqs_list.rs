@@ -3,6 +3,7 @@
 
 mod support;
 
+use support::fault_proxy::FaultProxy;
 use support::{Sandbox, sqs_client, stderr, stdout};
 
 /// The sandbox with the fleet of `tests/fixtures/fleet.toml` as its inventory.
@@ -112,4 +113,25 @@ fn a_selection_that_matches_nothing_is_refused() {
     let output = sandbox.run(&["sqs", "list", "--env", "qa"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no account is in environment \"qa\""), "{}", stderr(&output));
+}
+
+#[test]
+fn no_counts_lists_names_with_one_list_call_per_account_and_no_attribute_reads() {
+    let sandbox = fleet();
+    seed(&sandbox);
+    // Every request of the command goes through a proxy that counts them by action.
+    let proxy = FaultProxy::start(&sandbox.moto.endpoint);
+    let inventory = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    std::fs::write(sandbox.inventory(), inventory.replace(&sandbox.moto.endpoint, &proxy.endpoint)).unwrap();
+    let output = sandbox.run(&["sqs", "list", "--no-counts", "--json", "alpha/readonly", "beta/readonly"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let accounts: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<Vec<&str>> = accounts
+        .iter()
+        .map(|account| account["queues"].as_array().unwrap().iter().map(|q| q["name"].as_str().unwrap()).collect())
+        .collect();
+    assert_eq!(names, [vec!["orders", "orders-dlq"], vec!["events"]], "{}", stdout(&output));
+    assert!(accounts[0]["queues"][0]["visible"].is_null(), "no counts were read: {}", stdout(&output));
+    assert_eq!(proxy.count("ListQueues"), 2, "one listing per account");
+    assert_eq!(proxy.count("GetQueueAttributes"), 0, "no attributes read");
 }

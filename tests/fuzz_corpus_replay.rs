@@ -92,7 +92,8 @@ fn seeds_reach_the_code_under_test() {
     for name in ["file", "framed"] {
         let bytes = seed("session_store", name);
         let file = if name == "framed" { fuzz_targets::framed_session_file(&bytes[1..]) } else { bytes[1..].to_vec() };
-        let opened = switchboard::domain::store::sessions::open_every_session(&file, &key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opened = switchboard::domain::store::sessions::open_every_session(&file, dir.path(), &key).unwrap();
         assert_eq!(opened.iter().flatten().count(), 2, "{name}: {opened:?}");
     }
 }

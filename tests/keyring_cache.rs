@@ -70,8 +70,8 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
         "the second process reused the cached session without a code"
     );
     assert!(
-        read(dir, "list.err").contains("session cache: Secret Service keyring"),
-        "list names the backend: {}",
+        read(dir, "list.err").contains("session states read from"),
+        "list names where the states come from: {}",
         read(dir, "list.err")
     );
     let list: serde_json::Value = serde_json::from_str(&read(dir, "list.json")).unwrap();

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use switchboard::domain::credentials::Credentials;
 use switchboard::domain::inventory::{Inventory, RoleKey};
-use switchboard::domain::sqs::PeekedMessage;
+use switchboard::domain::sqs::{MessageAttribute, PeekedMessage};
 use switchboard::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 use switchboard::tui::action::Action;
 use switchboard::tui::effect::Effect;
@@ -80,8 +80,8 @@ fn sample(account: &str, region: &str) -> FakeSqs {
         0,
         sent,
     );
-    order.attributes.insert("source".to_owned(), ("String".to_owned(), "checkout".to_owned()));
-    order.attributes.insert("attempt".to_owned(), ("Number".to_owned(), "1".to_owned()));
+    order.attributes.insert("source".to_owned(), MessageAttribute::text("String", "checkout"));
+    order.attributes.insert("attempt".to_owned(), MessageAttribute::text("Number", "1"));
     let queues = vec![
         FakeQueue {
             name: "audit-log".to_owned(),
@@ -381,22 +381,24 @@ async fn redrive_progress() {
     screen.press(KeyCode::Char('m')).await;
     screen.press(KeyCode::Enter).await;
     screen.typed("orders-dlq").await;
-    // The redrive job runs to its end, but only its first two progress reports are shown.
+    // The redrive job runs to its end (the fake has no move tasks: a copy, one batch), but
+    // only its progress reports are shown: the redrive as it runs.
     let effects = screen.key(KeyCode::Enter);
     assert_eq!(effects.len(), 1);
     let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no job") };
     let _final = job.run(Arc::clone(&screen.services), screen.progress_sink()).await;
     let steps = std::mem::take(&mut *screen.progress.lock().unwrap());
-    assert_eq!(steps.len(), 3);
-    for step in steps.into_iter().take(2) {
+    assert_eq!(steps.len(), 2, "why it copies, then one batch");
+    for step in steps {
         let effects = update(&mut screen.state, Action::PanelResult { view, message: step });
         assert!(effects.is_empty());
     }
     let text = screen.render();
     insta::assert_snapshot!("redrive_progress", text);
-    assert!(text.contains("redrive orders-dlq → orders-retry"), "{text}");
-    assert!(text.contains("2 moved · 0 failed · of about 3"), "{text}");
-    assert!(text.contains("moving messages…"), "{text}");
+    assert!(text.contains("redrive orders-dlq → orders-retry · copied by switchboard"), "{text}");
+    assert!(text.contains("3 moved · 0 failed · of about 3"), "{text}");
+    assert!(text.contains("this endpoint has no message move tasks"), "{text}");
+    assert!(text.contains("c stop the copy"), "{text}");
 }
 
 #[tokio::test]

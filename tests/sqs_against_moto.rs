@@ -4,10 +4,15 @@
 
 mod support;
 
-use std::collections::BTreeSet;
-
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use switchboard::domain::credentials::Credentials;
-use switchboard::domain::sqs::{self, AwsSqs, MoveMethod, Queue, SendRequest, Sqs};
+
+use switchboard::domain::sqs::{
+    self, AwsSqs, CopyEnd, CopyLimits, MessageAttribute, MoveMethod, PeekedMessage, Queue, RedriveOptions, SendRequest,
+    Sqs, SqsError,
+};
 
 use support::{Sandbox, exports};
 
@@ -97,11 +102,11 @@ async fn attributes_peek_send_delete_and_purge() {
     assert_eq!(sqs.dead_letter_sources(&dlq).await.unwrap(), std::slice::from_ref(&orders));
 
     let mut request = SendRequest { body: r#"{"order":42}"#.into(), ..SendRequest::default() };
-    request.attributes.insert("kind".into(), ("String".into(), "test".into()));
+    request.attributes.insert("kind".into(), MessageAttribute::text("String", "test"));
     sqs.send(&orders, &request).await.unwrap();
     let first = sqs.receive(&orders, 10, 0).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].attributes["kind"], ("String".to_owned(), "test".to_owned()));
+    assert_eq!(first[0].attributes["kind"], MessageAttribute::text("String", "test"));
     assert_eq!(first[0].pretty_body(), "{\n  \"order\": 42\n}");
     let second = sqs.receive(&orders, 10, 0).await.unwrap();
     assert_eq!(second[0].receive_count(), Some(first[0].receive_count().unwrap() + 1), "a peek counts as a receive");
@@ -119,8 +124,53 @@ async fn attributes_peek_send_delete_and_purge() {
     assert!(sqs.receive(&orders, 10, 0).await.unwrap().is_empty(), "purged");
 }
 
+/// Quick to notice an empty queue, long enough for moto on a busy machine.
+fn copy_options() -> RedriveOptions {
+    let limits = CopyLimits {
+        quiet_receives: 3,
+        wait_seconds: 1,
+        visibility_seconds: 60,
+        idle_deadline: Duration::from_secs(60),
+    };
+    RedriveOptions { rate: None, force_copy: true, limits }
+}
+
+/// Every message of a queue, received and deleted (a FIFO group hands out its next message
+/// only then) until it counts none.
+async fn drain(sqs: &dyn Sqs, url: &str) -> Vec<PeekedMessage> {
+    let mut found = Vec::new();
+    for _ in 0..500 {
+        let batch = sqs.receive(url, 10, 60).await.unwrap();
+        if batch.is_empty() && sqs.attributes(url).await.unwrap().visible() == Some(0) {
+            return found;
+        }
+        let receipts: Vec<(String, String)> = batch
+            .iter()
+            .enumerate()
+            .map(|(index, message)| (format!("m{index}"), message.receipt_handle.clone()))
+            .collect();
+        if !receipts.is_empty() {
+            assert!(sqs.delete_batch(url, &receipts).await.unwrap().failed.is_empty());
+        }
+        found.extend(batch);
+    }
+    panic!("{url} still counts messages after 500 receives");
+}
+
+/// Attributes of every kind: String, Number, Binary and custom types of each.
+fn all_kinds(index: usize) -> BTreeMap<String, MessageAttribute> {
+    BTreeMap::from([
+        ("text".to_owned(), MessageAttribute::text("String", &format!("héllo {index}"))),
+        ("json".to_owned(), MessageAttribute::text("String.json", r#"{"a":[1,2]}"#)),
+        ("count".to_owned(), MessageAttribute::text("Number", &index.to_string())),
+        ("ratio".to_owned(), MessageAttribute::text("Number.float", "0.25")),
+        ("blob".to_owned(), MessageAttribute::binary("Binary", vec![0, 1, 2, 255, 254, index as u8])),
+        ("gz".to_owned(), MessageAttribute::binary("Binary.gzip", vec![0x1f, 0x8b, 8, 0])),
+    ])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redrive_falls_back_to_copying_and_accounts_for_every_message() {
+async fn the_copy_redrive_keeps_every_attribute_byte_for_byte_and_counts() {
     let sandbox = Sandbox::new();
     let endpoint = sandbox.moto.endpoint.clone();
     let (credentials, region) = session(&sandbox, "prod/viewer");
@@ -128,32 +178,94 @@ async fn redrive_falls_back_to_copying_and_accounts_for_every_message() {
     let sqs = AwsSqs::new(&credentials, &region, Some(endpoint));
     let dlq = create(&seed, "jobs-dlq", &[]).await;
     let jobs = create(&seed, "jobs", &[]).await;
-    let bodies: Vec<String> = (0..23).map(|index| format!("job-{index}")).collect();
-    send_bodies(&sqs, &dlq, &bodies.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let mut sent = BTreeMap::new();
+    for index in 0..23 {
+        let request = SendRequest { body: format!("job-{index}"), attributes: all_kinds(index), ..Default::default() };
+        sqs.send(&dlq, &request).await.unwrap();
+        sent.insert(request.body, request.attributes);
+    }
     let dlq_arn = sqs.attributes(&dlq).await.unwrap().arn().unwrap().to_owned();
     let jobs_arn = sqs.attributes(&jobs).await.unwrap().arn().unwrap().to_owned();
+    let from = || Queue { url: &dlq, arn: &dlq_arn, fifo: false };
+    let to = || Queue { url: &jobs, arn: &jobs_arn, fifo: false };
+
+    // moto answers StartMessageMoveTask with a bare HTTP 500, not an unknown operation:
+    // that is an error, never a reason to copy.
+    let stop = AtomicBool::new(false);
+    let refused = sqs::redrive(&sqs, from(), to(), 23, RedriveOptions::default(), &stop, |_| {}).await;
+    assert!(matches!(refused, Err(SqsError::Service { .. })), "{refused:?}");
+    assert_eq!(sqs.attributes(&dlq).await.unwrap().visible(), Some(23), "nothing moved after the refusal");
 
     let mut seen = Vec::new();
+    let report = sqs::redrive(&sqs, from(), to(), 23, copy_options(), &stop, |progress| seen.push(progress.moved))
+        .await
+        .unwrap();
+    assert_eq!(report.method, MoveMethod::Copy);
+    assert_eq!((report.moved, report.failed, report.end), (23, 0, Some(CopyEnd::Drained)));
+    assert_eq!(seen.last(), Some(&23));
+    let arrived: BTreeMap<String, BTreeMap<String, MessageAttribute>> =
+        drain(&sqs, &jobs).await.into_iter().map(|message| (message.body, message.attributes)).collect();
+    assert_eq!(arrived, sent, "every message arrived once with identical body and attributes");
+    assert_eq!(sqs.attributes(&dlq).await.unwrap().visible(), Some(0), "and left the DLQ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_dead_letter_queue_is_copied_with_its_groups_in_order() {
+    let sandbox = Sandbox::new();
+    let endpoint = sandbox.moto.endpoint.clone();
+    let (credentials, region) = session(&sandbox, "prod/viewer");
+    let seed = seeder(&credentials, &region, &endpoint);
+    let sqs = AwsSqs::new(&credentials, &region, Some(endpoint));
+    let fifo = [("FifoQueue", "true".to_owned())];
+    let dlq = create(&seed, "events-dlq.fifo", &fifo).await;
+    let events = create(&seed, "events.fifo", &fifo).await;
+    let mut original_ids = std::collections::BTreeSet::new();
+    for index in 0..12 {
+        let request = SendRequest {
+            body: format!("event-{index}"),
+            attributes: all_kinds(index),
+            group_id: Some(format!("group-{}", index % 3)),
+            deduplication_id: Some(format!("dedup-{index}")),
+            ..Default::default()
+        };
+        original_ids.insert(sqs.send(&dlq, &request).await.unwrap());
+    }
+    let dlq_arn = sqs.attributes(&dlq).await.unwrap().arn().unwrap().to_owned();
+    let events_arn = sqs.attributes(&events).await.unwrap().arn().unwrap().to_owned();
+    let stop = AtomicBool::new(false);
     let report = sqs::redrive(
         &sqs,
-        Queue { url: &dlq, arn: &dlq_arn, fifo: false },
-        Queue { url: &jobs, arn: &jobs_arn, fifo: false },
-        23,
-        |progress| seen.push(progress.moved),
+        Queue { url: &dlq, arn: &dlq_arn, fifo: true },
+        Queue { url: &events, arn: &events_arn, fifo: true },
+        12,
+        copy_options(),
+        &stop,
+        |_| {},
     )
     .await
     .unwrap();
-    assert_eq!(report.method, MoveMethod::Copy, "moto has no StartMessageMoveTask: the fallback was chosen");
-    assert_eq!((report.moved, report.failed), (23, 0));
-    assert_eq!(seen.last(), Some(&23));
-    let mut arrived = BTreeSet::new();
-    loop {
-        let batch = sqs.receive(&jobs, 10, 60).await.unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        arrived.extend(batch.into_iter().map(|message| message.body));
+    assert_eq!((report.moved, report.failed), (12, 0));
+
+    let arrived = drain(&sqs, &events).await;
+    assert_eq!(arrived.len(), 12);
+    for message in &arrived {
+        let index: usize = message.body.trim_start_matches("event-").parse().unwrap();
+        assert_eq!(message.group_id(), Some(format!("group-{}", index % 3).as_str()), "{}", message.body);
+        assert_eq!(message.attributes, all_kinds(index), "{}", message.body);
     }
-    assert_eq!(arrived, bodies.into_iter().collect::<BTreeSet<_>>(), "every message arrived exactly once");
-    assert!(sqs.receive(&dlq, 10, 0).await.unwrap().is_empty(), "and left the DLQ");
+    // Within each group the order is kept.
+    for group in 0..3 {
+        let order: Vec<&str> = arrived
+            .iter()
+            .filter(|message| message.group_id() == Some(&format!("group-{group}")))
+            .map(|message| message.body.as_str())
+            .collect();
+        let expected: Vec<String> =
+            (0..12).filter(|index| index % 3 == group).map(|index| format!("event-{index}")).collect();
+        assert_eq!(order, expected);
+    }
+    // The deduplication id of each copy is its original's message id.
+    let dedup_ids: std::collections::BTreeSet<String> =
+        arrived.iter().filter_map(|message| message.system.get("MessageDeduplicationId")).cloned().collect();
+    assert_eq!(dedup_ids, original_ids);
 }

@@ -324,3 +324,76 @@ fn a_rebound_panel_key_works_and_the_help_shows_it() {
     tui.send("q");
     assert!(tui.wait_for_exit().success());
 }
+
+/// A queue `long` (in account 111111111111) holding one message whose body is 200 lines,
+/// with a binary attribute.
+fn seed_long_message(sandbox: &Sandbox) {
+    let client = sqs_client(sandbox, "prod/viewer");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let url = client.create_queue().queue_name("long").send().await.unwrap().queue_url.unwrap();
+        let body: Vec<String> = (1..=200).map(|line| format!("body line {line}")).collect();
+        let blob = aws_sdk_sqs::types::MessageAttributeValue::builder()
+            .data_type("Binary")
+            .binary_value(aws_sdk_sqs::primitives::Blob::new(vec![0xca, 0xfe]))
+            .build()
+            .unwrap();
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body(body.join("\n"))
+            .message_attributes("blob", blob)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_long_body_scrolls_and_x_saves_the_peek_to_a_file_that_parses() {
+    let sandbox = Sandbox::new();
+    seed_long_message(&sandbox);
+    let mut tui = Tui::start(&sandbox);
+    open_panels(&mut tui, "prod viewer", "viewer");
+    wait_for_counts(&mut tui, &[("long", [1, 0, 0])]);
+    tui.send("\r");
+    tui.wait_for("the detail of long", |screen| has_line(screen, &format!("/{ACCOUNT}/long ")));
+    tui.send("p");
+    tui.wait_for("the peeked message, its first lines and its binary attribute", |screen| {
+        screen.contains("peek long")
+            && screen.contains("body line 1 ")
+            && !screen.contains("body line 150")
+            && screen.contains("2 bytes · hex cafe · base64 yv4=")
+    });
+
+    // PgDn pages through the body, J one more line, K one back.
+    tui.send("\x1b[6~\x1b[6~\x1b[6~\x1b[6~\x1b[6~\x1b[6~\x1b[6~");
+    tui.send("J");
+    tui.send("K");
+    tui.wait_for("the body scrolled past its 140th line", |screen| {
+        screen.contains("body line 150") && !screen.contains("body line 1 ")
+    });
+
+    tui.send("x");
+    let dir = sandbox.home.path().join(".local/state/switchboard/messages");
+    let screen = tui.wait_for("the saved file's path", |screen| screen.contains("saved 1 messages to "));
+    let saved: Vec<std::path::PathBuf> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let name = saved[0].file_name().unwrap().to_str().unwrap();
+    assert!(name.starts_with("prod-long-") && name.ends_with(".jsonl"), "{name}");
+    assert!(screen.contains(name), "the path is shown: {screen}");
+    let text = std::fs::read_to_string(&saved[0]).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(line["body"].as_str().unwrap().lines().count(), 200);
+    assert_eq!(line["attributes"]["blob"], serde_json::json!({"type": "Binary", "base64": "yv4="}));
+
+    tui.send("\x1b");
+    tui.wait_for("the detail again", |screen| !screen.contains("peek long"));
+    tui.send("\x1b");
+    tui.wait_for("the list again", |screen| screen.contains(" queues (1)"));
+    tui.send("\x1b");
+    tui.wait_for("the roles again", roles_are_shown);
+    tui.send("q");
+    let status = tui.wait_for_exit();
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use crate::domain::cache::SessionCache;
+use crate::domain::clock::AwsClock;
 use crate::domain::engine::{Engine, EngineParts};
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaPrompt;
 use crate::domain::sources::LocalSourceKeys;
-use crate::domain::store::{Backend, MemoryStore, SecretStore, StoreChoice, open_store};
+use crate::domain::store::{Backend, MemoryStore, SecretStore, StoreChoice, open_states_only, open_store};
 use crate::domain::sts::AwsSts;
-use crate::domain::time::SystemClock;
 
 /// Opens the keyring (or memory) and says once which one is in use: always when sessions
 /// will not outlive the process, and when `announce` is asked (commands a person runs).
@@ -33,6 +33,13 @@ pub fn start_opening_store(announce: bool) -> impl std::future::Future<Output = 
     }
 }
 
+/// The stored sessions' states without the keyring (for `list`): see `open_states_only`.
+pub fn open_states_store(announce: bool) -> Arc<dyn SecretStore> {
+    let store = open_states_only(StoreChoice::from_env());
+    announce_store(store.as_ref(), announce);
+    store
+}
+
 fn announce_store(store: &dyn SecretStore, announce: bool) {
     if announce || matches!(store.backend(), Backend::Memory { .. }) {
         eprintln!("switchboard: session cache: {}", store.backend());
@@ -42,12 +49,15 @@ fn announce_store(store: &dyn SecretStore, announce: bool) {
 }
 
 pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    // The STS client measures how far the local clock is off AWS's; the engine judges
+    // freshness with the corrected time.
+    let clock = AwsClock::new();
     let parts = EngineParts {
-        sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS"))),
+        sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS")).with_clock(clock.clone())),
         sources: Arc::new(LocalSourceKeys::new(store.clone(), &inventory)),
         cache: SessionCache::new(store),
         mfa,
-        clock: Arc::new(SystemClock),
+        clock: Arc::new(clock),
     };
     Engine::new(inventory, parts)
 }

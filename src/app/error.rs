@@ -21,10 +21,14 @@ pub enum AppError {
     Export(#[from] ExportError),
     #[error("{0}")]
     Failed(String),
+    /// stdout was closed by its reader (`| head -1`): the command ends quietly.
+    #[error("stdout was closed")]
+    OutputClosed,
 }
 
 impl AppError {
-    /// 2 for what the operator wrote wrong (arguments, inventory), 1 for everything else.
+    /// 2 for what the operator wrote wrong (arguments, inventory), 141 (128 + SIGPIPE, as a
+    /// shell reports `ls | head`) for a closed stdout, 1 for everything else.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.exit_status())
     }
@@ -32,6 +36,7 @@ impl AppError {
     pub fn exit_status(&self) -> u8 {
         match self {
             AppError::Usage(_) | AppError::Inventory(_) | AppError::Export(_) => 2,
+            AppError::OutputClosed => 141,
             _ => 1,
         }
     }

@@ -16,6 +16,6 @@ pub mod keys;
 pub mod logging;
 mod options;
 
-pub use engine::{build_engine, open_secret_store, start_opening_store};
+pub use engine::{build_engine, open_secret_store, open_states_store, start_opening_store};
 pub use error::AppError;
 pub use options::{GlobalOptions, LoadedInventory, load_inventory, shell_export_format};

@@ -4,14 +4,15 @@ use std::process::ExitCode;
 
 use crate::domain::plan::{LayerKind, plans};
 
-use super::AppError;
+use super::{AppError, output};
 use crate::app::{GlobalOptions, load_inventory};
 
 pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let inventory = load_inventory(options)?.inventory;
     let plans = plans(&inventory);
-    println!(
-        "{}: valid ({} sources, {} accounts, {} roles)",
+    // One text, written once: a closed stdout (`check | head`) then ends the command quietly.
+    let mut text = format!(
+        "{}: valid ({} sources, {} accounts, {} roles)\n",
         inventory.path.display(),
         inventory.sources.len(),
         inventory.accounts().len(),
@@ -19,15 +20,14 @@ pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     );
     for plan in &plans {
         let role = inventory.role(&plan.role);
-        println!();
-        println!(
-            "{}  {}  {}",
+        text += &format!(
+            "\n{}  {}  {}\n",
             plan.role,
             role.map_or("", |role| role.arn.as_str()),
             role.map_or("", |role| role.region.as_str())
         );
         for (number, layer) in plan.layers.iter().enumerate() {
-            println!("  {}. {:<13} {}", number + 1, layer.label(), layer.why);
+            text += &format!("  {}. {:<13} {}\n", number + 1, layer.label(), layer.why);
         }
     }
     for source in inventory.sources.values() {
@@ -38,14 +38,14 @@ pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
             .map(|plan| plan.role.to_string())
             .collect();
         if coded.len() > 1 {
-            println!();
-            println!(
-                "note: {} roles of source {} each need their own MFA code ({}); set `session_duration` on the source to unlock them all with one",
+            text += &format!(
+                "\nnote: {} roles of source {} each need their own MFA code ({}); set `session_duration` on the source to unlock them all with one\n",
                 coded.len(),
                 source.name,
                 coded.join(", ")
             );
         }
     }
+    output::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }

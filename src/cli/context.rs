@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use super::output;
 use super::prompt::{CodeSource, TerminalPrompt};
-use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, start_opening_store};
+use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, open_states_store, start_opening_store};
+use crate::domain::clock::skew_notice;
 use crate::domain::engine::{Engine, EngineError, Renewal, Session};
 use crate::domain::inventory::RoleKey;
 
@@ -21,6 +23,15 @@ impl Context {
         let codes = CodeSource::from_flag(options.mfa_code.as_deref())?;
         let store = store.await;
         let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt));
+        Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
+    }
+
+    /// For commands that show states and never open a session (`list`): the store's
+    /// metadata without the keyring.
+    pub fn open_states_only(options: &GlobalOptions) -> Result<Self, AppError> {
+        let inventory = Arc::new(load_inventory(options)?.inventory);
+        let store = open_states_store(true);
+        let mfa = Arc::new(TerminalPrompt::new(CodeSource::from_flag(None)?, false));
         Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
     }
 
@@ -42,5 +53,16 @@ impl Context {
 
     pub fn endpoint_url(&self) -> Option<String> {
         self.engine.inventory().defaults.endpoint_url.clone()
+    }
+}
+
+/// Whatever way the command ends (success or error), a clock found more than a minute off
+/// AWS's while it talked to STS is said once on stderr: sessions were judged in AWS time,
+/// and the operator should fix the clock.
+impl Drop for Context {
+    fn drop(&mut self) {
+        if let Some(notice) = skew_notice(self.engine.clock_ahead_of_aws()) {
+            output::warn(&format!("{notice}: sessions are judged in AWS time; set this machine's clock (NTP)"));
+        }
     }
 }

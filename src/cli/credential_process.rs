@@ -13,6 +13,7 @@ use crate::domain::exports::rfc3339;
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 /// botocore asks again 15 minutes before expiry and fails if what it gets back is not
 /// fresher than 10 minutes, so sessions are renewed from 15 minutes left.
@@ -61,7 +62,7 @@ pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, App
         Err(error) => match (error.mfa_device(), engine.cached_session(&role).await) {
             // Renewing early needed a code nobody can type here; the session still works.
             (Some(_), Some(cached)) => {
-                eprintln!("switchboard: {error}; handing out the current session until it expires");
+                output::warn(&format!("{error}; handing out the current session until it expires"));
                 cached
             }
             (Some(device), None) => {
@@ -86,6 +87,6 @@ fn print_credentials(session: &Session) -> Result<ExitCode, AppError> {
         expiration: credentials.expiration.map(rfc3339),
     };
     let json = serde_json::to_string(&output).map_err(|error| AppError::Failed(error.to_string()))?;
-    println!("{json}");
+    output::print_raw(&(json + "\n"))?;
     Ok(ExitCode::SUCCESS)
 }

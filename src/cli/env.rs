@@ -8,6 +8,7 @@ use crate::domain::exports::{self, ALL_VARIABLES, ExportFormat};
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 pub async fn run(
     options: &GlobalOptions,
@@ -23,13 +24,14 @@ pub async fn run(
         if inventory.defaults.endpoint_url.is_none() {
             names.retain(|name| *name != "AWS_ENDPOINT_URL");
         }
-        print!("{}", exports::unset(format, &names)?);
+        output::print_raw(&exports::unset(format, &names)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let context = Context::open(options, true, false).await?;
     let role = context.role(address)?;
     let session = context.session(&role, Renewal::IfNeeded).await?;
     let vars = exports::variables(&session.credentials, &session.region, context.endpoint_url().as_deref());
-    print!("{}", exports::render(format, &vars)?);
+    // Quoted for its shell by `exports`; escaping here would change the values.
+    output::print_raw(&exports::render(format, &vars)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -71,7 +71,7 @@ const STATIC_KEYS: [&str; 4] =
 fn run_child(mut child: Command, program: &std::ffi::OsStr) -> Result<ExitCode, AppError> {
     use std::os::unix::process::CommandExt;
     let error = child.exec();
-    eprintln!("switchboard: cannot run {}: {error}", program.to_string_lossy());
+    super::output::warn(&format!("cannot run {}: {error}", program.to_string_lossy()));
     Ok(ExitCode::from(if error.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }))
 }
 
@@ -80,7 +80,7 @@ fn run_child(mut child: Command, program: &std::ffi::OsStr) -> Result<ExitCode, 
     match child.status() {
         Ok(status) => Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8)),
         Err(error) => {
-            eprintln!("switchboard: cannot run {}: {error}", program.to_string_lossy());
+            super::output::warn(&format!("cannot run {}: {error}", program.to_string_lossy()));
             Ok(ExitCode::from(127))
         }
     }
@@ -102,7 +102,7 @@ async fn run_and_wait(child: Command, program: &std::ffi::OsStr) -> Result<ExitC
     let mut child = match tokio::process::Command::from(child).spawn() {
         Ok(child) => child,
         Err(error) => {
-            eprintln!("switchboard: cannot run {}: {error}", program.to_string_lossy());
+            super::output::warn(&format!("cannot run {}: {error}", program.to_string_lossy()));
             return Ok(ExitCode::from(if error.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }));
         }
     };

@@ -8,7 +8,7 @@ use crate::domain::credentials::mask;
 use crate::domain::inventory::{Inventory, SourceCredentials};
 use crate::domain::sources::KeyStore;
 
-use super::{AppError, KeysAction};
+use super::{AppError, KeysAction, output};
 use crate::app::{GlobalOptions, load_inventory, open_secret_store};
 
 pub async fn run(options: &GlobalOptions, action: KeysAction) -> Result<ExitCode, AppError> {
@@ -19,12 +19,12 @@ pub async fn run(options: &GlobalOptions, action: KeysAction) -> Result<ExitCode
             keyring_source(&inventory, &source)?;
             let (access_key_id, secret) = read_keys()?;
             keys.save(&source, &access_key_id, &secret)?;
-            println!("stored keys {} for source {source}", mask(&access_key_id));
+            output::println(&format!("stored keys {} for source {source}", mask(&access_key_id)))?;
         }
         KeysAction::Remove { source } => {
             keyring_source(&inventory, &source)?;
             keys.remove(&source)?;
-            println!("removed the keys of source {source}");
+            output::println(&format!("removed the keys of source {source}"))?;
         }
         KeysAction::List { source } => {
             let names: Vec<String> = match source {
@@ -40,12 +40,12 @@ pub async fn run(options: &GlobalOptions, action: KeysAction) -> Result<ExitCode
                     .collect(),
             };
             if names.is_empty() {
-                println!("no source of {} has `keyring = true`", inventory.path.display());
+                output::println(&format!("no source of {} has `keyring = true`", inventory.path.display()))?;
             }
             for name in names {
                 match keys.describe(&name)? {
-                    Some(masked) => println!("{name}  {masked}"),
-                    None => println!("{name}  (no keys stored: switchboard keys add {name})"),
+                    Some(masked) => output::println(&format!("{name}  {masked}"))?,
+                    None => output::println(&format!("{name}  (no keys stored: switchboard keys add {name})"))?,
                 }
             }
         }

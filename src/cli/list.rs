@@ -10,6 +10,7 @@ use crate::domain::time::{format_countdown, time_left};
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 #[derive(Serialize)]
 struct Row {
@@ -25,7 +26,7 @@ struct Row {
 }
 
 pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppError> {
-    let context = Context::open(options, false, true).await?;
+    let context = Context::open_states_only(options)?;
     let engine = &context.engine;
     let now = engine.now();
     let roles: Vec<_> = engine.inventory().roles().collect();
@@ -47,9 +48,8 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
         });
     }
     if json {
-        let mut text = serde_json::to_string_pretty(&rows).map_err(|error| AppError::Failed(error.to_string()))?;
-        text.push('\n');
-        print_all(&text)?;
+        let text = serde_json::to_string_pretty(&rows).map_err(|error| AppError::Failed(error.to_string()))?;
+        output::print_json(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let header = ["ACCOUNT", "ID", "ROLE", "STATE", "LEFT", "REACHED", "REGION"];
@@ -81,7 +81,7 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
     for row in &cells {
         write_line(&mut table, row.iter().map(String::as_str), &widths);
     }
-    print_all(&table)?;
+    output::print(&table)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -98,10 +98,4 @@ fn write_line<'a>(table: &mut String, values: impl Iterator<Item = &'a str>, wid
     let kept = table[start..].trim_end().len();
     table.truncate(start + kept);
     table.push('\n');
-}
-
-fn print_all(text: &str) -> Result<(), AppError> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|error| AppError::Failed(error.to_string()))
 }

@@ -10,10 +10,14 @@ mod exec;
 mod keys;
 mod list;
 pub mod logging;
+pub mod output;
 mod prompt;
 mod refresh;
 mod run;
+mod sqs_dump;
 mod sqs_list;
+mod sqs_redrive;
+mod sqs_send;
 mod whoami;
 
 use std::process::ExitCode;
@@ -143,6 +147,64 @@ pub enum SqsAction {
         /// One JSON array (an object per account, its queues inside) instead of a table
         #[arg(long)]
         json: bool,
+        /// Names and URLs only: one ListQueues per account, no GetQueueAttributes per queue
+        /// (no counts, no dead-letter links); the quickest census of a large fleet
+        #[arg(long)]
+        no_counts: bool,
+    },
+    /// Save up to N messages of a queue as JSON Lines (body, attributes with binary as
+    /// base64, system attributes, ids). Each dumped message is received once: its receive
+    /// count rises and it stays hidden for 30 s
+    Dump {
+        /// ACCOUNT/ROLE
+        role: String,
+        /// The queue's name or URL
+        queue: String,
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        max: usize,
+        /// Write here (mode 0600) instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Send the messages of a JSON Lines file (as `sqs dump` writes them) with their
+    /// attributes and FIFO fields. A dry run in production accounts unless --confirm names the queue
+    Send {
+        /// ACCOUNT/ROLE
+        role: String,
+        /// The queue's name or URL
+        queue: String,
+        #[arg(long, value_name = "FILE")]
+        from_file: std::path::PathBuf,
+        /// Only say what would be sent
+        #[arg(long)]
+        dry_run: bool,
+        /// The queue's name: sends in a production account
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
+    /// Move a dead-letter queue's messages back (a move task; a copy where the endpoint has
+    /// none), reporting progress on stderr and in the audit trail
+    Redrive {
+        /// ACCOUNT/ROLE
+        role: String,
+        /// The dead-letter queue's name or URL
+        dlq: String,
+        /// Where the messages go [default: the one queue whose failures go to the DLQ]
+        #[arg(long, value_name = "QUEUE")]
+        to: Option<String>,
+        /// The dead-letter queue's name, typed again
+        #[arg(long, value_name = "NAME")]
+        confirm: String,
+        /// The move task's MaxNumberOfMessagesPerSecond
+        #[arg(long, value_name = "N")]
+        rate: Option<u32>,
+        /// Copy message by message instead of asking for a move task (an endpoint without them)
+        #[arg(long)]
+        copy: bool,
+        /// The copy: how long a message being copied stays hidden [default: 120]. A copy
+        /// restarted after a crash waits this long for the messages the crashed one held
+        #[arg(long, value_name = "SECONDS")]
+        visibility: Option<u32>,
     },
 }
 
@@ -175,8 +237,34 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await
         }
-        Command::Sqs { action: SqsAction::List { select, json } } => {
-            sqs_list::run(options, select.selector(), json).await
+        Command::Sqs { action: SqsAction::List { select, json, no_counts } } => {
+            let counts = if no_counts { sqs_list::Counts::Skip } else { sqs_list::Counts::Read };
+            sqs_list::run(options, select.selector(), json, counts).await
+        }
+        Command::Sqs { action: SqsAction::Dump { role, queue, max, out } } => {
+            sqs_dump::run(options, &role, &queue, max, out).await
+        }
+        Command::Sqs { action: SqsAction::Send { role, queue, from_file, dry_run, confirm } } => {
+            let args = sqs_send::SendArgs {
+                role: &role,
+                queue: &queue,
+                file: &from_file,
+                dry_run,
+                confirm: confirm.as_deref(),
+            };
+            sqs_send::run(options, args).await
+        }
+        Command::Sqs { action: SqsAction::Redrive { role, dlq, to, confirm, rate, copy, visibility } } => {
+            let args = sqs_redrive::RedriveArgs {
+                role: &role,
+                dead_letter: &dlq,
+                to: to.as_deref(),
+                confirm: &confirm,
+                rate,
+                copy,
+                visibility_seconds: visibility,
+            };
+            sqs_redrive::run(options, args).await
         }
     }
 }

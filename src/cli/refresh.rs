@@ -14,6 +14,7 @@ use crate::domain::time::{format_countdown, time_left};
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 /// Renewals in flight at once.
 const RENEWALS_IN_FLIGHT: usize = 32;
@@ -45,7 +46,7 @@ pub async fn run(
         }
     }
     if roles.is_empty() {
-        println!("nothing to refresh: no session is expiring or expired");
+        output::println("nothing to refresh: no session is expiring or expired")?;
         return Ok(ExitCode::SUCCESS);
     }
     let renewal = if expiring && !all { Renewal::IfNeeded } else { Renewal::Force };
@@ -74,15 +75,16 @@ pub async fn run(
                 let until = session.credentials.expiration;
                 let left =
                     until.map(|until| format_countdown(time_left(engine.now(), until))).unwrap_or_else(|| "-".into());
-                println!("{role}: valid, {left} left (until {})", until.map(rfc3339).unwrap_or_else(|| "never".into()));
+                let until = until.map(rfc3339).unwrap_or_else(|| "never".into());
+                output::println(&format!("{role}: valid, {left} left (until {until})"))?;
             }
             Ok(Err(error)) => {
                 failed += 1;
-                eprintln!("switchboard: {error}");
+                output::warn(&error.to_string());
             }
             Err(join_error) => {
                 failed += 1;
-                eprintln!("switchboard: {role}: {join_error}");
+                output::warn(&format!("{role}: {join_error}"));
             }
         }
     }

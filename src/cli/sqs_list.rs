@@ -18,6 +18,7 @@ use crate::domain::sqs::{AwsSqs, QueueAttributes, Sqs, list_all_queues};
 use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
+use super::output;
 
 /// Accounts worked on at once, and queues of one account read at once.
 const ACCOUNTS_AT_ONCE: usize = 32;
@@ -51,7 +52,37 @@ struct QueueRow {
     error: Option<String>,
 }
 
-pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Result<ExitCode, AppError> {
+/// Whether each queue's attributes (counts, redrive policy) are read: one more request per
+/// queue, most of the command's time on a fleet with many queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counts {
+    Read,
+    Skip,
+}
+
+impl QueueRow {
+    /// A queue as ListQueues names it, nothing read about it.
+    fn named(queue: crate::domain::sqs::QueueSummary) -> Self {
+        QueueRow {
+            visible: None,
+            in_flight: None,
+            delayed: None,
+            dead_letter_queue: None,
+            max_receive_count: None,
+            dead_letter_for: Vec::new(),
+            error: None,
+            name: queue.name,
+            url: queue.url,
+        }
+    }
+}
+
+pub async fn run(
+    options: &GlobalOptions,
+    selector: Selector,
+    json: bool,
+    counts: Counts,
+) -> Result<ExitCode, AppError> {
     let context = Context::open(options, true, false).await?;
     let engine = Arc::clone(&context.engine);
     let roles = selector.select(engine.inventory()).map_err(|error| AppError::Usage(error.to_string()))?;
@@ -59,7 +90,7 @@ pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Res
     let targets = one_role_per_account_and_region(&engine, roles);
     tracing::info!(accounts = targets.len(), "sqs list: {} accounts", targets.len());
     let mut accounts: Vec<AccountQueues> = futures::stream::iter(targets)
-        .map(|target| list_account(Arc::clone(&engine), target, endpoint.clone()))
+        .map(|target| list_account(Arc::clone(&engine), target, endpoint.clone(), counts))
         .buffer_unordered(ACCOUNTS_AT_ONCE)
         .collect()
         .await;
@@ -67,12 +98,13 @@ pub async fn run(options: &GlobalOptions, selector: Selector, json: bool) -> Res
     let failed = accounts.iter().filter(|account| account.error.is_some()).count();
     if json {
         let text = serde_json::to_string_pretty(&accounts).map_err(|error| AppError::Failed(error.to_string()))?;
-        println!("{text}");
+        output::print_json(&text)?;
     } else {
-        print!("{}", table(&accounts));
+        // Queue names and error messages come from the server: `print` escapes controls.
+        output::print(&table(&accounts))?;
     }
     if failed > 0 {
-        eprintln!("switchboard: {failed} of {} accounts could not be listed", accounts.len());
+        output::warn(&format!("{failed} of {} accounts could not be listed", accounts.len()));
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -108,6 +140,7 @@ async fn list_account(
     engine: Arc<Engine>,
     (role, account_id, region): (RoleKey, String, String),
     endpoint: Option<String>,
+    counts: Counts,
 ) -> AccountQueues {
     let mut result = AccountQueues {
         account: role.account.clone(),
@@ -120,7 +153,7 @@ async fn list_account(
     let listed = match engine.session(&role, Renewal::IfNeeded).await {
         Ok(session) => {
             let sqs = AwsSqs::new(&session.credentials, &session.region, endpoint);
-            tokio::time::timeout(ACCOUNT_TIMEOUT, list_queues(&sqs))
+            tokio::time::timeout(ACCOUNT_TIMEOUT, list_queues(&sqs, counts))
                 .await
                 .unwrap_or_else(|_| Err(format!("timed out after {}s", ACCOUNT_TIMEOUT.as_secs())))
         }
@@ -139,8 +172,11 @@ async fn list_account(
     result
 }
 
-async fn list_queues(sqs: &dyn Sqs) -> Result<Vec<QueueRow>, String> {
+async fn list_queues(sqs: &dyn Sqs, counts: Counts) -> Result<Vec<QueueRow>, String> {
     let summaries = list_all_queues(sqs).await.map_err(|error| error.to_string())?;
+    if counts == Counts::Skip {
+        return Ok(summaries.into_iter().map(QueueRow::named).collect());
+    }
     let attributes: Vec<Result<QueueAttributes, String>> = futures::stream::iter(&summaries)
         .map(|queue| async move { sqs.attributes(&queue.url).await.map_err(|error| error.to_string()) })
         .buffered(QUEUES_AT_ONCE)

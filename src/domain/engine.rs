@@ -169,8 +169,15 @@ impl Engine {
         self.plans.get(role)
     }
 
+    /// Now in AWS time (the engine's clock): what freshness and countdowns are judged by.
     pub fn now(&self) -> Timestamp {
         self.parts.clock.now()
+    }
+
+    /// How far this machine's clock is ahead of AWS's (negative: behind), once an STS answer
+    /// has shown it; the front ends say so past a minute (`clock::skew_notice`).
+    pub fn clock_ahead_of_aws(&self) -> Option<jiff::SignedDuration> {
+        self.parts.clock.ahead_of_aws()
     }
 
     fn plan_or_error(&self, role: &RoleKey) -> Result<&Plan, EngineError> {

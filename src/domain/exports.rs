@@ -27,7 +27,7 @@ pub const ALL_VARIABLES: [&str; 11] = [
     "AWS_SESSION_EXPIRATION",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 pub enum ExportFormat {
     Bash,
     Zsh,

@@ -1,7 +1,9 @@
 //! The engine: inventory, plans, providers, session cache, MFA and exports. Nothing in here
 //! knows about a terminal UI (no ratatui, no crossterm).
 
+pub mod audit;
 pub mod cache;
+pub mod clock;
 pub mod credentials;
 pub mod engine;
 #[cfg(test)]

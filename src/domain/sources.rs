@@ -130,6 +130,10 @@ impl KeyStore {
             super::store::Backend::Memory { reason } => {
                 Err(SourceError::KeyringUnavailable { source_name: source_name.to_owned(), reason: reason.clone() })
             }
+            super::store::Backend::StatesOnly { .. } => Err(SourceError::KeyringUnavailable {
+                source_name: source_name.to_owned(),
+                reason: "this command reads session states only".to_owned(),
+            }),
         }
     }
 

@@ -6,10 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sts::config::{BehaviorVersion, Region, timeout::TimeoutConfig};
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::{BehaviorVersion, ConfigBag, Intercept, Region, RuntimeComponents, timeout::TimeoutConfig};
+use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
+use super::clock::AwsClock;
 use super::credentials::Credentials;
 use super::mfa::MfaCode;
 
@@ -39,7 +42,7 @@ pub struct CallerIdentity {
 pub enum StsError {
     #[error("AWS rejected the MFA code: {message}")]
     InvalidMfaCode { message: String },
-    #[error("access denied: {message}")]
+    #[error("access denied: {message} (check the role's trust policy and what the source may assume)")]
     AccessDenied { message: String },
     #[error("the credentials used to call STS have expired: {message}")]
     ExpiredToken { message: String },
@@ -47,15 +50,25 @@ pub enum StsError {
         "the requested duration is longer than the role allows: {message} (lower `duration` in the inventory or raise the role's MaxSessionDuration in IAM)"
     )]
     DurationTooLong { message: String },
-    #[error("STS did not answer within {0:?}")]
+    #[error("STS did not answer within {0:?}; check the network (VPN, proxy), then retry")]
     Timeout(Duration),
-    #[error("cannot reach STS: {0}")]
+    #[error("cannot reach STS: {0}; check the network and endpoint_url, then retry")]
     Unreachable(String),
-    #[error("STS said {code}: {message}")]
+    #[error("STS said {code}: {message}{}", service_hint(.code))]
     Service { code: String, message: String },
+    /// An answer that parses as no STS answer: something else (a captive portal, a proxy)
+    /// answered, or it was cut short.
+    #[error(
+        "STS gave an unreadable answer ({0}); check that the endpoint is STS (no captive portal or proxy in between), then retry"
+    )]
+    Unreadable(String),
     /// Without an expiry a session would be served as if it never ended.
     #[error("STS answered without an Expiration; the session was not cached or used")]
     NoExpiration,
+    /// A call carrying an MFA code failed in transit or at STS (5xx, throttling, timeout): it
+    /// is never resent (AWS may have used the code), so the operator types a fresh one.
+    #[error("{0}; the MFA code was sent once and is not sent again: retry with the next code")]
+    CodeNotResent(Box<StsError>),
 }
 
 #[async_trait]
@@ -76,12 +89,57 @@ pub trait Sts: Send + Sync {
 }
 
 /// The real STS, optionally at an emulator's endpoint. One SDK client per session and region,
-/// kept while the session lasts, so its connections are reused.
+/// kept while the session lasts, so its connections are reused. Calls without an MFA code
+/// are retried (standard mode: backoff with jitter on throttling, 5xx and dropped
+/// connections); calls with one are sent exactly once. Every answer's `Date` header tells
+/// `clock` how far the local clock is off AWS's.
 #[derive(Debug, Clone)]
 pub struct AwsSts {
     endpoint_url: Option<String>,
     operation_timeout: Duration,
     clients: Arc<Mutex<HashMap<(String, String), KeptClient>>>,
+    clock: AwsClock,
+}
+
+/// Attempts of a call without an MFA code (the first one included).
+const MAX_ATTEMPTS: u32 = 3;
+const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Reads the `Date` header of every STS answer (errors too) into the clock.
+#[derive(Debug)]
+struct DateHeaderClock(AwsClock);
+
+impl Intercept for DateHeaderClock {
+    fn name(&self) -> &'static str {
+        "DateHeaderClock"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(date) = context.response().headers().get("date") {
+            self.0.record_http_date(date);
+        }
+        Ok(())
+    }
+}
+
+/// What an MFA-bearing call gets instead of the client's retries: one attempt.
+fn sent_once() -> aws_sdk_sts::config::Builder {
+    aws_sdk_sts::Config::builder().retry_config(RetryConfig::disabled())
+}
+
+/// A transient failure of a call that carried a code says the code is spent.
+fn code_spent(error: StsError) -> StsError {
+    match error {
+        StsError::Timeout(_) | StsError::Unreachable(_) | StsError::Service { .. } => {
+            StsError::CodeNotResent(Box::new(error))
+        }
+        other => other,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,7 +153,17 @@ const MAX_KEPT_CLIENTS: usize = 512;
 
 impl AwsSts {
     pub fn new(endpoint_url: Option<String>) -> Self {
-        Self { endpoint_url, operation_timeout: Duration::from_secs(30), clients: Arc::default() }
+        Self {
+            endpoint_url,
+            operation_timeout: Duration::from_secs(30),
+            clients: Arc::default(),
+            clock: AwsClock::new(),
+        }
+    }
+
+    /// Records the offset of the local clock from STS's into `clock` (the engine's).
+    pub fn with_clock(self, clock: AwsClock) -> Self {
+        Self { clock, ..self }
     }
 
     fn client(&self, credentials: &Credentials, region: &str) -> aws_sdk_sts::Client {
@@ -129,7 +197,9 @@ impl AwsSts {
                     .connect_timeout(Duration::from_secs(5))
                     .operation_timeout(self.operation_timeout)
                     .build(),
-            );
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF))
+            .interceptor(DateHeaderClock(self.clock.clone()));
         config.set_endpoint_url(self.endpoint_url.clone());
         aws_sdk_sts::Client::from_conf(config.build())
     }
@@ -137,12 +207,40 @@ impl AwsSts {
     pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(&self, error: SdkError<E>) -> StsError {
         match &error {
             SdkError::TimeoutError(_) => StsError::Timeout(self.operation_timeout),
-            SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            SdkError::DispatchFailure(_) => {
                 let endpoint = self.endpoint_url.as_deref().unwrap_or("AWS");
-                StsError::Unreachable(format!("{endpoint}: {}", DisplayErrorContext(&error)))
+                StsError::Unreachable(format!("{endpoint}: {}", innermost_cause(&error)))
+            }
+            SdkError::ResponseError(_) => StsError::Unreadable(innermost_cause(&error)),
+            SdkError::ServiceError(context) if error.code().is_none() => {
+                StsError::Unreadable(format!("HTTP {}", context.raw().status().as_u16()))
             }
             _ => classify_service_error(error.code().unwrap_or("Unknown"), error.message().unwrap_or("no message")),
         }
+    }
+}
+
+/// The last error of the chain ("Connection refused (os error 111)"): the SDK's layers above
+/// it repeat themselves and would make the operator's one line a paragraph.
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let text = cause.to_string();
+    if text.is_empty() { DisplayErrorContext(error).to_string() } else { text }
+}
+
+/// What to do about a service error, from its code.
+fn service_hint(code: &str) -> &'static str {
+    match code {
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => {
+            "; STS is throttling this account: retry in a minute"
+        }
+        "InternalFailure" | "InternalError" | "ServiceUnavailable" | "ServiceUnavailableException" => {
+            "; a failure on AWS's side: retry in a minute"
+        }
+        _ => "",
     }
 }
 
@@ -205,15 +303,18 @@ impl Sts for AwsSts {
         request: SessionTokenRequest,
     ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
-        let output = self
+        let carries_code = code.is_some();
+        let call = self
             .client(base, region)
             .get_session_token()
             .duration_seconds(seconds(request.duration))
             .set_serial_number(serial)
-            .set_token_code(code)
-            .send()
-            .await
-            .map_err(|error| self.classify(error))?;
+            .set_token_code(code);
+        let sent =
+            if carries_code { call.customize().config_override(sent_once()).send().await } else { call.send().await };
+        let output = sent
+            .map_err(|error| self.classify(error))
+            .map_err(|error| if carries_code { code_spent(error) } else { error })?;
         from_sts(output.credentials())
     }
 
@@ -224,7 +325,8 @@ impl Sts for AwsSts {
         request: AssumeRoleRequest,
     ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
-        let output = self
+        let carries_code = code.is_some();
+        let call = self
             .client(base, region)
             .assume_role()
             .role_arn(request.role_arn)
@@ -232,10 +334,12 @@ impl Sts for AwsSts {
             .duration_seconds(seconds(request.duration))
             .set_external_id(request.external_id)
             .set_serial_number(serial)
-            .set_token_code(code)
-            .send()
-            .await
-            .map_err(|error| self.classify(error))?;
+            .set_token_code(code);
+        let sent =
+            if carries_code { call.customize().config_override(sent_once()).send().await } else { call.send().await };
+        let output = sent
+            .map_err(|error| self.classify(error))
+            .map_err(|error| if carries_code { code_spent(error) } else { error })?;
         from_sts(output.credentials())
     }
 

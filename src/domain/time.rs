@@ -9,6 +9,12 @@ use jiff::{SignedDuration, Timestamp};
 /// The engine asks this for "now" so tests can freeze and move time.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+
+    /// How far the local clock is ahead of AWS's (negative: behind), once measured; clocks
+    /// that do not measure it (the system's, tests') say `None`.
+    fn ahead_of_aws(&self) -> Option<SignedDuration> {
+        None
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]

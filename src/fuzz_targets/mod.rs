@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 use crate::domain::credentials::Credentials;
 use crate::domain::exports::{self, CONFLICTING, ExportError, ExportFormat};
 use crate::domain::inventory::Inventory;
-use crate::domain::sqs::{self, PeekedMessage, QueueAttributes, QueueSummary};
+use crate::domain::sqs::message_file::SavedMessage;
+use crate::domain::sqs::{self, MessageAttribute, PeekedMessage, QueueAttributes, QueueSummary, message_view};
 use crate::domain::store::StoreKey;
 use crate::domain::store::sessions::open_every_session;
 
@@ -164,7 +165,8 @@ fn same_pairs(read: &[(String, String)], vars: &[(&str, String)]) -> bool {
 pub const FUZZ_STORE_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
 /// A session file's bytes (first byte even), or its two sections (odd; metadata NUL sealed)
-/// framed with a correct header so the fuzzer gets past the checksums. Never a panic.
+/// framed with a correct header so the fuzzer gets past the checksums, read by the store's
+/// own reader from a scratch directory. Never a panic.
 pub fn session_store(data: &[u8]) {
     static KEY: OnceLock<StoreKey> = OnceLock::new();
     let key = KEY.get_or_init(|| StoreKey::from_text(FUZZ_STORE_KEY).expect("a 32-byte key"));
@@ -172,9 +174,16 @@ pub fn session_store(data: &[u8]) {
         return;
     };
     let bytes = if mode & 1 == 1 { framed_session_file(rest) } else { rest.to_vec() };
-    if let Err(why) = open_every_session(&bytes, key) {
+    let dir = scratch_dir();
+    if let Err(why) = open_every_session(&bytes, &dir, key) {
         assert!(!why.is_empty());
     }
+}
+
+/// A directory of this process and thread for the session file under test.
+pub fn scratch_dir() -> std::path::PathBuf {
+    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    std::env::temp_dir().join(format!("switchboard-fuzz-{}-{thread}", std::process::id()))
 }
 
 /// The bytes of a session file around `metadata NUL sealed`, with the header the reader checks.
@@ -188,10 +197,9 @@ pub fn framed_session_file(sections: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// A received message (body, system attributes, message attributes) and a queue's attributes
-/// as the SQS panel reads them.
-// TODO(sqs envelopes): when src/domain/sqs/ parses SNS and S3 envelopes out of a body, call
-// that parser on `body` here and check that what it shows comes from the body.
+/// A received message (body, system attributes, message attributes, text and binary) as the
+/// SQS panel reads it (the message view: JSON, SNS envelopes, S3 pointers) and saves it (a
+/// saved message reads back as the same message), and a queue's attributes.
 pub fn sqs_message(data: &[u8]) {
     let parts = parts(data);
     let part = |index: usize| parts.get(index).cloned().unwrap_or_default();
@@ -201,19 +209,33 @@ pub fn sqs_message(data: &[u8]) {
         .chunks(2)
         .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
         .collect();
-    let message = PeekedMessage {
-        id: part(1),
-        receipt_handle: part(2),
-        body: part(0),
-        system: pairs.clone(),
-        attributes: pairs.iter().map(|(name, value)| (name.clone(), ("String".to_owned(), value.clone()))).collect(),
-    };
-    let _ = (message.receive_count(), message.sent_at(), message.group_id());
+    let attributes = pairs
+        .iter()
+        .enumerate()
+        .map(|(index, (name, value))| {
+            let attribute = if index % 2 == 0 {
+                MessageAttribute::text("String", value)
+            } else {
+                MessageAttribute::binary("Binary", value.as_bytes().to_vec())
+            };
+            (name.clone(), attribute)
+        })
+        .collect();
+    let message =
+        PeekedMessage { id: part(1), receipt_handle: String::new(), body: part(0), system: pairs.clone(), attributes };
+    let _ = (message.receive_count(), message.sent_at(), message.group_id(), message.size());
     let pretty = message.pretty_body();
     match serde_json::from_str::<serde_json::Value>(&message.body) {
         Ok(value) => assert_eq!(serde_json::from_str::<serde_json::Value>(&pretty).ok(), Some(value), "{pretty}"),
         Err(_) => assert_eq!(pretty, message.body),
     }
+    let view = message_view::view(&message);
+    assert!(!view.kind.label().is_empty());
+    assert_eq!(view.attributes.len(), message.attributes.len());
+    let saved = SavedMessage::from_message(&message);
+    let line = serde_json::to_string(&saved).expect("a saved message encodes");
+    let read: SavedMessage = serde_json::from_str(&line).expect("a saved line reads back");
+    assert_eq!(read.to_message().as_ref(), Ok(&message), "saved as {line}");
     let queue = QueueSummary::from_url(&part(1));
     assert!(part(1).ends_with(&queue.name) && queue.fifo == queue.name.ends_with(".fifo"));
     let mut attributes = QueueAttributes { all: pairs };

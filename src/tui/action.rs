@@ -54,6 +54,8 @@ pub enum Action {
     Paste(String),
     Resize(u16, u16),
     Tick(Timestamp),
+    /// How far this machine's clock is ahead of AWS's, when an STS answer changed it.
+    AwsClock(Option<jiff::SignedDuration>),
     Quit,
     StatusLoaded(Vec<(RoleKey, Snapshot)>),
     Renewed {

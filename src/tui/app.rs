@@ -2,11 +2,11 @@
 //! time through `update`, effects to the executor, one draw per batch. Idle, it wakes once
 //! a second for the countdowns.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
-use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::action::Action;
@@ -16,10 +16,15 @@ use super::state::State;
 use super::terminal::TerminalGuard;
 use super::ui;
 use super::update::update;
+use crate::domain::engine::Engine;
 
 const BATCH: usize = 64;
 
-fn spawn_inputs(actions: mpsc::UnboundedSender<Action>, mut log_lines: mpsc::UnboundedReceiver<String>) {
+fn spawn_inputs(
+    actions: mpsc::UnboundedSender<Action>,
+    mut log_lines: mpsc::UnboundedReceiver<String>,
+    engine: Arc<Engine>,
+) {
     let keys = actions.clone();
     tokio::spawn(async move {
         let mut events = EventStream::new();
@@ -40,9 +45,16 @@ fn spawn_inputs(actions: mpsc::UnboundedSender<Action>, mut log_lines: mpsc::Unb
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(1));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The engine's clock is AWS time once an STS answer has shown the offset; the offset
+        // itself goes to the header whenever it changes.
+        let mut ahead = None;
         loop {
             interval.tick().await;
-            if ticks.send(Action::Tick(Timestamp::now())).is_err() {
+            if engine.clock_ahead_of_aws() != ahead {
+                ahead = engine.clock_ahead_of_aws();
+                let _ = ticks.send(Action::AwsClock(ahead));
+            }
+            if ticks.send(Action::Tick(engine.now())).is_err() {
                 break;
             }
         }
@@ -86,8 +98,8 @@ pub async fn run(
     let mut terminal = TerminalGuard::enter()?;
     let size = terminal.screen.size()?;
     state.size = (size.width, size.height);
-    spawn_inputs(executor.actions.clone(), log_lines);
-    let _ = executor.actions.send(Action::Tick(Timestamp::now()));
+    spawn_inputs(executor.actions.clone(), log_lines, executor.engine.clone());
+    let _ = executor.actions.send(Action::Tick(executor.engine.now()));
     terminal.screen.draw(|frame| ui::render(frame, &state))?;
     let mut batch = Vec::with_capacity(BATCH);
     while actions.recv_many(&mut batch, BATCH).await > 0 {

@@ -103,9 +103,9 @@ impl Executor {
 
     /// Runs a panel job with the role's session (renewed if needed) and its cached clients.
     async fn run_panel_job(&self, role: RoleKey, view: u64, job: PanelJob) -> super::panels::PanelMessage {
-        let session = match self.engine.session(&role, Renewal::IfNeeded).await {
+        let session = match super::panels::clients::session_for_panel(&self.engine, &role).await {
             Ok(session) => session,
-            Err(error) => return job.without_session(error.to_string()),
+            Err(why) => return job.without_session(why),
         };
         let Clients { sqs, sts } = self.clients.clients(&role, &session.credentials, &session.region, || Clients {
             sqs: Arc::new(AwsSqs::new(&session.credentials, &session.region, self.sqs_endpoint.clone())),

@@ -193,7 +193,11 @@ pub struct AccountView {
 
 #[derive(Debug)]
 pub struct State {
+    /// Now in AWS time (the engine's clock, corrected by the offset STS's answers showed).
     pub now: Timestamp,
+    /// How far this machine's clock is ahead of AWS's, once measured: the header says so
+    /// past a minute.
+    pub clock_ahead: Option<jiff::SignedDuration>,
     /// The newest exports request: only its answer is copied.
     pub export_request: Option<u64>,
     pub rows: Vec<RoleRow>,
@@ -239,6 +243,7 @@ impl State {
         let row_index = rows.iter().enumerate().map(|(index, row)| (row.key.clone(), index)).collect();
         State {
             now,
+            clock_ahead: None,
             export_request: None,
             rows,
             selected,

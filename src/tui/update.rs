@@ -36,6 +36,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Tick(now) => on_tick(state, now),
+        Action::AwsClock(ahead) => {
+            state.clock_ahead = ahead;
+            Vec::new()
+        }
         Action::Quit => quit(state),
         Action::StatusLoaded(snapshots) => {
             for (role, snapshot) in snapshots {

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::effect::Effect;
+use super::effect::{Effect, RenewMode};
 use super::keymap::Command;
 use super::panels::{PanelContext, PanelJob, PanelMessage, Panels, Request};
 use super::state::{AccountView, Overlay, State};
@@ -39,6 +39,13 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let (effects, used) = ask_active(state, Request::Key(key));
     if used {
         return effects;
+    }
+    if command == Some(Command::Refresh)
+        && let Some(role) = state.account.as_ref().map(|view| view.role.clone())
+    {
+        // A panel lets r through when its jobs need an MFA code: the operator asked for the
+        // renewal, so it may ask.
+        return vec![super::update::renew(state, role, RenewMode::Force)];
     }
     let Some(view) = state.account.as_mut() else { return Vec::new() };
     let count = view.panels.len();
@@ -97,4 +104,53 @@ pub fn on_result(state: &mut State, view: u64, message: PanelMessage) -> Vec<Eff
     let context = PanelContext { row, read_only: row.read_only, now: *now, refresh_every: *panel_refresh };
     let jobs = open.panels.on_result(message, &context);
     effects(open, jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crossterm::event::{KeyEvent, KeyModifiers};
+
+    use super::super::action::Action;
+    use super::super::update::update;
+    use super::*;
+    use crate::domain::inventory::Inventory;
+
+    const INVENTORY: &str = include_str!("../../tests/fixtures/update.toml");
+
+    fn key(code: KeyCode) -> Action {
+        Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn a_panel_that_needs_an_mfa_code_lets_r_renew_the_role_and_the_next_r_reloads_it() {
+        let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
+        let now = "2026-11-21T09:00:00Z".parse().unwrap();
+        let mut state = State::new(super::super::rows(&inventory), now, Duration::from_secs(300));
+        let admin: crate::domain::inventory::RoleKey = "prod/admin".parse().unwrap();
+        state.selected = Some(admin.clone());
+        let opened = update(&mut state, key(KeyCode::Enter));
+        assert!(opened.iter().all(|effect| matches!(effect, Effect::Panel { .. })), "the panels' first jobs");
+        let view = state.account.as_ref().unwrap().id;
+
+        // The listing job was refused: no session without a code. Nothing asked for it.
+        let why = format!(
+            "prod/admin: the session {} (device): press r to enter it",
+            super::super::panels::clients::NEEDS_MFA
+        );
+        let message = PanelMessage::Sqs(Err(why));
+        let effects = update(&mut state, Action::PanelResult { view, message });
+        let asks = |effect: &Effect| matches!(effect, Effect::Renew { .. } | Effect::Panel { .. });
+        assert!(!effects.iter().any(asks), "no renewal, no job: {effects:?}");
+
+        let renew = update(&mut state, key(KeyCode::Char('r')));
+        assert!(
+            matches!(&renew[..], [Effect::Renew { role, mode: RenewMode::Force, .. }] if *role == admin),
+            "r renews the role, asked for by the operator: {renew:?}"
+        );
+        let reload = update(&mut state, key(KeyCode::Char('r')));
+        assert!(!reload.is_empty() && reload.iter().all(|effect| matches!(effect, Effect::Panel { .. })), "{reload:?}");
+    }
 }

@@ -26,6 +26,12 @@ pub enum SqsCommand {
     DeadLetter,
     Redrive,
     Delete,
+    Cancel,
+    Save,
+    AuditTrail,
+    ScrollDown,
+    ScrollUp,
+    Envelope,
 }
 
 impl CommandSet for SqsCommand {
@@ -56,6 +62,12 @@ impl CommandSet for SqsCommand {
             SqsCommand::DeadLetter,
             SqsCommand::Redrive,
             SqsCommand::Delete,
+            SqsCommand::Cancel,
+            SqsCommand::Save,
+            SqsCommand::AuditTrail,
+            SqsCommand::ScrollDown,
+            SqsCommand::ScrollUp,
+            SqsCommand::Envelope,
         ]
     }
 
@@ -83,6 +95,12 @@ impl CommandSet for SqsCommand {
             SqsCommand::DeadLetter => "dead_letter",
             SqsCommand::Redrive => "redrive",
             SqsCommand::Delete => "delete",
+            SqsCommand::Cancel => "cancel",
+            SqsCommand::Save => "save",
+            SqsCommand::AuditTrail => "audit_trail",
+            SqsCommand::ScrollDown => "scroll_down",
+            SqsCommand::ScrollUp => "scroll_up",
+            SqsCommand::Envelope => "envelope",
         }
     }
 
@@ -112,6 +130,12 @@ impl CommandSet for SqsCommand {
             SqsCommand::DeadLetter => "open the detail of the queue's dead-letter queue",
             SqsCommand::Redrive => "move a dead-letter queue's messages back (asks where, then its name)",
             SqsCommand::Delete => "delete the peeked message",
+            SqsCommand::Cancel => "during a redrive: cancel the move task, or stop the copy after its batch",
+            SqsCommand::Save => "save the peeked messages as JSON Lines (the path is shown)",
+            SqsCommand::AuditTrail => "the account's recent changes from the audit trail",
+            SqsCommand::ScrollDown => "scroll the message body down",
+            SqsCommand::ScrollUp => "scroll the message body up",
+            SqsCommand::Envelope => "an SNS message: switch between its inner message and the envelope",
         }
     }
 
@@ -139,6 +163,12 @@ impl CommandSet for SqsCommand {
             SqsCommand::DeadLetter => &["D"],
             SqsCommand::Redrive => &["m"],
             SqsCommand::Delete => &["d"],
+            SqsCommand::Cancel => &["c"],
+            SqsCommand::Save => &["x"],
+            SqsCommand::AuditTrail => &["L"],
+            SqsCommand::ScrollDown => &["J"],
+            SqsCommand::ScrollUp => &["K"],
+            SqsCommand::Envelope => &["e"],
         }
     }
 }

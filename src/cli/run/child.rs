@@ -53,9 +53,11 @@ impl Children {
         state.interrupts += 1;
         let (count, first) = (state.groups.len(), state.interrupts == 1);
         if first {
-            eprintln!("switchboard: interrupted: stopping {count} running commands (Ctrl-C again to kill them)");
+            crate::cli::output::warn(&format!(
+                "interrupted: stopping {count} running commands (Ctrl-C again to kill them)"
+            ));
         } else {
-            eprintln!("switchboard: killing {count} running commands");
+            crate::cli::output::warn(&format!("killing {count} running commands"));
         }
         tracing::info!(running = count, "run: interrupt {}", state.interrupts);
         for group in &state.groups {

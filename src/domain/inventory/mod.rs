@@ -1,6 +1,7 @@
 //! The operator's inventory of sources, accounts and roles: loaded from TOML, validated
 //! whole (nothing is half-loaded), with every mistake pointing at file, line, column and key.
 
+mod compiled;
 mod fields;
 mod limits;
 mod raw;
@@ -15,23 +16,26 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 pub use validate::MAX_CHAINED_DURATION;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Inventory {
     pub path: PathBuf,
     pub defaults: Defaults,
     pub sources: BTreeMap<String, Source>,
     accounts: Vec<Account>,
     /// Where each account name is in `accounts`: lookups by name are constant time at
-    /// thousands of accounts.
+    /// thousands of accounts. Derived, so not kept in the compiled copy.
+    #[serde(skip)]
     account_index: HashMap<String, usize>,
     pub ui: UiSettings,
 }
 
 /// `[ui]`: what the screen needs from the inventory. Key names are checked by the screen,
 /// which owns the commands; positions are kept so its errors can point at them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UiSettings {
     pub export_format: Option<crate::domain::exports::ExportFormat>,
     /// How often open panels refresh their counts (default 5s).
@@ -39,7 +43,7 @@ pub struct UiSettings {
     pub keys: Vec<KeyOverride>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyOverride {
     /// `None` for `[ui.keys]`, `Some("sqs")` for `[ui.keys.sqs]`.
     pub section: Option<String>,
@@ -49,7 +53,7 @@ pub struct KeyOverride {
     pub column: usize,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Defaults {
     pub region: String,
     pub duration: Duration,
@@ -58,7 +62,7 @@ pub struct Defaults {
     pub session_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     pub name: String,
     pub credentials: SourceCredentials,
@@ -68,7 +72,7 @@ pub struct Source {
     pub region: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SourceCredentials {
     /// A profile of the AWS config/credentials files, read through aws-config.
     Profile { profile: String, credentials_file: Option<PathBuf> },
@@ -76,7 +80,7 @@ pub enum SourceCredentials {
     Keyring,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub name: String,
     pub id: String,
@@ -94,7 +98,7 @@ impl Account {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Role {
     pub key: RoleKey,
     pub account_id: String,
@@ -109,7 +113,7 @@ pub struct Role {
     pub region: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RoleParent {
     Source(String),
     /// A chained role: assumed with another role's session.
@@ -117,7 +121,7 @@ pub enum RoleParent {
 }
 
 /// `ACCOUNT/ROLE`, the address of a role everywhere in switchboard.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RoleKey {
     pub account: String,
     pub role: String,
@@ -172,6 +176,15 @@ pub enum InventoryError {
     UnknownRole(String),
 }
 
+/// The first of two accounts with one name wins, as a linear search would find it.
+fn index_accounts(accounts: &[Account]) -> HashMap<String, usize> {
+    let mut account_index = HashMap::with_capacity(accounts.len());
+    for (index, account) in accounts.iter().enumerate() {
+        account_index.entry(account.name.clone()).or_insert(index);
+    }
+    account_index
+}
+
 fn list_problems(problems: &[Problem]) -> String {
     problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("\n")
 }
@@ -190,12 +203,22 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, InventoryError> {
 }
 
 impl Inventory {
+    /// Reads, parses and validates the file, or takes the compiled copy of exactly this text
+    /// (see `compiled`): parsing thousands of roles costs more than the rest of a command.
     pub fn load(path: &Path) -> Result<Self, InventoryError> {
         let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => InventoryError::Missing { path: path.to_path_buf() },
             _ => InventoryError::Read { path: path.to_path_buf(), source },
         })?;
-        Self::parse(path, &text)
+        let compiled = compiled::CompiledCopy::for_text(path, &text);
+        if let Some(inventory) = compiled.as_ref().and_then(compiled::CompiledCopy::read) {
+            return Ok(inventory);
+        }
+        let inventory = Self::parse(path, &text)?;
+        if let Some(compiled) = compiled {
+            compiled.write(&inventory);
+        }
+        Ok(inventory)
     }
 
     /// Parses and validates `text`; `path` names the file in messages and anchors relative paths.
@@ -220,6 +243,12 @@ impl Inventory {
         &self.accounts
     }
 
+    /// After deserialising: the derived index is rebuilt.
+    fn with_index(mut self) -> Self {
+        self.account_index = index_accounts(&self.accounts);
+        self
+    }
+
     fn new(
         path: PathBuf,
         defaults: Defaults,
@@ -227,11 +256,7 @@ impl Inventory {
         accounts: Vec<Account>,
         ui: UiSettings,
     ) -> Self {
-        // The first of two accounts with one name wins, as a linear search would find it.
-        let mut account_index = HashMap::with_capacity(accounts.len());
-        for (index, account) in accounts.iter().enumerate() {
-            account_index.entry(account.name.clone()).or_insert(index);
-        }
+        let account_index = index_accounts(&accounts);
         Self { path, defaults, sources, accounts, account_index, ui }
     }
 

@@ -6,9 +6,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::primitives::Blob;
+use aws_sdk_sqs::types::{
+    BatchResultErrorEntry, DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName, SendMessageBatchRequestEntry,
+};
 
-use super::{PeekedMessage, QueueAttributes, QueueSummary, SendRequest, Sqs, SqsError, classify};
+use super::{
+    AttributeValue, BatchEntry, BatchOutcome, MessageAttribute, MoveStatus, MoveTask, PeekedMessage, QueueAttributes,
+    QueueSummary, SendRequest, Sqs, SqsError, classify,
+};
 use crate::domain::credentials::Credentials;
 
 pub struct AwsSqs {
@@ -62,11 +69,70 @@ fn between(text: &str, start: &str, end: &str) -> Option<String> {
     Some(text[from..to].trim().to_owned())
 }
 
-fn attribute_text(value: &MessageAttributeValue) -> String {
-    match (value.string_value(), value.binary_value()) {
-        (Some(text), _) => text.to_owned(),
-        (None, Some(blob)) => format!("({} bytes of binary)", blob.as_ref().len()),
-        (None, None) => String::new(),
+/// The attribute as received: a binary value stays bytes, whatever its (custom) type says.
+fn attribute_from_sdk(value: &MessageAttributeValue) -> MessageAttribute {
+    let data_type = value.data_type().to_owned();
+    match (value.binary_value(), value.string_value()) {
+        (Some(blob), _) => MessageAttribute { data_type, value: AttributeValue::Binary(blob.as_ref().to_vec()) },
+        (None, text) => {
+            MessageAttribute { data_type, value: AttributeValue::Text(text.unwrap_or_default().to_owned()) }
+        }
+    }
+}
+
+fn attribute_to_sdk(action: &'static str, attribute: &MessageAttribute) -> Result<MessageAttributeValue, SqsError> {
+    let builder = MessageAttributeValue::builder().data_type(&attribute.data_type);
+    let builder = match &attribute.value {
+        AttributeValue::Text(text) => builder.string_value(text),
+        AttributeValue::Binary(bytes) => builder.binary_value(Blob::new(bytes.clone())),
+    };
+    builder.build().map_err(|error| SqsError::Service {
+        action,
+        code: "InvalidAttribute".into(),
+        message: error.to_string(),
+    })
+}
+
+fn sdk_attributes(
+    action: &'static str,
+    request: &SendRequest,
+) -> Result<Option<std::collections::HashMap<String, MessageAttributeValue>>, SqsError> {
+    if request.attributes.is_empty() {
+        return Ok(None);
+    }
+    request
+        .attributes
+        .iter()
+        .map(|(name, attribute)| Ok((name.clone(), attribute_to_sdk(action, attribute)?)))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+fn batch_outcome(accepted: Vec<String>, failed: &[BatchResultErrorEntry]) -> BatchOutcome {
+    BatchOutcome {
+        accepted,
+        failed: failed
+            .iter()
+            .map(|entry| (entry.id().to_owned(), format!("{}: {}", entry.code(), entry.message().unwrap_or_default())))
+            .collect(),
+    }
+}
+
+fn message_from_sdk(message: &aws_sdk_sqs::types::Message) -> PeekedMessage {
+    PeekedMessage {
+        id: message.message_id().unwrap_or_default().to_owned(),
+        receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
+        body: message.body().unwrap_or_default().to_owned(),
+        system: message
+            .attributes()
+            .map(|found| found.iter().map(|(name, value)| (name.as_str().to_owned(), value.clone())).collect())
+            .unwrap_or_default(),
+        attributes: message
+            .message_attributes()
+            .map(|found| {
+                found.iter().map(|(name, value)| (name.clone(), attribute_from_sdk(value))).collect::<BTreeMap<_, _>>()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -123,64 +189,87 @@ impl Sqs for AwsSqs {
     }
 
     async fn receive(&self, url: &str, max: u8, visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError> {
+        self.receive_waiting(url, max, visibility_seconds, 0).await
+    }
+
+    async fn receive_waiting(
+        &self,
+        url: &str,
+        max: u8,
+        visibility_seconds: u32,
+        wait_seconds: u32,
+    ) -> Result<Vec<PeekedMessage>, SqsError> {
         let output = self
             .client
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(i32::from(max.clamp(1, 10)))
             .visibility_timeout(i32::try_from(visibility_seconds).unwrap_or(i32::MAX))
-            .wait_time_seconds(0)
+            .wait_time_seconds(i32::try_from(wait_seconds.min(20)).unwrap_or(0))
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
             .send()
             .await
             .map_err(|error| failed("ReceiveMessage", error))?;
-        Ok(output
-            .messages()
-            .iter()
-            .map(|message| PeekedMessage {
-                id: message.message_id().unwrap_or_default().to_owned(),
-                receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
-                body: message.body().unwrap_or_default().to_owned(),
-                system: message
-                    .attributes()
-                    .map(|found| found.iter().map(|(name, value)| (name.as_str().to_owned(), value.clone())).collect())
-                    .unwrap_or_default(),
-                attributes: message
-                    .message_attributes()
-                    .map(|found| {
-                        found
-                            .iter()
-                            .map(|(name, value)| (name.clone(), (value.data_type().to_owned(), attribute_text(value))))
-                            .collect::<BTreeMap<_, _>>()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect())
+        Ok(output.messages().iter().map(message_from_sdk).collect())
     }
 
     async fn send(&self, url: &str, request: &SendRequest) -> Result<String, SqsError> {
-        let mut call = self
+        let output = self
             .client
             .send_message()
             .queue_url(url)
             .message_body(&request.body)
             .set_delay_seconds(request.delay_seconds.and_then(|delay| i32::try_from(delay).ok()))
             .set_message_group_id(request.group_id.clone())
-            .set_message_deduplication_id(request.deduplication_id.clone());
-        for (name, (data_type, value)) in &request.attributes {
-            let attribute =
-                MessageAttributeValue::builder().data_type(data_type).string_value(value).build().map_err(|error| {
-                    SqsError::Service {
-                        action: "SendMessage",
-                        code: "InvalidAttribute".into(),
-                        message: error.to_string(),
-                    }
-                })?;
-            call = call.message_attributes(name, attribute);
-        }
-        let output = call.send().await.map_err(|error| failed("SendMessage", error))?;
+            .set_message_deduplication_id(request.deduplication_id.clone())
+            .set_message_attributes(sdk_attributes("SendMessage", request)?)
+            .send()
+            .await
+            .map_err(|error| failed("SendMessage", error))?;
         Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+
+    async fn send_batch(&self, url: &str, entries: &[BatchEntry]) -> Result<BatchOutcome, SqsError> {
+        let mut call = self.client.send_message_batch().queue_url(url);
+        for entry in entries {
+            let request = &entry.request;
+            let built = SendMessageBatchRequestEntry::builder()
+                .id(&entry.id)
+                .message_body(&request.body)
+                .set_delay_seconds(request.delay_seconds.and_then(|delay| i32::try_from(delay).ok()))
+                .set_message_group_id(request.group_id.clone())
+                .set_message_deduplication_id(request.deduplication_id.clone())
+                .set_message_attributes(sdk_attributes("SendMessageBatch", request)?)
+                .build()
+                .map_err(|error| SqsError::Service {
+                    action: "SendMessageBatch",
+                    code: "InvalidEntry".into(),
+                    message: error.to_string(),
+                })?;
+            call = call.entries(built);
+        }
+        let output = call.send().await.map_err(|error| failed("SendMessageBatch", error))?;
+        let accepted = output.successful().iter().map(|entry| entry.id().to_owned()).collect();
+        Ok(batch_outcome(accepted, output.failed()))
+    }
+
+    async fn delete_batch(&self, url: &str, entries: &[(String, String)]) -> Result<BatchOutcome, SqsError> {
+        let mut call = self.client.delete_message_batch().queue_url(url);
+        for (id, receipt_handle) in entries {
+            let built =
+                DeleteMessageBatchRequestEntry::builder().id(id).receipt_handle(receipt_handle).build().map_err(
+                    |error| SqsError::Service {
+                        action: "DeleteMessageBatch",
+                        code: "InvalidEntry".into(),
+                        message: error.to_string(),
+                    },
+                )?;
+            call = call.entries(built);
+        }
+        let output = call.send().await.map_err(|error| failed("DeleteMessageBatch", error))?;
+        let accepted = output.successful().iter().map(|entry| entry.id().to_owned()).collect();
+        Ok(batch_outcome(accepted, output.failed()))
     }
 
     async fn delete(&self, url: &str, receipt_handle: &str) -> Result<(), SqsError> {
@@ -199,12 +288,18 @@ impl Sqs for AwsSqs {
         Ok(())
     }
 
-    async fn start_move(&self, source_arn: &str, destination_arn: Option<&str>) -> Result<String, SqsError> {
+    async fn start_move(
+        &self,
+        source_arn: &str,
+        destination_arn: Option<&str>,
+        rate: Option<u32>,
+    ) -> Result<String, SqsError> {
         let output = self
             .client
             .start_message_move_task()
             .source_arn(source_arn)
             .set_destination_arn(destination_arn.map(str::to_owned))
+            .set_max_number_of_messages_per_second(rate.and_then(|rate| i32::try_from(rate).ok()))
             // An endpoint without move tasks answers with an error; retrying it only delays the fallback.
             .customize()
             .config_override(
@@ -214,5 +309,43 @@ impl Sqs for AwsSqs {
             .await
             .map_err(|error| failed("StartMessageMoveTask", error))?;
         Ok(output.task_handle().unwrap_or_default().to_owned())
+    }
+
+    async fn list_moves(&self, source_arn: &str) -> Result<Vec<MoveTask>, SqsError> {
+        let output = self
+            .client
+            .list_message_move_tasks()
+            .source_arn(source_arn)
+            .max_results(10)
+            .send()
+            .await
+            .map_err(|error| failed("ListMessageMoveTasks", error))?;
+        Ok(output
+            .results()
+            .iter()
+            .filter_map(|entry| {
+                Some(MoveTask {
+                    handle: entry.task_handle().map(str::to_owned),
+                    status: MoveStatus::parse(entry.status()?)?,
+                    destination_arn: entry.destination_arn().map(str::to_owned),
+                    rate: entry.max_number_of_messages_per_second().and_then(|rate| u32::try_from(rate).ok()),
+                    moved: u64::try_from(entry.approximate_number_of_messages_moved()).unwrap_or(0),
+                    to_move: entry.approximate_number_of_messages_to_move().and_then(|count| u64::try_from(count).ok()),
+                    failure: entry.failure_reason().map(str::to_owned),
+                    started_millis: entry.started_timestamp(),
+                })
+            })
+            .collect())
+    }
+
+    async fn cancel_move(&self, task_handle: &str) -> Result<u64, SqsError> {
+        let output = self
+            .client
+            .cancel_message_move_task()
+            .task_handle(task_handle)
+            .send()
+            .await
+            .map_err(|error| failed("CancelMessageMoveTask", error))?;
+        Ok(u64::try_from(output.approximate_number_of_messages_moved()).unwrap_or(0))
     }
 }

@@ -3,16 +3,23 @@
 //! purging and moving messages out of a dead-letter queue.
 
 mod aws;
+pub mod copy;
+mod message;
+pub mod message_file;
+pub mod message_view;
+pub mod move_task;
 mod redrive;
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
 use serde::Deserialize;
 
 pub use aws::AwsSqs;
-pub use redrive::{MoveMethod, Queue, RedriveProgress, RedriveReport, redrive};
+pub use copy::{CopyEnd, CopyLimits, CopyReport};
+pub use message::{AttributeValue, BatchEntry, BatchOutcome, MessageAttribute, PeekedMessage, SendRequest};
+pub use move_task::{MoveStatus, MoveTask};
+pub use redrive::{MoveMethod, Queue, RedriveOptions, RedriveProgress, RedriveReport, Started, redrive, start};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSummary {
@@ -93,50 +100,6 @@ impl QueueAttributes {
     }
 }
 
-/// A message received for a look (visibility timeout 0, so it stays available).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PeekedMessage {
-    pub id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    pub system: BTreeMap<String, String>,
-    /// Name -> (data type, value as text).
-    pub attributes: BTreeMap<String, (String, String)>,
-}
-
-impl PeekedMessage {
-    pub fn receive_count(&self) -> Option<u32> {
-        self.system.get("ApproximateReceiveCount").and_then(|count| count.parse().ok())
-    }
-
-    pub fn sent_at(&self) -> Option<Timestamp> {
-        let millis: i64 = self.system.get("SentTimestamp")?.parse().ok()?;
-        Timestamp::from_millisecond(millis).ok()
-    }
-
-    pub fn group_id(&self) -> Option<&str> {
-        self.system.get("MessageGroupId").map(String::as_str)
-    }
-
-    /// The body pretty-printed when it is JSON, as it is otherwise.
-    pub fn pretty_body(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.body)
-            .ok()
-            .and_then(|value| serde_json::to_string_pretty(&value).ok())
-            .unwrap_or_else(|| self.body.clone())
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SendRequest {
-    pub body: String,
-    /// Name -> (data type "String" | "Number", value).
-    pub attributes: BTreeMap<String, (String, String)>,
-    pub delay_seconds: Option<u32>,
-    pub group_id: Option<String>,
-    pub deduplication_id: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SqsError {
     #[error("{action}: access denied: {message}")]
@@ -174,27 +137,70 @@ pub trait Sqs: Send + Sync {
     async fn dead_letter_sources(&self, url: &str) -> Result<Vec<String>, SqsError>;
     /// ReceiveMessage with every attribute; `visibility` 0 for a peek.
     async fn receive(&self, url: &str, max: u8, visibility_seconds: u32) -> Result<Vec<PeekedMessage>, SqsError>;
+    /// ReceiveMessage that waits up to `wait_seconds` for messages (long polling).
+    async fn receive_waiting(
+        &self,
+        url: &str,
+        max: u8,
+        visibility_seconds: u32,
+        wait_seconds: u32,
+    ) -> Result<Vec<PeekedMessage>, SqsError>;
     async fn send(&self, url: &str, request: &SendRequest) -> Result<String, SqsError>;
+    /// SendMessageBatch (up to 10 entries): which entries were accepted, which failed and why.
+    async fn send_batch(&self, url: &str, entries: &[BatchEntry]) -> Result<BatchOutcome, SqsError>;
     async fn delete(&self, url: &str, receipt_handle: &str) -> Result<(), SqsError>;
+    /// DeleteMessageBatch of (entry id, receipt handle) pairs (up to 10).
+    async fn delete_batch(&self, url: &str, entries: &[(String, String)]) -> Result<BatchOutcome, SqsError>;
     async fn purge(&self, url: &str) -> Result<(), SqsError>;
-    /// StartMessageMoveTask; `None` destination means "back to the sources".
-    async fn start_move(&self, source_arn: &str, destination_arn: Option<&str>) -> Result<String, SqsError>;
+    /// StartMessageMoveTask; `None` destination means "back to the sources"; `rate` is
+    /// MaxNumberOfMessagesPerSecond.
+    async fn start_move(
+        &self,
+        source_arn: &str,
+        destination_arn: Option<&str>,
+        rate: Option<u32>,
+    ) -> Result<String, SqsError>;
+    /// ListMessageMoveTasks: the source's recent tasks (up to 10), newest first.
+    async fn list_moves(&self, source_arn: &str) -> Result<Vec<MoveTask>, SqsError>;
+    /// CancelMessageMoveTask: the messages moved before it stopped.
+    async fn cancel_move(&self, task_handle: &str) -> Result<u64, SqsError>;
 }
 
 /// Every queue of the account and region, following ListQueues' pages.
 pub async fn list_all_queues(sqs: &dyn Sqs) -> Result<Vec<QueueSummary>, SqsError> {
     let mut queues = Vec::new();
     let mut next = None;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let (page, token) = sqs.list_queues_page(next).await?;
         queues.extend(page);
         match token {
+            // A server that hands out a token twice would have the listing go round forever.
+            Some(token) if !seen.insert(token.clone()) => {
+                return Err(SqsError::Service {
+                    action: "ListQueues",
+                    code: "RepeatedNextToken".into(),
+                    message: "the server returned the same NextToken twice; the listing was stopped".into(),
+                });
+            }
             Some(token) if !token.is_empty() => next = Some(token),
             _ => break,
         }
     }
     queues.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(queues)
+}
+
+/// The queue named `name_or_url`: a URL as it is, a name found among the account's queues.
+pub async fn find_queue(sqs: &dyn Sqs, name_or_url: &str) -> Result<QueueSummary, SqsError> {
+    if name_or_url.starts_with("https://") || name_or_url.starts_with("http://") {
+        return Ok(QueueSummary::from_url(name_or_url));
+    }
+    list_all_queues(sqs)
+        .await?
+        .into_iter()
+        .find(|queue| queue.name == name_or_url)
+        .ok_or(SqsError::NoSuchQueue { action: "ListQueues" })
 }
 
 #[cfg(test)]

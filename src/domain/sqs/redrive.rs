@@ -1,13 +1,12 @@
-//! Moving messages out of a dead-letter queue. StartMessageMoveTask where the endpoint has
-//! it; otherwise receive -> send -> delete, where a message is deleted only after its copy
-//! was accepted, so an interrupted redrive can duplicate but never lose a message.
+//! Moving messages out of a dead-letter queue: a move task (StartMessageMoveTask) where the
+//! endpoint has it; the copy of `copy.rs` only when the endpoint answers that it does not
+//! know the operation. Throttling, AccessDenied and other errors are errors, not a reason
+//! to copy.
 
-use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
 
-use super::{SendRequest, Sqs, SqsError};
-
-/// How long a message being copied stays hidden from other consumers.
-const COPY_VISIBILITY_SECONDS: u32 = 60;
+use super::copy::{CopyEnd, CopyLimits, copy_messages};
+use super::{Sqs, SqsError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MoveMethod {
@@ -33,6 +32,10 @@ pub struct RedriveReport {
     /// The first failure, to show the operator why.
     pub first_error: Option<String>,
     pub task_handle: Option<String>,
+    /// Why the copy was used instead of a move task.
+    pub note: Option<String>,
+    /// How the copy ended (None for a move task, which runs on).
+    pub end: Option<CopyEnd>,
 }
 
 pub struct Queue<'a> {
@@ -41,70 +44,78 @@ pub struct Queue<'a> {
     pub fifo: bool,
 }
 
-/// Moves every message of `source` to `destination`.
+/// How a redrive goes about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RedriveOptions {
+    /// MaxNumberOfMessagesPerSecond of the move task (SQS's own rate otherwise).
+    pub rate: Option<u32>,
+    /// Copy without asking for a move task (an endpoint known to lack them).
+    pub force_copy: bool,
+    pub limits: CopyLimits,
+}
+
+/// What starting a redrive gave: a move task SQS runs, or the reason to copy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Started {
+    MoveTask { handle: String },
+    CopyInstead { why: String },
+}
+
+/// Asks SQS for a move task; only an unknown-operation answer turns into the copy.
+pub async fn start(
+    sqs: &dyn Sqs,
+    source: &Queue<'_>,
+    destination: &Queue<'_>,
+    rate: Option<u32>,
+) -> Result<Started, SqsError> {
+    match sqs.start_move(source.arn, Some(destination.arn), rate).await {
+        Ok(handle) => Ok(Started::MoveTask { handle }),
+        Err(SqsError::Unsupported { message, .. }) => Ok(Started::CopyInstead {
+            why: format!("this endpoint has no message move tasks ({message}); switchboard copies the messages itself"),
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+/// Starts a move task, or copies every message of `source` to `destination` when the
+/// endpoint lacks move tasks (or `force_copy`). A move task is only started here: its
+/// status is followed with `move_task::watch`.
 pub async fn redrive(
     sqs: &dyn Sqs,
     source: Queue<'_>,
     destination: Queue<'_>,
     total: u64,
-    mut progress: impl FnMut(RedriveProgress) + Send,
+    options: RedriveOptions,
+    stop: &AtomicBool,
+    progress: impl FnMut(RedriveProgress) + Send,
 ) -> Result<RedriveReport, SqsError> {
-    match sqs.start_move(source.arn, Some(destination.arn)).await {
-        Ok(handle) => {
-            return Ok(RedriveReport {
-                method: MoveMethod::MoveTask,
-                moved: 0,
-                failed: 0,
-                first_error: None,
-                task_handle: Some(handle),
-            });
-        }
-        Err(SqsError::Unsupported { .. } | SqsError::Service { .. }) => {
-            tracing::info!("StartMessageMoveTask is not available here; copying message by message");
-        }
-        Err(other) => return Err(other),
-    }
-    let mut state = RedriveProgress { moved: 0, failed: 0, total };
-    let mut failed_ids: HashSet<String> = HashSet::new();
-    let mut first_error = None;
-    loop {
-        let batch = sqs.receive(source.url, 10, COPY_VISIBILITY_SECONDS).await?;
-        // Only messages that already failed came back (or none at all): nothing left to try.
-        if batch.iter().all(|message| failed_ids.contains(&message.id)) {
-            break;
-        }
-        for message in batch {
-            if failed_ids.contains(&message.id) {
-                continue;
+    let note = if options.force_copy {
+        "copying as asked (no move task)".to_owned()
+    } else {
+        match start(sqs, &source, &destination, options.rate).await? {
+            Started::MoveTask { handle } => {
+                return Ok(RedriveReport {
+                    method: MoveMethod::MoveTask,
+                    moved: 0,
+                    failed: 0,
+                    first_error: None,
+                    task_handle: Some(handle),
+                    note: None,
+                    end: None,
+                });
             }
-            let copy = SendRequest {
-                body: message.body.clone(),
-                attributes: message.attributes.clone(),
-                delay_seconds: None,
-                group_id: destination.fifo.then(|| message.group_id().unwrap_or("redrive").to_owned()),
-                // The original id keeps a retried copy from being delivered twice to a FIFO queue.
-                deduplication_id: destination.fifo.then(|| message.id.clone()),
-            };
-            let outcome = match sqs.send(destination.url, &copy).await {
-                Ok(_) => sqs.delete(source.url, &message.receipt_handle).await,
-                Err(error) => Err(error),
-            };
-            match outcome {
-                Ok(()) => state.moved += 1,
-                Err(error) => {
-                    state.failed += 1;
-                    first_error.get_or_insert_with(|| error.to_string());
-                    failed_ids.insert(message.id.clone());
-                }
-            }
-            progress(state.clone());
+            Started::CopyInstead { why } => why,
         }
-    }
+    };
+    tracing::info!("redrive by copy: {note}");
+    let report = copy_messages(sqs, &source, &destination, total, options.limits, stop, progress).await?;
     Ok(RedriveReport {
         method: MoveMethod::Copy,
-        moved: state.moved,
-        failed: state.failed,
-        first_error,
+        moved: report.moved,
+        failed: report.failed,
+        first_error: report.first_error,
         task_handle: None,
+        note: Some(note),
+        end: Some(report.end),
     })
 }

@@ -4,8 +4,9 @@
 //! renamed over the old one: a process killed mid-write leaves the previous file whole.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -18,6 +19,8 @@ const MAGIC: &str = "switchboard-sessions v2";
 const FILE_NAME: &str = "sessions";
 /// Every update holds the store lock only for a read, an edit and a write.
 const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The header line is about 200 bytes; anything longer is not a store's header.
+const MAX_HEADER: u64 = 4096;
 
 /// Enough of a file's metadata to tell that it was replaced, without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,14 +82,32 @@ impl SessionFile {
         Stamp { len: metadata.len(), modified_nanos, inode, generation: 0 }
     }
 
-    /// The document, `None` when there is no file yet.
+    /// The document, `None` when there is no file yet. Only the header and the metadata
+    /// section are read; the sealed section stays in the file until a session is opened.
     pub fn read(&self) -> Result<Option<Document>, ReadError> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(ReadError::Io(io_error(&self.path, "cannot read", &error))),
         };
-        parse(&bytes).map(Some).map_err(ReadError::Corrupt)
+        let io = |error: std::io::Error| ReadError::Io(io_error(&self.path, "cannot read", &error));
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, &file);
+        let mut first = Vec::new();
+        // The header is one short line; a longer "first line" is not a session store.
+        std::io::BufRead::read_until(&mut (&mut reader).take(MAX_HEADER), b'\n', &mut first).map_err(io)?;
+        let header = Header::parse(&first).map_err(ReadError::Corrupt)?;
+        let body_start = first.len() as u64;
+        if body_start + header.metadata_len > file_len {
+            return Err(ReadError::Corrupt("it is shorter than its header says (truncated)".to_owned()));
+        }
+        let mut metadata = vec![0; usize::try_from(header.metadata_len).unwrap_or(usize::MAX)];
+        reader.read_exact(&mut metadata).map_err(io)?;
+        drop(reader);
+        let sealed_start = body_start + header.metadata_len;
+        let document = header.metadata(&metadata).map_err(ReadError::Corrupt)?;
+        let sealed = RawSealed::in_file(Arc::new(file), sealed_start, file_len - sealed_start, header.sealed_sum);
+        Ok(Some(document.with_sealed(sealed)))
     }
 
     pub fn write(&self, document: &Document) -> Result<(), StoreError> {
@@ -146,29 +167,35 @@ pub(super) fn header(metadata: &[u8], sealed: &[u8]) -> String {
     format!("{MAGIC} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
 }
 
-/// Reads the header and the metadata section; the sealed section is checked when parsed.
-pub(super) fn parse(bytes: &[u8]) -> Result<Document, String> {
-    let newline = bytes.iter().position(|&byte| byte == b'\n').ok_or("no header line")?;
-    let first = std::str::from_utf8(&bytes[..newline]).map_err(|_| "not a switchboard session store")?;
-    let fields = first.strip_prefix(MAGIC).ok_or("not a switchboard session store")?;
-    let field = |name: &str| {
-        fields.split_whitespace().find_map(|field| field.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
-    };
-    let (Some(length), Some(metadata_sum), Some(sealed_sum)) =
-        (field("meta"), field("meta_sha256"), field("sealed_sha256"))
-    else {
-        return Err("its header is incomplete".to_owned());
-    };
-    let body = &bytes[newline + 1..];
-    let length: usize = length.parse().map_err(|_| "its header is unreadable")?;
-    if length > body.len() {
-        return Err("it is shorter than its header says (truncated)".to_owned());
+/// The first line: `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`.
+struct Header {
+    metadata_len: u64,
+    metadata_sum: String,
+    sealed_sum: String,
+}
+
+impl Header {
+    /// `first`: the first line with its newline (a file without one is not a store).
+    fn parse(first: &[u8]) -> Result<Self, String> {
+        let line = first.strip_suffix(b"\n").ok_or("no header line")?;
+        let line = std::str::from_utf8(line).map_err(|_| "not a switchboard session store")?;
+        let fields = line.strip_prefix(MAGIC).ok_or("not a switchboard session store")?;
+        let field = |name: &str| {
+            fields.split_whitespace().find_map(|field| field.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
+        };
+        let (Some(length), Some(metadata_sum), Some(sealed_sum)) =
+            (field("meta"), field("meta_sha256"), field("sealed_sha256"))
+        else {
+            return Err("its header is incomplete".to_owned());
+        };
+        let metadata_len = length.parse().map_err(|_| "its header is unreadable")?;
+        Ok(Self { metadata_len, metadata_sum, sealed_sum })
     }
-    let (metadata, sealed) = body.split_at(length);
-    if checksum(metadata) != metadata_sum {
-        return Err("its checksum does not match (truncated or damaged)".to_owned());
+
+    fn metadata(&self, metadata: &[u8]) -> Result<Document, String> {
+        if checksum(metadata) != self.metadata_sum {
+            return Err("its checksum does not match (truncated or damaged)".to_owned());
+        }
+        serde_json::from_slice(metadata).map_err(|error| format!("unreadable contents: {error}"))
     }
-    let document: Document =
-        serde_json::from_slice(metadata).map_err(|error| format!("unreadable contents: {error}"))?;
-    Ok(document.with_sealed(RawSealed::new(sealed, sealed_sum)))
 }

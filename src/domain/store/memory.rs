@@ -21,6 +21,11 @@ impl MemoryStore {
         }
     }
 
+    /// Sessions kept elsewhere (see `open_states_only`), long-term keys in memory.
+    pub fn with_sessions(backend: Backend, sessions: SessionStore) -> Self {
+        Self { entries: Mutex::default(), backend, sessions: Arc::new(sessions) }
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

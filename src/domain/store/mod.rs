@@ -8,6 +8,7 @@ mod keyring;
 pub mod lock;
 mod memory;
 mod sealed;
+mod sealed_section;
 pub mod sessions;
 
 use std::fmt;
@@ -59,6 +60,10 @@ pub enum Backend {
     Memory {
         reason: String,
     },
+    /// The sealed file's states only, read without the keyring (`list`).
+    StatesOnly {
+        file: PathBuf,
+    },
 }
 
 impl Backend {
@@ -67,11 +72,12 @@ impl Backend {
         match self {
             Backend::Keyring { .. } => keyring_name(),
             Backend::Memory { .. } => "memory only",
+            Backend::StatesOnly { .. } => "states only",
         }
     }
 
     pub fn is_persistent(&self) -> bool {
-        matches!(self, Backend::Keyring { .. })
+        matches!(self, Backend::Keyring { .. } | Backend::StatesOnly { .. })
     }
 }
 
@@ -82,6 +88,9 @@ impl fmt::Display for Backend {
                 write!(f, "{} (sessions sealed in {})", keyring_name(), file.display())
             }
             Backend::Memory { reason } => write!(f, "memory only ({reason}); sessions end with this process"),
+            Backend::StatesOnly { file } => {
+                write!(f, "session states read from {} (the keyring is not asked)", file.display())
+            }
         }
     }
 }
@@ -121,6 +130,25 @@ pub fn state_dir() -> Option<PathBuf> {
     }
     let dirs = directories::ProjectDirs::from("", "", "switchboard")?;
     Some(dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).to_path_buf())
+}
+
+/// The states of the stored sessions (expiry, when obtained) and nothing else, without asking
+/// the keyring: what `list` shows costs no D-Bus round trip and never raises an unlock prompt.
+/// Sessions cannot be opened or written through it.
+pub fn open_states_only(choice: StoreChoice) -> Arc<dyn SecretStore> {
+    if choice == StoreChoice::Memory {
+        return Arc::new(MemoryStore::new("SWITCHBOARD_CACHE=memory"));
+    }
+    let Some(dir) = state_dir() else {
+        return Arc::new(MemoryStore::new("no state directory (set SWITCHBOARD_STATE_DIR)"));
+    };
+    match SessionStore::metadata_only(dir) {
+        Ok(sessions) => {
+            let file = sessions.location().map(PathBuf::from).unwrap_or_default();
+            Arc::new(MemoryStore::with_sessions(Backend::StatesOnly { file }, sessions))
+        }
+        Err(error) => Arc::new(MemoryStore::new(format!("cannot read the session store: {}", error.message))),
+    }
 }
 
 /// Reads the store key from the keyring, creating it on first use. Processes started together

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use super::file::{ReadError, SessionFile, Stamp};
 use super::sealed::{Sealed, StoreKey};
+pub use super::sealed_section::RawSealed;
 use crate::domain::credentials::{Credentials, StoredCredentials};
 
 /// Expired sessions stay this long so they can be shown as expired, then go at the next write.
@@ -36,35 +37,6 @@ pub struct Document {
     /// The secrets, once parsed (always, while a document is being edited or written).
     #[serde(skip)]
     sealed: BTreeMap<String, Sealed>,
-}
-
-/// The secrets section's bytes, its checksum from the header, and its parse, done at most once.
-#[derive(Clone)]
-pub struct RawSealed {
-    bytes: Arc<[u8]>,
-    checksum: String,
-    parsed: OnceLock<Result<BTreeMap<String, Sealed>, String>>,
-}
-
-impl std::fmt::Debug for RawSealed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RawSealed({} bytes)", self.bytes.len())
-    }
-}
-
-impl RawSealed {
-    pub fn new(bytes: &[u8], checksum: String) -> Self {
-        Self { bytes: bytes.into(), checksum, parsed: OnceLock::new() }
-    }
-
-    fn parsed(&self) -> &Result<BTreeMap<String, Sealed>, String> {
-        self.parsed.get_or_init(|| {
-            if super::file::checksum(&self.bytes) != self.checksum {
-                return Err("the sealed section's checksum does not match (truncated or damaged)".to_owned());
-            }
-            serde_json::from_slice(&self.bytes).map_err(|error| format!("unreadable sealed section: {error}"))
-        })
-    }
 }
 
 impl Document {
@@ -131,6 +103,9 @@ enum Place {
 pub struct SessionStore {
     key: StoreKey,
     place: Place,
+    /// Opened without the store key (see `metadata_only`): sessions are neither opened nor
+    /// written.
+    metadata_only: bool,
     /// The last document read and the file stamp it was read at.
     snapshot: Mutex<(Stamp, Arc<Document>)>,
     /// When the file was last found unchanged; see `metadata`.
@@ -156,10 +131,19 @@ impl SessionStore {
         Ok(Self::new(key, Place::File(SessionFile::open(dir)?)))
     }
 
+    /// The file's metadata (layers, expiry, when obtained) without its key: for `list`,
+    /// which must not wait on a keyring round trip (or an unlock prompt) to show states.
+    pub fn metadata_only(dir: PathBuf) -> Result<Self, StoreError> {
+        let mut store = Self::new(StoreKey::generate().0, Place::File(SessionFile::open(dir)?));
+        store.metadata_only = true;
+        Ok(store)
+    }
+
     fn new(key: StoreKey, place: Place) -> Self {
         Self {
             key,
             place,
+            metadata_only: false,
             snapshot: Mutex::new((Stamp::of_generation(0), Arc::default())),
             checked_at: Mutex::default(),
             pending: Mutex::default(),
@@ -203,6 +187,10 @@ impl SessionStore {
             Ok(found) => Arc::new(found.unwrap_or_default()),
             Err(ReadError::Io(error)) => {
                 tracing::warn!(%error, "session store");
+                return Arc::default();
+            }
+            Err(ReadError::Corrupt(why)) if self.metadata_only => {
+                tracing::warn!("session store damaged ({why}): the next command that uses a session sets it aside");
                 return Arc::default();
             }
             Err(ReadError::Corrupt(_)) => {
@@ -249,6 +237,9 @@ impl SessionStore {
 
     /// The session, opened. A session that does not open (another store key) counts as absent.
     pub fn get(&self, entry_key: &str) -> Option<Credentials> {
+        if self.metadata_only {
+            return None;
+        }
         let document = self.current();
         #[cfg(test)]
         self.report_read(entry_key);
@@ -377,6 +368,12 @@ impl SessionStore {
     /// Read, edit and write back as one step: under the file lock for a file, under the
     /// snapshot mutex in memory.
     fn update<R>(&self, edit: impl FnOnce(&mut Document) -> R) -> Result<R, StoreError> {
+        if self.metadata_only {
+            return Err(StoreError {
+                backend: "session store".into(),
+                message: "opened to read states only; nothing is written".into(),
+            });
+        }
         let Place::File(file) = &self.place else {
             let mut snapshot = self.snapshot();
             let document = Arc::make_mut(&mut snapshot.1);
@@ -443,12 +440,20 @@ impl Document {
     }
 }
 
-/// The read path of a session file's bytes without the file: header and checksums, metadata,
-/// then every session opened with `key` (`None` for one that does not open). For the fuzz
-/// targets (`src/fuzz_targets/`).
+/// The read path of a session file's bytes: they are written as the store file of `dir`, which
+/// is then read as any process reads it (header, checksums, metadata, the sealed section) and
+/// every session opened with `key` (`None` for one that does not open). For the fuzz targets
+/// (`src/fuzz_targets/`).
 #[cfg(feature = "fuzzing")]
-pub fn open_every_session(bytes: &[u8], key: &StoreKey) -> Result<Vec<Option<Credentials>>, String> {
-    let document = super::file::parse(bytes)?;
+pub fn open_every_session(bytes: &[u8], dir: &Path, key: &StoreKey) -> Result<Vec<Option<Credentials>>, String> {
+    let file = SessionFile::open(dir.to_owned()).map_err(|error| error.to_string())?;
+    std::fs::write(file.path(), bytes).map_err(|error| error.to_string())?;
+    let document = match file.read() {
+        Ok(Some(document)) => document,
+        Ok(None) => return Ok(Vec::new()),
+        Err(ReadError::Corrupt(why)) => return Err(why),
+        Err(ReadError::Io(error)) => return Err(error.to_string()),
+    };
     let mut opened = Vec::with_capacity(document.sessions.len());
     for entry_key in document.sessions.keys() {
         let Some(sealed) = document.sealed_of(entry_key)? else {

@@ -16,6 +16,7 @@ use ratatui::widgets::Paragraph;
 use super::keymap::Command;
 use super::layout::areas;
 use super::state::{Overlay, SortOrder, State};
+use crate::domain::clock::skew_notice;
 use theme::Theme;
 
 pub fn render(frame: &mut Frame, state: &State) {
@@ -67,6 +68,10 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     }
     if !state.backend.is_empty() {
         spans.push(Span::styled(format!(" · cache: {}", state.backend), theme.dim()));
+    }
+    // Countdowns are in AWS time already; this says why they differ from the wall clock.
+    if let Some(notice) = skew_notice(state.clock_ahead) {
+        spans.push(Span::styled(format!(" · {notice}"), theme.error()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -120,4 +125,36 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
     let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
     cell
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use jiff::SignedDuration;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::tui::action::Action;
+    use crate::tui::update::update;
+
+    fn header_text(state: &State) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(120, 12)).unwrap();
+        terminal.draw(|frame| render(frame, state)).unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.width).map(|x| buffer[(x, 0)].symbol()).collect()
+    }
+
+    #[test]
+    fn the_header_says_when_the_clock_is_more_than_a_minute_off_aws() {
+        let mut state = State::new(Vec::new(), "2026-11-21T09:00:00Z".parse().unwrap(), Duration::from_secs(300));
+        assert!(!header_text(&state).contains("clock"), "nothing measured: no notice");
+        update(&mut state, Action::AwsClock(Some(SignedDuration::from_secs(30))));
+        assert!(!header_text(&state).contains("clock"), "half a minute is no news");
+        update(&mut state, Action::AwsClock(Some(SignedDuration::from_mins(10))));
+        assert!(header_text(&state).contains("· clock 10m ahead of AWS"), "{}", header_text(&state));
+        update(&mut state, Action::AwsClock(Some(SignedDuration::from_mins(-10))));
+        assert!(header_text(&state).contains("· clock 10m behind AWS"), "{}", header_text(&state));
+    }
 }

@@ -1,13 +1,16 @@
 //! What the SQS panel's commands do: open a detail, peek (with its receive-count warning),
 //! open the send form, and ask for the typed confirmation of a purge, delete or redrive.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::domain::sqs::{PeekedMessage, QueueAttributes, RedriveProgress};
 use crate::tui::panels::{Job, PanelContext};
 
 use super::forms::{Confirm, SendForm};
 use super::jobs::{self, RedriveTarget};
 use super::results::Message;
-use super::state::{Pending, SqsPanel, View, name_of_arn};
+use super::state::{Pending, Reading, RedriveView, SqsPanel, View, name_of_arn};
 
 fn confirm(prompt: String, expected: String) -> Confirm {
     Confirm { prompt, expected, typed: String::new(), mismatch: false }
@@ -65,7 +68,7 @@ impl SqsPanel {
     }
 
     pub(super) fn peek_now(&mut self, url: String) -> Vec<Job<Message>> {
-        self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
+        self.view = View::Peek { url: url.clone(), messages: None, selected: 0, reading: Reading::default() };
         vec![jobs::peek(url)]
     }
 
@@ -108,13 +111,13 @@ impl SqsPanel {
         &mut self,
         context: &PanelContext,
         url: String,
-        receipt_handle: String,
+        (id, receipt_handle): (String, String),
     ) -> Vec<Job<Message>> {
         if self.refuse_if_read_only(context, "delete messages") {
             return Vec::new();
         }
         if !context.row.production {
-            return vec![jobs::delete(url, receipt_handle)];
+            return vec![jobs::delete(self.audit.clone(), url, id, receipt_handle)];
         }
         let name = self.name_of(&url);
         let prompt = format!(
@@ -123,7 +126,7 @@ impl SqsPanel {
         );
         self.view = View::Confirm {
             confirm: confirm(prompt, name),
-            action: Pending::Delete { url: url.clone(), receipt_handle },
+            action: Pending::Delete { url: url.clone(), id, receipt_handle },
             back: url,
         };
         Vec::new()
@@ -200,21 +203,51 @@ impl SqsPanel {
             Pending::Purge { url } => {
                 // Back to the detail as it was: its DLQ sources are asked again.
                 let mut jobs = self.detail(url.clone());
-                jobs.push(jobs::purge(url));
+                jobs.push(jobs::purge(self.audit.clone(), url));
                 jobs
             }
-            Pending::Delete { url, receipt_handle } => {
-                self.view = View::Peek { url: url.clone(), messages: None, selected: 0 };
-                vec![jobs::delete(url, receipt_handle)]
+            Pending::Delete { url, id, receipt_handle } => {
+                self.view = View::Peek { url: url.clone(), messages: None, selected: 0, reading: Reading::default() };
+                vec![jobs::delete(self.audit.clone(), url, id, receipt_handle)]
             }
             Pending::Redrive { source, destination, total } => {
-                self.view = View::Redrive {
+                let stop = Arc::new(AtomicBool::new(false));
+                self.view = View::Redrive(Box::new(RedriveView {
                     from: name_of_arn(&source.arn).to_owned(),
                     to: name_of_arn(&destination.arn).to_owned(),
+                    source_url: source.url.clone(),
                     progress: RedriveProgress { moved: 0, failed: 0, total },
+                    handle: None,
+                    task: None,
+                    note: None,
+                    stop: Arc::clone(&stop),
+                    cancel_asked: false,
                     result: None,
-                };
-                vec![jobs::redrive(source, destination, total)]
+                }));
+                let run = jobs::RedriveRun { audit: self.audit.clone(), total, stop, poll_every: self.move_poll_every };
+                vec![jobs::redrive(source, destination, run)]
+            }
+        }
+    }
+
+    /// `c` during a redrive: a move task is cancelled (CancelMessageMoveTask); a copy stops
+    /// after its current batch (what was copied stays copied, nothing is lost).
+    pub(super) fn cancel_redrive(&mut self) -> Vec<Job<Message>> {
+        let View::Redrive(redrive) = &mut self.view else { return Vec::new() };
+        if redrive.result.is_some() || redrive.cancel_asked {
+            return Vec::new();
+        }
+        redrive.cancel_asked = true;
+        match redrive.handle.clone() {
+            Some(handle) => {
+                let source_url = redrive.source_url.clone();
+                self.notice("cancelling the move task…".into(), false);
+                vec![jobs::cancel_move(self.audit.clone(), source_url, handle)]
+            }
+            None => {
+                redrive.stop.store(true, Ordering::SeqCst);
+                self.notice("stopping the copy after the current batch…".into(), false);
+                Vec::new()
             }
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::sqs::SendRequest;
+use crate::domain::sqs::{MessageAttribute, SendRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -110,7 +110,7 @@ impl SendForm {
             let (name, value) =
                 pair.split_once('=').ok_or_else(|| format!("attribute \"{pair}\" is not name=value"))?;
             let data_type = if value.trim().parse::<f64>().is_ok() { "Number" } else { "String" };
-            attributes.insert(name.trim().to_owned(), (data_type.to_owned(), value.trim().to_owned()));
+            attributes.insert(name.trim().to_owned(), MessageAttribute::text(data_type, value.trim()));
         }
         let delay = match self.value(Field::Delay).trim() {
             "" => None,
@@ -188,8 +188,8 @@ mod tests {
         typed(&mut form, "g1");
         let request = form.request().unwrap();
         assert_eq!(request.group_id.as_deref(), Some("g1"));
-        assert_eq!(request.attributes["size"], ("Number".to_owned(), "3".to_owned()));
-        assert_eq!(request.attributes["kind"], ("String".to_owned(), "test".to_owned()));
+        assert_eq!(request.attributes["size"], MessageAttribute::text("Number", "3"));
+        assert_eq!(request.attributes["kind"], MessageAttribute::text("String", "test"));
     }
 
     #[test]

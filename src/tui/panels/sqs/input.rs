@@ -13,8 +13,9 @@ use super::state::{Column, SqsPanel, View};
 
 type Outcome = KeyOutcome<Message>;
 
-/// Rows a page key moves in the list.
+/// Rows a page key moves in the list, and lines in a message's body.
 const PAGE: usize = 20;
+const BODY_PAGE: u16 = 20;
 
 fn handled(jobs: Vec<Job<Message>>) -> Outcome {
     KeyOutcome::Handled(jobs)
@@ -36,6 +37,16 @@ impl SqsPanel {
     pub(super) fn on_key_event(&mut self, key: KeyEvent, context: &PanelContext) -> Outcome {
         self.notice = None;
         let command = command_for(&self.keys, &key);
+        // The panel never asks for a code itself; r, pressed by the operator, lets the screen
+        // renew the role (and ask). The next r reloads the panel.
+        if self.needs_mfa
+            && command == Some(SqsCommand::Refresh)
+            && matches!(self.view, View::List | View::Detail { .. } | View::Peek { .. })
+        {
+            self.needs_mfa = false;
+            self.notice("renewing the session (the code is asked for); r reloads the panel after".into(), false);
+            return KeyOutcome::Ignored;
+        }
         match &self.view {
             View::List if self.filtering => self.on_filter_key(key),
             View::List => command.map_or(KeyOutcome::Ignored, |command| self.on_list(command, context)),
@@ -46,13 +57,17 @@ impl SqsPanel {
             View::PeekWarning { .. } => self.on_warning_key(key),
             View::RedrivePick { .. } => self.on_pick(command),
             View::Peek { .. } => self.on_peek(command, context),
+            View::Audit { .. } => self.on_audit(command),
             View::Send(_) => self.on_form_key(key),
             View::Confirm { .. } => self.on_confirm_key(key),
-            View::Redrive { result, .. } => {
-                let finished = result.is_some();
+            View::Redrive(redrive) => {
+                let finished = redrive.result.is_some();
                 if finished && matches!(command, Some(SqsCommand::Open | SqsCommand::Back)) {
                     self.view = View::List;
                     return handled(self.recount(context.now));
+                }
+                if command == Some(SqsCommand::Cancel) {
+                    return handled(self.cancel_redrive());
                 }
                 handled(Vec::new())
             }
@@ -130,6 +145,10 @@ impl SqsPanel {
 
     /// Commands on "the current queue", in the list and in the detail.
     fn on_queue(&mut self, command: SqsCommand, context: &PanelContext, url: Option<String>) -> Outcome {
+        if command == SqsCommand::AuditTrail {
+            self.show_audit(context);
+            return handled(Vec::new());
+        }
         let Some(url) = url else { return KeyOutcome::Ignored };
         match command {
             SqsCommand::Peek => handled(self.start_peek(url)),
@@ -206,18 +225,33 @@ impl SqsPanel {
     }
 
     fn on_peek(&mut self, command: Option<SqsCommand>, context: &PanelContext) -> Outcome {
-        let View::Peek { url, messages, selected } = &mut self.view else { return handled(Vec::new()) };
+        let View::Peek { url, messages, selected, reading } = &mut self.view else { return handled(Vec::new()) };
         let shown = messages.as_ref().and_then(|found| found.as_ref().ok()).cloned().unwrap_or_default();
         let url = url.clone();
         match command {
-            Some(SqsCommand::Down) => *selected = (*selected + 1).min(shown.len().saturating_sub(1)),
-            Some(SqsCommand::Up) => *selected = selected.saturating_sub(1),
+            Some(SqsCommand::Down) => {
+                *selected = (*selected + 1).min(shown.len().saturating_sub(1));
+                reading.scroll = 0;
+            }
+            Some(SqsCommand::Up) => {
+                *selected = selected.saturating_sub(1);
+                reading.scroll = 0;
+            }
+            Some(SqsCommand::ScrollDown) => reading.scroll = reading.scroll.saturating_add(1),
+            Some(SqsCommand::ScrollUp) => reading.scroll = reading.scroll.saturating_sub(1),
+            Some(SqsCommand::PageDown) => reading.scroll = reading.scroll.saturating_add(BODY_PAGE),
+            Some(SqsCommand::PageUp) => reading.scroll = reading.scroll.saturating_sub(BODY_PAGE),
+            Some(SqsCommand::Envelope) => {
+                reading.envelope = !reading.envelope;
+                reading.scroll = 0;
+            }
+            Some(SqsCommand::Save) => self.save_peeked(context, &url, &shown),
             Some(SqsCommand::Back) => return handled(self.detail(url)),
             Some(SqsCommand::Refresh | SqsCommand::Peek) => return handled(self.peek_again(url, &shown)),
             Some(SqsCommand::Delete) => {
-                let receipt = shown.get(*selected).map(|message| message.receipt_handle.clone());
-                if let Some(receipt_handle) = receipt {
-                    return handled(self.ask_delete(context, url, receipt_handle));
+                let message = shown.get(*selected).map(|message| (message.id.clone(), message.receipt_handle.clone()));
+                if let Some(message) = message {
+                    return handled(self.ask_delete(context, url, message));
                 }
             }
             _ => {}
@@ -236,7 +270,7 @@ impl SqsPanel {
             FormOutcome::Submit(request) => {
                 let url = form.url.clone();
                 self.notice("sending…".into(), false);
-                handled(vec![jobs::send(url, request)])
+                handled(vec![jobs::send(self.audit.clone(), url, request)])
             }
         }
     }

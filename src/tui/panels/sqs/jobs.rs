@@ -1,13 +1,18 @@
 //! The SQS panel's background work and the results it sends back.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::domain::sqs::{self, RedriveProgress, SendRequest};
-use crate::tui::panels::{Job, Services, job};
+use crate::domain::audit::{AuditEntry, AuditLog};
+use crate::domain::sqs::copy::{CopyLimits, copy_messages};
+use crate::domain::sqs::{self, MoveMethod, RedriveProgress, RedriveReport, SendRequest, SqsError, Started, move_task};
+use crate::tui::panels::{Job, Progress, Services, job};
 
 use super::results::{Done, Message};
+use super::state::name_of_arn;
 
 /// Attribute requests in flight at once from one listing, under the shared slots too.
 const ATTRIBUTE_CONCURRENCY: usize = 8;
@@ -59,33 +64,42 @@ pub fn peek(url: String) -> Job<Message> {
     })
 }
 
-/// Changes to queues go to the log too (what and where, never a message's content).
-fn logged(services: &Services, done: Done) -> Message {
+/// Changes to queues go to the log and the audit trail (what and where, never a message's content).
+fn logged(services: &Services, audit: &AuditLog, entry: AuditEntry, done: Done) -> Message {
     match &done.result {
         Ok(()) => tracing::info!(role = %services.role, "{} {}", done.what, done.url),
         Err(error) => tracing::warn!(role = %services.role, "{}: {error}", done.url),
     }
+    audit.record(&entry.outcome(&done.result));
     Message::Done(done)
 }
 
-pub fn send(url: String, request: SendRequest) -> Job<Message> {
+fn entry(services: &Services, url: &str, action: &str) -> AuditEntry {
+    AuditEntry::new(&services.role, &services.region, url, action)
+}
+
+pub fn send(audit: AuditLog, url: String, request: SendRequest) -> Job<Message> {
     job(move |services, _| async move {
-        let result = services.sqs.send(&url, &request).await.map(|_| ());
-        logged(&services, Done { what: "sent a message to".into(), url, result })
+        let sent = services.sqs.send(&url, &request).await;
+        let ids = sent.as_ref().map(|id| vec![id.clone()]).unwrap_or_default();
+        let record = entry(&services, &url, "send").ids(ids).count(u64::from(sent.is_ok()));
+        logged(&services, &audit, record, Done { what: "sent a message to".into(), url, result: sent.map(|_| ()) })
     })
 }
 
-pub fn delete(url: String, receipt_handle: String) -> Job<Message> {
+pub fn delete(audit: AuditLog, url: String, id: String, receipt_handle: String) -> Job<Message> {
     job(move |services, _| async move {
         let result = services.sqs.delete(&url, &receipt_handle).await;
-        logged(&services, Done { what: "deleted a message from".into(), url, result })
+        let record = entry(&services, &url, "delete").ids(vec![id]).count(u64::from(result.is_ok()));
+        logged(&services, &audit, record, Done { what: "deleted a message from".into(), url, result })
     })
 }
 
-pub fn purge(url: String) -> Job<Message> {
+pub fn purge(audit: AuditLog, url: String) -> Job<Message> {
     job(move |services, _| async move {
         let result = services.sqs.purge(&url).await;
-        logged(&services, Done { what: "purged".into(), url, result })
+        let record = entry(&services, &url, "purge");
+        logged(&services, &audit, record, Done { what: "purged".into(), url, result })
     })
 }
 
@@ -101,29 +115,122 @@ impl std::fmt::Debug for RedriveTarget {
     }
 }
 
-pub fn redrive(source: RedriveTarget, destination: RedriveTarget, total: u64) -> Job<Message> {
+/// What a redrive job needs beyond the two queues.
+pub struct RedriveRun {
+    pub audit: AuditLog,
+    pub total: u64,
+    pub stop: Arc<AtomicBool>,
+    /// Between two ListMessageMoveTasks calls.
+    pub poll_every: Duration,
+}
+
+/// A move task followed to its end, or the copy when the endpoint has no move tasks.
+pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRun) -> Job<Message> {
     job(move |services, progress| async move {
-        let progress = |step: RedriveProgress| progress(Message::RedriveStep(step));
-        let result = sqs::redrive(
-            services.sqs.as_ref(),
-            sqs::Queue { url: &source.url, arn: &source.arn, fifo: source.fifo },
-            sqs::Queue { url: &destination.url, arn: &destination.arn, fifo: destination.fifo },
-            total,
-            progress,
-        )
-        .await;
+        let to = format!("to {}", name_of_arn(&destination.arn));
+        run.audit.record(&entry(&services, &source.url, "redrive-start").count(run.total).detail(to.clone()));
+        let from = sqs::Queue { url: &source.url, arn: &source.arn, fifo: source.fifo };
+        let into = sqs::Queue { url: &destination.url, arn: &destination.arn, fifo: destination.fifo };
+        let result = match sqs::start(services.sqs.as_ref(), &from, &into, None).await {
+            Ok(Started::MoveTask { handle }) => {
+                progress(Message::MoveStarted { handle: handle.clone() });
+                follow(&services, &source, handle, &run, &progress).await
+            }
+            Ok(Started::CopyInstead { why }) => {
+                progress(Message::CopyNote(why.clone()));
+                let audit = run.audit.clone();
+                let step = |step: RedriveProgress| {
+                    let line = entry(&services, &source.url, "redrive-progress").count(step.moved);
+                    audit.record(&line.detail(format!("{to}; {} failed", step.failed)));
+                    progress(Message::RedriveStep(step));
+                };
+                let copied = copy_messages(
+                    services.sqs.as_ref(),
+                    &from,
+                    &into,
+                    run.total,
+                    CopyLimits::default(),
+                    &run.stop,
+                    step,
+                )
+                .await;
+                copied.map(|report| RedriveReport {
+                    method: MoveMethod::Copy,
+                    moved: report.moved,
+                    failed: report.failed,
+                    first_error: report.first_error,
+                    task_handle: None,
+                    note: Some(why),
+                    end: Some(report.end),
+                })
+            }
+            Err(error) => Err(error),
+        };
+        let mut end = entry(&services, &source.url, "redrive-end").outcome(&result);
         match &result {
-            Ok(report) => tracing::info!(
-                role = %services.role,
-                "redrive {} -> {}: {:?}, {} moved, {} failed",
-                source.url,
-                destination.url,
-                report.method,
-                report.moved,
-                report.failed
-            ),
+            Ok(report) => {
+                let how = report.note.as_deref().filter(|_| report.method == MoveMethod::MoveTask);
+                let how = how.map_or_else(|| format!("{:?}", report.method), str::to_owned);
+                end = end.count(report.moved).detail(format!("{to}; {how}; {} failed", report.failed));
+                // A move task that ended FAILED or CANCELLED says so, with its reason.
+                if report.method == MoveMethod::MoveTask
+                    && let Some(failure) = &report.first_error
+                {
+                    end.ok = false;
+                    end = end.detail(format!("{to}; move task: {failure}"));
+                }
+                tracing::info!(role = %services.role, "redrive {} -> {}: {:?}, {} moved, {} failed",
+                    source.url, destination.url, report.method, report.moved, report.failed);
+            }
             Err(error) => tracing::warn!(role = %services.role, "redrive {}: {error}", source.url),
         }
+        run.audit.record(&end);
         Message::Redriven(result)
+    })
+}
+
+/// Polls the move task until it ends; its last status is the report.
+/// Each change of status is a line of the audit trail.
+async fn follow(
+    services: &Services,
+    source: &RedriveTarget,
+    handle: String,
+    run: &RedriveRun,
+    progress: &Progress<Message>,
+) -> Result<RedriveReport, SqsError> {
+    let mut last = None;
+    let task = move_task::watch(
+        services.sqs.as_ref(),
+        &source.arn,
+        &handle,
+        |task| {
+            if last != Some(task.status) && !task.status.finished() {
+                last = Some(task.status);
+                let line = entry(services, &source.url, "redrive-progress").count(task.moved);
+                run.audit.record(&line.detail(format!("move task {handle}: {}", task.status.as_str())));
+            }
+            progress(Message::MoveStatus(task.clone()));
+        },
+        || tokio::time::sleep(run.poll_every),
+    )
+    .await?;
+    Ok(RedriveReport {
+        method: MoveMethod::MoveTask,
+        moved: task.moved,
+        failed: 0,
+        first_error: task.failure.clone(),
+        note: Some(format!("the move task {handle} ended {}", task.status.as_str())),
+        task_handle: Some(handle),
+        end: None,
+    })
+}
+
+/// CancelMessageMoveTask; the watch of the task sees it end.
+pub fn cancel_move(audit: AuditLog, source_url: String, handle: String) -> Job<Message> {
+    job(move |services, _| async move {
+        let result = services.sqs.cancel_move(&handle).await;
+        let moved = result.as_ref().copied().unwrap_or(0);
+        audit.record(&entry(&services, &source_url, "move-cancel").count(moved).detail(handle).outcome(&result));
+        Message::CancelAnswered(result)
     })
 }

@@ -73,16 +73,28 @@ pub fn hints(panel: &SqsPanel) -> String {
             Hint::Key(C::Open, "confirm"),
             Hint::Key(C::Back, "back"),
         ]),
-        View::Peek { .. } => line(&[
-            Hint::Pair(C::Down, C::Up, "select"),
-            Hint::Key(C::Delete, "delete"),
-            Hint::Key(C::Refresh, "peek again"),
-            Hint::Key(C::Back, "back"),
-        ]),
+        View::Audit { .. } => line(&[Hint::Pair(C::Down, C::Up, "scroll"), Hint::Key(C::Back, "back")]),
+        View::Peek { selected, reading, .. } => {
+            let mut hints =
+                vec![Hint::Pair(C::Down, C::Up, "select"), Hint::Pair(C::ScrollDown, C::ScrollUp, "scroll")];
+            if reading.views.get(*selected).is_some_and(|view| view.envelope.is_some()) {
+                hints.push(Hint::Key(C::Envelope, "SNS envelope"));
+            }
+            hints.extend([
+                Hint::Key(C::Save, "save"),
+                Hint::Key(C::Delete, "delete"),
+                Hint::Key(C::Refresh, "peek again"),
+                Hint::Key(C::Back, "back"),
+            ]);
+            line(&hints)
+        }
         View::Send(_) => "Tab/↑↓ field · Enter on the last field or Ctrl-s sends · Esc cancels".into(),
         View::Confirm { .. } => "type the name · Enter confirms · Esc cancels".into(),
-        View::Redrive { result: None, .. } => "moving messages…".into(),
-        View::Redrive { .. } => line(&[Hint::Key(C::Open, "back to the list")]),
+        View::Redrive(redrive) if redrive.result.is_none() && redrive.handle.is_some() => {
+            line(&[Hint::Key(C::Cancel, "cancel the move task")])
+        }
+        View::Redrive(redrive) if redrive.result.is_none() => line(&[Hint::Key(C::Cancel, "stop the copy")]),
+        View::Redrive(_) => line(&[Hint::Key(C::Open, "back to the list")]),
     }
 }
 
@@ -99,7 +111,8 @@ mod tests {
         assert_eq!(key(KeyCode::Char('P'), KeyModifiers::SHIFT), Some(SqsCommand::Purge));
         assert_eq!(key(KeyCode::Char('p'), KeyModifiers::NONE), Some(SqsCommand::Peek));
         assert_eq!(key(KeyCode::Char('p'), KeyModifiers::CONTROL), None);
-        assert_eq!(key(KeyCode::Char('x'), KeyModifiers::NONE), None);
+        assert_eq!(key(KeyCode::Char('x'), KeyModifiers::NONE), Some(SqsCommand::Save));
+        assert_eq!(key(KeyCode::Char('z'), KeyModifiers::NONE), None);
     }
 
     #[test]

@@ -11,8 +11,10 @@ mod forms;
 mod input;
 mod jobs;
 pub mod keys;
+mod reading;
 mod render;
 mod render_queue;
+mod render_redrive;
 mod results;
 mod state;
 #[cfg(test)]
@@ -24,7 +26,7 @@ use super::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply};
 
 pub use keys::{SqsCommand, command_for};
 pub use results::{Done, Message};
-pub use state::{Column, QueueRow, SqsPanel, View};
+pub use state::{Column, QueueRow, RedriveView, SqsPanel, View};
 
 impl PanelUpdate for SqsPanel {
     type Message = Message;

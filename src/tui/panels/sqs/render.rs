@@ -6,9 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::domain::sqs::{QueueAttributes, RedriveProgress, RedriveReport};
+use crate::domain::sqs::QueueAttributes;
 use crate::tui::ui::centered;
 use crate::tui::ui::theme::Theme;
 
@@ -49,15 +49,16 @@ pub fn render(panel: &SqsPanel, frame: &mut Frame, area: Rect, theme: Theme) {
             detail(panel, frame, body, url, None, theme);
             redrive_pick(panel, frame, body, url, choices, (*sources, *selected), theme);
         }
-        View::Peek { url, messages, selected } => peek(panel, frame, body, url, messages.as_ref(), *selected, theme),
+        View::Peek { url, messages, selected, reading } => {
+            peek(panel, frame, body, url, (messages.as_ref(), *selected, reading), theme)
+        }
+        View::Audit { entries, scroll } => super::render_redrive::audit_trail(frame, body, entries, *scroll, theme),
         View::Send(form) => send_form(frame, body, form, theme),
         View::Confirm { confirm, back, .. } => {
             detail(panel, frame, body, back, None, theme);
             confirmation(frame, body, confirm, theme);
         }
-        View::Redrive { from, to, progress, result } => {
-            redrive(frame, body, (from, to), progress, result.as_ref(), theme)
-        }
+        View::Redrive(redrive) => super::render_redrive::redrive(frame, body, redrive, theme),
     }
     let (text, style) = match (&panel.notice, &panel.list_error) {
         (Some((text, true)), _) | (None, Some(text)) => (text.clone(), theme.error()),
@@ -167,53 +168,6 @@ fn confirmation(frame: &mut Frame, body: Rect, confirm: &Confirm, theme: Theme) 
     frame.render_widget(Clear, rect);
     let block = Block::default().borders(Borders::ALL).title(" confirm ").border_style(theme.error());
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), rect);
-}
-
-fn redrive(
-    frame: &mut Frame,
-    body: Rect,
-    (from, to): (&str, &str),
-    progress: &RedriveProgress,
-    result: Option<&Result<RedriveReport, String>>,
-    theme: Theme,
-) {
-    let [text_area, gauge_area, rest] =
-        Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(0)]).areas(body);
-    frame.render_widget(
-        Paragraph::new(format!("redrive {from} → {to}")).block(Block::default().borders(Borders::ALL)),
-        text_area,
-    );
-    let done = progress.moved + progress.failed;
-    let ratio = if progress.total == 0 {
-        if result.is_some() { 1.0 } else { 0.0 }
-    } else {
-        (done as f64 / progress.total as f64).min(1.0)
-    };
-    let label = format!("{} moved · {} failed · of about {}", progress.moved, progress.failed, progress.total);
-    frame.render_widget(
-        Gauge::default()
-            .block(Block::default().borders(Borders::ALL))
-            .ratio(ratio)
-            .label(label)
-            .gauge_style(theme.accent()),
-        gauge_area,
-    );
-    let summary = match result {
-        None => Line::from(Span::styled("moving: each message is copied, then deleted from the DLQ", theme.dim())),
-        Some(Ok(report)) if report.task_handle.is_some() => {
-            Line::raw("SQS is moving the messages (StartMessageMoveTask); counts update as it goes")
-        }
-        Some(Ok(report)) => {
-            let error =
-                report.first_error.as_ref().map(|error| format!(" — first failure: {error}")).unwrap_or_default();
-            Line::raw(format!(
-                "done: {} moved, {} failed{error}; failed messages stay in the DLQ",
-                report.moved, report.failed
-            ))
-        }
-        Some(Err(error)) => Line::from(Span::styled(error.clone(), theme.error())),
-    };
-    frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), rest);
 }
 
 /// Why the list shows no queue: still listing, refused, none in the account, or filtered out.

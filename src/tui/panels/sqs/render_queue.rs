@@ -9,10 +9,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::domain::exports::rfc3339;
 use crate::domain::sqs::PeekedMessage;
+use crate::domain::sqs::message_view::MessageView;
 use crate::tui::ui::theme::Theme;
 
 use super::render::cell;
-use super::state::SqsPanel;
+use super::state::{Reading, SqsPanel};
 
 pub fn detail(
     panel: &SqsPanel,
@@ -87,14 +88,12 @@ pub fn detail(
     );
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn peek(
     panel: &SqsPanel,
     frame: &mut Frame,
     area: Rect,
     url: &str,
-    messages: Option<&Result<Vec<PeekedMessage>, String>>,
-    selected: usize,
+    (messages, selected, reading): (Option<&Result<Vec<PeekedMessage>, String>>, usize, &Reading),
     theme: Theme,
 ) {
     let name = panel.queue(url).map_or(url, |row| row.summary.name.as_str());
@@ -142,13 +141,14 @@ pub fn peek(
         })
         .collect();
     frame.render_widget(Paragraph::new(items).block(Block::default().borders(Borders::RIGHT)), list_area);
-    let Some(message) = found.get(selected) else { return };
-    frame.render_widget(Paragraph::new(message_lines(message, theme)).wrap(Wrap { trim: false }), body_area);
+    let (Some(message), Some(view)) = (found.get(selected), reading.views.get(selected)) else { return };
+    let lines = message_lines(message, view, reading.envelope, theme);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((reading.scroll, 0)), body_area);
 }
 
 /// The selected message: when it was sent, its receives, group, attributes, body and system
 /// attributes.
-fn message_lines(message: &PeekedMessage, theme: Theme) -> Vec<Line<'static>> {
+fn message_lines(message: &PeekedMessage, view: &MessageView, envelope: bool, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![];
     if let Some(sent) = message.sent_at() {
         lines.push(Line::from(vec![Span::styled("sent       ", theme.dim()), Span::raw(rfc3339(sent))]));
@@ -160,14 +160,20 @@ fn message_lines(message: &PeekedMessage, theme: Theme) -> Vec<Line<'static>> {
     if let Some(group) = message.group_id() {
         lines.push(Line::from(vec![Span::styled("group      ", theme.dim()), Span::raw(group.to_owned())]));
     }
-    for (attribute, (data_type, value)) in &message.attributes {
+    for (name, data_type, shown) in &view.attributes {
         lines.push(Line::from(vec![
-            Span::styled(format!("attr {attribute} ({data_type}) "), theme.dim()),
-            Span::raw(value.clone()),
+            Span::styled(format!("attr {name} ({data_type}) "), theme.dim()),
+            Span::raw(shown.clone()),
         ]));
     }
+    let (what, body) = match (&view.envelope, envelope) {
+        (Some(whole), true) => ("the SNS envelope (e: its message)".to_owned(), whole),
+        (Some(_), false) => (format!("{} (e: the envelope)", view.kind.label()), &view.body),
+        (None, _) => (view.kind.label(), &view.body),
+    };
+    lines.push(Line::from(vec![Span::styled("body       ", theme.dim()), Span::raw(what)]));
     lines.push(Line::raw(""));
-    lines.extend(message.pretty_body().lines().map(|line| Line::raw(line.to_owned())));
+    lines.extend(body.iter().map(|line| Line::raw(line.clone())));
     lines.push(Line::raw(""));
     for (attribute, value) in &message.system {
         let shown = match attribute.as_str() {

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
-use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError};
+use crate::domain::sqs::{
+    MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError,
+};
 use crate::tui::panels::{Job, NoSession, PanelContext, Reply};
 
 use super::jobs;
-use super::state::{QueueRow, SqsPanel, View};
+use super::state::{QueueRow, Reading, SqsPanel, View};
+use crate::domain::sqs::message_view;
 
 /// What a job of the SQS panel sends back.
 #[derive(Debug)]
@@ -34,6 +37,16 @@ pub enum Message {
     Done(Done),
     /// How far a running redrive is (progress, before `Redriven`).
     RedriveStep(RedriveProgress),
+    /// SQS took the move task.
+    MoveStarted {
+        handle: String,
+    },
+    /// The move task's status, as last listed.
+    MoveStatus(MoveTask),
+    /// The endpoint has no move tasks: switchboard copies, and says why.
+    CopyNote(String),
+    /// CancelMessageMoveTask answered (messages moved before the cancel).
+    CancelAnswered(Result<u64, SqsError>),
     Redriven(Result<RedriveReport, SqsError>),
 }
 
@@ -70,24 +83,59 @@ impl SqsPanel {
                 Vec::new()
             }
             Message::Peeked { url: found, result } => {
-                if let View::Peek { url, messages, selected } = &mut self.view
+                if let View::Peek { url, messages, selected, reading } = &mut self.view
                     && *url == found
                 {
                     *selected = 0;
+                    // Each message's view is worked out here, once, not on every frame.
+                    *reading = Reading {
+                        views: result
+                            .as_ref()
+                            .map(|found| found.iter().map(message_view::view).collect())
+                            .unwrap_or_default(),
+                        ..Reading::default()
+                    };
                     *messages = Some(result.map_err(|error| format!("{role}: {error}")));
                 }
                 Vec::new()
             }
             Message::Done(done) => self.done(done, context),
             Message::RedriveStep(step) => {
-                if let View::Redrive { progress, .. } = &mut self.view {
-                    *progress = step;
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.progress = step;
+                }
+                Vec::new()
+            }
+            Message::MoveStarted { handle } => {
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.handle = Some(handle);
+                }
+                Vec::new()
+            }
+            Message::MoveStatus(task) => {
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.progress.moved = task.moved;
+                    redrive.progress.total = task.to_move.unwrap_or(redrive.progress.total);
+                    redrive.task = Some(task);
+                }
+                Vec::new()
+            }
+            Message::CopyNote(why) => {
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.note = Some(why);
+                }
+                Vec::new()
+            }
+            Message::CancelAnswered(answer) => {
+                match answer {
+                    Ok(moved) => self.notice(format!("cancel asked; {moved} messages were moved before it"), false),
+                    Err(error) => self.notice(format!("{role}: {error}"), true),
                 }
                 Vec::new()
             }
             Message::Redriven(done) => {
-                if let View::Redrive { result, .. } = &mut self.view {
-                    *result = Some(done.map_err(|error| format!("{role}: {error}")));
+                if let View::Redrive(redrive) = &mut self.view {
+                    redrive.result = Some(done.map_err(|error| format!("{role}: {error}")));
                 }
                 self.recount(context.now)
             }
@@ -98,9 +146,10 @@ impl SqsPanel {
     /// that it does not say "receiving…" or "moving…" forever.
     fn no_session(&mut self, why: NoSession) {
         self.loading = false;
+        self.needs_mfa = why.contains(crate::tui::panels::clients::NEEDS_MFA);
         match &mut self.view {
             View::Peek { messages: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
-            View::Redrive { result: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
+            View::Redrive(redrive) if redrive.result.is_none() => redrive.result = Some(Err(why.clone())),
             _ => {}
         }
         self.notice(why, true);

@@ -2,11 +2,16 @@
 //! sort, and the view on screen (a queue's detail, a peek, a form, a confirmation, ...).
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
 use crate::app::keys::{Keymap, SqsCommand};
-use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport};
+use crate::domain::audit::{AuditEntry, AuditLog};
+use crate::domain::sqs::message_view::MessageView;
+use crate::domain::sqs::{MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport};
 
 use super::forms::{Confirm, SendForm};
 use super::jobs::RedriveTarget;
@@ -37,7 +42,7 @@ impl Column {
 #[derive(Debug)]
 pub enum Pending {
     Purge { url: String },
-    Delete { url: String, receipt_handle: String },
+    Delete { url: String, id: String, receipt_handle: String },
     Redrive { source: RedriveTarget, destination: RedriveTarget, total: u64 },
 }
 
@@ -65,6 +70,12 @@ pub enum View {
         url: String,
         messages: Option<Result<Vec<PeekedMessage>, String>>,
         selected: usize,
+        reading: Reading,
+    },
+    /// The account's recent changes from the audit trail.
+    Audit {
+        entries: Result<Vec<AuditEntry>, String>,
+        scroll: u16,
     },
     Send(SendForm),
     Confirm {
@@ -72,12 +83,34 @@ pub enum View {
         action: Pending,
         back: String,
     },
-    Redrive {
-        from: String,
-        to: String,
-        progress: RedriveProgress,
-        result: Option<Result<RedriveReport, String>>,
-    },
+    Redrive(Box<RedriveView>),
+}
+
+/// How the peeked messages read: each one's view worked out once when it arrived, the
+/// selected body's scroll, and whether an SNS message shows its envelope.
+#[derive(Debug, Default)]
+pub struct Reading {
+    pub views: Vec<MessageView>,
+    pub scroll: u16,
+    pub envelope: bool,
+}
+
+/// A redrive on screen: a move task SQS runs (its last listed status), or switchboard's copy.
+#[derive(Debug)]
+pub struct RedriveView {
+    pub from: String,
+    pub to: String,
+    pub source_url: String,
+    pub progress: RedriveProgress,
+    /// The move task's handle once it started (what `c` cancels).
+    pub handle: Option<String>,
+    pub task: Option<MoveTask>,
+    /// Why switchboard copies instead (the endpoint has no move tasks).
+    pub note: Option<String>,
+    /// Asks the copy to stop after its current batch.
+    pub stop: Arc<AtomicBool>,
+    pub cancel_asked: bool,
+    pub result: Option<Result<RedriveReport, String>>,
 }
 
 #[derive(Debug)]
@@ -101,6 +134,14 @@ pub struct SqsPanel {
     dead_letter_targets: HashSet<String>,
     /// The panel's keymap: defaults with `[ui.keys.sqs]` applied.
     pub keys: Keymap<SqsCommand>,
+    /// Where changes are recorded (and `L` reads them back).
+    pub audit: AuditLog,
+    /// Between two looks at a running move task.
+    pub move_poll_every: Duration,
+    /// Where `x` saves peeked messages (None: the state directory's `messages/`).
+    pub saves_dir: Option<std::path::PathBuf>,
+    /// A job was refused for want of an MFA code: `r` goes to the screen, which asks for it.
+    pub needs_mfa: bool,
 }
 
 impl Default for SqsPanel {
@@ -121,6 +162,10 @@ impl Default for SqsPanel {
             counts_at: None,
             dead_letter_targets: HashSet::new(),
             keys: Keymap::default(),
+            audit: AuditLog::from_env(),
+            move_poll_every: crate::domain::sqs::move_task::POLL_EVERY,
+            saves_dir: None,
+            needs_mfa: false,
         }
     }
 }

@@ -117,7 +117,8 @@ async fn production_accounts_need_the_typed_name_before_a_delete() {
     h.peeked("orders-dlq").await;
     h.char('j');
     assert!(h.char('d').is_empty(), "nothing is deleted yet");
-    let View::Confirm { confirm, action: Pending::Delete { url: target, receipt_handle }, .. } = &h.panel.view else {
+    let View::Confirm { confirm, action: Pending::Delete { url: target, receipt_handle, .. }, .. } = &h.panel.view
+    else {
         panic!("{:?}", h.panel.view)
     };
     assert_eq!((target.as_str(), receipt_handle.as_str()), (url("orders-dlq").as_str(), "rh-d-2"));

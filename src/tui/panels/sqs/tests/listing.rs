@@ -207,9 +207,22 @@ async fn the_hints_offer_the_commands_of_the_view_with_their_keys() {
     h.detail_of("orders-dlq").await;
     assert_eq!(h.panel.hints(), "p peek · n send · P purge · m redrive · r refresh · Esc list");
     h.peeked("audit").await;
-    assert_eq!(h.panel.hints(), "j/k select · d delete · r peek again · Esc back");
+    assert_eq!(h.panel.hints(), "j/k select · J/K scroll · x save · d delete · r peek again · Esc back");
     // Keys without a command in a list view are not the panel's: the screen may use them.
     h.panel.view = View::List;
     assert!(matches!(h.press(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)), KeyOutcome::Ignored));
     assert!(matches!(h.press(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)), KeyOutcome::Ignored));
+}
+
+#[tokio::test]
+async fn a_server_repeating_its_next_token_stops_the_listing_with_an_error() {
+    let sqs = standard_sqs();
+    sqs.repeat_next_token();
+    let mut h = harness_with("sandbox/dev", sqs);
+    let jobs = h.open();
+    h.settle(jobs).await;
+    let error = h.panel.list_error.clone().unwrap();
+    assert!(error.contains("the same NextToken twice"), "{error}");
+    let lists = h.calls().iter().filter(|call| call.starts_with("ListQueues")).count();
+    assert_eq!(lists, 2, "the second answer with the same token ends it");
 }

@@ -5,5 +5,7 @@
 mod changes;
 mod detail_peek;
 mod listing;
+mod move_tasks;
+mod reading;
 mod redrive_errors;
 mod support;

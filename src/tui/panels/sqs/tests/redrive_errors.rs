@@ -7,6 +7,8 @@ use super::support::*;
 #[tokio::test]
 async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
     let mut h = loaded("sandbox/dev").await;
+    // The copy waits for messages in flight to come back: none here.
+    h.sqs.set_in_flight("orders-dlq", 0);
     h.detail_of("orders-dlq").await;
     assert!(h.char('m').is_empty());
     let View::RedrivePick { choices, sources: 1, selected: 0, .. } = &h.panel.view else {
@@ -31,39 +33,47 @@ async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
     h.typed("-dlq");
     let jobs = h.key(KeyCode::Enter);
     assert_eq!(jobs.len(), 1);
-    let View::Redrive { from, to, progress, result: None } = &h.panel.view else { panic!("{:?}", h.panel.view) };
-    assert_eq!((from.as_str(), to.as_str(), progress.moved, progress.total), ("orders-dlq", "orders", 0, 2));
-    assert_eq!(h.panel.hints(), "moving messages…");
+    let View::Redrive(redrive) = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    assert!(redrive.result.is_none());
+    assert_eq!(
+        (redrive.from.as_str(), redrive.to.as_str(), redrive.progress.moved, redrive.progress.total),
+        ("orders-dlq", "orders", 0, 2)
+    );
+    assert_eq!(h.panel.hints(), "c stop the copy");
     // Keys do not leave a running redrive.
     assert!(h.key(KeyCode::Esc).is_empty());
-    assert!(matches!(h.panel.view, View::Redrive { result: None, .. }));
+    assert!(matches!(&h.panel.view, View::Redrive(redrive) if redrive.result.is_none()));
 
     let done = h.run(jobs.into_iter().next().unwrap()).await;
     assert_eq!(
         h.calls(),
         [
             "StartMessageMoveTask orders-dlq -> orders",
-            "ReceiveMessage orders-dlq max=10 visibility=60",
-            r#"SendMessage orders {"n":1}"#,
-            "DeleteMessage orders-dlq rh-d-1",
-            r#"SendMessage orders {"n":2}"#,
-            "DeleteMessage orders-dlq rh-d-2",
-            "ReceiveMessage orders-dlq max=10 visibility=60",
-        ]
+            "ReceiveMessage orders-dlq max=10 visibility=120",
+            "SendMessageBatch orders 2",
+            "DeleteMessageBatch orders-dlq 2",
+            "ReceiveMessage orders-dlq max=10 visibility=120",
+            "ReceiveMessage orders-dlq max=10 visibility=120",
+            "ReceiveMessage orders-dlq max=10 visibility=120",
+            "GetQueueAttributes orders-dlq",
+        ],
+        "an empty receive alone does not end the copy: the count is asked"
     );
     let steps = std::mem::take(&mut *h.progress.lock().unwrap());
-    assert_eq!(steps.len(), 2);
-    for (index, step) in steps.into_iter().enumerate() {
-        assert!(matches!(step, Message::RedriveStep(_)), "{step:?}");
+    assert!(matches!(&steps[..], [Message::CopyNote(_), Message::RedriveStep(_)]), "{steps:?}");
+    for step in steps {
         assert!(h.result(Ok(step)).is_empty());
-        assert!(
-            matches!(&h.panel.view, View::Redrive { progress, result: None, .. } if progress.moved == index as u64 + 1)
-        );
     }
-    assert!(h.screen().contains("2 moved · 0 failed · of about 2"), "{}", h.screen());
+    let View::Redrive(redrive) = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    assert_eq!((redrive.progress.moved, redrive.result.is_none()), (2, true));
+    let screen = h.screen();
+    assert!(screen.contains("2 moved · 0 failed · of about 2"), "{screen}");
+    assert!(screen.contains("copied by switchboard"), "{screen}");
+    assert!(screen.contains("this endpoint has no message move tasks"), "{screen}");
 
     let recount = h.result(Ok(done));
-    let View::Redrive { result: Some(Ok(report)), .. } = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    let View::Redrive(redrive) = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    let Some(Ok(report)) = &redrive.result else { panic!("{:?}", h.panel.view) };
     assert_eq!((report.method, report.moved, report.failed), (MoveMethod::Copy, 2, 0));
     assert!(!recount.is_empty(), "counts are asked again");
     assert!(h.screen().contains("done: 2 moved, 0 failed"), "{}", h.screen());
@@ -80,6 +90,10 @@ async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
 async fn a_redrive_by_move_task_and_a_refused_one() {
     let sqs = standard_sqs();
     sqs.offer_move_tasks();
+    sqs.script_move_task(vec![
+        FakeSqs::move_step(MoveStatus::Running, 1, 2, None),
+        FakeSqs::move_step(MoveStatus::Completed, 2, 2, None),
+    ]);
     let mut h = harness_with("sandbox/dev", sqs);
     let jobs = h.open();
     h.settle(jobs).await;
@@ -89,10 +103,19 @@ async fn a_redrive_by_move_task_and_a_refused_one() {
     h.typed("orders-dlq");
     let jobs = h.key(KeyCode::Enter);
     h.settle(jobs).await;
-    assert_eq!(h.calls().first().map(String::as_str), Some("StartMessageMoveTask orders-dlq -> orders"));
-    let View::Redrive { result: Some(Ok(report)), .. } = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    assert_eq!(
+        h.calls()[..3],
+        [
+            "StartMessageMoveTask orders-dlq -> orders",
+            "ListMessageMoveTasks orders-dlq",
+            "ListMessageMoveTasks orders-dlq"
+        ]
+    );
+    let View::Redrive(redrive) = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    let Some(Ok(report)) = &redrive.result else { panic!("{:?}", h.panel.view) };
     assert_eq!((report.method, report.task_handle.as_deref()), (MoveMethod::MoveTask, Some("task-1")));
-    assert!(h.screen().contains("SQS is moving the messages"), "{}", h.screen());
+    h.feed_progress();
+    assert!(h.screen().contains("the move task ended COMPLETED: 2 moved"), "{}", h.screen());
 
     h.key(KeyCode::Enter);
     h.sqs.deny("StartMessageMoveTask");
@@ -102,7 +125,8 @@ async fn a_redrive_by_move_task_and_a_refused_one() {
     h.typed("orders-dlq");
     let jobs = h.key(KeyCode::Enter);
     h.settle(jobs).await;
-    let View::Redrive { result: Some(Err(error)), .. } = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    let View::Redrive(redrive) = &h.panel.view else { panic!("{:?}", h.panel.view) };
+    let Some(Err(error)) = &redrive.result else { panic!("{:?}", h.panel.view) };
     assert!(error.starts_with("sandbox/dev: StartMessageMoveTask: access denied"), "{error}");
     assert_eq!(h.sqs.visible("orders-dlq"), 2, "nothing was copied after the refusal");
 }
@@ -333,7 +357,10 @@ async fn no_session_for_a_peek_shows_why_instead_of_receiving_forever() {
     let screen = h.screen();
     assert!(!screen.contains("receiving…"), "{screen}");
     assert!(screen.contains("renewing needs an MFA code"), "{screen}");
-    // Peeking again is possible.
+    // r goes to the screen first (it renews the role and may ask for the code: the operator
+    // pressed it); the panel says so. The next r peeks again.
+    assert!(matches!(h.press(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), KeyOutcome::Ignored));
+    assert!(h.notice().0.starts_with("renewing the session"), "{:?}", h.notice());
     let jobs = h.char('r');
     assert_eq!(jobs.len(), 1);
     h.settle(jobs).await;
@@ -350,7 +377,7 @@ async fn no_session_for_a_redrive_ends_its_progress_with_why() {
     assert_eq!(h.key(KeyCode::Enter).len(), 1);
     h.result(Err("sandbox/dev: renewing needs an MFA code".to_owned()));
     assert!(
-        matches!(&h.panel.view, View::Redrive { result: Some(Err(error)), .. } if error.contains("MFA code")),
+        matches!(&h.panel.view, View::Redrive(redrive) if matches!(&redrive.result, Some(Err(error)) if error.contains("MFA code"))),
         "{:?}",
         h.panel.view
     );

@@ -13,9 +13,12 @@ pub(super) use ratatui::Terminal;
 pub(super) use ratatui::backend::TestBackend;
 pub(super) use tokio::sync::Semaphore;
 
+pub(super) use crate::domain::audit::AuditLog;
 pub(super) use crate::domain::credentials::Credentials;
 pub(super) use crate::domain::inventory::Inventory;
-pub(super) use crate::domain::sqs::{MoveMethod, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError};
+pub(super) use crate::domain::sqs::{
+    MoveMethod, MoveStatus, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError,
+};
 pub(super) use crate::tui::panels::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Progress, Reply, Services};
 pub(super) use crate::tui::state::RoleRow;
 pub(super) use crate::tui::ui::theme::Theme;
@@ -85,6 +88,8 @@ pub(super) struct Harness {
     pub(super) services: Arc<Services>,
     /// What jobs reported as progress (redrive steps), in order.
     pub(super) progress: Arc<Mutex<Vec<Message>>>,
+    /// Holds the panel's audit trail (and anything else a test writes).
+    pub(super) dir: tempfile::TempDir,
 }
 
 macro_rules! context {
@@ -111,8 +116,14 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
         sts: Arc::new(FakeSts::refusing()),
         slots: Arc::new(Semaphore::new(4)),
     };
+    let dir = tempfile::tempdir().unwrap();
+    let mut panel = SqsPanel::default();
+    panel.audit = AuditLog::at(dir.path().join("audit.jsonl"));
+    panel.move_poll_every = Duration::ZERO;
+    panel.saves_dir = Some(dir.path().join("saved"));
     Harness {
-        panel: SqsPanel::default(),
+        panel,
+        dir,
         row,
         now: now(),
         refresh_every: Duration::from_secs(5),
@@ -208,6 +219,12 @@ impl Harness {
         while !jobs.is_empty() {
             jobs = self.run_all(jobs).await;
         }
+    }
+
+    /// Feeds what jobs reported as progress, in order; the jobs that starts are returned.
+    pub(super) fn feed_progress(&mut self) -> Vec<Job<Message>> {
+        let steps = std::mem::take(&mut *self.progress.lock().unwrap());
+        steps.into_iter().flat_map(|step| self.feed(step)).collect()
     }
 
     pub(super) fn calls(&self) -> Vec<String> {

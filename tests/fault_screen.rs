@@ -1,0 +1,89 @@
+//! The screen's fault matrix: one session of the real binary in a PTY, STS behind a fault
+//! proxy whose rules change between refreshes. Each fault class shows on the role's row (its
+//! state says "error" and the chain pane says what happened) while the screen keeps working;
+//! throttling is retried into a valid session; a clock ten minutes fast is named in the
+//! header and the countdown stays a full hour (AWS time). A hung endpoint is
+//! `tui_hung_endpoint.rs`.
+
+mod support;
+
+use jiff::SignedDuration;
+use support::Sandbox;
+use support::fault_proxy::{Fault, FaultProxy};
+use support::pty::{Tui, roles_are_shown};
+use support::store::set_inventory_endpoint;
+
+/// The state word of the viewer's row ("│▸ viewer  valid  59:58 ...").
+fn viewer_state(screen: &str) -> Option<String> {
+    let line =
+        screen.lines().find(|line| line.contains("▸") && line.split_whitespace().any(|word| word == "viewer"))?;
+    let mut words = line.split_whitespace().skip_while(|word| *word != "viewer");
+    words.next()?;
+    words.next().map(str::to_owned)
+}
+
+/// The viewer's countdown in minutes, when its row is valid.
+fn minutes_left(screen: &str) -> Option<u32> {
+    let line = screen.lines().find(|line| line.contains("▸") && line.contains("viewer") && line.contains("valid"))?;
+    let left = line.split_whitespace().skip_while(|word| *word != "valid").nth(1)?;
+    left.split(':').next()?.parse().ok()
+}
+
+#[test]
+fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
+    let sandbox = Sandbox::new();
+    let proxy = FaultProxy::start(&sandbox.moto.endpoint);
+    set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    let mut tui = Tui::start(&sandbox);
+    tui.wait_for("the list of roles", roles_are_shown);
+    tui.send("/prod viewer\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+
+    // A local clock ten minutes ahead of AWS: named in the header, and the fresh session's
+    // countdown is a full hour in AWS time (the local clock would say 50 minutes).
+    proxy.always(None, Fault::ShiftClock(SignedDuration::from_mins(-10)));
+    tui.send("r");
+    let screen = tui.wait_for("the skew notice", |screen| {
+        screen.contains("clock 10m ahead of AWS") && viewer_state(screen).as_deref() == Some("valid")
+    });
+    let left = minutes_left(&screen).unwrap_or_else(|| panic!("no countdown:\n{screen}"));
+    assert!(left >= 58, "countdown in AWS time, not the local clock's 49 minutes:\n{screen}");
+    proxy.clear();
+
+    let faults = [
+        (Fault::Status(500), "InternalFailure"),
+        (Fault::Status(503), "a failure on AWS's side"),
+        (Fault::Reset, "Connection reset by peer"),
+        (Fault::Garble, "unreadable answer"),
+        (Fault::AccessDenied, "access denied"),
+    ];
+    for (fault, says) in faults {
+        proxy.clear();
+        proxy.always(Some("AssumeRole"), fault.clone());
+        tui.send("r");
+        tui.wait_for(&format!("{fault:?} on the row"), |screen| {
+            viewer_state(screen).as_deref() == Some("error") && screen.contains(says)
+        });
+    }
+
+    // Throttled twice, then answered: the SDK's retries make it a valid session.
+    proxy.clear();
+    proxy.reset_counts();
+    proxy.next(Some("AssumeRole"), 2, Fault::Throttling);
+    tui.send("r");
+    tui.wait_for("the throttled refresh to succeed", |screen| viewer_state(screen).as_deref() == Some("valid"));
+    assert_eq!(proxy.count("AssumeRole"), 3, "two throttled attempts and the one that worked");
+
+    // The endpoint goes down for good.
+    proxy.go_down();
+    tui.send("r");
+    tui.wait_for("the refused connection on the row", |screen| {
+        viewer_state(screen).as_deref() == Some("error") && screen.contains("Connection refused")
+    });
+
+    tui.send("q");
+    assert!(tui.wait_for_exit().success(), "quits normally after every fault");
+    tui.assert_terminal_restored();
+    let panicked = String::from_utf8_lossy(&tui.raw).contains("panicked");
+    assert!(!panicked, "nothing panicked on the way");
+}
