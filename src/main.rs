@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use switchboard::app::GlobalOptions;
 use switchboard::{cli, tui};
 
@@ -30,6 +30,8 @@ enum FrontEnd {
 
 fn main() -> ExitCode {
     return_freed_memory_at_once();
+    // A completion request from a shell (`_SWITCHBOARD_COMPLETE=bash switchboard -- WORDS`): answered, then exit.
+    clap_complete::CompleteEnv::with_factory(Arguments::command).var(cli::completions::COMPLETE_VARIABLE).complete();
     let Arguments { options, command } = Arguments::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match command {
             None => tui::run(&options).await,
-            Some(FrontEnd::Cli(command)) => cli::run(&options, command).await,
+            Some(FrontEnd::Cli(command)) => cli::run(&options, command, Arguments::command).await,
             #[cfg(unix)]
             Some(FrontEnd::Agent(args)) => switchboard::agent::run(&options, args).await,
         }

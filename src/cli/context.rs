@@ -22,7 +22,8 @@ impl Context {
         let inventory = Arc::new(load_inventory(options)?.inventory);
         let codes = CodeSource::from_flag(options.mfa_code.as_deref())?;
         let store = store.await;
-        let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt));
+        let commands = crate::domain::mfa_command::MfaCommands::from_inventory(&inventory);
+        let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt).with_commands(commands));
         Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
     }
 

@@ -2,11 +2,14 @@
 
 mod check;
 mod child_env;
+pub mod completions;
+mod console;
 mod context;
 mod credential_process;
 mod ecs_server;
 mod env;
 mod exec;
+mod import;
 mod keys;
 mod list;
 pub mod logging;
@@ -23,6 +26,7 @@ mod whoami;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use clap_complete::ArgValueCompleter;
 
 pub use crate::app::{AppError, GlobalOptions};
 use crate::domain::exports::ExportFormat;
@@ -39,6 +43,7 @@ pub enum Command {
     /// Print the exports of a role's session, renewing it first if needed
     Env {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// Output format [default: from $SHELL]
         #[arg(long, value_enum)]
@@ -50,6 +55,7 @@ pub enum Command {
     /// Run a command with the role's session in a clean AWS environment
     Exec {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// Run even inside another `switchboard exec`
         #[arg(long, short)]
@@ -65,11 +71,13 @@ pub enum Command {
     /// The JSON of the AWS `credential_process` protocol, for ~/.aws/config profiles
     CredentialProcess {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
     },
     /// Renew sessions now, asking once per MFA device
     Refresh {
         /// ACCOUNT/ROLE, one or more
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         roles: Vec<String>,
         /// Every role of the inventory
         #[arg(long, conflicts_with_all = ["roles", "expiring"])]
@@ -83,6 +91,7 @@ pub enum Command {
     /// Show where a role's session lands (STS GetCallerIdentity)
     Whoami {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
     },
     /// Run a command once per selected role (at most --parallel at a time), each with the
@@ -113,6 +122,65 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Sign in to the AWS console with the role's session (a federation sign-in URL), in
+    /// the browser ($BROWSER, else xdg-open/open/start)
+    Console {
+        /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
+        role: String,
+        /// Open this service's page (e.g. sqs, cloudwatch) instead of the console's home
+        #[arg(long, value_name = "SERVICE")]
+        service: Option<String>,
+        /// Print the URL instead of opening it (it signs in for 15 minutes: keep it to yourself)
+        #[arg(long)]
+        print: bool,
+    },
+    /// Print the script that loads switchboard's completion into SHELL (role addresses are
+    /// completed from the inventory); see the README for where to put it
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::Shell,
+    },
+    /// Print the man page (roff): `switchboard man > ~/.local/share/man/man1/switchboard.1`
+    Man,
+    /// Make an inventory from what you already have
+    Import {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportAction {
+    /// The role profiles of an AWS config file (source_profile chains, MFA, external ids);
+    /// SSO and credential_process profiles are listed as skipped, with their lines
+    AwsConfig {
+        /// The AWS config file [default: $AWS_CONFIG_FILE, else ~/.aws/config]
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+        /// Where to write the inventory (`-`: standard output) [default: the inventory's location]
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// Replace the file if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// One account per member of an AWS Organization (ListAccounts), each with the role
+    /// --role-name, added to the inventory; what is there is left as written
+    Organizations {
+        /// A role (ACCOUNT/ROLE) or source allowed to call ListAccounts (the management account's)
+        #[arg(long, value_name = "ROLE_OR_SOURCE", add = ArgValueCompleter::new(completions::complete_role))]
+        via: String,
+        /// The role to add in each member account, e.g. OrganizationAccountAccessRole
+        #[arg(long, value_name = "NAME")]
+        role_name: String,
+        /// Print the diff of the inventory instead of writing it
+        #[arg(long)]
+        dry_run: bool,
+        /// Tag each account with the names of the OUs it sits in
+        #[arg(long)]
+        tags_from_ou: bool,
+    },
 }
 
 /// Which roles a fleet command acts on. Patterns are OR-ed, `--tag`s AND-ed (the account
@@ -120,7 +188,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
     /// ACCOUNT/ROLE globs, e.g. '*/readonly' or 'prod-*/admin'; a plain address selects that role
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "PATTERN", add = ArgValueCompleter::new(completions::complete_role))]
     pub patterns: Vec<String>,
     /// Only accounts with this tag (repeat: every tag must be there)
     #[arg(long = "tag", value_name = "TAG")]
@@ -157,6 +225,7 @@ pub enum SqsAction {
     /// count rises and it stays hidden for 30 s
     Dump {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// The queue's name or URL
         queue: String,
@@ -170,6 +239,7 @@ pub enum SqsAction {
     /// attributes and FIFO fields. A dry run in production accounts unless --confirm names the queue
     Send {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// The queue's name or URL
         queue: String,
@@ -186,6 +256,7 @@ pub enum SqsAction {
     /// none), reporting progress on stderr and in the audit trail
     Redrive {
         /// ACCOUNT/ROLE
+        #[arg(add = ArgValueCompleter::new(completions::complete_role))]
         role: String,
         /// The dead-letter queue's name or URL
         dlq: String,
@@ -219,7 +290,12 @@ pub enum KeysAction {
 }
 
 /// Runs one subcommand. The screen is not here: `main` dispatches to each front end itself.
-pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, AppError> {
+/// `program` builds the whole command line (`main`'s), for the completion script and the man page.
+pub async fn run(
+    options: &GlobalOptions,
+    command: Command,
+    program: fn() -> clap::Command,
+) -> Result<ExitCode, AppError> {
     logging::init(options.verbose);
     match command {
         Command::Check => check::run(options),
@@ -236,6 +312,15 @@ pub async fn run(options: &GlobalOptions, command: Command) -> Result<ExitCode, 
         Command::Run { select, parallel, group, json, command } => {
             let args = run::RunArgs { selector: select.selector(), parallel, group, json, command };
             run::run(options, args).await
+        }
+        Command::Console { role, service, print } => console::run(options, &role, service, print).await,
+        Command::Completions { shell } => completions::print_registration(shell, &program()),
+        Command::Man => completions::print_man(program()),
+        Command::Import { action: ImportAction::AwsConfig { config, out, force } } => {
+            import::aws_config(options, import::AwsConfigArgs { config, out, force })
+        }
+        Command::Import { action: ImportAction::Organizations { via, role_name, dry_run, tags_from_ou } } => {
+            import::organizations(options, import::OrganizationsArgs { via, role_name, dry_run, tags_from_ou }).await
         }
         Command::Sqs { action: SqsAction::List { select, json, no_counts } } => {
             let counts = if no_counts { sqs_list::Counts::Skip } else { sqs_list::Counts::Read };

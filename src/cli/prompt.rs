@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
+use crate::domain::mfa_command::{self, MFA_COMMAND_TIMEOUT, MfaCommands};
 
 use super::AppError;
 
@@ -36,11 +37,34 @@ pub struct TerminalPrompt {
     codes: Mutex<CodeSource>,
     /// False where asking would block a tool that cannot answer (credential_process without a terminal).
     can_prompt: bool,
+    /// Sources' `mfa_command`s, tried before asking.
+    commands: MfaCommands,
 }
 
 impl TerminalPrompt {
     pub fn new(codes: CodeSource, can_prompt: bool) -> Self {
-        Self { codes: Mutex::new(codes), can_prompt }
+        Self { codes: Mutex::new(codes), can_prompt, commands: MfaCommands::default() }
+    }
+
+    pub fn with_commands(mut self, commands: MfaCommands) -> Self {
+        self.commands = commands;
+        self
+    }
+
+    /// The device's `mfa_command`, for a first request (after a rejected code, the operator
+    /// is asked: the command would give the same code again).
+    async fn code_from_command(&self, request: &MfaRequest) -> Option<MfaCode> {
+        let command = self.commands.command_for(&request.device).filter(|_| request.problem.is_none())?;
+        match mfa_command::run(command, MFA_COMMAND_TIMEOUT).await {
+            Ok(code) => {
+                super::output::warn(&format!("MFA code for {} from mfa_command", request.device));
+                Some(code)
+            }
+            Err(reason) => {
+                super::output::warn(&format!("mfa_command for {} failed ({reason}); asking instead", request.device));
+                None
+            }
+        }
     }
 }
 
@@ -62,6 +86,9 @@ impl MfaPrompt for TerminalPrompt {
                 CodeSource::Terminal => false,
             }
         };
+        if let Some(code) = self.code_from_command(request).await {
+            return Ok(code);
+        }
         let request = request.clone();
         let can_prompt = self.can_prompt;
         let asked = tokio::task::spawn_blocking(move || {

@@ -350,13 +350,16 @@ impl Engine {
                 })
                 .await
             }
-            LayerKind::AssumeRole { arn, duration, mfa_device, external_id, region, .. } => {
+            LayerKind::AssumeRole {
+                arn, duration, mfa_device, external_id, region, session_name, attributes, ..
+            } => {
                 let request = |mfa: Option<(String, MfaCode)>| AssumeRoleRequest {
                     role_arn: arn.clone(),
-                    session_name: self.session_name.clone(),
+                    session_name: session_name.clone().unwrap_or_else(|| self.session_name.clone()),
                     duration: *duration,
                     external_id: external_id.clone(),
                     mfa,
+                    attributes: attributes.clone(),
                 };
                 match mfa_device {
                     Some(device) => {

@@ -2,8 +2,10 @@
 //! knows about a terminal UI (no ratatui, no crossterm).
 
 pub mod audit;
+pub mod awsconfig;
 pub mod cache;
 pub mod clock;
+pub mod console;
 pub mod credentials;
 pub mod engine;
 #[cfg(test)]
@@ -11,6 +13,8 @@ mod engine_tests;
 pub mod exports;
 pub mod inventory;
 pub mod mfa;
+pub mod mfa_command;
+pub mod organizations;
 pub mod plan;
 pub mod selection;
 pub mod sources;

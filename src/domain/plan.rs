@@ -1,9 +1,13 @@
 //! From a role in the inventory to the chain of layers that produces its session, each
 //! with the reason it is there and what caps its duration (printed by `switchboard check`).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use super::inventory::{Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, Source, SourceCredentials};
+use super::inventory::{
+    Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, SessionAttributes, Source, SourceCredentials,
+    TemplateValues, current_user, expand_template,
+};
 use super::time::format_duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +25,10 @@ pub enum LayerKind {
         external_id: Option<String>,
         region: String,
         chained: bool,
+        /// RoleSessionName, its template filled; `None`: the engine's default.
+        session_name: Option<String>,
+        /// Session tags, transitive keys and the source identity (filled) sent with AssumeRole.
+        attributes: SessionAttributes,
     },
 }
 
@@ -92,84 +100,147 @@ impl Plan {
 
 /// Every role's plan, in inventory order.
 pub fn plans(inventory: &Inventory) -> Vec<Plan> {
-    inventory.roles().filter_map(|(_, role)| plan_for(inventory, role)).collect()
+    let mut planner = Planner::new(inventory);
+    inventory.roles().filter_map(|(_, role)| planner.plan(role)).collect()
 }
 
 pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
-    let endpoint = inventory.defaults.endpoint_url.as_deref().map(|url| format!("@{url}")).unwrap_or_default();
-    let duration_from = |role: &Role| if role.duration.is_some() { "duration" } else { "defaults.duration" };
-    match &role.parent {
-        RoleParent::Source(name) => {
-            let source = inventory.source(name)?;
-            let mut layers = vec![source_layer(source)];
-            let mfa_session = match (&source.mfa_serial, source.session_duration) {
-                (Some(device), Some(duration)) if role.mfa => Some((device.clone(), duration)),
-                _ => None,
-            };
-            if let Some((device, duration)) = &mfa_session {
-                let region = source.region.clone().unwrap_or_else(|| inventory.defaults.region.clone());
-                layers.push(Layer {
-                    id: format!("mfa-session|{}|{device}{endpoint}", source.name),
-                    why: format!(
-                        "GetSessionToken with MFA device {device} for {} (session_duration; AWS allows 15m to 36h): one code here lets every MFA role of source {} be assumed without another code",
-                        format_duration(*duration),
-                        source.name
-                    ),
-                    kind: LayerKind::MfaSession { source: source.name.clone(), device: device.clone(), duration: *duration, region },
-                });
-            }
-            let duration = role.duration.unwrap_or(inventory.defaults.duration);
-            let code_device = if role.mfa && mfa_session.is_none() { source.mfa_serial.clone() } else { None };
-            let mut why = format!(
-                "AssumeRole into {} with the {} for {} ({}; AWS allows 15m up to the role's MaxSessionDuration: 1h unless raised, 12h at most)",
-                role.arn,
-                if mfa_session.is_some() {
-                    "MFA session, so no new code is needed".to_owned()
-                } else {
-                    format!("keys of source {}", source.name)
-                },
-                format_duration(duration),
-                duration_from(role)
-            );
-            if let Some(device) = &code_device {
-                why.push_str(&format!(
-                    "; sends a code from {device} because mfa = true and source {} has no session_duration (each renewal needs a new code)",
-                    source.name
-                ));
-            }
-            layers.push(role_layer(
-                role,
-                &format!("from:{}", source.name),
-                &endpoint,
-                duration,
-                code_device,
-                false,
-                why,
-            ));
-            Some(Plan { role: role.key.clone(), layers })
-        }
-        RoleParent::Via(parent_key) => {
-            let parent = inventory.role(parent_key)?;
-            let mut layers = plan_for(inventory, parent)?.layers;
-            let wanted = role.duration.unwrap_or(inventory.defaults.duration);
-            let duration = wanted.min(MAX_CHAINED_DURATION);
-            let mut why = format!(
-                "AssumeRole into {} with the session of {parent_key} for {}: a chained role, AWS caps this at 1h",
-                role.arn,
-                format_duration(duration)
-            );
-            if wanted > duration {
-                why.push_str(&format!(" (defaults.duration {} is cut to 1h)", format_duration(wanted)));
-            }
-            let code_device =
-                role.mfa.then(|| inventory.root_source(role).and_then(|source| source.mfa_serial.clone())).flatten();
-            if let Some(device) = &code_device {
-                why.push_str(&format!("; sends a code from {device} because mfa = true"));
-            }
-            layers.push(role_layer(role, &format!("via:{parent_key}"), &endpoint, duration, code_device, true, why));
-            Some(Plan { role: role.key.clone(), layers })
+    Planner::new(inventory).plan(role)
+}
+
+/// What every plan of one inventory shares, worked out once: at thousands of roles, the
+/// source and MFA-session layers of a source are the same for each of its roles, and the
+/// endpoint and the operator's name are the same for all of them.
+struct Planner<'a> {
+    inventory: &'a Inventory,
+    endpoint: String,
+    user: String,
+    source_layers: HashMap<&'a str, Layer>,
+    mfa_layers: HashMap<&'a str, Option<Layer>>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(inventory: &'a Inventory) -> Self {
+        Self {
+            inventory,
+            endpoint: inventory.defaults.endpoint_url.as_deref().map(|url| format!("@{url}")).unwrap_or_default(),
+            user: current_user(),
+            source_layers: HashMap::new(),
+            mfa_layers: HashMap::new(),
         }
     }
+
+    fn plan(&mut self, role: &'a Role) -> Option<Plan> {
+        let inventory = self.inventory;
+        let duration_from = |role: &Role| if role.duration.is_some() { "duration" } else { "defaults.duration" };
+        match &role.parent {
+            RoleParent::Source(name) => {
+                let source = inventory.source(name)?;
+                let mut layers = vec![self.source_layer(source)];
+                let mfa_layer = if role.mfa { self.mfa_layer(source) } else { None };
+                let mfa_session = mfa_layer.is_some();
+                layers.extend(mfa_layer);
+                let duration = role.duration.unwrap_or(inventory.defaults.duration);
+                let code_device = if role.mfa && !mfa_session { source.mfa_serial.clone() } else { None };
+                let mut why = format!(
+                    "AssumeRole into {} with the {} for {} ({}; AWS allows 15m up to the role's MaxSessionDuration: 1h unless raised, 12h at most)",
+                    role.arn,
+                    if mfa_session {
+                        "MFA session, so no new code is needed".to_owned()
+                    } else {
+                        format!("keys of source {}", source.name)
+                    },
+                    format_duration(duration),
+                    duration_from(role)
+                );
+                if let Some(device) = &code_device {
+                    why.push_str(&format!(
+                        "; sends a code from {device} because mfa = true and source {} has no session_duration (each renewal needs a new code)",
+                        source.name
+                    ));
+                }
+                layers.push(self.role_layer(role, &format!("from:{}", source.name), duration, code_device, false, why));
+                Some(Plan { role: role.key.clone(), layers })
+            }
+            RoleParent::Via(parent_key) => {
+                let parent = inventory.role(parent_key)?;
+                let mut layers = self.plan(parent)?.layers;
+                let wanted = role.duration.unwrap_or(inventory.defaults.duration);
+                let duration = wanted.min(MAX_CHAINED_DURATION);
+                let mut why = format!(
+                    "AssumeRole into {} with the session of {parent_key} for {}: a chained role, AWS caps this at 1h",
+                    role.arn,
+                    format_duration(duration)
+                );
+                if wanted > duration {
+                    why.push_str(&format!(" (defaults.duration {} is cut to 1h)", format_duration(wanted)));
+                }
+                let code_device = role
+                    .mfa
+                    .then(|| inventory.root_source(role).and_then(|source| source.mfa_serial.clone()))
+                    .flatten();
+                if let Some(device) = &code_device {
+                    why.push_str(&format!("; sends a code from {device} because mfa = true"));
+                }
+                layers.push(self.role_layer(role, &format!("via:{parent_key}"), duration, code_device, true, why));
+                Some(Plan { role: role.key.clone(), layers })
+            }
+        }
+    }
+
+    fn source_layer(&mut self, source: &'a Source) -> Layer {
+        self.source_layers.entry(&source.name).or_insert_with(|| source_layer(source)).clone()
+    }
+
+    /// The source's GetSessionToken layer, when it has an MFA device and a session duration.
+    fn mfa_layer(&mut self, source: &'a Source) -> Option<Layer> {
+        let (inventory, endpoint) = (self.inventory, &self.endpoint);
+        self.mfa_layers.entry(&source.name).or_insert_with(|| mfa_session_layer(inventory, source, endpoint)).clone()
+    }
+
+    fn role_layer(
+        &self,
+        role: &Role,
+        from: &str,
+        duration: Duration,
+        mfa_device: Option<String>,
+        chained: bool,
+        mut why: String,
+    ) -> Layer {
+        let (session_name, attributes) = session_of(self.inventory, role, &self.user);
+        why.push_str(&describe_session(role, session_name.as_deref(), &attributes));
+        Layer {
+            id: format!("assume-role|{}|{}|{from}{}", role.key, role.arn, self.endpoint),
+            kind: LayerKind::AssumeRole {
+                role: role.key.clone(),
+                arn: role.arn.clone(),
+                duration,
+                mfa_device,
+                external_id: role.external_id.clone(),
+                region: role.region.clone(),
+                chained,
+                session_name,
+                attributes,
+            },
+            why,
+        }
+    }
+}
+
+fn mfa_session_layer(inventory: &Inventory, source: &Source, endpoint: &str) -> Option<Layer> {
+    let (Some(device), Some(duration)) = (&source.mfa_serial, source.session_duration) else {
+        return None;
+    };
+    let region = source.region.clone().unwrap_or_else(|| inventory.defaults.region.clone());
+    Some(Layer {
+        id: format!("mfa-session|{}|{device}{endpoint}", source.name),
+        why: format!(
+            "GetSessionToken with MFA device {device} for {} (session_duration; AWS allows 15m to 36h): one code here lets every MFA role of source {} be assumed without another code",
+            format_duration(duration),
+            source.name
+        ),
+        kind: LayerKind::MfaSession { source: source.name.clone(), device: device.clone(), duration, region },
+    })
 }
 
 fn source_layer(source: &Source) -> Layer {
@@ -191,28 +262,36 @@ fn source_layer(source: &Source) -> Layer {
     Layer { id: format!("source|{}", source.name), kind: LayerKind::SourceKeys { source: source.name.clone() }, why }
 }
 
-fn role_layer(
-    role: &Role,
-    from: &str,
-    endpoint: &str,
-    duration: Duration,
-    mfa_device: Option<String>,
-    chained: bool,
-    why: String,
-) -> Layer {
-    Layer {
-        id: format!("assume-role|{}|{}|{from}{endpoint}", role.key, role.arn),
-        kind: LayerKind::AssumeRole {
-            role: role.key.clone(),
-            arn: role.arn.clone(),
-            duration,
-            mfa_device,
-            external_id: role.external_id.clone(),
-            region: role.region.clone(),
-            chained,
-        },
-        why,
+/// The role's session name and attributes with their templates filled for this operator.
+fn session_of(inventory: &Inventory, role: &Role, user: &str) -> (Option<String>, SessionAttributes) {
+    let values =
+        TemplateValues { user, account: &role.key.account, account_id: &role.account_id, role: &role.key.role };
+    let template = role.session_name.as_ref().or(inventory.defaults.session_name.as_ref());
+    let session_name = template.map(|template| expand_template(template, &values));
+    let mut attributes = role.session.clone();
+    attributes.source_identity =
+        attributes.source_identity.as_deref().map(|template| expand_template(template, &values));
+    (session_name, attributes)
+}
+
+/// "; session name x, session tags a=b (passed on to chained roles: a), source identity y".
+fn describe_session(role: &Role, session_name: Option<&str>, attributes: &SessionAttributes) -> String {
+    let mut parts = Vec::new();
+    if let (Some(name), Some(_)) = (session_name, &role.session_name) {
+        parts.push(format!("session name {name}"));
     }
+    if !attributes.tags.is_empty() {
+        let tags: Vec<String> = attributes.tags.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let mut text = format!("session tags {}", tags.join(", "));
+        if !attributes.transitive_tag_keys.is_empty() {
+            text.push_str(&format!(" (passed on to chained roles: {})", attributes.transitive_tag_keys.join(", ")));
+        }
+        parts.push(text);
+    }
+    if let Some(identity) = &attributes.source_identity {
+        parts.push(format!("source identity {identity} (kept by every role chained from this one)"));
+    }
+    if parts.is_empty() { String::new() } else { format!("; {}", parts.join("; ")) }
 }
 
 #[cfg(test)]

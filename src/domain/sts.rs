@@ -14,6 +14,7 @@ use jiff::Timestamp;
 
 use super::clock::AwsClock;
 use super::credentials::Credentials;
+use super::inventory::SessionAttributes;
 use super::mfa::MfaCode;
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct AssumeRoleRequest {
     pub duration: Duration,
     pub external_id: Option<String>,
     pub mfa: Option<(String, MfaCode)>,
+    /// Session tags, transitive tag keys and source identity.
+    pub attributes: SessionAttributes,
 }
 
 #[derive(Debug, Clone)]
@@ -325,6 +328,7 @@ impl Sts for AwsSts {
         request: AssumeRoleRequest,
     ) -> Result<Credentials, StsError> {
         let (serial, code) = request.mfa.map(|(serial, code)| (serial, code.as_str().to_owned())).unzip();
+        let attributes = request.attributes;
         let carries_code = code.is_some();
         let call = self
             .client(base, region)
@@ -334,7 +338,12 @@ impl Sts for AwsSts {
             .duration_seconds(seconds(request.duration))
             .set_external_id(request.external_id)
             .set_serial_number(serial)
-            .set_token_code(code);
+            .set_token_code(code)
+            .set_tags(session_tags(&attributes.tags)?)
+            .set_transitive_tag_keys(
+                (!attributes.transitive_tag_keys.is_empty()).then_some(attributes.transitive_tag_keys),
+            )
+            .set_source_identity(attributes.source_identity);
         let sent =
             if carries_code { call.customize().config_override(sent_once()).send().await } else { call.send().await };
         let output = sent
@@ -356,6 +365,23 @@ impl Sts for AwsSts {
             user_id: output.user_id().unwrap_or_default().to_owned(),
         })
     }
+}
+
+/// The inventory's tags as the SDK's; `None` when there are none (no empty `Tags` is sent).
+fn session_tags(tags: &[(String, String)]) -> Result<Option<Vec<aws_sdk_sts::types::Tag>>, StsError> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    tags.iter()
+        .map(|(key, value)| {
+            aws_sdk_sts::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|error| StsError::Service { code: "InvalidTag".to_owned(), message: error.to_string() })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 #[cfg(test)]

@@ -69,6 +69,16 @@ pub enum Action {
         problem: Option<String>,
         reply: MfaReply,
     },
+    /// The browser was started on the role's console (or why not).
+    ConsoleOpened {
+        role: RoleKey,
+        result: Result<(), String>,
+    },
+    /// The device's `mfa_command` answered: its code fills the modal, or why it failed.
+    MfaCodeFilled {
+        device: String,
+        result: Result<crate::domain::mfa::MfaCode, String>,
+    },
     ExportsReady {
         role: RoleKey,
         request: u64,

@@ -32,6 +32,10 @@ pub enum Effect {
         format: ExportFormat,
     },
     Copy(ExportsText),
+    /// `o`: the role's console, signed in through the federation endpoint, in the browser.
+    OpenConsole {
+        role: RoleKey,
+    },
     AnswerMfa {
         reply: MfaReply,
         answer: Result<MfaCode, MfaError>,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::domain::console;
 use crate::domain::engine::{Engine, EngineError, Renewal};
 use crate::domain::exports;
 use crate::domain::inventory::RoleKey;
@@ -90,6 +91,12 @@ impl Executor {
                 });
             }
             Effect::Copy(exports) => return Some(exports),
+            Effect::OpenConsole { role } => {
+                tokio::spawn(async move {
+                    let result = open_console(&engine, &role).await;
+                    let _ = actions.send(Action::ConsoleOpened { role, result });
+                });
+            }
             Effect::Panel { role, view, job } => {
                 let executor = self.clone();
                 tokio::spawn(async move {
@@ -125,6 +132,22 @@ impl Executor {
         });
         job.run(services, progress).await
     }
+}
+
+/// Signs in through the federation endpoint with the role's session and starts the browser.
+async fn open_console(engine: &Engine, role: &RoleKey) -> Result<(), String> {
+    let session = engine.session(role, Renewal::IfNeeded).await.map_err(|error| error.to_string())?;
+    let destination = console::Destination::Home.url(&session.region);
+    let left = session.credentials.time_left(jiff::Timestamp::now());
+    let url = console::signin_url(
+        &session.credentials,
+        &console::federation_url(engine.inventory()),
+        &destination,
+        console::session_duration(left),
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    console::open_in_browser(&url).map_err(|error| format!("cannot start the browser: {error}"))
 }
 
 async fn renew(engine: &Engine, role: &RoleKey, mode: RenewMode) -> Result<Snapshot, RenewFailure> {

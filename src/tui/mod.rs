@@ -98,7 +98,8 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
         Err(error) => Arc::new(MemoryStore::new(format!("the session store could not be opened: {error}"))),
     };
     let (actions, receiver) = mpsc::unbounded_channel();
-    let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code));
+    let commands = crate::domain::mfa_command::MfaCommands::from_inventory(&inventory);
+    let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code).with_commands(commands));
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
     let rows = rows_with(&inventory, |_, key| engine.plan(key));
     let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
+use crate::domain::mfa_command::{self, MFA_COMMAND_TIMEOUT, MfaCommands};
 
 use super::action::{Action, MfaReply};
 
@@ -15,11 +16,28 @@ pub struct ModalPrompt {
     actions: mpsc::UnboundedSender<Action>,
     /// `--mfa-code`: answers the first request; if AWS rejects it, the modal asks.
     first_code: Mutex<Option<MfaCode>>,
+    /// Sources' `mfa_command`s: their code fills the modal (the operator still sends it).
+    commands: MfaCommands,
 }
 
 impl ModalPrompt {
     pub fn new(actions: mpsc::UnboundedSender<Action>, first_code: Option<MfaCode>) -> Self {
-        Self { actions, first_code: Mutex::new(first_code) }
+        Self { actions, first_code: Mutex::new(first_code), commands: MfaCommands::default() }
+    }
+
+    pub fn with_commands(mut self, commands: MfaCommands) -> Self {
+        self.commands = commands;
+        self
+    }
+
+    /// Runs the device's command (first requests only) and hands its answer to the modal; never
+    /// finishes, so it only runs while the modal waits, and a code typed first stops it.
+    async fn fill_from_command(&self, request: &MfaRequest) {
+        if let Some(command) = self.commands.command_for(&request.device).filter(|_| request.problem.is_none()) {
+            let result = mfa_command::run(command, MFA_COMMAND_TIMEOUT).await;
+            let _ = self.actions.send(Action::MfaCodeFilled { device: request.device.clone(), result });
+        }
+        std::future::pending::<()>().await;
     }
 
     fn take_first_code(&self) -> Option<MfaCode> {
@@ -43,7 +61,10 @@ impl MfaPrompt for ModalPrompt {
             reply: MfaReply::new(reply),
         };
         self.actions.send(action).map_err(|_| MfaError::Cancelled)?;
-        answer.await.unwrap_or(Err(MfaError::Cancelled))
+        tokio::select! {
+            answer = answer => answer.unwrap_or(Err(MfaError::Cancelled)),
+            () = self.fill_from_command(request) => Err(MfaError::Cancelled),
+        }
     }
 }
 

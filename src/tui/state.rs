@@ -138,6 +138,8 @@ pub struct MfaAsk {
 pub struct MfaModal {
     pub asks: Vec<MfaAsk>,
     pub input: String,
+    /// The input came from the device's `mfa_command` (typing replaces it).
+    pub filled: bool,
 }
 
 impl MfaModal {

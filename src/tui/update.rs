@@ -60,6 +60,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.mfa.asks.push(MfaAsk { device, roles, problem, reused, reply });
             Vec::new()
         }
+        Action::ConsoleOpened { role, result } => {
+            match result {
+                Ok(()) => set_status(state, format!("opened the console of {role} in the browser"), false),
+                Err(reason) => set_status(state, format!("console of {role}: {reason}"), true),
+            }
+            Vec::new()
+        }
+        Action::MfaCodeFilled { device, result } => super::update_mfa::on_filled(state, &device, result),
         Action::ExportsReady { role, request, format_name, result } => {
             super::update_exports::on_ready(state, role, request, format_name, result)
         }
@@ -271,6 +279,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     if state.mfa.asks.is_empty() && state.account.is_some() {
         super::update_panels::on_paste(state, text);
     } else if !state.mfa.asks.is_empty() {
+        super::update_mfa::drop_filled_code(state);
         for digit in text.chars().filter(char::is_ascii_digit) {
             if state.mfa.input.len() < 6 {
                 state.mfa.input.push(digit);
@@ -360,6 +369,12 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
                 let format = state.export_format;
                 return super::update_exports::prepare(state, role, format);
+            }
+        }
+        Command::Console => {
+            if let Some(role) = state.selected_row().map(|row| row.key.clone()) {
+                set_status(state, format!("opening the console of {role}…"), false);
+                return vec![Effect::OpenConsole { role }];
             }
         }
         Command::Exports => {

@@ -10,6 +10,9 @@ use super::state::{MfaAsk, State};
 use super::update::set_status;
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace) {
+        drop_filled_code(state);
+    }
     match key.code {
         KeyCode::Char(digit) if digit.is_ascii_digit() && state.mfa.input.len() < 6 => {
             state.mfa.input.push(digit);
@@ -21,6 +24,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc => {
             let Some(device) = state.mfa.device().map(str::to_owned) else { return Vec::new() };
             state.mfa.input.clear();
+            state.mfa.filled = false;
             let (cancelled, kept): (Vec<MfaAsk>, Vec<MfaAsk>) =
                 state.mfa.asks.drain(..).partition(|ask| ask.device == device);
             state.mfa.asks = kept;
@@ -33,6 +37,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Enter => match MfaCode::parse(&state.mfa.input) {
             Ok(code) => {
                 state.mfa.input.clear();
+                state.mfa.filled = false;
                 let ask = state.mfa.asks.remove(0);
                 set_status(state, format!("MFA code sent for {}", ask.device), false);
                 return vec![Effect::AnswerMfa { reply: ask.reply, answer: Ok(code) }];
@@ -57,5 +62,34 @@ pub fn clear_input_problem(state: &mut State) {
         && ask.problem.as_deref() == Some(SIX_DIGITS)
     {
         ask.problem = None;
+    }
+}
+
+/// The code of the device's `mfa_command` goes into the modal if it still asks for that device
+/// and nothing was typed; a failure is shown where the modal shows problems.
+pub fn on_filled(state: &mut State, device: &str, result: Result<MfaCode, String>) -> Vec<Effect> {
+    if state.mfa.device() != Some(device) {
+        return Vec::new();
+    }
+    match result {
+        Ok(code) if state.mfa.input.is_empty() => {
+            state.mfa.input = code.as_str().to_owned();
+            state.mfa.filled = true;
+        }
+        Ok(_) => {}
+        Err(reason) => {
+            if let Some(ask) = state.mfa.asks.first_mut() {
+                ask.problem = Some(format!("mfa_command failed ({reason}): type the code"));
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Typing over a filled-in code starts from empty.
+pub fn drop_filled_code(state: &mut State) {
+    if state.mfa.filled {
+        state.mfa.input.clear();
+        state.mfa.filled = false;
     }
 }

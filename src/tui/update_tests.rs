@@ -442,3 +442,24 @@ fn each_word_of_the_filter_matches_within_one_field() {
     let shown: Vec<String> = view::roles(&state).iter().map(|row| row.key.to_string()).collect();
     assert_eq!(shown, ["prod/admin"]);
 }
+
+#[test]
+fn mfa_command_fills_the_modal_typing_replaces_it_and_a_failure_is_shown() {
+    let mut state = state();
+    let mut answer = ask(&mut state, "dev-a", &["prod/admin"], None);
+    let filled =
+        |code: &str| Action::MfaCodeFilled { device: "dev-a".into(), result: Ok(MfaCode::parse(code).unwrap()) };
+    update(&mut state, filled("246810"));
+    assert_eq!((state.mfa.input.as_str(), state.mfa.filled), ("246810", true));
+    typed(&mut state, "1");
+    assert_eq!((state.mfa.input.as_str(), state.mfa.filled), ("1", false), "typing starts over");
+    update(&mut state, filled("246810"));
+    assert_eq!(state.mfa.input, "1", "a code arriving after typing does not replace it");
+    update(&mut state, Action::MfaCodeFilled { device: "dev-a".into(), result: Err("it exited with 1".into()) });
+    assert_eq!(state.mfa.problem(), Some("mfa_command failed (it exited with 1): type the code"));
+    update(&mut state, Action::MfaCodeFilled { device: "other".into(), result: Ok(MfaCode::parse("999999").unwrap()) });
+    assert_eq!(state.mfa.input, "1", "another device's code is not used");
+    typed(&mut state, "11111");
+    answer_mfa(update(&mut state, key(KeyCode::Enter)));
+    assert_eq!(answer.try_recv().unwrap().unwrap().as_str(), "111111");
+}

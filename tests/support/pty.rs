@@ -33,10 +33,10 @@ pub struct Tui {
 
 impl Tui {
     pub fn start(sandbox: &Sandbox) -> Tui {
-        Self::start_with(sandbox, &[])
+        Tui::start_with(sandbox, &[])
     }
 
-    /// `start` with more environment variables (after the sandbox's, so they win).
+    /// `start`, with a few more environment variables (e.g. `BROWSER`).
     pub fn start_with(sandbox: &Sandbox, more_env: &[(&str, &str)]) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })

@@ -99,6 +99,11 @@ impl CountingProxy {
         CountingProxy { endpoint, seen }
     }
 
+    /// Every byte the proxy passed upstream so far, as text (requests' headers and bodies).
+    pub fn seen(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+
     /// How many requests named this action (`Action=AssumeRole`).
     pub fn count(&self, action: &str) -> usize {
         let needle = format!("Action={action}&");

@@ -92,7 +92,7 @@ pub(super) fn checked_endpoint(url: &str) -> Result<String, String> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-pub(super) fn parse_role_arn(arn: &str) -> Result<String, String> {
+pub fn parse_role_arn(arn: &str) -> Result<String, String> {
     let malformed = || format!("\"{arn}\" is not an IAM role ARN: write arn:aws:iam::123456789012:role/NAME");
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
@@ -111,7 +111,7 @@ pub(super) fn parse_role_arn(arn: &str) -> Result<String, String> {
     if valid { Ok((*account).to_owned()) } else { Err(malformed()) }
 }
 
-pub(super) fn checked_mfa_serial(serial: &str) -> Result<(), String> {
+pub fn checked_mfa_serial(serial: &str) -> Result<(), String> {
     if serial.starts_with("arn:") {
         let parts: Vec<&str> = serial.splitn(6, ':').collect();
         let valid = matches!(parts.as_slice(), [_, partition, "iam", "", account, device]

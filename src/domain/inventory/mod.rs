@@ -5,6 +5,7 @@ mod compiled;
 mod fields;
 mod limits;
 mod raw;
+mod session;
 #[cfg(test)]
 mod tests;
 mod ui;
@@ -18,6 +19,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use fields::{checked_mfa_serial, parse_role_arn};
+pub use session::{SessionAttributes, TemplateValues, current_user, expand as expand_template};
 pub use validate::MAX_CHAINED_DURATION;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +63,8 @@ pub struct Defaults {
     pub refresh_before: Duration,
     pub endpoint_url: Option<String>,
     pub session_name: Option<String>,
+    /// Console sign-in's federation endpoint; `None`: `SWITCHBOARD_FEDERATION_URL`, else AWS's.
+    pub federation_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +75,8 @@ pub struct Source {
     /// With `mfa_serial`: one GetSessionToken with MFA serves every MFA role of the source.
     pub session_duration: Option<Duration>,
     pub region: Option<String>,
+    /// Run (with a timeout) for a code before asking the operator: a YubiKey's `ykman`, say.
+    pub mfa_command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +118,10 @@ pub struct Role {
     pub read_only: bool,
     /// Effective: the role's, else the account's, else the defaults'.
     pub region: String,
+    /// A template as written; the plan falls back to `defaults.session_name`.
+    pub session_name: Option<String>,
+    /// Session tags, transitive tag keys and source identity (a template) for AssumeRole.
+    pub session: SessionAttributes,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -77,6 +77,8 @@ pub struct RawDefaults {
     pub refresh_before: Option<Text>,
     pub endpoint_url: Option<Text>,
     pub session_name: Option<Text>,
+    /// The AWS federation endpoint for console sign-in (a fake one in tests).
+    pub federation_url: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +90,8 @@ pub struct RawSource {
     pub mfa_serial: Option<Text>,
     pub session_duration: Option<Text>,
     pub region: Option<Text>,
+    /// A command whose output is the device's current code (`ykman oath accounts code -s NAME`).
+    pub mfa_command: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,4 +120,9 @@ pub struct RawRole {
     pub external_id: Option<Text>,
     pub read_only: Option<bool>,
     pub region: Option<Text>,
+    /// RoleSessionName for this role (overrides `defaults.session_name`); a template.
+    pub session_name: Option<Text>,
+    pub session_tags: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    pub transitive_tag_keys: Option<Spanned<Vec<String>>>,
+    pub source_identity: Option<Text>,
 }

@@ -126,19 +126,14 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
             .map_err(|message| problems.at(url.span(), "defaults.endpoint_url", message))
             .ok()
     });
-    let session_name = raw.session_name.as_ref().and_then(|name| {
-        let valid = (2..=64).contains(&name.get_ref().len())
-            && name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
-        if !valid {
-            problems.at(
-                name.span(),
-                "defaults.session_name",
-                "a role session name is 2 to 64 characters of letters, digits and +=,.@-_",
-            );
-        }
-        valid.then(|| name.get_ref().clone())
+    let session_name =
+        raw.session_name.as_ref().and_then(|name| checked_session_name(name, "defaults.session_name", problems));
+    let federation_url = raw.federation_url.as_ref().and_then(|url| {
+        checked_endpoint(url.get_ref())
+            .map_err(|message| problems.at(url.span(), "defaults.federation_url", message))
+            .ok()
     });
-    Defaults { region, duration, refresh_before, endpoint_url, session_name }
+    Defaults { region, duration, refresh_before, endpoint_url, session_name, federation_url }
 }
 
 fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {
@@ -194,6 +189,9 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
         )
     });
     let region = raw.region.as_ref().map(|region| checked_region(region, &key("region"), problems));
+    let mfa_command = raw.mfa_command.as_ref().and_then(|command| {
+        super::session::checked_mfa_command(command, raw.mfa_serial.is_some(), &key("mfa_command"), problems)
+    });
     if !is_plain_name(name) {
         problems.at(span, format!("sources.{name}"), "a source name is letters, digits, '-' and '_'");
     }
@@ -203,6 +201,7 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
         mfa_serial,
         session_duration,
         region,
+        mfa_command,
     }
 }
 
@@ -458,6 +457,15 @@ impl RoleContext<'_> {
             Some(region) => checked_region(region, &key("region"), problems),
             None => account.region.clone().unwrap_or_else(|| self.defaults.region.clone()),
         };
+        let session_name =
+            raw.session_name.as_ref().and_then(|name| checked_session_name(name, &key("session_name"), problems));
+        let session = super::session::checked_attributes(
+            raw.session_tags.as_ref(),
+            raw.transitive_tag_keys.as_ref(),
+            raw.source_identity.as_ref(),
+            &label,
+            problems,
+        );
         (problems.found.len() == before).then(|| Role {
             key: RoleKey { account: account.name.clone(), role: name.get_ref().clone() },
             account_id: account.id.clone(),
@@ -468,6 +476,12 @@ impl RoleContext<'_> {
             external_id: raw.external_id.as_ref().map(|id| id.get_ref().clone()),
             read_only: raw.read_only.unwrap_or(false),
             region,
+            session_name,
+            session,
         })
     }
+}
+
+fn checked_session_name(name: &Spanned<String>, key: &str, problems: &mut Problems) -> Option<String> {
+    super::session::checked_template(name, key, "a role session name", problems)
 }

@@ -26,6 +26,9 @@ pub fn mfa(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Line::from(vec![Span::raw("code    "), Span::styled(typed, theme.accent())]),
         Line::raw(""),
     ];
+    if modal.filled {
+        lines.push(Line::from(Span::styled("filled in from mfa_command · typing replaces it", theme.accent())));
+    }
     if let Some(ask) = modal.asks.first() {
         if ask.reused {
             lines.push(Line::from(Span::styled(

@@ -1,0 +1,210 @@
+//! A line-based reader of the AWS shared config file format, written for speed (one pass,
+//! no regexes, borrowed slices) and for positions: every profile and key keeps its line so
+//! an import can say where each thing it could not use is.
+
+use std::collections::HashMap;
+
+/// One `[profile NAME]` (or `[default]`) section, merged with any later section of the same name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConfigProfile {
+    pub name: String,
+    /// The line of the section header (1-based).
+    pub line: usize,
+    /// `key → (value, line)`, keys lower-cased as the SDKs compare them.
+    pub values: HashMap<String, (String, usize)>,
+    /// Set when a line inside the section could not be read: the profile is not used.
+    pub broken: Option<(usize, String)>,
+}
+
+impl ConfigProfile {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|(value, _)| value.as_str()).filter(|value| !value.is_empty())
+    }
+
+    pub fn line_of(&self, key: &str) -> usize {
+        self.values.get(key).map_or(self.line, |(_, line)| *line)
+    }
+}
+
+/// A line the reader could not use, or a section that is not a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ParsedConfig {
+    /// In the order their first section appears.
+    pub profiles: Vec<ConfigProfile>,
+    pub problems: Vec<SyntaxProblem>,
+    /// Profile name → index in `profiles`: lookups stay constant time at 10,000 profiles.
+    index_of: HashMap<String, usize>,
+}
+
+impl ParsedConfig {
+    pub fn profile(&self, name: &str) -> Option<&ConfigProfile> {
+        self.index_of.get(name).and_then(|&index| self.profiles.get(index))
+    }
+}
+
+enum Section {
+    /// Index into `profiles`.
+    Profile(usize),
+    /// `[sso-session x]`, `[services x]` and sections that are not profiles: read, not used.
+    Other,
+    /// Before the first section header.
+    None,
+}
+
+/// Reads the text of an AWS config file (`[profile NAME]` sections; `[default]`).
+pub fn parse(text: &str) -> ParsedConfig {
+    let mut parsed = ParsedConfig::default();
+    let mut section = Section::None;
+    // The key whose value continues on indented lines (or whose sub-properties follow).
+    let mut open_key: Option<String> = None;
+    for (number, raw_line) in text.lines().enumerate() {
+        let line_number = number + 1;
+        let starts_indented = raw_line.starts_with([' ', '\t']);
+        let line = raw_line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if starts_indented && open_key.is_some() {
+            // A continuation or a nested sub-property (`s3 =\n  max_concurrent_requests = 10`):
+            // none of the keys switchboard imports use either, so they are passed over.
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[') {
+            open_key = None;
+            section = match header_name(header) {
+                Ok(Some(name)) => {
+                    let index = *parsed.index_of.entry(name.to_owned()).or_insert_with(|| {
+                        parsed.profiles.push(ConfigProfile {
+                            name: name.to_owned(),
+                            line: line_number,
+                            ..ConfigProfile::default()
+                        });
+                        parsed.profiles.len() - 1
+                    });
+                    Section::Profile(index)
+                }
+                Ok(None) => Section::Other,
+                Err(message) => {
+                    parsed.problems.push(SyntaxProblem { line: line_number, message });
+                    Section::Other
+                }
+            };
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            let message = format!("\"{}\" is neither a [section] nor key = value", shorten(line));
+            mark_broken(&mut parsed, &section, line_number, &message);
+            parsed.problems.push(SyntaxProblem { line: line_number, message });
+            continue;
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            let message = format!("\"{}\" is not a key", shorten(key));
+            mark_broken(&mut parsed, &section, line_number, &message);
+            parsed.problems.push(SyntaxProblem { line: line_number, message });
+            continue;
+        }
+        let value = strip_inline_comment(value.trim());
+        open_key = Some(key.to_owned());
+        match section {
+            Section::Profile(index) => {
+                if let Some(profile) = parsed.profiles.get_mut(index) {
+                    profile.values.insert(key.to_ascii_lowercase(), (value.to_owned(), line_number));
+                }
+            }
+            Section::Other => {}
+            Section::None => parsed.problems.push(SyntaxProblem {
+                line: line_number,
+                message: format!("\"{key}\" is outside any [profile NAME] section"),
+            }),
+        }
+    }
+    parsed
+}
+
+/// `profile NAME]` → `Some(NAME)`, `default]` → `Some("default")`; other known sections → `None`.
+fn header_name(header: &str) -> Result<Option<&str>, String> {
+    let Some(inside) = header.trim_end().strip_suffix(']') else {
+        return Err(format!("\"[{}\" has no closing ']'", shorten(header)));
+    };
+    let inside = inside.trim();
+    if inside == "default" {
+        return Ok(Some("default"));
+    }
+    if let Some(name) = inside.strip_prefix("profile").filter(|rest| rest.starts_with([' ', '\t'])) {
+        let name = name.trim();
+        return if name.is_empty() { Err("[profile] needs a name".to_owned()) } else { Ok(Some(name)) };
+    }
+    if inside.starts_with("sso-session") || inside.starts_with("services") || inside.is_empty() {
+        return Ok(None);
+    }
+    Err(format!("[{inside}] is not a profile: in the config file a profile is written [profile {inside}]"))
+}
+
+fn mark_broken(parsed: &mut ParsedConfig, section: &Section, line: usize, message: &str) {
+    if let Section::Profile(index) = section
+        && let Some(profile) = parsed.profiles.get_mut(*index)
+        && profile.broken.is_none()
+    {
+        profile.broken = Some((line, message.to_owned()));
+    }
+}
+
+/// The SDKs take `#` and `;` after whitespace as the start of a comment.
+fn strip_inline_comment(value: &str) -> &str {
+    let bytes = value.as_bytes();
+    for (index, byte) in bytes.iter().enumerate() {
+        if (*byte == b'#' || *byte == b';') && index > 0 && bytes[index - 1].is_ascii_whitespace() {
+            return value[..index].trim_end();
+        }
+    }
+    value
+}
+
+/// Keeps a quoted line short in a message (it may be long, never a secret: values are not quoted).
+fn shorten(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    if short.len() < text.len() { format!("{short}…") } else { short }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_profiles_keys_and_lines() {
+        let text = "# top\n[default]\nregion = eu-west-1\n\n[profile prod admin]\nrole_arn = arn:aws:iam::111111111111:role/Admin # why\nsource_profile=default\ns3 =\n  max_concurrent_requests = 10\n[sso-session corp]\nsso_region = us-east-1\n";
+        let parsed = parse(text);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let names: Vec<&str> = parsed.profiles.iter().map(|profile| profile.name.as_str()).collect();
+        assert_eq!(names, ["default", "prod admin"]);
+        let prod = parsed.profile("prod admin").unwrap();
+        assert_eq!(prod.line, 5);
+        assert_eq!(prod.get("role_arn"), Some("arn:aws:iam::111111111111:role/Admin"));
+        assert_eq!(prod.line_of("source_profile"), 7);
+        assert_eq!(prod.get("max_concurrent_requests"), None, "a nested property is not a key of the profile");
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_key_breaks_its_profile_and_is_reported_with_its_line() {
+        let parsed = parse("[profile a]\nregion = us-east-1\nthis is wrong\n[profile b]\nregion = us-east-1\n[bare]\n");
+        assert_eq!(parsed.profile("a").unwrap().broken.as_ref().map(|(line, _)| *line), Some(3));
+        assert!(parsed.profile("b").unwrap().broken.is_none());
+        let lines: Vec<usize> = parsed.problems.iter().map(|problem| problem.line).collect();
+        assert_eq!(lines, [3, 6]);
+        assert!(parsed.problems[1].message.contains("[profile bare]"), "{:?}", parsed.problems[1]);
+    }
+
+    #[test]
+    fn an_unclosed_header_is_a_problem() {
+        let parsed = parse("[profile a\nregion = us-east-1\n");
+        assert_eq!(parsed.problems.len(), 1);
+        assert!(parsed.profiles.is_empty());
+    }
+}

@@ -1,0 +1,72 @@
+//! Keys of aws-vault's config format that switchboard can carry over: `session_tags`
+//! (`k=v,k2=v2`), `transitive_session_tags` (`k,k2`), `source_identity` and `mfa_process`
+//! (switchboard's `mfa_command`). What AWS would refuse is passed over with a note.
+
+use super::ini::ConfigProfile;
+use super::profiles::Finding;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VaultExtras {
+    pub tags: Vec<(String, String)>,
+    pub transitive_tag_keys: Vec<String>,
+    pub source_identity: Option<String>,
+    pub mfa_process: Option<String>,
+}
+
+pub const VAULT_KEYS: &[&str] = &["session_tags", "transitive_session_tags", "source_identity", "mfa_process"];
+
+pub fn extras(profile: &ConfigProfile, notes: &mut Vec<Finding>) -> VaultExtras {
+    let mut note = |key: &str, message: String| {
+        notes.push(Finding { profile: Some(profile.name.clone()), line: profile.line_of(key), message });
+    };
+    let mut extras =
+        VaultExtras { mfa_process: profile.get("mfa_process").map(str::to_owned), ..VaultExtras::default() };
+    if let Some(text) = profile.get("session_tags") {
+        for pair in text.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
+            match pair.split_once('=') {
+                Some((key, value)) if is_tag_text(key.trim(), 1, 128) && is_tag_text(value.trim(), 0, 256) => {
+                    extras.tags.push((key.trim().to_owned(), value.trim().to_owned()));
+                }
+                _ => note(
+                    "session_tags",
+                    format!("session tag \"{pair}\" is not key=value as AWS accepts it: passed over"),
+                ),
+            }
+        }
+        extras.tags.sort();
+        extras.tags.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
+    }
+    if let Some(text) = profile.get("transitive_session_tags") {
+        for key in text.split(',').map(str::trim).filter(|key| !key.is_empty()) {
+            if extras.tags.iter().any(|(tag, _)| tag.eq_ignore_ascii_case(key)) {
+                extras.transitive_tag_keys.push(key.to_owned());
+            } else {
+                note(
+                    "transitive_session_tags",
+                    format!("transitive tag \"{key}\" is not one of the profile's session_tags: passed over"),
+                );
+            }
+        }
+    }
+    if let Some(identity) = profile.get("source_identity") {
+        let valid = (2..=64).contains(&identity.len())
+            && identity.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c))
+            && !identity.to_ascii_lowercase().starts_with("aws:");
+        if valid {
+            extras.source_identity = Some(identity.to_owned());
+        } else {
+            note(
+                "source_identity",
+                "source_identity is not 2 to 64 letters, digits and +=,.@-_: passed over".to_owned(),
+            );
+        }
+    }
+    extras
+}
+
+fn is_tag_text(text: &str, min: usize, max: usize) -> bool {
+    let length = text.chars().count();
+    (min..=max).contains(&length)
+        && !text.to_ascii_lowercase().starts_with("aws:")
+        && text.chars().all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}

@@ -1,0 +1,232 @@
+//! `switchboard import aws-config` on a generated config of 2,000 profiles (chains, MFA,
+//! external ids, SSO and credential_process profiles to skip): the written inventory passes
+//! `check`, and every imported role's plan is the profile's. Bad input is listed with lines.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use switchboard::domain::inventory::{Inventory, SourceCredentials};
+use switchboard::domain::plan::{LayerKind, plan_for};
+
+/// What the profile says, to compare with the plan the inventory makes of it.
+struct Expected {
+    arn: String,
+    root: String,
+    parent: Option<String>,
+    mfa_serial: Option<String>,
+    external_id: Option<String>,
+    duration_seconds: u64,
+    region: String,
+}
+
+struct Generated {
+    text: String,
+    roles: HashMap<String, Expected>,
+    skipped: Vec<(String, usize)>,
+}
+
+fn generate(profiles: usize) -> Generated {
+    let mut text = String::from("[default]\nregion = eu-west-1\n\n");
+    let mut roles = HashMap::new();
+    let mut skipped = Vec::new();
+    let mut line = text.lines().count();
+    let mut push = |text: &mut String, section: String| {
+        let start = line + 1;
+        line += section.lines().count();
+        text.push_str(&section);
+        start
+    };
+    for index in 0..profiles {
+        let team = index / 10;
+        let account = format!("{:012}", 100_000_000_000u64 + team as u64);
+        let root = format!("keys-{}", team % 7);
+        let name = format!("team{team}-role{}", index % 10);
+        let serial = format!("arn:aws:iam::999999999999:mfa/operator-{}", team % 7);
+        let mut section = format!("[profile {name}]\n");
+        match index % 10 {
+            8 if index % 50 == 8 => {
+                section.push_str(
+                    "sso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n\n",
+                );
+                let start = push(&mut text, section);
+                skipped.push((name, start));
+                continue;
+            }
+            9 if index % 30 == 9 => {
+                section.push_str("credential_process = /usr/local/bin/get-keys\n\n");
+                let start = push(&mut text, section);
+                skipped.push((name, start));
+                continue;
+            }
+            _ => {}
+        }
+        let chained = index % 10 >= 5 && index % 10 < 8;
+        let parent = chained.then(|| format!("team{team}-role{}", index % 10 - 5));
+        let mfa = !chained && index % 3 == 0;
+        let external_id = (index % 4 == 1).then(|| format!("ext-{index}"));
+        let duration = match index % 5 {
+            2 if !chained => 7200,
+            3 => 1800,
+            _ => 3600,
+        };
+        let region = if index % 6 == 0 { "us-west-2" } else { "eu-west-1" };
+        let arn = format!("arn:aws:iam::{account}:role/path/Role{index}");
+        let _ = writeln!(section, "role_arn = {arn}");
+        let _ = writeln!(section, "source_profile = {}", parent.as_deref().unwrap_or(&root));
+        if mfa {
+            let _ = writeln!(section, "mfa_serial = {serial}");
+        }
+        if let Some(id) = &external_id {
+            let _ = writeln!(section, "external_id = {id}  # from the partner");
+        }
+        if duration != 3600 {
+            let _ = writeln!(section, "duration_seconds = {duration}");
+        }
+        if region != "eu-west-1" || index % 2 == 0 {
+            let _ = writeln!(section, "region = {region}");
+        }
+        section.push_str("output = json\n\n");
+        push(&mut text, section);
+        let mfa_serial = if mfa { Some(serial) } else { None };
+        roles.insert(
+            name,
+            Expected {
+                arn,
+                root,
+                parent,
+                mfa_serial,
+                external_id,
+                duration_seconds: duration,
+                region: region.to_owned(),
+            },
+        );
+    }
+    Generated { text, roles, skipped }
+}
+
+fn switchboard(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("HOME", home)
+        .env("SWITCHBOARD_CACHE", "memory")
+        .env("SWITCHBOARD_AGENT", "off")
+        .env_remove("SWITCHBOARD_INVENTORY")
+        .env_remove("AWS_CONFIG_FILE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn two_thousand_profiles_import_into_an_inventory_check_accepts_with_the_profiles_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = generate(2000);
+    let config = dir.path().join("config");
+    std::fs::write(&config, &generated.text).unwrap();
+    let out = dir.path().join("accounts.toml");
+    let output = switchboard(
+        dir.path(),
+        &["import", "aws-config", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for (profile, line) in &generated.skipped {
+        let listed = format!("{}:line {line}: profile {profile}:", config.display());
+        assert!(stderr.contains(&listed), "{listed:?} is not in:\n{stderr}");
+    }
+
+    let check = switchboard(dir.path(), &["--inventory", out.to_str().unwrap(), "check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stderr));
+
+    let inventory = Inventory::load(&out).unwrap();
+    assert_eq!(inventory.roles().count(), generated.roles.len());
+    let addresses = switchboard::domain::awsconfig::import(&generated.text, &config).addresses;
+    for (profile, expected) in &generated.roles {
+        let address = &addresses[profile];
+        let role = inventory.find_role(address).unwrap();
+        let plan = plan_for(&inventory, role).unwrap();
+        let LayerKind::AssumeRole { arn, duration, mfa_device, external_id, region, chained, .. } = &plan.target().kind
+        else {
+            panic!("{profile}: the plan does not end with AssumeRole");
+        };
+        assert_eq!(arn, &expected.arn, "{profile}");
+        assert_eq!(duration.as_secs(), expected.duration_seconds, "{profile}");
+        assert_eq!(mfa_device, &expected.mfa_serial, "{profile}");
+        assert_eq!(external_id, &expected.external_id, "{profile}");
+        assert_eq!(region, &expected.region, "{profile}");
+        assert_eq!(*chained, expected.parent.is_some(), "{profile}");
+        if let Some(parent) = &expected.parent {
+            let LayerKind::AssumeRole { role: parent_role, .. } = &plan.layers[plan.layers.len() - 2].kind else {
+                panic!("{profile}: a chained role's parent layer is not AssumeRole");
+            };
+            assert_eq!(parent_role.to_string(), addresses[parent], "{profile}");
+        }
+        let source = inventory.source(plan.source_name()).unwrap();
+        assert!(
+            matches!(&source.credentials, SourceCredentials::Profile { profile, .. } if *profile == expected.root),
+            "{profile}: source {source:?}"
+        );
+    }
+}
+
+#[test]
+fn an_existing_inventory_is_never_replaced_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[profile a]\nrole_arn = arn:aws:iam::111111111111:role/A\nsource_profile = keys\n")
+        .unwrap();
+    let out = dir.path().join("accounts.toml");
+    std::fs::write(&out, "# mine\n").unwrap();
+    let args = ["import", "aws-config", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let refused = switchboard(dir.path(), &args);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "# mine\n");
+
+    let forced = switchboard(dir.path(), &[&args[..], &["--force"]].concat());
+    assert_eq!(forced.status.code(), Some(0), "{}", String::from_utf8_lossy(&forced.stderr));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("arn:aws:iam::111111111111:role/A"));
+}
+
+#[test]
+fn syntax_errors_cycles_and_unknown_keys_are_listed_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let text = "\
+[profile good]
+role_arn = arn:aws:iam::111111111111:role/Good
+source_profile = keys
+favourite_colour = blue
+[profile a]
+role_arn = arn:aws:iam::222222222222:role/A
+source_profile = b
+[profile b]
+role_arn = arn:aws:iam::222222222222:role/B
+source_profile = a
+[profile torn
+role_arn = arn:aws:iam::333333333333:role/T
+[profile c]
+role_arn = arn:aws:iam::444444444444:role/C
+not a key value line
+";
+    std::fs::write(&config, text).unwrap();
+    let output = switchboard(dir.path(), &["import", "aws-config", "--config", config.to_str().unwrap(), "--out", "-"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let file = config.display().to_string();
+    for expected in [
+        format!("{file}:line 4: profile good: unknown key \"favourite_colour\""),
+        format!("{file}:line 5: profile a: source_profile cycle"),
+        format!("{file}:line 8: profile b: source_profile cycle"),
+        format!("{file}:line 11: \"[profile torn\" has no closing ']'"),
+        format!("{file}:line 13: profile c: line 15 of the profile could not be read"),
+        format!("{file}:line 15: \"not a key value line\" is neither"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected:?} is not in:\n{stderr}");
+    }
+    assert!(stderr.contains("were not imported"), "{stderr}");
+    assert!(stdout.contains("role/Good") && !stdout.contains("role/A\""), "{stdout}");
+    assert!(stdout.contains("# Not imported (5):"), "the inventory says it is partial:\n{stdout}");
+}
