@@ -14,3 +14,7 @@ pub mod tui;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
+
+/// The fuzz targets' bodies (`fuzz/`, `tests/fuzz_corpus_replay.rs`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzz_targets;

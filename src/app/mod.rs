@@ -15,6 +15,7 @@ pub mod agent_server;
 mod engine;
 mod error;
 pub mod keys;
+pub mod logging;
 mod options;
 
 pub use engine::{build_engine, open_secret_store, open_states_store, start_opening_store};

@@ -171,7 +171,7 @@ fn set_line(format: ExportFormat, name: &str, value: &str) -> Result<String, Exp
         ExportFormat::Bash => format!("export {name}={}", quoted::<Bash>(value)),
         ExportFormat::Zsh => format!("export {name}={}", quoted::<Sh>(value)),
         ExportFormat::Fish => format!("set -gx {name} {}", fish_quote(value)),
-        ExportFormat::Powershell => format!("$Env:{name} = '{}'", value.replace('\'', "''")),
+        ExportFormat::Powershell => format!("$Env:{name} = '{}'", powershell_escape(value)),
         ExportFormat::Cmd => format!("set \"{name}={}\"", cmd_escape(name, value)?),
         ExportFormat::Dotenv | ExportFormat::Json => format!("{name}={value}"),
     })
@@ -204,6 +204,19 @@ fn cmd_escape(name: &str, value: &str) -> Result<String, ExportError> {
         }
     }
     Ok(out)
+}
+
+/// PowerShell ends a single-quoted string at `'` and at the typographic quotes too (found by
+/// the `exports` fuzz target); each is doubled to stand for itself.
+fn powershell_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Fish single quotes: only `\` and `'` are special inside them.
@@ -295,6 +308,8 @@ mod tests {
         let ps = render(ExportFormat::Powershell, &tricky_vars()).unwrap();
         assert!(ps.starts_with(r#"$Env:AWS_SESSION_TOKEN = 'it''s a "quoted" value $HOME %PATH% & more'"#), "{ps}");
         assert!(ps.contains("Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue"), "{ps}");
+        let typographic = render(ExportFormat::Powershell, &[("X", "it\u{2019}s".to_owned())]).unwrap();
+        assert!(typographic.starts_with("$Env:X = 'it\u{2019}\u{2019}s'"), "{typographic}");
     }
 
     #[test]

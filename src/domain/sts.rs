@@ -207,7 +207,7 @@ impl AwsSts {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
-    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(&self, error: SdkError<E>) -> StsError {
+    pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(&self, error: SdkError<E>) -> StsError {
         match &error {
             SdkError::TimeoutError(_) => StsError::Timeout(self.operation_timeout),
             SdkError::DispatchFailure(_) => {
@@ -272,7 +272,7 @@ pub fn sdk_credentials(credentials: &Credentials) -> aws_sdk_sts::config::Creden
     )
 }
 
-fn from_sts(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {
+pub fn from_sts(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {
     let credentials = credentials.ok_or_else(|| StsError::Service {
         code: "EmptyResponse".into(),
         message: "STS returned no credentials".into(),

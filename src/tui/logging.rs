@@ -1,5 +1,6 @@
 //! While the screen is up nothing may write to the terminal: diagnostics go to a log file
-//! and, line by line, to the in-app log pane (`L`).
+//! and, line by line, to the in-app log pane (`L`). Both pass the ceiling of `app::logging`
+//! (no secret-printing SDK internals); the file is 0600 and rotated at 5 MiB.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,13 +8,14 @@ use std::sync::Mutex;
 
 use tokio::sync::mpsc;
 use tracing::field::{Field, Visit};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::app::logging::{LOG_ROTATE_BYTES, LogFile, filtered};
+
 struct PaneLayer {
     lines: mpsc::UnboundedSender<String>,
-    file: Option<Mutex<std::fs::File>>,
+    file: Option<Mutex<LogFile>>,
 }
 
 #[derive(Default)]
@@ -52,14 +54,9 @@ pub fn log_path() -> Option<PathBuf> {
 pub fn init(verbose: u8) -> (mpsc::UnboundedReceiver<String>, Option<PathBuf>) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let path = log_path();
-    let file = path.as_ref().and_then(|path| {
-        std::fs::create_dir_all(path.parent()?).ok()?;
-        std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
-    });
+    let file = path.as_ref().and_then(|path| LogFile::open(path, LOG_ROTATE_BYTES).ok());
     let level = if verbose > 1 { "debug" } else { "info" };
-    let filter = EnvFilter::try_from_env("SWITCHBOARD_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,switchboard={level}")));
     let layer = PaneLayer { lines: sender, file: file.map(Mutex::new) };
-    let _ = tracing_subscriber::registry().with(filter).with(layer).try_init();
+    let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
     (receiver, path)
 }

@@ -163,7 +163,7 @@ pub fn checksum(bytes: &[u8]) -> String {
 
 /// `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`: the metadata section's length and both
 /// sections' checksums.
-fn header(metadata: &[u8], sealed: &[u8]) -> String {
+pub(super) fn header(metadata: &[u8], sealed: &[u8]) -> String {
     format!("{MAGIC} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
 }
 

@@ -440,6 +440,38 @@ impl Document {
     }
 }
 
+/// The read path of a session file's bytes: they are written as the store file of `dir`, which
+/// is then read as any process reads it (header, checksums, metadata, the sealed section) and
+/// every session opened with `key` (`None` for one that does not open). For the fuzz targets
+/// (`src/fuzz_targets/`).
+#[cfg(feature = "fuzzing")]
+pub fn open_every_session(bytes: &[u8], dir: &Path, key: &StoreKey) -> Result<Vec<Option<Credentials>>, String> {
+    let file = SessionFile::open(dir.to_owned()).map_err(|error| error.to_string())?;
+    std::fs::write(file.path(), bytes).map_err(|error| error.to_string())?;
+    let document = match file.read() {
+        Ok(Some(document)) => document,
+        Ok(None) => return Ok(Vec::new()),
+        Err(ReadError::Corrupt(why)) => return Err(why),
+        Err(ReadError::Io(error)) => return Err(error.to_string()),
+    };
+    let mut opened = Vec::with_capacity(document.sessions.len());
+    for entry_key in document.sessions.keys() {
+        let Some(sealed) = document.sealed_of(entry_key)? else {
+            opened.push(None);
+            continue;
+        };
+        let plain = key.open(entry_key, sealed).ok();
+        opened.push(plain.and_then(|plain| serde_json::from_slice::<StoredCredentials>(&plain).ok()).map(Into::into));
+    }
+    Ok(opened)
+}
+
+/// The header line a session file of these two sections carries (for the fuzz targets).
+#[cfg(feature = "fuzzing")]
+pub fn session_file_header(metadata: &[u8], sealed: &[u8]) -> String {
+    super::file::header(metadata, sealed)
+}
+
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
