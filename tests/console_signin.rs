@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use support::pty::{Tui, footer};
-use support::{Sandbox, assert_success, stdout};
+use support::pty::{Tui, footer, open_panels, queue_row};
+use support::{Sandbox, assert_success, sqs_client, stdout};
 
 /// A federation endpoint that answers every GetSigninToken with one token and keeps the
 /// request lines it saw.
@@ -148,6 +148,29 @@ fn o_in_the_screen_opens_the_selected_roles_console() {
     let url = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the browser was started with a URL");
     assert!(url.starts_with(&format!("{}?Action=login", federation.url)), "{url}");
     assert!(url.ends_with("SigninToken=fake-signin-token-42"), "{url}");
+    tui.send("q");
+    assert!(tui.wait_for_exit().success());
+}
+
+#[test]
+fn o_in_the_sqs_panel_opens_the_selected_queues_console_page() {
+    let sandbox = Sandbox::new();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = sqs_client(&sandbox, "prod/viewer");
+    runtime.block_on(async { client.create_queue().queue_name("orders").send().await.unwrap() });
+    let federation = FakeFederation::start();
+    set_federation_url(&sandbox, &federation.url);
+    let (browser, received) = fake_browser(&sandbox);
+    let mut tui = Tui::start_with(&sandbox, &[("BROWSER", browser.to_str().unwrap())]);
+    open_panels(&mut tui, "prod viewer", "viewer");
+    tui.wait_for("the queue in the list", |screen| queue_row(screen, "orders").is_some());
+    tui.send("o");
+    tui.wait_for("the console page to be opened", |screen| screen.contains("opened the queue's console page"));
+    let url = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the browser was started with a URL");
+    assert!(url.starts_with(&format!("{}?Action=login", federation.url)), "{url}");
+    let destination = url.split("Destination=").nth(1).expect("a destination").to_owned();
+    assert!(destination.contains("sqs%2Fv3") && destination.contains("orders"), "{url}");
+    tui.send("q");
     tui.send("q");
     assert!(tui.wait_for_exit().success());
 }

@@ -201,6 +201,7 @@ impl Screen {
             sts: Arc::new(FakeSts::identity_of(&sqs.account)),
             sqs: Arc::new(sqs),
             slots: Arc::new(Semaphore::new(4)),
+            federation_url: String::new(),
         };
         let mut screen = Screen { state, services: Arc::new(services), progress };
         screen.press(KeyCode::Enter).await;

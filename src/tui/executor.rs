@@ -129,6 +129,7 @@ impl Executor {
             credentials: session.credentials,
             region: session.region,
             slots: self.slots.clone(),
+            federation_url: console::federation_url(self.engine.inventory()),
         });
         job.run(services, progress).await
     }

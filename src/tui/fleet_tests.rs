@@ -161,6 +161,7 @@ async fn settle(state: &mut State, mut effects: Vec<Effect>, sqs: &HashMap<Strin
                 sqs: fake as Arc<dyn Sqs>,
                 sts: Arc::new(FakeSts::refusing()),
                 slots: Arc::new(Semaphore::new(4)),
+                federation_url: String::new(),
             });
             let progress: Progress<PanelMessage> = Arc::new(|_| {});
             let message = job.run(services, progress).await;

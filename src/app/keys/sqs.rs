@@ -32,6 +32,7 @@ pub enum SqsCommand {
     ScrollDown,
     ScrollUp,
     Envelope,
+    Console,
 }
 
 impl CommandSet for SqsCommand {
@@ -68,6 +69,7 @@ impl CommandSet for SqsCommand {
             SqsCommand::ScrollDown,
             SqsCommand::ScrollUp,
             SqsCommand::Envelope,
+            SqsCommand::Console,
         ]
     }
 
@@ -101,6 +103,7 @@ impl CommandSet for SqsCommand {
             SqsCommand::ScrollDown => "scroll_down",
             SqsCommand::ScrollUp => "scroll_up",
             SqsCommand::Envelope => "envelope",
+            SqsCommand::Console => "console",
         }
     }
 
@@ -136,6 +139,7 @@ impl CommandSet for SqsCommand {
             SqsCommand::ScrollDown => "scroll the message body down",
             SqsCommand::ScrollUp => "scroll the message body up",
             SqsCommand::Envelope => "an SNS message: switch between its inner message and the envelope",
+            SqsCommand::Console => "open the queue's page of the AWS console, signed in with the role's session",
         }
     }
 
@@ -169,6 +173,7 @@ impl CommandSet for SqsCommand {
             SqsCommand::ScrollDown => &["J"],
             SqsCommand::ScrollUp => &["K"],
             SqsCommand::Envelope => &["e"],
+            SqsCommand::Console => &["o"],
         }
     }
 }

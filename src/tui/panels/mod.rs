@@ -40,6 +40,8 @@ pub struct Services {
     pub sts: Arc<dyn Sts>,
     /// Bounds the concurrent background requests of all panels (e.g. queue attributes).
     pub slots: Arc<Semaphore>,
+    /// Where console sign-in tokens come from (`console::federation_url`).
+    pub federation_url: String,
 }
 
 /// Where a job sends intermediate results (progress); its return value is the final one.

@@ -160,6 +160,10 @@ impl SqsPanel {
                 self.ask_purge(context, url);
                 handled(Vec::new())
             }
+            SqsCommand::Console => {
+                self.notice("opening the queue's console page…".to_owned(), false);
+                handled(vec![jobs::open_console(url)])
+            }
             _ => KeyOutcome::Ignored,
         }
     }

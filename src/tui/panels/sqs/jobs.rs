@@ -56,6 +56,24 @@ pub fn sources(url: String) -> Job<Message> {
     })
 }
 
+/// Signs in with the role's session and starts the browser on the queue's console page.
+pub fn open_console(url: String) -> Job<Message> {
+    use crate::domain::console;
+    job(move |services, _| async move {
+        let destination = console::Destination::Queue { url }.url(&services.region);
+        let left = services.credentials.time_left(jiff::Timestamp::now());
+        let duration = console::session_duration(left);
+        let result =
+            match console::signin_url(&services.credentials, &services.federation_url, &destination, duration).await {
+                Ok(signin) => {
+                    console::open_in_browser(&signin).map_err(|error| format!("cannot start the browser: {error}"))
+                }
+                Err(error) => Err(error.to_string()),
+            };
+        Message::ConsoleOpened(result)
+    })
+}
+
 /// Up to 10 messages with visibility timeout 0: they stay available to consumers.
 pub fn peek(url: String) -> Job<Message> {
     job(move |services, _| async move {

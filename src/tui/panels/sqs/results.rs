@@ -48,6 +48,8 @@ pub enum Message {
     /// CancelMessageMoveTask answered (messages moved before the cancel).
     CancelAnswered(Result<u64, SqsError>),
     Redriven(Result<RedriveReport, SqsError>),
+    /// The browser was started on the queue's console page (or why not).
+    ConsoleOpened(Result<(), String>),
 }
 
 /// A change made to a queue: what it was (for the notice and the log), where, and how it went.
@@ -100,6 +102,13 @@ impl SqsPanel {
                 Vec::new()
             }
             Message::Done(done) => self.done(done, context),
+            Message::ConsoleOpened(result) => {
+                match result {
+                    Ok(()) => self.notice("opened the queue's console page in the browser".to_owned(), false),
+                    Err(reason) => self.notice(format!("{role}: console: {reason}"), true),
+                }
+                Vec::new()
+            }
             Message::RedriveStep(step) => {
                 if let View::Redrive(redrive) = &mut self.view {
                     redrive.progress = step;

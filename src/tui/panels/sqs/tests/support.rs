@@ -115,6 +115,7 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
         sqs: Arc::clone(&sqs) as Arc<dyn Sqs>,
         sts: Arc::new(FakeSts::refusing()),
         slots: Arc::new(Semaphore::new(4)),
+        federation_url: String::new(),
     };
     let dir = tempfile::tempdir().unwrap();
     let mut panel = SqsPanel::default();
