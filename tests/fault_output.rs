@@ -36,6 +36,9 @@ fn a_closed_stdout_ends_every_subcommand_quietly() {
         vec!["whoami", "prod/viewer"],
         vec!["sqs", "list", "prod/viewer"],
         vec!["sqs", "list", "prod/viewer", "--json"],
+        vec!["agent", "--status"],
+        vec!["completions", "bash"],
+        vec!["man"],
     ];
     for args in &cases {
         let output = with_closed_stdout(sandbox.command(args));

@@ -14,7 +14,7 @@ use clap::Args;
 
 use crate::app::agent_client::{self, AgentUnavailable};
 use crate::app::agent_server::{self, AgentServer};
-use crate::app::{AppError, GlobalOptions, load_inventory, open_secret_store};
+use crate::app::{AppError, GlobalOptions, load_inventory, open_secret_store, output};
 
 #[derive(Debug, Clone, Args)]
 pub struct AgentArgs {
@@ -53,24 +53,24 @@ async fn print_status() -> Result<ExitCode, AppError> {
     match agent_client::status().await {
         Ok((path, status)) => {
             let host = if status.host == "screen" { "the switchboard screen" } else { "agent" };
-            println!(
+            output::println(&format!(
                 "{host} pid {} serving {} on {} since {} (switchboard {})",
                 status.pid,
                 status.inventory.display(),
                 path.display(),
                 status.since.round(jiff::Unit::Second).unwrap_or(status.since),
                 status.version
-            );
+            ))?;
             if status.served.is_empty() {
-                println!("served: no process holds a session from this agent");
+                output::println("served: no process holds a session from this agent")?;
             }
             for served in &status.served {
-                println!("served  {}  {} process(es)", served.role, served.processes);
+                output::println(&format!("served  {}  {} process(es)", served.role, served.processes))?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(unavailable) => {
-            println!("{unavailable}: commands use their own engine");
+            output::println(&format!("{unavailable}: commands use their own engine"))?;
             Ok(ExitCode::from(1))
         }
     }

@@ -17,6 +17,7 @@ mod error;
 pub mod keys;
 pub mod logging;
 mod options;
+pub mod output;
 
 pub use engine::{build_engine, open_secret_store, open_states_store, start_opening_store};
 pub use error::AppError;

@@ -25,7 +25,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
         }
     };
     if pending.is_empty() {
-        println!("no MFA request is waiting");
+        super::output::println("no MFA request is waiting")?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut given = options.mfa_code.clone();

@@ -92,7 +92,12 @@ pub async fn run(
     let messages = receive_up_to(&opened.sqs, &opened.queue.url, max).await?;
     match &out {
         Some(path) => message_file::write_messages(path, &messages).map_err(failed)?,
-        None => print!("{}", message_file::to_lines(&messages)),
+        None => {
+            let lines = message_file::to_lines(&messages);
+            if !lines.is_empty() {
+                super::output::print_json(lines.trim_end())?;
+            }
+        }
     }
     let whither = out.as_ref().map_or_else(|| "stdout".to_owned(), |path| path.display().to_string());
     eprintln!("switchboard: {} messages of {} written to {whither}", messages.len(), opened.queue.name);
