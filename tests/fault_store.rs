@@ -185,7 +185,10 @@ fn a_read_only_or_full_state_directory_fails_in_one_line_and_keeps_the_cache() {
         // Either it worked (the session not kept), or one line names the role and the cause.
         if !output.status.success() {
             let line = message.lines().find(|line| line.starts_with("switchboard: staging/viewer: "));
-            assert!(line.is_some_and(|line| line.contains("No space left on device")), "{args:?}: {message}");
+            assert!(
+                line.is_some_and(|line| line.contains("No space left on device") && line.contains("free some space")),
+                "{args:?}: {message}"
+            );
         }
     }
     assert_eq!(std::fs::read(bench.sessions_file()).unwrap(), before, "the store file is whole");

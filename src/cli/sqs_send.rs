@@ -36,7 +36,8 @@ pub async fn run(options: &GlobalOptions, args: SendArgs<'_>) -> Result<ExitCode
         for message in &messages {
             let attributes: Vec<&str> = message.attributes.keys().map(String::as_str).collect();
             let group = message.group_id().map(|group| format!(" group {group}")).unwrap_or_default();
-            let line = format!("{}  {} bytes{group}  attributes: {}", message.id, message.body.len(), attributes.join(", "));
+            let line =
+                format!("{}  {} bytes{group}  attributes: {}", message.id, message.body.len(), attributes.join(", "));
             super::output::println(&line)?;
         }
         let why = if production_dry_run {

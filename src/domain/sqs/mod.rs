@@ -102,17 +102,17 @@ impl QueueAttributes {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SqsError {
-    #[error("{action}: access denied: {message}")]
+    #[error("{action}: access denied: {message}; use a role that is allowed to, or ask for the permission")]
     AccessDenied { action: &'static str, message: String },
     #[error("{action}: AWS allows one purge per queue every 60 seconds; this queue was purged less than a minute ago")]
     PurgeInProgress { action: &'static str },
-    #[error("{action}: the queue does not exist (any more)")]
+    #[error("{action}: the queue does not exist (any more); list the queues again")]
     NoSuchQueue { action: &'static str },
     #[error("{action}: the endpoint does not support this: {message}")]
     Unsupported { action: &'static str, message: String },
-    #[error("{action}: cannot reach SQS: {message}")]
+    #[error("{action}: cannot reach SQS: {message}; check the network or the endpoint, then try again")]
     Unreachable { action: &'static str, message: String },
-    #[error("{action}: {code}: {message}")]
+    #[error("{action}: {code}: {message}; try again in a moment")]
     Service { action: &'static str, code: String, message: String },
 }
 

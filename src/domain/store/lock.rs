@@ -92,7 +92,16 @@ fn timed_out(path: &Path, timeout: Duration, what: &str) -> StoreError {
 }
 
 pub fn io_error(path: &Path, doing: &str, error: &std::io::Error) -> StoreError {
-    StoreError { backend: "session store".to_owned(), message: format!("{doing} {}: {error}", path.display()) }
+    let remedy = match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "; free some space there (or point SWITCHBOARD_STATE_DIR elsewhere) and try again"
+        }
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "; make it writable for this user (or point SWITCHBOARD_STATE_DIR elsewhere) and try again"
+        }
+        _ => "",
+    };
+    StoreError { backend: "session store".to_owned(), message: format!("{doing} {}: {error}{remedy}", path.display()) }
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ async fn errors_are_shown_with_the_role_and_the_action() {
     let error = h.panel.list_error.clone().unwrap();
     assert_eq!(
         error,
-        "sandbox/dev: ListQueues: access denied: User: arn:aws:sts::333333333333:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:ListQueues on resource: arn:aws:sqs:eu-west-1:333333333333:*"
+        "sandbox/dev: ListQueues: access denied: User: arn:aws:sts::333333333333:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:ListQueues on resource: arn:aws:sqs:eu-west-1:333333333333:*; use a role that is allowed to, or ask for the permission"
     );
     let screen = h.screen();
     // Long errors wrap: each part is on screen.
@@ -199,7 +199,7 @@ async fn errors_are_shown_with_the_role_and_the_action() {
     assert!(error);
     assert_eq!(
         text,
-        "sandbox/dev: PurgeQueue: access denied: User: arn:aws:sts::333333333333:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:PurgeQueue on resource: arn:aws:sqs:eu-west-1:333333333333:*"
+        "sandbox/dev: PurgeQueue: access denied: User: arn:aws:sts::333333333333:assumed-role/Developer/switchboard-alice is not authorized to perform: sqs:PurgeQueue on resource: arn:aws:sqs:eu-west-1:333333333333:*; use a role that is allowed to, or ask for the permission"
     );
     assert!(h.screen().contains("sandbox/dev: PurgeQueue: access denied"), "{}", h.screen());
     assert_eq!(h.sqs.visible("audit"), 12);
