@@ -88,3 +88,22 @@ fn an_escape_sequence_in_a_servers_answer_prints_as_text() {
     let ours: String = message.lines().filter(|line| line.starts_with("switchboard:")).collect();
     assert!(!ours.chars().any(char::is_control), "{message:?}");
 }
+
+#[test]
+fn a_clock_offset_measured_by_one_command_is_known_to_list_which_makes_no_call() {
+    let sandbox = Sandbox::new();
+    let proxy = FaultProxy::start(&sandbox.moto.endpoint);
+    set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    // STS's Date says AWS is ten minutes behind this machine's clock.
+    proxy.always(None, Fault::ShiftClock(jiff::SignedDuration::from_mins(-10)));
+    let refreshed = sandbox.run(&["refresh", "prod/viewer"]);
+    assert_success(&refreshed);
+    assert!(stderr(&refreshed).contains("clock 10m ahead of AWS"), "{}", stderr(&refreshed));
+    proxy.reset_counts();
+    let list = sandbox.run(&["list"]);
+    assert_success(&list);
+    assert_eq!(proxy.count("AssumeRole") + proxy.count("GetCallerIdentity"), 0, "list makes no call");
+    assert!(stderr(&list).contains("clock 10m ahead of AWS"), "{}", stderr(&list));
+    // (The sandbox keeps sessions in memory, so list has none to show; the engine judges
+    // stored ones with this clock: `domain::clock` tests.)
+}

@@ -51,13 +51,23 @@ fn announce_store(store: &dyn SecretStore, announce: bool) {
 pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa: Arc<dyn MfaPrompt>) -> Engine {
     // The STS client measures how far the local clock is off AWS's; the engine judges
     // freshness with the corrected time.
-    let clock = AwsClock::new();
+    let sts_endpoint = inventory.endpoint_for("AWS_ENDPOINT_URL_STS");
+    let clock = clock_file(sts_endpoint.as_deref()).map_or_else(AwsClock::new, AwsClock::remembered);
     let parts = EngineParts {
-        sts: Arc::new(AwsSts::new(inventory.endpoint_for("AWS_ENDPOINT_URL_STS")).with_clock(clock.clone())),
+        sts: Arc::new(AwsSts::new(sts_endpoint).with_clock(clock.clone())),
         sources: Arc::new(LocalSourceKeys::new(store.clone(), &inventory)),
         cache: SessionCache::new(store),
         mfa,
         clock: Arc::new(clock),
     };
     Engine::new(inventory, parts)
+}
+
+/// Where the offset of this machine's clock from an endpoint's is kept between processes:
+/// one small file per STS endpoint (an emulator's clock is not AWS's).
+fn clock_file(endpoint: Option<&str>) -> Option<std::path::PathBuf> {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(endpoint.unwrap_or("aws").as_bytes());
+    let name: String = digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+    Some(crate::domain::store::state_dir()?.join("clock").join(format!("{name}.offset")))
 }

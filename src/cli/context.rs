@@ -62,6 +62,13 @@ impl Context {
 /// and the operator should fix the clock.
 impl Drop for Context {
     fn drop(&mut self) {
+        self.say_clock_skew();
+    }
+}
+
+impl Context {
+    /// The clock notice (see `Drop`), for a command that ends without dropping its context.
+    pub fn say_clock_skew(&self) {
         if let Some(notice) = skew_notice(self.engine.clock_ahead_of_aws()) {
             output::warn(&format!("{notice}: sessions are judged in AWS time; set this machine's clock (NTP)"));
         }

@@ -54,6 +54,7 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
     if json {
         let text = serde_json::to_string_pretty(&rows).map_err(|error| AppError::Failed(error.to_string()))?;
         output::print_json(&text)?;
+        context.say_clock_skew();
         std::mem::forget(context);
         return Ok(ExitCode::SUCCESS);
     }
@@ -89,6 +90,7 @@ pub async fn run(options: &GlobalOptions, json: bool) -> Result<ExitCode, AppErr
     output::print(&table)?;
     // Freeing thousands of plans and stored states one by one takes longer than the rest of
     // the exit; the process ends now and the system takes the memory back at once.
+    context.say_clock_skew();
     std::mem::forget(context);
     Ok(ExitCode::SUCCESS)
 }

@@ -2,8 +2,11 @@
 //! `Date` header of STS's answers. Sessions expire in AWS time, so freshness and countdowns
 //! are judged in it; a laptop ten minutes fast would otherwise renew late and hand out a
 //! session AWS already considers expired. The offset lives in this process only (the
-//! engine's clock), never in the store: another process measures its own.
+//! engine's clock). The last offset measured against an endpoint is also kept in a small
+//! file of the state directory (`remembered`), so the next process judges cached sessions in
+//! AWS time before it has talked to STS itself, and `list`, which never does, can say so.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
@@ -17,6 +20,8 @@ use super::time::{Clock, format_duration};
 const MEASUREMENT_NOISE: SignedDuration = SignedDuration::from_secs(2);
 /// Past this the operator is told (the screen's header, the commands' stderr).
 pub const NOTICE_THRESHOLD: Duration = Duration::from_secs(60);
+/// A remembered offset older than this is not trusted (the clock may have been set since).
+const REMEMBERED_FOR: SignedDuration = SignedDuration::from_hours(24);
 
 /// The system clock shifted to AWS time once an STS answer has been seen. Clones share the
 /// measurement (the STS client records, the engine reads).
@@ -25,6 +30,8 @@ pub struct AwsClock {
     /// Local time minus AWS time, in milliseconds.
     ahead_millis: Arc<AtomicI64>,
     measured: Arc<AtomicBool>,
+    /// Where the offset is kept for the next process (none in tests and without a state dir).
+    memory: Option<Arc<PathBuf>>,
 }
 
 impl AwsClock {
@@ -32,10 +39,28 @@ impl AwsClock {
         Self::default()
     }
 
+    /// Starts from the offset kept in `file` by an earlier process (if under a day old), and
+    /// keeps what this one measures there. The file is a cache: unreadable means unknown.
+    pub fn remembered(file: PathBuf) -> Self {
+        let clock = Self { memory: Some(Arc::new(file)), ..Self::default() };
+        if let Some(ahead) = clock.memory.as_deref().and_then(|file| read_remembered(file, Timestamp::now())) {
+            clock.store(ahead);
+        }
+        clock
+    }
+
     /// Records an answer stamped `aws_date` that arrived at local time `arrived`.
     pub fn record(&self, aws_date: Timestamp, arrived: Timestamp) {
         let ahead = arrived.duration_since(aws_date);
         let ahead = if ahead.abs() < MEASUREMENT_NOISE { SignedDuration::ZERO } else { ahead };
+        let changed = self.ahead_of_aws().is_none_or(|before| (before - ahead).abs() >= MEASUREMENT_NOISE);
+        self.store(ahead);
+        if let (true, Some(file)) = (changed, self.memory.as_deref()) {
+            remember(file, ahead, arrived);
+        }
+    }
+
+    fn store(&self, ahead: SignedDuration) {
         let millis = i64::try_from(ahead.as_millis()).unwrap_or(if ahead.is_negative() { i64::MIN } else { i64::MAX });
         self.ahead_millis.store(millis, Ordering::Relaxed);
         self.measured.store(true, Ordering::Relaxed);
@@ -64,6 +89,30 @@ impl Clock for AwsClock {
     }
 }
 
+/// `AHEAD_MILLIS MEASURED_AT_SECONDS`, one line.
+fn read_remembered(file: &std::path::Path, now: Timestamp) -> Option<SignedDuration> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let (ahead, at) = text.trim().split_once(' ')?;
+    let at = Timestamp::from_second(at.parse().ok()?).ok()?;
+    let age = now.duration_since(at);
+    (age >= SignedDuration::ZERO - REMEMBERED_FOR && age <= REMEMBERED_FOR)
+        .then(|| SignedDuration::from_millis(ahead.parse().unwrap_or(0)))
+}
+
+/// Best effort, written whole (a reader never sees half a line).
+fn remember(file: &std::path::Path, ahead: SignedDuration, at: Timestamp) {
+    let Some(dir) = file.parent() else { return };
+    let temporary = dir.join(format!(".clock.{}.tmp", std::process::id()));
+    let line = format!("{} {}\n", ahead.as_millis(), at.as_second());
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&temporary, line))
+        .and_then(|()| std::fs::rename(&temporary, file));
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        tracing::debug!("clock offset not kept at {}: {error}", file.display());
+    }
+}
+
 /// "clock 10m ahead of AWS" / "clock 3m behind AWS" once the offset is worth telling.
 pub fn skew_notice(ahead: Option<SignedDuration>) -> Option<String> {
     let ahead = ahead?;
@@ -80,6 +129,24 @@ pub fn skew_notice(ahead: Option<SignedDuration>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_measured_by_one_process_is_known_to_the_next_for_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("clock").join("aws.offset");
+        let first = AwsClock::remembered(file.clone());
+        assert_eq!(first.ahead_of_aws(), None, "nothing kept yet");
+        first.record(Timestamp::now() - SignedDuration::from_mins(10), Timestamp::now());
+        let next = AwsClock::remembered(file.clone());
+        let ahead = next.ahead_of_aws().expect("the next process starts from the kept offset");
+        assert!((SignedDuration::from_secs(599)..=SignedDuration::from_secs(601)).contains(&ahead), "{ahead:?}");
+
+        let two_days_ago = Timestamp::now() - SignedDuration::from_hours(48);
+        std::fs::write(&file, format!("600000 {}\n", two_days_ago.as_second())).unwrap();
+        assert_eq!(AwsClock::remembered(file.clone()).ahead_of_aws(), None, "a stale offset is not trusted");
+        std::fs::write(&file, "not an offset").unwrap();
+        assert_eq!(AwsClock::remembered(file).ahead_of_aws(), None, "an unreadable file means unknown");
+    }
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
