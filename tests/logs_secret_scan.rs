@@ -162,7 +162,14 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
     let exported: serde_json::Value = serde_json::from_slice(&env.stdout).unwrap();
     // (label, output, whether its stdout is free of secrets by design)
     let mut runs = vec![("keys add".to_owned(), keys_add, true), ("env".to_owned(), env, false)];
-    let commands: [(&[&str], Option<&str>, bool); 11] = [
+    // Console sign-in sends the session to a federation endpoint; this one refuses, and the
+    // failure must not carry the session into any message.
+    let inventory = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    let with_federation =
+        inventory.replacen("[defaults]\n", "[defaults]\nfederation_url = \"http://127.0.0.1:1/federation\"\n", 1);
+    assert_ne!(inventory, with_federation, "the inventory has a [defaults] table");
+    std::fs::write(sandbox.inventory(), with_federation).unwrap();
+    let commands: [(&[&str], Option<&str>, bool); 16] = [
         (&["list"], None, true),
         (&["list", "--json"], None, true),
         (&["check"], None, true),
@@ -174,6 +181,11 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
         (&["sqs", "list"], None, true),
         (&["keys", "list"], None, true),
         (&["env", "prod/break-glass", "--mfa-code", CODES[2], "--format", "json"], None, false),
+        (&["console", "prod/viewer", "--print"], None, true),
+        (&["agent", "--status"], None, true),
+        (&["mfa"], None, true),
+        (&["completions", "bash"], None, true),
+        (&["man"], None, true),
     ];
     for (args, stdin, stdout_is_clean) in commands {
         let output = run(args, stdin);
