@@ -107,3 +107,13 @@ fn a_clock_offset_measured_by_one_command_is_known_to_list_which_makes_no_call()
     // (The sandbox keeps sessions in memory, so list has none to show; the engine judges
     // stored ones with this clock: `domain::clock` tests.)
 }
+
+#[test]
+fn diagnostics_written_to_a_pipe_carry_no_colour_codes() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&["-vv", "list"]);
+    assert_success(&output);
+    let message = stderr(&output);
+    assert!(message.contains("DEBUG") || message.contains("INFO"), "-vv logs something: {message}");
+    assert!(!message.contains('\x1b'), "escape codes in piped diagnostics: {message:?}");
+}
