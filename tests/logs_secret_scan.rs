@@ -169,7 +169,14 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
         inventory.replacen("[defaults]\n", "[defaults]\nfederation_url = \"http://127.0.0.1:1/federation\"\n", 1);
     assert_ne!(inventory, with_federation, "the inventory has a [defaults] table");
     std::fs::write(sandbox.inventory(), with_federation).unwrap();
-    let commands: [(&[&str], Option<&str>, bool); 16] = [
+    let aws_config = sandbox.home.path().join("imported-aws-config");
+    std::fs::write(
+        &aws_config,
+        "[profile hub]\nregion = eu-west-1\n\n[profile prod-admin]\nrole_arn = arn:aws:iam::111111111111:role/Admin\nsource_profile = hub\n",
+    )
+    .unwrap();
+    let aws_config = aws_config.to_str().unwrap().to_owned();
+    let commands: [(&[&str], Option<&str>, bool); 17] = [
         (&["list"], None, true),
         (&["list", "--json"], None, true),
         (&["check"], None, true),
@@ -186,6 +193,7 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
         (&["mfa"], None, true),
         (&["completions", "bash"], None, true),
         (&["man"], None, true),
+        (&["import", "aws-config", "--config", &aws_config, "--out", "-"], None, true),
     ];
     for (args, stdin, stdout_is_clean) in commands {
         let output = run(args, stdin);
