@@ -87,3 +87,36 @@ fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
     let panicked = String::from_utf8_lossy(&tui.raw).contains("panicked");
     assert!(!panicked, "nothing panicked on the way");
 }
+
+/// Accepts every connection and keeps it open, silent: a session bus that never answers.
+fn silent_bus(dir: &std::path::Path) -> String {
+    let path = dir.join("silent-bus");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+        }
+    });
+    format!("unix:path={}", path.display())
+}
+
+#[test]
+fn without_an_answering_keyring_the_screen_says_memory_only_and_refreshes_work() {
+    let sandbox = Sandbox::new();
+    let hung = silent_bus(sandbox.home.path());
+    for (case, bus) in [("absent", "unix:path=/nonexistent/switchboard-test-bus"), ("hung", hung.as_str())] {
+        let mut tui = Tui::start_with(&sandbox, &[("SWITCHBOARD_CACHE", "keyring"), ("DBUS_SESSION_BUS_ADDRESS", bus)]);
+        tui.wait_for(&format!("{case}: the roles and the fallback in the header"), |screen| {
+            roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
+        });
+        tui.send("/prod viewer\r");
+        tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+        tui.send("r");
+        tui.wait_for(&format!("{case}: a session kept in memory"), |screen| {
+            viewer_state(screen).as_deref() == Some("valid")
+        });
+        tui.send("q");
+        assert!(tui.wait_for_exit().success(), "{case}: the screen exits cleanly");
+    }
+}
