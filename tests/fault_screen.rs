@@ -120,3 +120,46 @@ fn without_an_answering_keyring_the_screen_says_memory_only_and_refreshes_work()
         assert!(tui.wait_for_exit().success(), "{case}: the screen exits cleanly");
     }
 }
+
+#[test]
+fn with_the_keyring_locked_the_screen_says_memory_only_and_the_stored_sessions_stay() {
+    let sandbox = Sandbox::new();
+    let keyring = support::store::Keyring::start(sandbox.home.path());
+    let state = support::store::state_dir(&sandbox);
+    // A session sealed in the real store first, while the keyring is open.
+    let seeded = keyring.command(&sandbox, &["refresh", "prod/viewer"]).output().unwrap();
+    assert!(seeded.status.success(), "seeding: {}", String::from_utf8_lossy(&seeded.stderr));
+    let sessions = state.join("sessions");
+    let before = std::fs::read(&sessions).unwrap();
+    let locked = std::process::Command::new("dbus-send")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus)
+        .args([
+            "--session",
+            "--dest=org.freedesktop.secrets",
+            "--print-reply",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ])
+        .output()
+        .unwrap();
+    assert!(locked.status.success(), "cannot lock the keyring: {}", String::from_utf8_lossy(&locked.stderr));
+
+    let state_text = state.to_str().unwrap();
+    let env = [
+        ("SWITCHBOARD_CACHE", "keyring"),
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.bus.as_str()),
+        ("SWITCHBOARD_STATE_DIR", state_text),
+    ];
+    let mut tui = Tui::start_with(&sandbox, &env);
+    tui.wait_for("the roles and the fallback in the header", |screen| {
+        roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
+    });
+    tui.send("/prod viewer\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+    tui.send("r");
+    tui.wait_for("a session kept in memory", |screen| viewer_state(screen).as_deref() == Some("valid"));
+    tui.send("q");
+    assert!(tui.wait_for_exit().success());
+    assert_eq!(std::fs::read(&sessions).unwrap(), before, "the store file is untouched");
+}

@@ -57,3 +57,26 @@ fn a_refresh_against_a_hung_endpoint_delays_no_key_and_no_tick() {
     assert!(tui.wait_for_exit().success(), "quits while the call still hangs");
     tui.assert_terminal_restored();
 }
+
+#[test]
+fn a_hung_refresh_ends_on_its_row_as_an_error_after_the_sts_timeout() {
+    let sandbox = Sandbox::new();
+    let (endpoint, _held) = hung_endpoint();
+    let inventory = std::fs::read_to_string(sandbox.inventory()).unwrap().replace(&sandbox.moto.endpoint, &endpoint);
+    std::fs::write(sandbox.inventory(), inventory).unwrap();
+
+    let mut tui = Tui::start(&sandbox);
+    tui.wait_for("the list of roles", roles_are_shown);
+    tui.send("/prod viewer\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+    tui.send("r");
+    // Two waits, each within the harness's limit: most of STS's 30 s, then its end.
+    tui.wait_for("the refresh to wait 20 s", |screen| refresh_age(screen).is_some_and(|age| age >= 20));
+    let screen = tui.wait_for("the row's error", |screen| {
+        refresh_age(screen).is_none() && screen.contains("did not answer within 30s")
+    });
+    let row = screen.lines().find(|line| line.contains('▸')).unwrap_or_default();
+    assert!(row.split_whitespace().any(|word| word == "error"), "the row says error:\n{screen}");
+    tui.send("q");
+    assert!(tui.wait_for_exit().success());
+}
