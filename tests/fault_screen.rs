@@ -163,3 +163,60 @@ fn with_the_keyring_locked_the_screen_says_memory_only_and_the_stored_sessions_s
     assert!(tui.wait_for_exit().success());
     assert_eq!(std::fs::read(&sessions).unwrap(), before, "the store file is untouched");
 }
+
+/// Unmounts the state directory's tmpfs when the test ends, however it ends.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn with_a_read_only_state_directory_the_screen_says_memory_only_and_refreshes_work() {
+    let sandbox = Sandbox::new();
+    let keyring = support::store::Keyring::start(sandbox.home.path());
+    let state = support::store::state_dir(&sandbox);
+    std::fs::create_dir_all(&state).unwrap();
+    // Root ignores file modes: a tmpfs of its own is made read-only instead (CI runs as root).
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs"])
+        .arg(&state)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        eprintln!("read-only case not run: mounting a tmpfs needs root");
+        return;
+    }
+    let _mounted = Mounted(state.clone());
+    let seeded = keyring.command(&sandbox, &["refresh", "prod/viewer"]).output().unwrap();
+    assert!(seeded.status.success(), "seeding: {}", String::from_utf8_lossy(&seeded.stderr));
+    let sessions = state.join("sessions");
+    let before = std::fs::read(&sessions).unwrap();
+    let remount = |mode: &str| {
+        let done = std::process::Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(&state).status();
+        assert!(done.is_ok_and(|status| status.success()), "remount {mode}");
+    };
+    remount("ro");
+
+    let state_text = state.to_str().unwrap();
+    let env = [
+        ("SWITCHBOARD_CACHE", "keyring"),
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.bus.as_str()),
+        ("SWITCHBOARD_STATE_DIR", state_text),
+    ];
+    let mut tui = Tui::start_with(&sandbox, &env);
+    tui.wait_for("the roles and the fallback in the header", |screen| {
+        roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
+    });
+    tui.send("/prod viewer\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+    tui.send("r");
+    tui.wait_for("a session kept in memory", |screen| viewer_state(screen).as_deref() == Some("valid"));
+    tui.send("q");
+    assert!(tui.wait_for_exit().success());
+    remount("rw");
+    assert_eq!(std::fs::read(&sessions).unwrap(), before, "the store file is untouched");
+}
