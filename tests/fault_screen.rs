@@ -48,6 +48,15 @@ fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
     });
     let left = minutes_left(&screen).unwrap_or_else(|| panic!("no countdown:\n{screen}"));
     assert!(left >= 58, "countdown in AWS time, not the local clock's 49 minutes:\n{screen}");
+    // And ten minutes slow: named the other way, the countdown still a full hour.
+    proxy.clear();
+    proxy.always(None, Fault::ShiftClock(SignedDuration::from_mins(10)));
+    tui.send("r");
+    let screen = tui.wait_for("the other skew notice", |screen| {
+        screen.contains("clock 10m behind AWS") && viewer_state(screen).as_deref() == Some("valid")
+    });
+    let left = minutes_left(&screen).unwrap_or_else(|| panic!("no countdown:\n{screen}"));
+    assert!((58..=60).contains(&left), "countdown in AWS time, not the local clock's 70 minutes:\n{screen}");
     proxy.clear();
 
     let faults = [
