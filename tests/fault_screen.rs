@@ -7,11 +7,14 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
 use jiff::SignedDuration;
 use support::Sandbox;
 use support::fault_proxy::{Fault, FaultProxy};
 use support::pty::{Tui, roles_are_shown};
-use support::store::set_inventory_endpoint;
+use support::store::{Keyring, set_inventory_endpoint, silent_bus, state_dir};
 
 /// The state word of the viewer's row ("│▸ viewer  valid  59:58 ...").
 fn viewer_state(screen: &str) -> Option<String> {
@@ -97,17 +100,54 @@ fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
     assert!(!panicked, "nothing panicked on the way");
 }
 
-/// Accepts every connection and keeps it open, silent: a session bus that never answers.
-fn silent_bus(dir: &std::path::Path) -> String {
-    let path = dir.join("silent-bus");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().map_while(Result::ok) {
-            held.push(stream);
-        }
+/// The screen with `env` on top of the sandbox's: its header says the sessions are in memory,
+/// a refresh of prod/viewer still gives a valid session, and it quits cleanly.
+fn memory_only_and_a_refresh_works(sandbox: &Sandbox, env: &[(&str, &str)], case: &str) {
+    let mut tui = Tui::start_with(sandbox, env);
+    tui.wait_for(&format!("{case}: the roles and the fallback in the header"), |screen| {
+        roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
     });
-    format!("unix:path={}", path.display())
+    tui.send("/prod viewer\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
+    tui.send("r");
+    tui.wait_for(&format!("{case}: a session kept in memory"), |screen| {
+        viewer_state(screen).as_deref() == Some("valid")
+    });
+    tui.send("q");
+    assert!(tui.wait_for_exit().success(), "{case}: the screen exits cleanly");
+}
+
+/// A keyring of its own with prod/viewer's session sealed in the real store; the store file
+/// as it was then, and the environment that points the screen at both.
+struct Seeded {
+    sandbox: Sandbox,
+    keyring: Keyring,
+    state: PathBuf,
+}
+
+impl Seeded {
+    fn new(before_seeding: impl FnOnce(&Path)) -> Seeded {
+        let sandbox = Sandbox::new();
+        let keyring = Keyring::start(sandbox.home.path());
+        let state = state_dir(&sandbox);
+        std::fs::create_dir_all(&state).unwrap();
+        before_seeding(&state);
+        let seeded = keyring.command(&sandbox, &["refresh", "prod/viewer"]).output().unwrap();
+        assert!(seeded.status.success(), "seeding: {}", String::from_utf8_lossy(&seeded.stderr));
+        Seeded { sandbox, keyring, state }
+    }
+
+    fn sessions(&self) -> Vec<u8> {
+        std::fs::read(self.state.join("sessions")).unwrap()
+    }
+
+    fn screen_env(&self) -> [(&str, &str); 3] {
+        [
+            ("SWITCHBOARD_CACHE", "keyring"),
+            ("DBUS_SESSION_BUS_ADDRESS", self.keyring.bus.as_str()),
+            ("SWITCHBOARD_STATE_DIR", self.state.to_str().unwrap()),
+        ]
+    }
 }
 
 #[test]
@@ -115,117 +155,59 @@ fn without_an_answering_keyring_the_screen_says_memory_only_and_refreshes_work()
     let sandbox = Sandbox::new();
     let hung = silent_bus(sandbox.home.path());
     for (case, bus) in [("absent", "unix:path=/nonexistent/switchboard-test-bus"), ("hung", hung.as_str())] {
-        let mut tui = Tui::start_with(&sandbox, &[("SWITCHBOARD_CACHE", "keyring"), ("DBUS_SESSION_BUS_ADDRESS", bus)]);
-        tui.wait_for(&format!("{case}: the roles and the fallback in the header"), |screen| {
-            roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
-        });
-        tui.send("/prod viewer\r");
-        tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
-        tui.send("r");
-        tui.wait_for(&format!("{case}: a session kept in memory"), |screen| {
-            viewer_state(screen).as_deref() == Some("valid")
-        });
-        tui.send("q");
-        assert!(tui.wait_for_exit().success(), "{case}: the screen exits cleanly");
+        memory_only_and_a_refresh_works(
+            &sandbox,
+            &[("SWITCHBOARD_CACHE", "keyring"), ("DBUS_SESSION_BUS_ADDRESS", bus)],
+            case,
+        );
     }
 }
 
 #[test]
 fn with_the_keyring_locked_the_screen_says_memory_only_and_the_stored_sessions_stay() {
-    let sandbox = Sandbox::new();
-    let keyring = support::store::Keyring::start(sandbox.home.path());
-    let state = support::store::state_dir(&sandbox);
-    // A session sealed in the real store first, while the keyring is open.
-    let seeded = keyring.command(&sandbox, &["refresh", "prod/viewer"]).output().unwrap();
-    assert!(seeded.status.success(), "seeding: {}", String::from_utf8_lossy(&seeded.stderr));
-    let sessions = state.join("sessions");
-    let before = std::fs::read(&sessions).unwrap();
-    let locked = std::process::Command::new("dbus-send")
-        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus)
-        .args([
-            "--session",
-            "--dest=org.freedesktop.secrets",
-            "--print-reply",
-            "/org/freedesktop/secrets",
-            "org.freedesktop.Secret.Service.Lock",
-            "array:objpath:/org/freedesktop/secrets/collection/login",
-        ])
-        .output()
-        .unwrap();
-    assert!(locked.status.success(), "cannot lock the keyring: {}", String::from_utf8_lossy(&locked.stderr));
-
-    let state_text = state.to_str().unwrap();
-    let env = [
-        ("SWITCHBOARD_CACHE", "keyring"),
-        ("DBUS_SESSION_BUS_ADDRESS", keyring.bus.as_str()),
-        ("SWITCHBOARD_STATE_DIR", state_text),
-    ];
-    let mut tui = Tui::start_with(&sandbox, &env);
-    tui.wait_for("the roles and the fallback in the header", |screen| {
-        roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
-    });
-    tui.send("/prod viewer\r");
-    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
-    tui.send("r");
-    tui.wait_for("a session kept in memory", |screen| viewer_state(screen).as_deref() == Some("valid"));
-    tui.send("q");
-    assert!(tui.wait_for_exit().success());
-    assert_eq!(std::fs::read(&sessions).unwrap(), before, "the store file is untouched");
+    let seeded = Seeded::new(|_| {});
+    let before = seeded.sessions();
+    seeded.keyring.lock();
+    memory_only_and_a_refresh_works(&seeded.sandbox, &seeded.screen_env(), "locked");
+    assert_eq!(seeded.sessions(), before, "the store file is untouched");
 }
 
 /// Unmounts the state directory's tmpfs when the test ends, however it ends.
-struct Mounted(std::path::PathBuf);
+struct Mounted(PathBuf);
 
 impl Drop for Mounted {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
+}
+
+fn remount(dir: &Path, mode: &str) {
+    let done = Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(dir).status();
+    assert!(done.is_ok_and(|status| status.success()), "remount {mode}");
 }
 
 #[test]
 fn with_a_read_only_state_directory_the_screen_says_memory_only_and_refreshes_work() {
-    let sandbox = Sandbox::new();
-    let keyring = support::store::Keyring::start(sandbox.home.path());
-    let state = support::store::state_dir(&sandbox);
-    std::fs::create_dir_all(&state).unwrap();
     // Root ignores file modes: a tmpfs of its own is made read-only instead (CI runs as root).
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs"])
-        .arg(&state)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !mounted {
+    let mut mounted = None;
+    let seeded = Seeded::new(|state| {
+        let done = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs"])
+            .arg(state)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted = done.then(|| Mounted(state.to_path_buf()));
+    });
+    if mounted.is_none() {
         eprintln!("read-only case not run: mounting a tmpfs needs root");
         return;
     }
-    let _mounted = Mounted(state.clone());
-    let seeded = keyring.command(&sandbox, &["refresh", "prod/viewer"]).output().unwrap();
-    assert!(seeded.status.success(), "seeding: {}", String::from_utf8_lossy(&seeded.stderr));
-    let sessions = state.join("sessions");
-    let before = std::fs::read(&sessions).unwrap();
-    let remount = |mode: &str| {
-        let done = std::process::Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(&state).status();
-        assert!(done.is_ok_and(|status| status.success()), "remount {mode}");
-    };
-    remount("ro");
-
-    let state_text = state.to_str().unwrap();
-    let env = [
-        ("SWITCHBOARD_CACHE", "keyring"),
-        ("DBUS_SESSION_BUS_ADDRESS", keyring.bus.as_str()),
-        ("SWITCHBOARD_STATE_DIR", state_text),
-    ];
-    let mut tui = Tui::start_with(&sandbox, &env);
-    tui.wait_for("the roles and the fallback in the header", |screen| {
-        roles_are_shown(screen) && screen.lines().next().is_some_and(|line| line.contains("memory only"))
-    });
-    tui.send("/prod viewer\r");
-    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod viewer\" (1)"));
-    tui.send("r");
-    tui.wait_for("a session kept in memory", |screen| viewer_state(screen).as_deref() == Some("valid"));
-    tui.send("q");
-    assert!(tui.wait_for_exit().success());
-    remount("rw");
-    assert_eq!(std::fs::read(&sessions).unwrap(), before, "the store file is untouched");
+    let before = seeded.sessions();
+    remount(&seeded.state, "ro");
+    memory_only_and_a_refresh_works(&seeded.sandbox, &seeded.screen_env(), "read-only");
+    remount(&seeded.state, "rw");
+    assert_eq!(seeded.sessions(), before, "the store file is untouched");
+    // Unmounted before the sandbox's directory is removed.
+    drop(mounted);
 }

@@ -10,13 +10,12 @@
 
 mod support;
 
-use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::store::{Keyring, state_dir};
+use support::store::{Keyring, silent_bus, state_dir};
 use support::{Sandbox, stderr, stdout};
 
 /// The store probe gives up on a silent keyring after 3 s (8 s behind a live bus); the
@@ -202,19 +201,6 @@ fn show(args: &[&str], output: &Output) {
     }
 }
 
-/// Accepts every connection and keeps it open, silent: a hung D-Bus.
-fn silent_bus(dir: &Path) -> String {
-    let path = dir.join("silent-bus");
-    let listener = UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().map_while(Result::ok) {
-            held.push(stream);
-        }
-    });
-    format!("unix:path={}", path.display())
-}
-
 #[test]
 fn an_absent_hung_or_locked_keyring_falls_back_to_memory_and_keeps_the_cache() {
     let bench = Bench::new();
@@ -249,19 +235,7 @@ fn an_absent_hung_or_locked_keyring_falls_back_to_memory_and_keeps_the_cache() {
     }
 
     // Locked: the login collection locked over D-Bus; unlocking needs a prompt nobody answers.
-    let locked = Command::new("dbus-send")
-        .env("DBUS_SESSION_BUS_ADDRESS", &bench.keyring.bus)
-        .args([
-            "--session",
-            "--dest=org.freedesktop.secrets",
-            "--print-reply",
-            "/org/freedesktop/secrets",
-            "org.freedesktop.Secret.Service.Lock",
-            "array:objpath:/org/freedesktop/secrets/collection/login",
-        ])
-        .output()
-        .unwrap();
-    assert!(locked.status.success(), "cannot lock the keyring: {}", stderr(&locked));
+    bench.keyring.lock();
     for (args, output) in run_commands(&bench, "locked", |_| {}) {
         show(&args, &output);
         let message = stderr(&output);

@@ -3,27 +3,14 @@
 
 mod support;
 
-use std::os::unix::net::UnixListener;
 use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use support::store::silent_bus;
 use support::{Sandbox, assert_success, stderr};
 
 const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Accepts every connection and keeps it open, silent.
-fn silent_bus(dir: &std::path::Path) -> String {
-    let path = dir.join("silent-bus");
-    let listener = UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().map_while(Result::ok) {
-            held.push(stream);
-        }
-    });
-    format!("unix:path={}", path.display())
-}
 
 /// Runs the command; `None` if it has not exited within the deadline (then it is killed).
 fn run_with_deadline(mut command: std::process::Command) -> Option<Output> {

@@ -64,6 +64,39 @@ impl Keyring {
     }
 }
 
+impl Keyring {
+    /// Locks the login collection over D-Bus: unlocking it needs a prompt nobody answers.
+    pub fn lock(&self) {
+        let locked = Command::new("dbus-send")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .args([
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .output()
+            .unwrap();
+        assert!(locked.status.success(), "cannot lock the keyring: {}", String::from_utf8_lossy(&locked.stderr));
+    }
+}
+
+/// A session bus that accepts every connection in `dir` and never answers (a hung D-Bus);
+/// its address, for `DBUS_SESSION_BUS_ADDRESS`.
+pub fn silent_bus(dir: &Path) -> String {
+    let path = dir.join("silent-bus");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+        }
+    });
+    format!("unix:path={}", path.display())
+}
+
 impl Drop for Keyring {
     fn drop(&mut self) {
         // Ending the held shell lets dbus-run-session close the bus and clean up after itself.
