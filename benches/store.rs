@@ -9,7 +9,6 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use switchboard::domain::credentials::Credentials;
-use switchboard::domain::store::sessions::entry_key;
 use switchboard::domain::store::{SessionStore, StoreKey};
 
 const SESSIONS: usize = 5_000;
@@ -52,21 +51,21 @@ fn store(c: &mut Criterion) {
     let (_, key_text) = StoreKey::generate();
     let now = Timestamp::now();
     let warm = filled_store(dir.path(), &key_text, now);
-    let keys: Vec<String> = (0..SESSIONS).map(|index| entry_key(SCOPE, &layer(index))).collect();
+    let layers: Vec<String> = (0..SESSIONS).map(layer).collect();
 
     let mut group = c.benchmark_group("store");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
     group.bench_function("metadata of 5,000 sessions, fresh process (read + parse the file)", |b| {
         b.iter_batched(
             || SessionStore::in_file(dir.path().to_path_buf(), key(&key_text)).unwrap_or_else(|e| panic!("{e}")),
-            |fresh| keys.iter().filter(|key| fresh.metadata(key).is_some()).count(),
+            |fresh| layers.iter().filter(|layer| fresh.metadata(SCOPE, layer).is_some()).count(),
             BatchSize::PerIteration,
         )
     });
     group.bench_function("metadata of 5,000 sessions, warm (file unchanged)", |b| {
-        b.iter(|| keys.iter().filter(|key| warm.metadata(key).is_some()).count())
+        b.iter(|| layers.iter().filter(|layer| warm.metadata(SCOPE, layer).is_some()).count())
     });
-    group.bench_function("open one sealed session of 5,000", |b| b.iter(|| warm.get(&keys[SESSIONS / 2])));
+    group.bench_function("open one sealed session of 5,000", |b| b.iter(|| warm.get(SCOPE, &layers[SESSIONS / 2])));
     let mut index = 0;
     group.bench_function("one put into a 5,000-entry store (lock, seal, write, fsync, rename)", |b| {
         b.iter(|| {

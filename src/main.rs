@@ -29,10 +29,12 @@ enum FrontEnd {
 }
 
 fn main() -> ExitCode {
-    return_freed_memory_at_once();
     // A completion request from a shell (`_SWITCHBOARD_COMPLETE=bash switchboard -- WORDS`): answered, then exit.
     clap_complete::CompleteEnv::with_factory(Arguments::command).var(cli::completions::COMPLETE_VARIABLE).complete();
     let Arguments { options, command } = Arguments::parse();
+    if stays_running(command.as_ref()) {
+        return_freed_memory_at_once();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -59,6 +61,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// The screen and the agent run for hours; every other command exits in milliseconds.
+fn stays_running(command: Option<&FrontEnd>) -> bool {
+    match command {
+        None => true,
+        #[cfg(unix)]
+        Some(FrontEnd::Agent(_)) => true,
+        Some(_) => false,
+    }
+}
+
 /// Thousands of small strings are allocated and freed per run (the inventory, plans, rows):
 /// mimalloc does that in about half the time of the system allocator. Built without
 /// transparent huge pages, which would make every touched page 2 MiB of resident memory.
@@ -70,7 +82,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// mimalloc returns freed memory to the system only when it is next called after a delay;
-/// an idle screen calls it rarely, so what startup freed would stay resident for hours.
+/// an idle screen calls it rarely, so what startup freed would stay resident for hours. Only
+/// for the processes that stay (the screen, the agent): a command that exits in milliseconds
+/// would spend a tenth of its time handing pages back one `madvise` at a time.
 fn return_freed_memory_at_once() {
     // SAFETY: setting a documented runtime option; mimalloc reads options atomically.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }

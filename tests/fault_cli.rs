@@ -8,14 +8,13 @@
 
 mod support;
 
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use jiff::SignedDuration;
 use support::fault_proxy::{Fault, FaultProxy, dead_endpoint};
 use support::store::Keyring;
-use support::{Sandbox, stderr, stdout};
+use support::{Sandbox, run_with_deadline, stderr, stdout};
 
 /// STS and SQS calls time out after 30 s (retries included); a command gets a margin on top.
 const DEADLINE: Duration = Duration::from_secs(45);
@@ -39,26 +38,6 @@ impl Bench {
         let mut command = self.keyring.command(&self.sandbox, args);
         command.env("AWS_ENDPOINT_URL", endpoint);
         command
-    }
-}
-
-/// Runs the command; panics if it is still running after `DEADLINE` (it is killed first).
-fn run_with_deadline(mut command: Command) -> (Output, Duration) {
-    let started = Instant::now();
-    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let pid = child.id();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(child.wait_with_output());
-    });
-    match receiver.recv_timeout(DEADLINE) {
-        Ok(output) => (output.unwrap(), started.elapsed()),
-        Err(_) => {
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-            }
-            panic!("{command:?} still running after {DEADLINE:?}");
-        }
     }
 }
 
@@ -176,7 +155,7 @@ fn run_case(bench: &Bench, case: Case, cli: Cli, code: &str) -> Outcome {
         Case::ClockAhead => proxy.always(None, Fault::ShiftClock(SignedDuration::from_mins(-10))),
         Case::ClockBehind => proxy.always(None, Fault::ShiftClock(SignedDuration::from_mins(10))),
     }
-    let (output, took) = run_with_deadline(command);
+    let (output, took) = run_with_deadline(command, DEADLINE).unwrap_or_else(|stuck| panic!("{stuck}"));
     let proxy_count = proxy.count(cli.action());
     proxy.clear();
     let list = bench.command(&proxy.endpoint, &["list"]).output().unwrap();

@@ -138,7 +138,7 @@ impl Seeded {
     }
 
     fn sessions(&self) -> Vec<u8> {
-        std::fs::read(self.state.join("sessions")).unwrap()
+        std::fs::read(self.state.join("sessions.v3")).unwrap()
     }
 
     fn screen_env(&self) -> [(&str, &str); 3] {

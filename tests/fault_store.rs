@@ -12,11 +12,10 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::store::{Keyring, silent_bus, state_dir};
-use support::{Sandbox, stderr, stdout};
+use support::{Sandbox, run_with_deadline, stderr, stdout};
 
 /// The store probe gives up on a silent keyring after 3 s (8 s behind a live bus); the
 /// commands then work from memory, and STS answers in well under a second.
@@ -62,26 +61,7 @@ impl Bench {
     }
 
     fn sessions_file(&self) -> PathBuf {
-        state_dir(&self.sandbox).join("sessions")
-    }
-}
-
-fn run_with_deadline(mut command: Command) -> (Output, Duration) {
-    let started = Instant::now();
-    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let pid = child.id();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(child.wait_with_output());
-    });
-    match receiver.recv_timeout(DEADLINE) {
-        Ok(output) => (output.unwrap(), started.elapsed()),
-        Err(_) => {
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-            }
-            panic!("{command:?} still running after {DEADLINE:?}");
-        }
+        state_dir(&self.sandbox).join("sessions.v3")
     }
 }
 
@@ -111,7 +91,7 @@ fn run_commands(bench: &Bench, case: &str, adjust: impl Fn(&mut Command)) -> Vec
     ] {
         let mut command = bench.command(&args);
         adjust(&mut command);
-        let (output, took) = run_with_deadline(command);
+        let (output, took) = run_with_deadline(command, DEADLINE).unwrap_or_else(|stuck| panic!("{stuck}"));
         let message = stderr(&output);
         assert!(!message.contains("panicked"), "{case} {args:?}: {message}");
         assert!(took < DEADLINE, "{case} {args:?} took {took:?}");
@@ -226,7 +206,7 @@ fn an_absent_hung_or_locked_keyring_falls_back_to_memory_and_keeps_the_cache() {
         // `list` shows the stored states without asking the keyring at all.
         let mut list = bench.command(&["list"]);
         adjust(&mut list);
-        let (output, _) = run_with_deadline(list);
+        let (output, _) = run_with_deadline(list, DEADLINE).unwrap_or_else(|stuck| panic!("{stuck}"));
         let (shown, message) = (stdout(&output), stderr(&output));
         assert!(message.contains("the keyring is not asked") && !message.contains("memory only"), "{case}: {message}");
         for (account, role) in [("prod", "admin"), ("prod", "viewer")] {

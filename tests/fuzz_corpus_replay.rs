@@ -89,9 +89,10 @@ fn seeds_reach_the_code_under_test() {
     let missing = fuzz_targets::sts_outcome(&seed("sts_answer", "no-expiration")).unwrap();
     assert!(missing.is_err(), "a session without an expiry was accepted");
     let key = switchboard::domain::store::StoreKey::from_text(FUZZ_STORE_KEY).unwrap();
-    for name in ["file", "framed"] {
+    for name in ["file", "framed", "framed-v2"] {
         let bytes = seed("session_store", name);
-        let file = if name == "framed" { fuzz_targets::framed_session_file(&bytes[1..]) } else { bytes[1..].to_vec() };
+        let file =
+            if name == "file" { bytes[1..].to_vec() } else { fuzz_targets::framed_session_file(bytes[0], &bytes[1..]) };
         let dir = tempfile::tempdir().unwrap();
         let opened = switchboard::domain::store::sessions::open_every_session(&file, dir.path(), &key).unwrap();
         assert_eq!(opened.iter().flatten().count(), 2, "{name}: {opened:?}");
@@ -186,14 +187,33 @@ fn write_seed_corpus() {
     };
     store.put("hub", "source", &session(1), now).unwrap();
     store.put("prod/admin", "role", &session(2), now).unwrap();
-    let file = std::fs::read(dir.path().join("sessions")).unwrap();
+    let file = std::fs::read(dir.path().join("sessions.v3")).unwrap();
     write("session_store", "file", &[[0u8].as_slice(), &file].concat());
     let newline = file.iter().position(|&byte| byte == b'\n').unwrap();
     let header = std::str::from_utf8(&file[..newline]).unwrap();
     let length: usize = header.split(' ').find_map(|field| field.strip_prefix("meta=")).unwrap().parse().unwrap();
     let (metadata, sealed) = file[newline + 1..].split_at(length);
-    write("session_store", "framed", &[[1u8].as_slice(), metadata, &[0], sealed].concat());
-    write("session_store", "empty-framed", b"\x01{\"generation\":1,\"sessions\":{},\"used_codes\":{}}\x00{}");
+    let framed = |mode: u8, metadata: &[u8], sealed: &[u8]| {
+        let length = u16::try_from(metadata.len()).unwrap().to_le_bytes();
+        [[mode].as_slice(), &length, metadata, sealed].concat()
+    };
+    write("session_store", "framed", &framed(1, metadata, sealed));
+    // The same two sessions as the v2 layout wrote them (JSON metadata; the sealed section is
+    // the same in both layouts).
+    let expires = now + jiff::SignedDuration::from_hours(1);
+    let entry = |scope: &str, layer: &str| {
+        format!(
+            r#""{scope}|{layer}":{{"scope":"{scope}","layer":"{layer}","expires_at":"{expires}","obtained_at":"{now}"}}"#
+        )
+    };
+    let v2_metadata = format!(
+        r#"{{"generation":2,"sessions":{{{},{}}},"used_codes":{{}}}}"#,
+        entry("hub", "source"),
+        entry("prod/admin", "role")
+    );
+    write("session_store", "framed-v2", &framed(3, v2_metadata.as_bytes(), sealed));
+    // generation 1, no sessions, no used codes; an empty sealed section.
+    write("session_store", "empty-framed", &framed(1, &[1, 0, 0], b"{}"));
 
     let sqs_seeds: [(&str, &str); 4] = [
         (

@@ -93,7 +93,7 @@ fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plai
     assert_eq!(caller_account(&sandbox.moto.endpoint, &ci).0, "222222222222");
     assert!(read(dir, "keys-after.out").contains("no keys stored"), "{}", read(dir, "keys-after.out"));
 
-    let store = sandbox.home.path().join(".local/state/switchboard/sessions");
+    let store = sandbox.home.path().join(".local/state/switchboard/sessions.v3");
     assert!(store.exists(), "sessions are kept in the sealed store file, which the scan below covers");
     let session_secret = first["AWS_SECRET_ACCESS_KEY"].as_str().unwrap();
     for secret in [session_secret, "vault-secret-value"] {

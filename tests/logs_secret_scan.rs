@@ -220,7 +220,7 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
             clean.push((path.display().to_string(), std::fs::read(&path).unwrap_or_default()));
         }
     }
-    assert!(clean.iter().any(|(place, _)| place.contains("/.local/state/switchboard/sessions")), "no session file");
+    assert!(clean.iter().any(|(place, _)| place.contains("/.local/state/switchboard/sessions.v3")), "no session file");
 
     let mut secrets: Vec<Secret> = Vec::new();
     for value in proxy.values_of("SecretAccessKey") {

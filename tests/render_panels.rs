@@ -185,7 +185,7 @@ impl Screen {
             row.expires_at = Some(at(42 * 60 + 5));
             let own = row.layers.len() - 1;
             for (index, layer) in row.layers.iter_mut().enumerate() {
-                if !layer.is_source {
+                if !layer.is_source() {
                     layer.expires_at = Some(if index == own { at(42 * 60 + 5) } else { at(11 * 3600 + 31 * 60) });
                 }
             }

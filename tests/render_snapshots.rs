@@ -74,18 +74,18 @@ fn fixture() -> State {
         row.expires_at = expires_at;
         row.activity = activity;
         if let Some(until) = expires_at {
-            layer_expiry.insert(row.layers.last().unwrap().id.clone(), until);
+            layer_expiry.insert(row.layers.last().unwrap().id().to_owned(), until);
         }
         for layer in &row.layers {
-            if layer.id.starts_with("mfa-session|hub|") {
-                layer_expiry.insert(layer.id.clone(), at(11, 31, 40));
+            if layer.id().starts_with("mfa-session|hub|") {
+                layer_expiry.insert(layer.id().to_owned(), at(11, 31, 40));
             }
         }
     }
     for row in &mut state.rows {
         for layer in &mut row.layers {
-            if !layer.is_source {
-                layer.expires_at = layer_expiry.get(&layer.id).copied();
+            if !layer.is_source() {
+                layer.expires_at = layer_expiry.get(layer.id()).copied();
             }
         }
     }

@@ -3,33 +3,12 @@
 
 mod support;
 
-use std::process::{Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use support::store::silent_bus;
-use support::{Sandbox, assert_success, stderr};
+use support::{Sandbox, assert_success, run_with_deadline, stderr};
 
 const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Runs the command; `None` if it has not exited within the deadline (then it is killed).
-fn run_with_deadline(mut command: std::process::Command) -> Option<Output> {
-    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let pid = child.id();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(child.wait_with_output());
-    });
-    match receiver.recv_timeout(DEADLINE) {
-        Ok(output) => Some(output.unwrap()),
-        Err(_) => {
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-            }
-            None
-        }
-    }
-}
 
 #[test]
 fn list_and_env_exit_promptly_with_the_memory_notice_when_the_bus_never_answers() {
@@ -41,7 +20,7 @@ fn list_and_env_exit_promptly_with_the_memory_notice_when_the_bus_never_answers(
             .env_remove("SWITCHBOARD_CACHE")
             .env("DBUS_SESSION_BUS_ADDRESS", &bus)
             .env("SWITCHBOARD_STATE_DIR", sandbox.home.path().join("state"));
-        let output = run_with_deadline(command).unwrap_or_else(|| panic!("{args:?} still running after {DEADLINE:?}"));
+        let (output, _) = run_with_deadline(command, DEADLINE).unwrap_or_else(|stuck| panic!("{args:?}: {stuck}"));
         assert_success(&output);
         let message = stderr(&output);
         if args[0] == "list" {

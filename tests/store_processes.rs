@@ -127,7 +127,7 @@ fn a_damaged_store_is_set_aside_with_one_message_and_nothing_else_is_lost() {
         .unwrap();
     assert_success(&adding.wait_with_output().unwrap());
     let first = sandbox_env(&keyring, &sandbox, "prod/viewer");
-    let file = state_dir(&sandbox).join("sessions");
+    let file = state_dir(&sandbox).join("sessions.v3");
 
     for damage in ["truncate", "overwrite"] {
         let bytes = std::fs::read(&file).unwrap();
@@ -145,7 +145,7 @@ fn a_damaged_store_is_set_aside_with_one_message_and_nothing_else_is_lost() {
     }
     let set_aside = std::fs::read_dir(state_dir(&sandbox))
         .unwrap()
-        .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().starts_with("sessions.corrupt-"))
+        .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().starts_with("sessions.v3.corrupt-"))
         .count();
     assert_eq!(set_aside, 2);
     // The long-term keys in the keyring were not touched.
@@ -167,7 +167,7 @@ fn a_process_killed_during_a_write_leaves_a_readable_store() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let temporary = format!("sessions.tmp-{}", refreshing.id());
+        let temporary = format!("sessions.v3.tmp-{}", refreshing.id());
         // Kill the moment its temporary file appears: in the middle of writing the store.
         loop {
             if dir.join(&temporary).exists() {

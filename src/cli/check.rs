@@ -27,7 +27,7 @@ pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
             role.map_or("", |role| role.region.as_str())
         );
         for (number, layer) in plan.layers.iter().enumerate() {
-            text += &format!("  {}. {:<13} {}\n", number + 1, layer.label(), layer.why);
+            text += &format!("  {}. {:<13} {}\n", number + 1, layer.label(), layer.why());
         }
     }
     for source in inventory.sources.values() {

@@ -58,10 +58,6 @@ impl SessionCache {
         self.sessions.stamp()
     }
 
-    fn key(&self, layer_id: &str) -> String {
-        super::store::sessions::entry_key(&self.scope, layer_id)
-    }
-
     /// The cached session of a layer, unless it has expired.
     pub async fn get(&self, layer_id: &str, now: Timestamp) -> Option<Credentials> {
         let credentials = self.peek(layer_id).await?;
@@ -73,12 +69,12 @@ impl SessionCache {
 
     /// The cached session of a layer even if it has expired.
     pub async fn peek(&self, layer_id: &str) -> Option<Credentials> {
-        self.sessions.get(&self.key(layer_id))
+        self.sessions.get(&self.scope, layer_id)
     }
 
     /// Expiry and when obtained, without opening the sealed secret.
     pub fn metadata(&self, layer_id: &str) -> Option<SessionMeta> {
-        self.sessions.metadata(&self.key(layer_id))
+        self.sessions.metadata(&self.scope, layer_id)
     }
 
     /// Stores a session. A failing store costs a cached session, not the command: the failure

@@ -104,7 +104,13 @@ fn remember(file: &std::path::Path, ahead: SignedDuration, at: Timestamp) {
     let Some(dir) = file.parent() else { return };
     let temporary = dir.join(format!(".clock.{}.tmp", std::process::id()));
     let line = format!("{} {}\n", ahead.as_millis(), at.as_second());
-    let written = std::fs::create_dir_all(dir)
+    // Private like the rest of the state directory: the offset says when this user last ran.
+    let mut private = std::fs::DirBuilder::new();
+    private.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut private, 0o700);
+    let written = private
+        .create(dir)
         .and_then(|()| std::fs::write(&temporary, line))
         .and_then(|()| std::fs::rename(&temporary, file));
     if let Err(error) = written {

@@ -339,7 +339,7 @@ impl Engine {
     }
 
     async fn renew(&self, plan: &Plan, layer: &Layer, parent: &Credentials) -> Result<Credentials, EngineError> {
-        tracing::info!(role = %plan.role, layer = layer.label(), "renewing: {}", layer.why);
+        tracing::info!(role = %plan.role, layer = layer.label(), "renewing: {}", layer.why());
         let sts = &self.parts.sts;
         match &layer.kind {
             LayerKind::SourceKeys { .. } => Ok(parent.clone()),

@@ -11,6 +11,7 @@ pub mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod exports;
+pub mod http;
 pub mod inventory;
 pub mod mfa;
 pub mod mfa_command;

@@ -2,6 +2,7 @@
 //! with the reason it is there and what caps its duration (printed by `switchboard check`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::inventory::{
@@ -37,11 +38,75 @@ pub struct Layer {
     /// Stable across runs and processes: the session cache key.
     pub id: String,
     pub kind: LayerKind,
-    /// One sentence for the operator: why this layer exists and what caps it.
-    pub why: String,
+    reason: Reason,
+}
+
+/// What `Layer::why` is written from.
+#[derive(Debug, Clone, PartialEq)]
+enum Reason {
+    /// Source keys and MFA sessions: a handful per inventory, written when planned.
+    Written(String),
+    /// An AssumeRole layer: thousands per inventory and rarely read (`check`, the chain pane),
+    /// so the sentence is written only when asked for.
+    AssumeRole { through: Through, duration_set_on_role: bool, wanted: Duration, names_session: bool },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Through {
+    MfaSession,
+    SourceKeys(String),
+    Role(RoleKey),
 }
 
 impl Layer {
+    /// One sentence for the operator: why this layer exists and what caps it.
+    pub fn why(&self) -> String {
+        let (through, duration_set_on_role, wanted, names_session) = match &self.reason {
+            Reason::Written(text) => return text.clone(),
+            Reason::AssumeRole { through, duration_set_on_role, wanted, names_session } => {
+                (through, duration_set_on_role, wanted, names_session)
+            }
+        };
+        let LayerKind::AssumeRole { arn, duration, mfa_device, session_name, attributes, .. } = &self.kind else {
+            return String::new();
+        };
+        let mut why = match through {
+            Through::Role(parent) => {
+                let mut why = format!(
+                    "AssumeRole into {arn} with the session of {parent} for {}: a chained role, AWS caps this at 1h",
+                    format_duration(*duration)
+                );
+                if wanted > duration {
+                    why.push_str(&format!(" (defaults.duration {} is cut to 1h)", format_duration(*wanted)));
+                }
+                if let Some(device) = mfa_device {
+                    why.push_str(&format!("; sends a code from {device} because mfa = true"));
+                }
+                why
+            }
+            Through::MfaSession | Through::SourceKeys(_) => {
+                let with = match through {
+                    Through::SourceKeys(source) => format!("keys of source {source}"),
+                    _ => "MFA session, so no new code is needed".to_owned(),
+                };
+                let field = if *duration_set_on_role { "duration" } else { "defaults.duration" };
+                let mut why = format!(
+                    "AssumeRole into {arn} with the {with} for {} ({field}; AWS allows 15m up to the role's MaxSessionDuration: 1h unless raised, 12h at most)",
+                    format_duration(*duration),
+                );
+                if let (Some(device), Through::SourceKeys(source)) = (mfa_device, through) {
+                    why.push_str(&format!(
+                        "; sends a code from {device} because mfa = true and source {source} has no session_duration (each renewal needs a new code)"
+                    ));
+                }
+                why
+            }
+        };
+        let session_name = session_name.as_deref().filter(|_| *names_session);
+        why.push_str(&describe_session(session_name, attributes));
+        why
+    }
+
     pub fn label(&self) -> &'static str {
         match &self.kind {
             LayerKind::SourceKeys { .. } => "source keys",
@@ -64,8 +129,9 @@ impl Layer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub role: RoleKey,
-    /// From the source keys (first) to the role itself (last).
-    pub layers: Vec<Layer>,
+    /// From the source keys (first) to the role itself (last). A source's layers are shared
+    /// by every plan that starts from it.
+    pub layers: Vec<Arc<Layer>>,
 }
 
 impl Plan {
@@ -115,8 +181,8 @@ struct Planner<'a> {
     inventory: &'a Inventory,
     endpoint: String,
     user: String,
-    source_layers: HashMap<&'a str, Layer>,
-    mfa_layers: HashMap<&'a str, Option<Layer>>,
+    source_layers: HashMap<&'a str, Arc<Layer>>,
+    mfa_layers: HashMap<&'a str, Option<Arc<Layer>>>,
 }
 
 impl<'a> Planner<'a> {
@@ -132,7 +198,6 @@ impl<'a> Planner<'a> {
 
     fn plan(&mut self, role: &'a Role) -> Option<Plan> {
         let inventory = self.inventory;
-        let duration_from = |role: &Role| if role.duration.is_some() { "duration" } else { "defaults.duration" };
         match &role.parent {
             RoleParent::Source(name) => {
                 let source = inventory.source(name)?;
@@ -142,24 +207,10 @@ impl<'a> Planner<'a> {
                 layers.extend(mfa_layer);
                 let duration = role.duration.unwrap_or(inventory.defaults.duration);
                 let code_device = if role.mfa && !mfa_session { source.mfa_serial.clone() } else { None };
-                let mut why = format!(
-                    "AssumeRole into {} with the {} for {} ({}; AWS allows 15m up to the role's MaxSessionDuration: 1h unless raised, 12h at most)",
-                    role.arn,
-                    if mfa_session {
-                        "MFA session, so no new code is needed".to_owned()
-                    } else {
-                        format!("keys of source {}", source.name)
-                    },
-                    format_duration(duration),
-                    duration_from(role)
-                );
-                if let Some(device) = &code_device {
-                    why.push_str(&format!(
-                        "; sends a code from {device} because mfa = true and source {} has no session_duration (each renewal needs a new code)",
-                        source.name
-                    ));
-                }
-                layers.push(self.role_layer(role, &format!("from:{}", source.name), duration, code_device, false, why));
+                let through = if mfa_session { Through::MfaSession } else { Through::SourceKeys(source.name.clone()) };
+                let from =
+                    RoleFrom { from: &format!("from:{}", source.name), through, wanted: duration, chained: false };
+                layers.push(Arc::new(self.role_layer(role, from, duration, code_device)));
                 Some(Plan { role: role.key.clone(), layers })
             }
             RoleParent::Via(parent_key) => {
@@ -167,50 +218,35 @@ impl<'a> Planner<'a> {
                 let mut layers = self.plan(parent)?.layers;
                 let wanted = role.duration.unwrap_or(inventory.defaults.duration);
                 let duration = wanted.min(MAX_CHAINED_DURATION);
-                let mut why = format!(
-                    "AssumeRole into {} with the session of {parent_key} for {}: a chained role, AWS caps this at 1h",
-                    role.arn,
-                    format_duration(duration)
-                );
-                if wanted > duration {
-                    why.push_str(&format!(" (defaults.duration {} is cut to 1h)", format_duration(wanted)));
-                }
                 let code_device = role
                     .mfa
                     .then(|| inventory.root_source(role).and_then(|source| source.mfa_serial.clone()))
                     .flatten();
-                if let Some(device) = &code_device {
-                    why.push_str(&format!("; sends a code from {device} because mfa = true"));
-                }
-                layers.push(self.role_layer(role, &format!("via:{parent_key}"), duration, code_device, true, why));
+                let through = Through::Role(parent_key.clone());
+                let from = RoleFrom { from: &format!("via:{parent_key}"), through, wanted, chained: true };
+                layers.push(Arc::new(self.role_layer(role, from, duration, code_device)));
                 Some(Plan { role: role.key.clone(), layers })
             }
         }
     }
 
-    fn source_layer(&mut self, source: &'a Source) -> Layer {
-        self.source_layers.entry(&source.name).or_insert_with(|| source_layer(source)).clone()
+    fn source_layer(&mut self, source: &'a Source) -> Arc<Layer> {
+        self.source_layers.entry(&source.name).or_insert_with(|| Arc::new(source_layer(source))).clone()
     }
 
     /// The source's GetSessionToken layer, when it has an MFA device and a session duration.
-    fn mfa_layer(&mut self, source: &'a Source) -> Option<Layer> {
+    fn mfa_layer(&mut self, source: &'a Source) -> Option<Arc<Layer>> {
         let (inventory, endpoint) = (self.inventory, &self.endpoint);
-        self.mfa_layers.entry(&source.name).or_insert_with(|| mfa_session_layer(inventory, source, endpoint)).clone()
+        self.mfa_layers
+            .entry(&source.name)
+            .or_insert_with(|| mfa_session_layer(inventory, source, endpoint).map(Arc::new))
+            .clone()
     }
 
-    fn role_layer(
-        &self,
-        role: &Role,
-        from: &str,
-        duration: Duration,
-        mfa_device: Option<String>,
-        chained: bool,
-        mut why: String,
-    ) -> Layer {
+    fn role_layer(&self, role: &Role, from: RoleFrom<'_>, duration: Duration, mfa_device: Option<String>) -> Layer {
         let (session_name, attributes) = session_of(self.inventory, role, &self.user);
-        why.push_str(&describe_session(role, session_name.as_deref(), &attributes));
         Layer {
-            id: format!("assume-role|{}|{}|{from}{}", role.key, role.arn, self.endpoint),
+            id: format!("assume-role|{}|{}|{}{}", role.key, role.arn, from.from, self.endpoint),
             kind: LayerKind::AssumeRole {
                 role: role.key.clone(),
                 arn: role.arn.clone(),
@@ -218,13 +254,26 @@ impl<'a> Planner<'a> {
                 mfa_device,
                 external_id: role.external_id.clone(),
                 region: role.region.clone(),
-                chained,
+                chained: from.chained,
                 session_name,
                 attributes,
             },
-            why,
+            reason: Reason::AssumeRole {
+                through: from.through,
+                duration_set_on_role: role.duration.is_some(),
+                wanted: from.wanted,
+                names_session: role.session_name.is_some(),
+            },
         }
     }
+}
+
+/// How an AssumeRole layer is reached: the `from:`/`via:` part of its id, and its reason.
+struct RoleFrom<'a> {
+    from: &'a str,
+    through: Through,
+    wanted: Duration,
+    chained: bool,
 }
 
 fn mfa_session_layer(inventory: &Inventory, source: &Source, endpoint: &str) -> Option<Layer> {
@@ -234,11 +283,11 @@ fn mfa_session_layer(inventory: &Inventory, source: &Source, endpoint: &str) -> 
     let region = source.region.clone().unwrap_or_else(|| inventory.defaults.region.clone());
     Some(Layer {
         id: format!("mfa-session|{}|{device}{endpoint}", source.name),
-        why: format!(
+        reason: Reason::Written(format!(
             "GetSessionToken with MFA device {device} for {} (session_duration; AWS allows 15m to 36h): one code here lets every MFA role of source {} be assumed without another code",
             format_duration(duration),
             source.name
-        ),
+        )),
         kind: LayerKind::MfaSession { source: source.name.clone(), device: device.clone(), duration, region },
     })
 }
@@ -259,7 +308,11 @@ fn source_layer(source: &Source) -> Layer {
             source.name, source.name
         ),
     };
-    Layer { id: format!("source|{}", source.name), kind: LayerKind::SourceKeys { source: source.name.clone() }, why }
+    Layer {
+        id: format!("source|{}", source.name),
+        kind: LayerKind::SourceKeys { source: source.name.clone() },
+        reason: Reason::Written(why),
+    }
 }
 
 /// The role's session name and attributes with their templates filled for this operator.
@@ -275,9 +328,10 @@ fn session_of(inventory: &Inventory, role: &Role, user: &str) -> (Option<String>
 }
 
 /// "; session name x, session tags a=b (passed on to chained roles: a), source identity y".
-fn describe_session(role: &Role, session_name: Option<&str>, attributes: &SessionAttributes) -> String {
+/// `session_name`: only when the role sets its own template.
+fn describe_session(session_name: Option<&str>, attributes: &SessionAttributes) -> String {
     let mut parts = Vec::new();
-    if let (Some(name), Some(_)) = (session_name, &role.session_name) {
+    if let Some(name) = session_name {
         parts.push(format!("session name {name}"));
     }
     if !attributes.tags.is_empty() {
@@ -343,7 +397,7 @@ id = "111111111111"
     }
 
     fn labels(plan: &Plan) -> Vec<&'static str> {
-        plan.layers.iter().map(Layer::label).collect()
+        plan.layers.iter().map(|layer| layer.label()).collect()
     }
 
     #[test]
@@ -351,7 +405,7 @@ id = "111111111111"
         let plan = plan("prod/admin");
         assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role"]);
         assert_eq!(plan.target().mfa_device(), None, "the MFA session carries the MFA, not the AssumeRole");
-        assert!(plan.layers[1].why.contains("12h"), "{}", plan.layers[1].why);
+        assert!(plan.layers[1].why().contains("12h"), "{}", plan.layers[1].why());
         assert_eq!(plan.route(), "hub + MFA session");
     }
 
@@ -372,8 +426,8 @@ id = "111111111111"
         assert!(
             matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION)
         );
-        assert!(target.why.contains("AWS caps this at 1h"), "{}", target.why);
-        assert!(target.why.contains("cut to 1h"), "{}", target.why);
+        assert!(target.why().contains("AWS caps this at 1h"), "{}", target.why());
+        assert!(target.why().contains("cut to 1h"), "{}", target.why());
         assert_eq!(plan.route(), "chained from prod/admin");
     }
 
@@ -382,7 +436,7 @@ id = "111111111111"
         let plan = plan("prod/break-glass");
         assert_eq!(labels(&plan), ["source keys", "assume role"]);
         assert_eq!(plan.target().mfa_device(), Some("arn:aws:iam::123456789012:mfa/bob"));
-        assert!(plan.target().why.contains("each renewal needs a new code"));
+        assert!(plan.target().why().contains("each renewal needs a new code"));
     }
 
     #[test]

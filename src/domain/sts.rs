@@ -202,7 +202,8 @@ impl AwsSts {
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF))
-            .interceptor(DateHeaderClock(self.clock.clone()));
+            .interceptor(DateHeaderClock(self.clock.clone()))
+            .http_client(crate::domain::http::shared_client());
         config.set_endpoint_url(self.endpoint_url.clone());
         aws_sdk_sts::Client::from_conf(config.build())
     }

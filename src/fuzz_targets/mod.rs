@@ -164,16 +164,17 @@ fn same_pairs(read: &[(String, String)], vars: &[(&str, String)]) -> bool {
 /// The key the session-store seeds were sealed with, so mutations of them reach the opening.
 pub const FUZZ_STORE_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
-/// A session file's bytes (first byte even), or its two sections (odd; metadata NUL sealed)
-/// framed with a correct header so the fuzzer gets past the checksums, read by the store's
-/// own reader from a scratch directory. Never a panic.
+/// A session file's bytes (first byte even), or its two sections framed with a correct header
+/// so the fuzzer gets past the checksums (odd; then two bytes of metadata length, little
+/// endian, and the sections; `mode & 2` frames them as the v2 layout, else as v3), read by
+/// the store's own reader from a scratch directory. Never a panic.
 pub fn session_store(data: &[u8]) {
     static KEY: OnceLock<StoreKey> = OnceLock::new();
     let key = KEY.get_or_init(|| StoreKey::from_text(FUZZ_STORE_KEY).expect("a 32-byte key"));
-    let Some((mode, rest)) = data.split_first() else {
+    let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let bytes = if mode & 1 == 1 { framed_session_file(rest) } else { rest.to_vec() };
+    let bytes = if mode & 1 == 1 { framed_session_file(mode, rest) } else { rest.to_vec() };
     let dir = scratch_dir();
     if let Err(why) = open_every_session(&bytes, &dir, key) {
         assert!(!why.is_empty());
@@ -186,12 +187,17 @@ pub fn scratch_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("switchboard-fuzz-{}-{thread}", std::process::id()))
 }
 
-/// The bytes of a session file around `metadata NUL sealed`, with the header the reader checks.
-pub fn framed_session_file(sections: &[u8]) -> Vec<u8> {
+/// The bytes of a session file around `LEN(2 bytes) metadata sealed`, with the header the
+/// reader checks (v2's when `mode & 2`). The v3 metadata is binary, so its end is a length,
+/// not a separator.
+pub fn framed_session_file(mode: u8, framed: &[u8]) -> Vec<u8> {
     use crate::domain::store::sessions::session_file_header;
-    let split = sections.iter().position(|&byte| byte == 0).unwrap_or(sections.len());
-    let (metadata, sealed) = (&sections[..split], sections.get(split + 1..).unwrap_or_default());
-    let mut bytes = session_file_header(metadata, sealed).into_bytes();
+    let (length, sections) = match framed {
+        [low, high, sections @ ..] => (usize::from(u16::from_le_bytes([*low, *high])), sections),
+        _ => (0, framed),
+    };
+    let (metadata, sealed) = sections.split_at(length.min(sections.len()));
+    let mut bytes = session_file_header(mode & 2 == 2, metadata, sealed).into_bytes();
     bytes.extend_from_slice(metadata);
     bytes.extend_from_slice(sealed);
     bytes

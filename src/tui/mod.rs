@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_inventory, shell_export_format};
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::MfaCode;
-use crate::domain::plan::{LayerKind, Plan, plan_for};
+use crate::domain::plan::{Plan, plan_for};
 use crate::domain::store::{MemoryStore, SecretStore, StoreChoice, open_store};
 
 use executor::Executor;
@@ -71,17 +71,7 @@ fn rows_with<'p>(inventory: &Inventory, plan_of: impl Fn(usize, &RoleKey) -> Opt
                 route: plan.route(),
                 expires_at: None,
                 activity: Activity::Idle,
-                layers: plan
-                    .layers
-                    .iter()
-                    .map(|layer| LayerView {
-                        id: layer.id.clone(),
-                        label: layer.label(),
-                        why: layer.why.clone(),
-                        expires_at: None,
-                        is_source: matches!(layer.kind, LayerKind::SourceKeys { .. }),
-                    })
-                    .collect(),
+                layers: plan.layers.iter().map(|layer| LayerView { layer: layer.clone(), expires_at: None }).collect(),
                 auto_tried: None,
             })
         })

@@ -2,6 +2,7 @@
 //! function of the state and snapshots are reproducible.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -9,6 +10,7 @@ use jiff::Timestamp;
 use crate::domain::engine::SessionState;
 use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::RoleKey;
+use crate::domain::plan::{Layer, LayerKind};
 use crate::domain::time::time_left;
 
 use super::action::MfaReply;
@@ -57,15 +59,23 @@ pub enum Activity {
     },
 }
 
-/// One layer of a role's chain, as the chain view shows it.
+/// One layer of a role's chain, as the chain view shows it: the plan's layer (shared with the
+/// engine and every role of the same source) and its session's expiry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerView {
-    pub id: String,
-    pub label: &'static str,
-    pub why: String,
+    pub layer: Arc<Layer>,
     /// None for source keys (they do not expire) or a layer with no session yet.
     pub expires_at: Option<Timestamp>,
-    pub is_source: bool,
+}
+
+impl LayerView {
+    pub fn id(&self) -> &str {
+        &self.layer.id
+    }
+
+    pub fn is_source(&self) -> bool {
+        matches!(self.layer.kind, LayerKind::SourceKeys { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

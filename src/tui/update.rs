@@ -126,7 +126,7 @@ fn merge_snapshot(row: &mut super::state::RoleRow, snapshot: Snapshot) {
         row.expires_at = snapshot.expires_at;
     }
     for (id, expires_at) in snapshot.layers {
-        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id == id)
+        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id() == id)
             && expires_at.is_some()
             && expires_at >= layer.expires_at
         {

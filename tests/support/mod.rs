@@ -264,3 +264,25 @@ pub fn sqs_client_with(sandbox: &Sandbox, role: &str, more: &[&str]) -> aws_sdk_
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }
+
+/// Runs `command` (stdin closed, output captured) for at most `deadline`: its output and how
+/// long it took, or, when it is still running then, an error naming it (it is killed).
+pub fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<(Output, Duration), String> {
+    let started = std::time::Instant::now();
+    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match receiver.recv_timeout(deadline) {
+        Ok(output) => Ok((output.unwrap(), started.elapsed())),
+        Err(_) => {
+            // SAFETY: signalling a child of this process by its pid.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL);
+            }
+            Err(format!("{command:?} still running after {deadline:?} (killed)"))
+        }
+    }
+}

@@ -57,6 +57,7 @@ fn client(credentials: &Credentials, endpoint_url: Option<String>) -> aws_sdk_or
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .credentials_provider(crate::domain::sts::sdk_credentials(credentials))
+        .http_client(crate::domain::http::shared_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))

@@ -29,6 +29,7 @@ impl AwsSqs {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(sdk_credentials)
+            .http_client(crate::domain::http::shared_client())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))

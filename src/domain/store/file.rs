@@ -1,7 +1,11 @@
-//! The session store on disk: one file, `sessions`, in a private directory (0700, file 0600).
+//! The session store on disk: one file, `sessions.v3`, in a private directory (0700, file 0600).
 //! A header line carries a SHA-256 of the body, so a truncated or damaged file is recognised
 //! as such instead of being half read. Writes go to a temporary file that is synced and then
 //! renamed over the old one: a process killed mid-write leaves the previous file whole.
+//!
+//! The v2 file (`sessions`, the layout before) is read while there is no v3 file, and never
+//! written or removed: a switchboard from before v3 still running keeps its own file instead
+//! of setting aside one it cannot read.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Write};
@@ -12,11 +16,16 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
+use super::document::Document;
+use super::layout::{self, Version};
 use super::lock::{self, LockFile, io_error};
-use super::sessions::{Document, RawSealed};
+use super::sealed_section::RawSealed;
 
-const MAGIC: &str = "switchboard-sessions v2";
-const FILE_NAME: &str = "sessions";
+pub const FILE_NAME: &str = "sessions.v3";
+/// The v2 layout's file, read until the first write of a v3 one.
+const V2_FILE_NAME: &str = "sessions";
+/// The lock keeps its v2 name: processes of both versions take the same one.
+const LOCK_NAME: &str = "sessions.lock";
 /// Every update holds the store lock only for a read, an edit and a write.
 const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The header line is about 200 bytes; anything longer is not a store's header.
@@ -46,6 +55,7 @@ pub enum ReadError {
 pub struct SessionFile {
     dir: PathBuf,
     path: PathBuf,
+    v2_path: PathBuf,
     lock_path: PathBuf,
 }
 
@@ -58,17 +68,31 @@ impl SessionFile {
             fs::set_permissions(&private, fs::Permissions::from_mode(0o700))
                 .map_err(|error| io_error(&private, "cannot make private", &error))?;
         }
-        Ok(Self { path: dir.join(FILE_NAME), lock_path: dir.join(format!("{FILE_NAME}.lock")), dir })
+        Ok(Self { path: dir.join(FILE_NAME), v2_path: dir.join(V2_FILE_NAME), lock_path: dir.join(LOCK_NAME), dir })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The file read: the v3 one, or the v2 one while there is no v3 file yet.
+    fn readable_path(&self) -> &Path {
+        if self.v2_path.exists() && !self.path.exists() { &self.v2_path } else { &self.path }
+    }
+
     pub fn stamp(&self) -> Stamp {
-        let Ok(metadata) = fs::metadata(&self.path) else {
-            return Stamp::default();
+        let metadata = match fs::metadata(&self.path) {
+            Ok(metadata) => metadata,
+            Err(_) => match fs::metadata(&self.v2_path) {
+                // Never equal to a v3 file's stamp: the first v3 write is seen as a change.
+                Ok(metadata) => return Stamp { generation: 2, ..Self::stamp_of(&metadata) },
+                Err(_) => return Stamp::default(),
+            },
         };
+        Self::stamp_of(&metadata)
+    }
+
+    fn stamp_of(metadata: &fs::Metadata) -> Stamp {
         let modified_nanos = metadata
             .modified()
             .ok()
@@ -76,7 +100,7 @@ impl SessionFile {
             .map(|since| since.as_nanos() as i128)
             .unwrap_or_default();
         #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+        let inode = std::os::unix::fs::MetadataExt::ino(metadata);
         #[cfg(not(unix))]
         let inode = 0;
         Stamp { len: metadata.len(), modified_nanos, inode, generation: 0 }
@@ -85,12 +109,13 @@ impl SessionFile {
     /// The document, `None` when there is no file yet. Only the header and the metadata
     /// section are read; the sealed section stays in the file until a session is opened.
     pub fn read(&self) -> Result<Option<Document>, ReadError> {
-        let file = match File::open(&self.path) {
+        let path = self.readable_path();
+        let file = match File::open(path) {
             Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(ReadError::Io(io_error(&self.path, "cannot read", &error))),
+            Err(error) => return Err(ReadError::Io(io_error(path, "cannot read", &error))),
         };
-        let io = |error: std::io::Error| ReadError::Io(io_error(&self.path, "cannot read", &error));
+        let io = |error: std::io::Error| ReadError::Io(io_error(path, "cannot read", &error));
         let file_len = file.metadata().map_err(io)?.len();
         let mut reader = std::io::BufReader::with_capacity(64 * 1024, &file);
         let mut first = Vec::new();
@@ -111,12 +136,12 @@ impl SessionFile {
     }
 
     pub fn write(&self, document: &Document) -> Result<(), StoreError> {
-        let encode_error = |error: serde_json::Error| StoreError {
+        let encode_error = |error: String| StoreError {
             backend: "session store".into(),
             message: format!("cannot encode the session store: {error}"),
         };
-        let metadata = serde_json::to_vec(document).map_err(encode_error)?;
-        let sealed = serde_json::to_vec(document.sealed_section()).map_err(encode_error)?;
+        let metadata = layout::encode(document).map_err(encode_error)?;
+        let sealed = serde_json::to_vec(document.sealed_section()).map_err(|error| encode_error(error.to_string()))?;
         let temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id()));
         let mut options = OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -139,9 +164,11 @@ impl SessionFile {
 
     /// Moves an unreadable file out of the way (kept for a post-mortem, never read again).
     pub fn set_aside(&self) -> Result<PathBuf, StoreError> {
+        let path = self.readable_path().to_owned();
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or(FILE_NAME);
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
-        let aside = self.dir.join(format!("{FILE_NAME}.corrupt-{stamp}-{}", std::process::id()));
-        fs::rename(&self.path, &aside).map_err(|error| io_error(&self.path, "cannot move aside", &error))?;
+        let aside = self.dir.join(format!("{name}.corrupt-{stamp}-{}", std::process::id()));
+        fs::rename(&path, &aside).map_err(|error| io_error(&path, "cannot move aside", &error))?;
         Ok(aside)
     }
 
@@ -164,11 +191,17 @@ pub fn checksum(bytes: &[u8]) -> String {
 /// `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`: the metadata section's length and both
 /// sections' checksums.
 pub(super) fn header(metadata: &[u8], sealed: &[u8]) -> String {
-    format!("{MAGIC} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
+    header_of(Version::WRITTEN, metadata, sealed)
+}
+
+pub(super) fn header_of(version: Version, metadata: &[u8], sealed: &[u8]) -> String {
+    let magic = version.magic();
+    format!("{magic} meta={} meta_sha256={} sealed_sha256={}\n", metadata.len(), checksum(metadata), checksum(sealed))
 }
 
 /// The first line: `MAGIC meta=LEN meta_sha256=HEX sealed_sha256=HEX`.
 struct Header {
+    version: Version,
     metadata_len: u64,
     metadata_sum: String,
     sealed_sum: String,
@@ -179,7 +212,7 @@ impl Header {
     fn parse(first: &[u8]) -> Result<Self, String> {
         let line = first.strip_suffix(b"\n").ok_or("no header line")?;
         let line = std::str::from_utf8(line).map_err(|_| "not a switchboard session store")?;
-        let fields = line.strip_prefix(MAGIC).ok_or("not a switchboard session store")?;
+        let (version, fields) = Version::of_header(line).ok_or("not a switchboard session store")?;
         let field = |name: &str| {
             fields.split_whitespace().find_map(|field| field.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
         };
@@ -189,13 +222,13 @@ impl Header {
             return Err("its header is incomplete".to_owned());
         };
         let metadata_len = length.parse().map_err(|_| "its header is unreadable")?;
-        Ok(Self { metadata_len, metadata_sum, sealed_sum })
+        Ok(Self { version, metadata_len, metadata_sum, sealed_sum })
     }
 
     fn metadata(&self, metadata: &[u8]) -> Result<Document, String> {
         if checksum(metadata) != self.metadata_sum {
             return Err("its checksum does not match (truncated or damaged)".to_owned());
         }
-        serde_json::from_slice(metadata).map_err(|error| format!("unreadable contents: {error}"))
+        layout::decode(self.version, metadata).map_err(|error| format!("unreadable contents: {error}"))
     }
 }

@@ -3,8 +3,10 @@
 //! Long-term keys (`switchboard keys`): the OS keyring, an item per source. When no keyring
 //! answers, both live in process memory and end with it.
 
+mod document;
 mod file;
 mod keyring;
+mod layout;
 pub mod lock;
 mod memory;
 mod sealed;

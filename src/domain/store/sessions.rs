@@ -9,83 +9,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use super::document::{Document, PendingSession, UsedCode};
+pub use super::document::{SessionMeta, entry_key};
 use super::file::{ReadError, SessionFile, Stamp};
-use super::sealed::{Sealed, StoreKey};
-pub use super::sealed_section::RawSealed;
+use super::sealed::StoreKey;
 use crate::domain::credentials::{Credentials, StoredCredentials};
 
 /// Expired sessions stay this long so they can be shown as expired, then go at the next write.
 const KEEP_EXPIRED: SignedDuration = SignedDuration::from_hours(24);
 /// How old what `metadata` shows may be (a screen frame is 16 ms).
 const DISPLAY_STALENESS: Duration = Duration::from_millis(20);
-
-/// The metadata section of the file (parsed on every read) and the sealed secrets (a second
-/// section, parsed only when a session is opened or the store is written): at 5,000 sessions
-/// the secrets are most of the bytes, and `list` never needs them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Document {
-    generation: u64,
-    sessions: BTreeMap<String, SessionEntry>,
-    /// Per `scope|device`: digests of codes sent recently.
-    used_codes: BTreeMap<String, Vec<UsedCode>>,
-    /// The secrets section as read, until something needs it parsed.
-    #[serde(skip)]
-    sealed_raw: Option<RawSealed>,
-    /// The secrets, once parsed (always, while a document is being edited or written).
-    #[serde(skip)]
-    sealed: BTreeMap<String, Sealed>,
-}
-
-impl Document {
-    pub fn with_sealed(mut self, raw: RawSealed) -> Self {
-        self.sealed_raw = Some(raw);
-        self
-    }
-
-    fn sealed_of(&self, entry_key: &str) -> Result<Option<&Sealed>, String> {
-        match &self.sealed_raw {
-            None => Ok(self.sealed.get(entry_key)),
-            Some(raw) => raw.parsed().as_ref().map(|map| map.get(entry_key)).map_err(Clone::clone),
-        }
-    }
-
-    /// Parses the secrets section for an edit; an error means the file is damaged.
-    fn load_sealed(&mut self) -> Result<(), String> {
-        if let Some(raw) = self.sealed_raw.take() {
-            self.sealed = raw.parsed().clone()?;
-        }
-        Ok(())
-    }
-
-    /// The secrets, as the file writes them (a document being written has them parsed).
-    pub fn sealed_section(&self) -> &BTreeMap<String, Sealed> {
-        &self.sealed
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SessionEntry {
-    scope: String,
-    layer: String,
-    expires_at: Option<Timestamp>,
-    obtained_at: Timestamp,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct UsedCode {
-    digest: String,
-    at: Timestamp,
-}
-
-/// What is known about a cached session without opening it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionMeta {
-    pub expires_at: Option<Timestamp>,
-    pub obtained_at: Timestamp,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeMark {
@@ -111,15 +46,11 @@ pub struct SessionStore {
     /// When the file was last found unchanged; see `metadata`.
     checked_at: Mutex<Option<Instant>>,
     /// Sessions waiting to be written; see `put`.
-    pending: Mutex<Vec<(String, SessionEntry, Sealed)>>,
+    pending: Mutex<Vec<PendingSession>>,
     /// Held by the one thread writing the pending sessions.
     flushing: Mutex<()>,
     #[cfg(test)]
     pub(crate) reads: Mutex<Option<(String, tokio::sync::mpsc::UnboundedSender<()>)>>,
-}
-
-pub fn entry_key(scope: &str, layer: &str) -> String {
-    format!("{scope}|{layer}")
 }
 
 impl SessionStore {
@@ -229,21 +160,22 @@ impl SessionStore {
     }
 
     /// Expiry and when obtained, for display: may be `DISPLAY_STALENESS` old.
-    pub fn metadata(&self, entry_key: &str) -> Option<SessionMeta> {
-        let document = self.current_for_display();
-        let entry = document.sessions.get(entry_key)?;
-        Some(SessionMeta { expires_at: entry.expires_at, obtained_at: entry.obtained_at })
+    pub fn metadata(&self, scope: &str, layer: &str) -> Option<SessionMeta> {
+        self.current_for_display().meta(scope, layer)
     }
 
     /// The session, opened. A session that does not open (another store key) counts as absent.
-    pub fn get(&self, entry_key: &str) -> Option<Credentials> {
+    pub fn get(&self, scope: &str, layer: &str) -> Option<Credentials> {
         if self.metadata_only {
             return None;
         }
         let document = self.current();
+        let entry_key = &entry_key(scope, layer);
         #[cfg(test)]
         self.report_read(entry_key);
-        let entry = document.sessions.get(entry_key)?;
+        if !document.contains(scope, layer) {
+            return None;
+        }
         let sealed = match document.sealed_of(entry_key) {
             Ok(Some(sealed)) => sealed,
             Ok(None) => return None,
@@ -258,14 +190,14 @@ impl SessionStore {
         let opened = match self.key.open(entry_key, sealed) {
             Ok(plain) => plain,
             Err(error) => {
-                tracing::warn!(layer = entry.layer, %error, "ignoring a cached session");
+                tracing::warn!(layer, %error, "ignoring a cached session");
                 return None;
             }
         };
         match serde_json::from_slice::<StoredCredentials>(&opened) {
             Ok(stored) => Some(stored.into()),
             Err(_) => {
-                tracing::warn!(layer = entry.layer, "ignoring an unreadable cached session");
+                tracing::warn!(layer, "ignoring an unreadable cached session");
                 None
             }
         }
@@ -285,7 +217,9 @@ impl SessionStore {
         }
         self.update(|document| {
             let keep_after = now.checked_sub(KEEP_EXPIRED).unwrap_or(now);
-            document.sessions.retain(|_, entry| entry.expires_at.is_none_or(|until| until > keep_after));
+            for layers in document.sessions.values_mut() {
+                layers.retain(|_, meta| meta.expires_at.is_none_or(|until| until > keep_after));
+            }
             document.insert(batch);
         })
     }
@@ -296,19 +230,17 @@ impl SessionStore {
         layer: &str,
         credentials: &Credentials,
         now: Timestamp,
-    ) -> Result<(String, SessionEntry, Sealed), StoreError> {
-        let key = entry_key(scope, layer);
+    ) -> Result<PendingSession, StoreError> {
         let plain = secrecy::zeroize::Zeroizing::new(
             serde_json::to_vec(&StoredCredentials::from(credentials)).map_err(|error| store_error(&error))?,
         );
-        let sealed = self.key.seal(&key, &plain).map_err(|error| store_error(&error))?;
-        let entry = SessionEntry {
+        let sealed = self.key.seal(&entry_key(scope, layer), &plain).map_err(|error| store_error(&error))?;
+        Ok(PendingSession {
             scope: scope.to_owned(),
             layer: layer.to_owned(),
-            expires_at: credentials.expiration,
-            obtained_at: now,
-        };
-        Ok((key, entry, sealed))
+            meta: SessionMeta { expires_at: credentials.expiration, obtained_at: now },
+            sealed,
+        })
     }
 
     /// Stores many sessions in one write (filling a store, tests, benchmarks).
@@ -326,13 +258,14 @@ impl SessionStore {
     }
 
     pub fn remove(&self, scope: &str, layer: &str) -> Result<(), StoreError> {
-        let key = entry_key(scope, layer);
-        if !self.current().sessions.contains_key(&key) {
+        if !self.current().contains(scope, layer) {
             return Ok(());
         }
         self.update(|document| {
-            document.sessions.remove(&key);
-            document.sealed.remove(&key);
+            if let Some(layers) = document.sessions.get_mut(scope) {
+                layers.remove(layer);
+            }
+            document.sealed.remove(&entry_key(scope, layer));
         })
     }
 
@@ -378,8 +311,7 @@ impl SessionStore {
             let mut snapshot = self.snapshot();
             let document = Arc::make_mut(&mut snapshot.1);
             let result = edit(document);
-            let Document { sessions, sealed, .. } = document;
-            sealed.retain(|key, _| sessions.contains_key(key));
+            document.drop_orphans();
             document.generation += 1;
             snapshot.0 = Stamp::of_generation(document.generation);
             return Ok(result);
@@ -402,8 +334,7 @@ impl SessionStore {
             document = self.set_aside(file, &why)?;
         }
         let result = edit(&mut document);
-        let sessions = &document.sessions;
-        document.sealed.retain(|key, _| sessions.contains_key(key));
+        document.drop_orphans();
         document.generation += 1;
         file.write(&document)?;
         *self.snapshot() = (file.stamp(), Arc::new(document));
@@ -423,20 +354,11 @@ impl SessionStore {
 
     /// How many sessions are stored (all scopes).
     pub fn len(&self) -> usize {
-        self.current().sessions.len()
+        self.current().sessions.values().map(BTreeMap::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-impl Document {
-    fn insert(&mut self, batch: Vec<(String, SessionEntry, Sealed)>) {
-        for (key, entry, sealed) in batch {
-            self.sessions.insert(key.clone(), entry);
-            self.sealed.insert(key, sealed);
-        }
     }
 }
 
@@ -454,8 +376,9 @@ pub fn open_every_session(bytes: &[u8], dir: &Path, key: &StoreKey) -> Result<Ve
         Err(ReadError::Corrupt(why)) => return Err(why),
         Err(ReadError::Io(error)) => return Err(error.to_string()),
     };
-    let mut opened = Vec::with_capacity(document.sessions.len());
-    for entry_key in document.sessions.keys() {
+    let mut opened = Vec::new();
+    for (scope, layer) in document.session_keys() {
+        let entry_key = &entry_key(scope, layer);
         let Some(sealed) = document.sealed_of(entry_key)? else {
             opened.push(None);
             continue;
@@ -466,10 +389,12 @@ pub fn open_every_session(bytes: &[u8], dir: &Path, key: &StoreKey) -> Result<Ve
     Ok(opened)
 }
 
-/// The header line a session file of these two sections carries (for the fuzz targets).
+/// The header line a session file of these two sections carries, in layout v2 or v3 (for the
+/// fuzz targets).
 #[cfg(feature = "fuzzing")]
-pub fn session_file_header(metadata: &[u8], sealed: &[u8]) -> String {
-    super::file::header(metadata, sealed)
+pub fn session_file_header(v2: bool, metadata: &[u8], sealed: &[u8]) -> String {
+    let version = if v2 { super::layout::Version::V2 } else { super::layout::Version::V3 };
+    super::file::header_of(version, metadata, sealed)
 }
 
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

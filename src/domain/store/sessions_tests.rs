@@ -27,18 +27,18 @@ const NOW: &str = "2026-01-01T00:00:00Z";
 fn sessions_written_by_one_process_are_read_by_another_and_the_secret_is_sealed() {
     let (dir, a, b) = pair();
     a.put("scope", "layer", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
-    let seen = b.get(&entry_key("scope", "layer")).expect("b reads what a wrote");
+    let seen = b.get("scope", "layer").expect("b reads what a wrote");
     assert_eq!(seen.secret_access_key(), "secret-of-ASIAONE");
     assert_eq!(seen.session_token(), Some("token-of-ASIAONE"));
     assert_eq!(
-        b.metadata(&entry_key("scope", "layer")),
+        b.metadata("scope", "layer"),
         Some(SessionMeta { expires_at: Some(at("2026-01-01T01:00:00Z")), obtained_at: at(NOW) })
     );
-    assert!(b.get(&entry_key("other-scope", "layer")).is_none(), "scopes are apart");
+    assert!(b.get("other-scope", "layer").is_none(), "scopes are apart");
     let bytes = std::fs::read(a.location().unwrap()).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains("secret-of-ASIAONE") && !text.contains("token-of-ASIAONE"), "{text}");
-    assert!(text.contains("\"layer\":\"layer\""), "metadata is plain: {text}");
+    assert!(text.contains("scope") && text.contains("layer"), "the metadata is readable without the key: {text}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -58,7 +58,7 @@ fn the_stamp_changes_with_every_write_and_not_otherwise() {
     assert_ne!(after, before);
     a.remove("s", "l").unwrap();
     assert_ne!(b.stamp(), after);
-    assert!(b.get(&entry_key("s", "l")).is_none(), "b sees the removal");
+    assert!(b.get("s", "l").is_none(), "b sees the removal");
     let memory = SessionStore::in_memory();
     let first = memory.stamp();
     memory.put("s", "l", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
@@ -73,7 +73,7 @@ fn a_code_is_fresh_exactly_once_across_processes_within_the_window() {
     assert_eq!(b.mark_code_used("dev", "123456", at(NOW), window).unwrap(), CodeMark::AlreadyUsed);
     assert_eq!(b.mark_code_used("other-dev", "123456", at(NOW), window).unwrap(), CodeMark::Fresh);
     assert_eq!(b.mark_code_used("dev", "123456", at("2026-01-01T00:05:01Z"), window).unwrap(), CodeMark::Fresh);
-    let text = std::fs::read_to_string(a.location().unwrap()).unwrap();
+    let text = String::from_utf8_lossy(&std::fs::read(a.location().unwrap()).unwrap()).into_owned();
     assert!(!text.contains("123456"), "codes are kept as digests: {text}");
 }
 
@@ -110,15 +110,15 @@ fn a_damaged_or_truncated_file_is_set_aside_and_the_store_starts_afresh() {
         }
         std::fs::write(&path, &bytes).unwrap();
 
-        assert!(b.get(&entry_key("s", "l")).is_none(), "{damage}: nothing is served from a damaged file");
+        assert!(b.get("s", "l").is_none(), "{damage}: nothing is served from a damaged file");
         let aside: Vec<String> = std::fs::read_dir(dir.path().join("state"))
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("sessions.corrupt-"))
+            .filter(|name| name.starts_with(&format!("{}.corrupt-", super::super::file::FILE_NAME)))
             .collect();
         assert_eq!(aside.len(), 1, "{damage}: set aside once: {aside:?}");
         b.put("s", "l", &session("ASIATWO", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
-        assert_eq!(a.get(&entry_key("s", "l")).unwrap().access_key_id, "ASIATWO", "{damage}: works again");
+        assert_eq!(a.get("s", "l").unwrap().access_key_id, "ASIATWO", "{damage}: works again");
     }
 }
 
@@ -128,8 +128,8 @@ fn a_session_sealed_under_another_key_counts_as_absent() {
     let a = SessionStore::in_file(dir.path().to_path_buf(), StoreKey::generate().0).unwrap();
     let b = SessionStore::in_file(dir.path().to_path_buf(), StoreKey::generate().0).unwrap();
     a.put("s", "l", &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
-    assert!(b.get(&entry_key("s", "l")).is_none());
-    assert!(b.metadata(&entry_key("s", "l")).is_some(), "metadata needs no key");
+    assert!(b.get("s", "l").is_none());
+    assert!(b.metadata("s", "l").is_some(), "metadata needs no key");
 }
 
 #[test]
@@ -138,8 +138,8 @@ fn long_expired_sessions_are_dropped_at_the_next_write() {
     store.put("s", "old", &session("ASIAOLD", "2025-12-30T00:00:00Z"), at(NOW)).unwrap();
     store.put("s", "recent", &session("ASIAREC", "2025-12-31T12:00:00Z"), at(NOW)).unwrap();
     store.put("s", "new", &session("ASIANEW", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
-    assert!(store.metadata(&entry_key("s", "old")).is_none(), "expired more than a day ago");
-    assert!(store.metadata(&entry_key("s", "recent")).is_some(), "still shown as expired");
+    assert!(store.metadata("s", "old").is_none(), "expired more than a day ago");
+    assert!(store.metadata("s", "recent").is_some(), "still shown as expired");
     assert_eq!(store.len(), 2);
 }
 
@@ -157,7 +157,46 @@ fn puts_from_many_threads_all_land_even_when_written_together() {
         }
     });
     for index in 0..16 {
-        let found = b.get(&entry_key("s", &format!("layer-{index}"))).map(|c| c.access_key_id);
+        let found = b.get("s", &format!("layer-{index}")).map(|c| c.access_key_id);
         assert_eq!(found, Some(format!("ASIA{index:04}")));
     }
+}
+
+/// The bytes of a v2 store (the layout before v3) holding one session, as a v2 switchboard wrote it.
+fn v2_file(key: &StoreKey, scope: &str, layer: &str, credentials: &Credentials) -> Vec<u8> {
+    let entry_key = entry_key(scope, layer);
+    let plain = serde_json::to_vec(&StoredCredentials::from(credentials)).unwrap();
+    let sealed =
+        serde_json::to_vec(&BTreeMap::from([(entry_key.clone(), key.seal(&entry_key, &plain).unwrap())])).unwrap();
+    let expires = credentials.expiration.unwrap();
+    let metadata = format!(
+        r#"{{"generation":3,"sessions":{{"{entry_key}":{{"scope":"{scope}","layer":"{layer}","expires_at":"{expires}","obtained_at":"{NOW}"}}}},"used_codes":{{}}}}"#
+    );
+    let checksum = super::super::file::checksum;
+    let header = format!(
+        "switchboard-sessions v2 meta={} meta_sha256={} sealed_sha256={}\n",
+        metadata.len(),
+        checksum(metadata.as_bytes()),
+        checksum(&sealed)
+    );
+    [header.as_bytes(), metadata.as_bytes(), &sealed].concat()
+}
+
+#[test]
+fn a_v2_store_is_read_until_the_first_write_which_makes_a_v3_file_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = StoreKey::generate();
+    let v2 = v2_file(&StoreKey::from_text(&text).unwrap(), "s", "old", &session("ASIAOLD", "2026-01-01T01:00:00Z"));
+    std::fs::write(dir.path().join("sessions"), &v2).unwrap();
+    let store = SessionStore::in_file(dir.path().to_owned(), StoreKey::from_text(&text).unwrap()).unwrap();
+    assert_eq!(store.get("s", "old").map(|c| c.access_key_id).as_deref(), Some("ASIAOLD"), "v2 sessions are served");
+    assert_eq!(store.metadata("s", "old").unwrap().obtained_at, at(NOW));
+
+    store.put("s", "new", &session("ASIANEW", "2026-01-01T01:00:00Z"), at(NOW)).unwrap();
+    assert_eq!(store.location().unwrap().file_name().unwrap(), "sessions.v3");
+    let other = SessionStore::in_file(dir.path().to_owned(), StoreKey::from_text(&text).unwrap()).unwrap();
+    for (layer, key_id) in [("old", "ASIAOLD"), ("new", "ASIANEW")] {
+        assert_eq!(other.get("s", layer).map(|c| c.access_key_id).as_deref(), Some(key_id), "{layer} moved to v3");
+    }
+    assert_eq!(std::fs::read(dir.path().join("sessions")).unwrap(), v2, "the v2 file is left to the old version");
 }

@@ -105,8 +105,8 @@ impl Panel for IdentityPanel {
         lines.push(Line::from(Span::styled("chain", theme.accent())));
         for (number, layer) in row.layers.iter().enumerate() {
             lines.push(Line::from(vec![
-                Span::raw(format!("{}. {:<13} ", number + 1, layer.label)),
-                Span::styled(layer.why.clone(), theme.dim()),
+                Span::raw(format!("{}. {:<13} ", number + 1, layer.layer.label())),
+                Span::styled(layer.layer.why(), theme.dim()),
             ]));
         }
         let block = Block::default().borders(Borders::ALL).title(" identity ");

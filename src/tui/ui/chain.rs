@@ -40,10 +40,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     // for the sentences, show the layers alone.
     let width = usize::from(area.width.saturating_sub(2)).max(1);
     let rows_for = |text: &str| text.chars().count().div_ceil(width).max(1);
-    let full_height: usize = lines.len() + row.layers.iter().map(|layer| 2 + rows_for(&layer.why)).sum::<usize>();
+    let reasons: Vec<String> = row.layers.iter().map(|view| view.layer.why()).collect();
+    let full_height: usize = lines.len() + reasons.iter().map(|why| 2 + rows_for(why)).sum::<usize>();
     let explain = full_height <= usize::from(area.height.saturating_sub(2));
-    for (number, layer) in row.layers.iter().enumerate() {
-        let countdown = if layer.is_source {
+    for (number, (layer, why)) in row.layers.iter().zip(reasons).enumerate() {
+        let countdown = if layer.is_source() {
             "no expiry".to_owned()
         } else {
             match layer.expires_at {
@@ -56,12 +57,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             lines.push(Line::raw(""));
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("{}. {}", number + 1, layer.label), theme.accent()),
+            Span::styled(format!("{}. {}", number + 1, layer.layer.label()), theme.accent()),
             Span::raw("  "),
             Span::raw(countdown),
         ]));
         if explain {
-            lines.push(Line::from(Span::styled(layer.why.clone(), theme.dim())));
+            lines.push(Line::from(Span::styled(why, theme.dim())));
         }
     }
     let block = Block::default().borders(Borders::ALL).title(" chain ").border_style(theme.border(row.production));
