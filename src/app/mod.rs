@@ -15,6 +15,7 @@ pub mod agent_server;
 mod engine;
 mod error;
 pub mod keys;
+pub mod listing;
 pub mod logging;
 mod options;
 pub mod output;

@@ -43,6 +43,9 @@ pub enum Fault {
     ShiftClock(SignedDuration),
     /// Forward, replacing `from` with `to` in the response body.
     Rewrite { from: String, to: String },
+    /// Answer 200 with this body, not forwarding: an API the emulator lacks (SQS move tasks),
+    /// played by the test.
+    Answer(String),
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +61,8 @@ struct Rule {
 struct Shared {
     rules: Vec<Rule>,
     counts: HashMap<String, usize>,
+    /// The body of the last request of each action.
+    last_bodies: HashMap<String, String>,
 }
 
 pub struct FaultProxy {
@@ -125,6 +130,11 @@ impl FaultProxy {
         self.shared.lock().unwrap().counts.get(action).copied().unwrap_or(0)
     }
 
+    /// The body of the last request of this action, as text.
+    pub fn last_body(&self, action: &str) -> Option<String> {
+        self.shared.lock().unwrap().last_bodies.get(action).cloned()
+    }
+
     pub fn reset_counts(&self) {
         self.shared.lock().unwrap().counts.clear();
     }
@@ -154,6 +164,7 @@ fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>, down: &std::
         let fault = {
             let mut shared = shared.lock().unwrap();
             *shared.counts.entry(request.action.clone()).or_default() += 1;
+            shared.last_bodies.insert(request.action.clone(), String::from_utf8_lossy(&request.body).into_owned());
             take_fault(&mut shared.rules, &request.action)
         };
         if !answer(&mut client, &mut reader, upstream, &request, fault) {
@@ -226,6 +237,7 @@ fn answer(
             response.body = text.into_bytes();
             response
         }),
+        Some(Fault::Answer(body)) => Some(answer_with(request.json, body)),
         None => forward(upstream, request),
     };
     let Some(response) = response else {
@@ -340,6 +352,13 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
         body.extend_from_slice(rest.get(..size)?);
         rest = rest.get(size + 2..)?;
     }
+}
+
+fn answer_with(json: bool, body: String) -> Response {
+    let now = rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&Timestamp::now()).unwrap();
+    let kind = if json { "application/x-amz-json-1.0" } else { "text/xml" };
+    let headers = vec![("Date".to_owned(), now), ("Content-Type".to_owned(), kind.to_owned())];
+    Response { status_line: "HTTP/1.1 200 OK".into(), headers, body: body.into_bytes() }
 }
 
 fn error_response(json: bool, status: u16, code: &str, message: &str) -> Option<Response> {

@@ -4,7 +4,6 @@
 //! front ends reach it through here, so neither names the other.
 
 mod asks;
-mod list;
 mod serve;
 mod served;
 mod socket;

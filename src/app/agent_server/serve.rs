@@ -100,7 +100,7 @@ async fn answer(server: &AgentServer, request: AgentRequest, peer_pid: Option<u3
             session(server, asked).await
         }
         AgentRequest::List { inventory, json } => engine_for(server, &inventory).and_then(|engine| {
-            super::list::render(&engine, json)
+            crate::app::listing::render(&engine, json)
                 .map(|text| AgentReply::Listed { text })
                 .map_err(|problem| (AgentErrorKind::Failed, problem))
         }),

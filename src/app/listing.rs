@@ -1,6 +1,7 @@
-//! `list` answered by the agent: every role and its session state from the agent's engine,
-//! printed as `list` prints it, so the client parses neither the inventory nor the rows and
-//! only writes the text out (thousands of roles are one reply and one write).
+//! What `list` prints: every role and its session state from an engine, as a table or as
+//! JSON. One text for both ways `list` is answered: by the command itself, and by the agent
+//! (whose client then parses neither the inventory nor the rows and only writes the text out;
+//! thousands of roles are one reply and one write).
 
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ fn rows(engine: &Engine) -> Result<Vec<ListRow>, EngineError> {
     Ok(rows)
 }
 
-/// The same table as a local `list`: columns padded, two spaces apart, no trailing blanks.
+/// Columns padded, two spaces apart, no trailing blanks.
 fn table(rows: &[ListRow]) -> String {
     let left: Vec<String> = rows
         .iter()
