@@ -93,8 +93,21 @@ class Tmux:
         started = time.monotonic()
         # exec: the pane's process is switchboard itself, whose CPU and memory are measured.
         self.command("respawn-pane -k -t bench " + shlex.quote("exec " + command))
-        shown = self.wait_output(lambda text: "REACHED" in text and len(ROWS_SHOWN.findall(text)) >= 5)
+        try:
+            shown = self.wait_output(lambda text: "REACHED" in text and len(ROWS_SHOWN.findall(text)) >= 5)
+        except TimeoutError:
+            self.report("no first frame")
+            raise
         return started, shown
+
+    def report(self, what):
+        """What the pane shows and whether its process lives, on stderr."""
+        screen = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p", "-t", "bench"],
+                                capture_output=True, text=True).stdout
+        panes = subprocess.run(["tmux", "-L", self.socket, "list-panes", "-t", "bench", "-F",
+                                "dead=#{pane_dead} status=#{pane_dead_status} pid=#{pane_pid} cmd=#{pane_current_command}"],
+                               capture_output=True, text=True).stdout
+        print(f"{what}; pane: {panes.strip()}; the screen:\n{screen}", file=sys.stderr)
 
     def pid(self):
         out = subprocess.run(["tmux", "-L", self.socket, "display-message", "-p", "-t", "bench", "#{pane_pid}"],

@@ -32,9 +32,7 @@ fn main() -> ExitCode {
     // A completion request from a shell (`_SWITCHBOARD_COMPLETE=bash switchboard -- WORDS`): answered, then exit.
     clap_complete::CompleteEnv::with_factory(Arguments::command).var(cli::completions::COMPLETE_VARIABLE).complete();
     let Arguments { options, command } = Arguments::parse();
-    if stays_running(command.as_ref()) {
-        return_freed_memory_at_once();
-    }
+    set_purge_delay(if stays_running(command.as_ref()) { RETURN_AT_ONCE } else { NEVER_RETURN });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -61,10 +59,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The screen and the agent run for hours; every other command exits in milliseconds.
+/// The screen, the agent and `exec` (its child, and a credentials endpoint, may run for hours);
+/// every other command exits in milliseconds.
 fn stays_running(command: Option<&FrontEnd>) -> bool {
     match command {
-        None => true,
+        None | Some(FrontEnd::Cli(cli::Command::Exec { .. })) => true,
         #[cfg(unix)]
         Some(FrontEnd::Agent(_)) => true,
         Some(_) => false,
@@ -81,13 +80,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// builds; a test checks its default, so a renumbering is caught).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// `mi_option_purge_delay`: 0 returns freed memory at once, -1 never.
+const RETURN_AT_ONCE: std::os::raw::c_long = 0;
+const NEVER_RETURN: std::os::raw::c_long = -1;
+
 /// mimalloc returns freed memory to the system only when it is next called after a delay;
-/// an idle screen calls it rarely, so what startup freed would stay resident for hours. Only
-/// for the processes that stay (the screen, the agent): a command that exits in milliseconds
-/// would spend a tenth of its time handing pages back one `madvise` at a time.
-fn return_freed_memory_at_once() {
+/// an idle screen calls it rarely, so what startup freed would stay resident for hours: the
+/// screen and the agent return it at once. A command that exits in milliseconds never does
+/// (the system takes everything back at exit); handing pages back one `madvise` at a time,
+/// during the run and again at exit, was a tenth of `list`'s time.
+fn set_purge_delay(milliseconds: std::os::raw::c_long) {
     // SAFETY: setting a documented runtime option; mimalloc reads options atomically.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, milliseconds) }
 }
 
 #[cfg(test)]
@@ -98,5 +102,19 @@ mod tests {
         // SAFETY: reading a runtime option.
         let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
         assert_eq!(delay, 1000, "mi_option_e changed: find mi_option_purge_delay in mimalloc.h");
+    }
+
+    #[test]
+    fn the_screen_the_agent_and_exec_return_memory_and_short_commands_do_not() {
+        use clap::Parser;
+        let stays = |args: &[&str]| {
+            let parsed = super::Arguments::try_parse_from(args).unwrap();
+            super::stays_running(parsed.command.as_ref())
+        };
+        assert!(stays(&["switchboard"]));
+        assert!(stays(&["switchboard", "agent"]));
+        assert!(stays(&["switchboard", "exec", "prod/admin", "--", "true"]));
+        assert!(!stays(&["switchboard", "list"]));
+        assert!(!stays(&["switchboard", "credential-process", "prod/admin"]));
     }
 }

@@ -166,20 +166,6 @@ pub struct ServedRole {
     pub processes: usize,
 }
 
-/// One role in `list`, as the agent sees it (the same fields as `list --json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListRow {
-    pub account: String,
-    pub account_id: String,
-    pub environment: Option<String>,
-    pub role: String,
-    pub state: String,
-    pub seconds_left: Option<u64>,
-    pub expires: Option<String>,
-    pub reached: String,
-    pub region: String,
-}
-
 /// An MFA request waiting for `switchboard mfa`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingMfa {
@@ -268,19 +254,8 @@ mod tests {
 
     #[test]
     fn every_reply_serializes_as_one_tagged_object() {
-        let row = ListRow {
-            account: "prod".into(),
-            account_id: "111111111111".into(),
-            environment: None,
-            role: "viewer".into(),
-            state: "valid".into(),
-            seconds_left: Some(60),
-            expires: None,
-            reached: "hub".into(),
-            region: "eu-west-1".into(),
-        };
         let replies = [
-            AgentReply::Listed { text: serde_json::to_string(&[row]).unwrap() },
+            AgentReply::Listed { text: "ACCOUNT  ID\nprod  111111111111\n".into() },
             AgentReply::Pending { requests: Vec::new() },
             AgentReply::Answered,
             AgentReply::Identity { account: "1".into(), arn: "arn".into(), user_id: "u".into() },

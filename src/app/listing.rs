@@ -5,52 +5,70 @@
 
 use std::time::Duration;
 
-use crate::app::agent_protocol::ListRow;
+use serde::Serialize;
+
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::exports::rfc3339;
 use crate::domain::time::{format_countdown, time_left};
 
 const HEADER: [&str; 7] = ["ACCOUNT", "ID", "ROLE", "STATE", "LEFT", "REACHED", "REGION"];
 
+/// One role, borrowed from the engine's inventory: at thousands of roles, copying each name
+/// costs more than printing it.
+#[derive(Serialize)]
+struct Row<'a> {
+    account: &'a str,
+    account_id: &'a str,
+    environment: Option<&'a str>,
+    role: &'a str,
+    state: &'static str,
+    seconds_left: Option<u64>,
+    /// Only `--json` shows it; the table leaves it unwritten.
+    expires: Option<String>,
+    reached: String,
+    region: &'a str,
+}
+
 /// The table (`json` false, newline-terminated) or the pretty JSON array of `list --json`.
 pub fn render(engine: &Engine, json: bool) -> Result<String, String> {
-    let rows = rows(engine).map_err(|problem| problem.to_string())?;
+    let rows = rows(engine, json).map_err(|problem| problem.to_string())?;
     if json {
         return serde_json::to_string_pretty(&rows).map_err(|problem| problem.to_string());
     }
     Ok(table(&rows))
 }
 
-fn rows(engine: &Engine) -> Result<Vec<ListRow>, EngineError> {
+fn rows(engine: &Engine, json: bool) -> Result<Vec<Row<'_>>, EngineError> {
     let now = engine.now();
     let inventory = engine.inventory();
     let mut rows = Vec::new();
     for (account, role) in inventory.roles() {
-        let status = engine.status_now(&role.key)?;
-        rows.push(ListRow {
-            account: account.name.clone(),
-            account_id: account.id.clone(),
-            environment: account.environment.clone(),
-            role: role.key.role.clone(),
-            state: status.state.as_str().to_owned(),
+        let plan = engine.plan_or_error(&role.key)?;
+        let status = engine.layer_status_now(plan.target());
+        rows.push(Row {
+            account: &account.name,
+            account_id: &account.id,
+            environment: account.environment.as_deref(),
+            role: &role.key.role,
+            state: status.state.as_str(),
             seconds_left: status.expires_at.map(|until| time_left(now, until).as_secs()),
-            expires: status.expires_at.map(rfc3339),
-            reached: engine.plan(&role.key).map(|plan| plan.route()).unwrap_or_default(),
-            region: role.region.clone(),
+            expires: if json { status.expires_at.map(rfc3339) } else { None },
+            reached: plan.route(),
+            region: &role.region,
         });
     }
     Ok(rows)
 }
 
 /// Columns padded, two spaces apart, no trailing blanks.
-fn table(rows: &[ListRow]) -> String {
+fn table(rows: &[Row<'_>]) -> String {
     let left: Vec<String> = rows
         .iter()
         .map(|row| row.seconds_left.map(|secs| format_countdown(Duration::from_secs(secs))).unwrap_or("-".into()))
         .collect();
     let cells = |index: usize| -> [&str; 7] {
         let row = &rows[index];
-        [&row.account, &row.account_id, &row.role, &row.state, &left[index], &row.reached, &row.region]
+        [row.account, row.account_id, row.role, row.state, &left[index], &row.reached, row.region]
     };
     let mut widths = HEADER.map(|title| title.chars().count());
     for index in 0..rows.len() {

@@ -180,7 +180,8 @@ impl Engine {
         self.parts.clock.ahead_of_aws()
     }
 
-    fn plan_or_error(&self, role: &RoleKey) -> Result<&Plan, EngineError> {
+    /// The role's plan, or the error that names a role the inventory does not have.
+    pub fn plan_or_error(&self, role: &RoleKey) -> Result<&Plan, EngineError> {
         self.plans.get(role).ok_or_else(|| EngineError::UnknownRole(format!("no role {role} in the inventory")))
     }
 
