@@ -106,8 +106,9 @@ class Tmux:
                                 capture_output=True, text=True).stdout
         panes = subprocess.run(["tmux", "-L", self.socket, "list-panes", "-t", "bench", "-F",
                                 "dead=#{pane_dead} status=#{pane_dead_status} pid=#{pane_pid} cmd=#{pane_current_command}"],
-                               capture_output=True, text=True).stdout
-        print(f"{what}; pane: {panes.strip()}; the screen:\n{screen}", file=sys.stderr)
+                               capture_output=True, text=True)
+        print(f"{what}; pane: {panes.stdout.strip()} {panes.stderr.strip()}; control client exit: "
+              f"{self.control.poll()}; the screen:\n{screen}", file=sys.stderr)
 
     def pid(self):
         out = subprocess.run(["tmux", "-L", self.socket, "display-message", "-p", "-t", "bench", "#{pane_pid}"],
@@ -136,12 +137,19 @@ def rss_kib(pid):
     return 0
 
 
-def first_frame(tmux, runs, command):
+def first_frame(runs, command):
+    """Each run in a tmux server of its own: at real-time priority, a server whose pane had
+    quit sometimes went away with its control client before the next run (bench.sh runs
+    everything under `chrt -f 50`)."""
     times = []
     for _ in range(runs):
-        started, shown = tmux.start(command)
-        times.append((shown - started) * 1000)
-        tmux.send_quit()
+        tmux = Tmux()
+        try:
+            started, shown = tmux.start(command)
+            times.append((shown - started) * 1000)
+            tmux.send_quit()
+        finally:
+            tmux.close()
     return {"first_frame_ms": times, "median_ms": statistics.median(times)}
 
 
@@ -217,11 +225,12 @@ def main():
     args, command = sys.argv[1:split], " ".join(shlex.quote(part) for part in sys.argv[split + 1:])
     mode, count = args[0], int(args[1])
     in_flight = int(args[args.index("--in-flight") + 1]) if "--in-flight" in args else 0
+    if mode == "first-frame":
+        print(json.dumps(first_frame(count, command)))
+        return 0
     tmux = Tmux()
     try:
-        if mode == "first-frame":
-            result = first_frame(tmux, count, command)
-        elif mode == "keys":
+        if mode == "keys":
             result = keys(tmux, count, in_flight, command)
         elif mode == "idle":
             result = idle(tmux, count, command)
