@@ -90,7 +90,7 @@ fn an_escape_sequence_in_a_servers_answer_prints_as_text() {
 }
 
 #[test]
-fn a_clock_offset_measured_by_one_command_is_known_to_list_which_makes_no_call() {
+fn a_clock_offset_measured_by_one_command_is_known_to_list_and_check_which_make_no_call() {
     let sandbox = Sandbox::new();
     let proxy = FaultProxy::start(&sandbox.moto.endpoint);
     set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
@@ -104,6 +104,10 @@ fn a_clock_offset_measured_by_one_command_is_known_to_list_which_makes_no_call()
     assert_success(&list);
     assert_eq!(proxy.count("AssumeRole") + proxy.count("GetCallerIdentity"), 0, "list makes no call");
     assert!(stderr(&list).contains("clock 10m ahead of AWS"), "{}", stderr(&list));
+    let check = sandbox.run(&["check"]);
+    assert_success(&check);
+    assert!(stdout(&check).contains("note: clock 10m ahead of AWS"), "{}", stdout(&check));
+    assert_eq!(proxy.count("AssumeRole") + proxy.count("GetCallerIdentity"), 0, "check makes no call either");
     // (The sandbox keeps sessions in memory, so list has none to show; the engine judges
     // stored ones with this clock: `domain::clock` tests.)
 }

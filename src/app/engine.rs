@@ -52,7 +52,7 @@ pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa:
     // The STS client measures how far the local clock is off AWS's; the engine judges
     // freshness with the corrected time.
     let sts_endpoint = inventory.endpoint_for("AWS_ENDPOINT_URL_STS");
-    let clock = clock_file(sts_endpoint.as_deref()).map_or_else(AwsClock::new, AwsClock::remembered);
+    let clock = remembered_clock(&inventory);
     let parts = EngineParts {
         sts: Arc::new(AwsSts::new(sts_endpoint).with_clock(clock.clone())),
         sources: Arc::new(LocalSourceKeys::new(store.clone(), &inventory)),
@@ -61,6 +61,13 @@ pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa:
         clock: Arc::new(clock),
     };
     Engine::new(inventory, parts)
+}
+
+/// The offset of this machine's clock from the inventory's STS endpoint, as an earlier
+/// command measured it (unknown when none did within a day).
+pub fn remembered_clock(inventory: &Inventory) -> AwsClock {
+    let sts_endpoint = inventory.endpoint_for("AWS_ENDPOINT_URL_STS");
+    clock_file(sts_endpoint.as_deref()).map_or_else(AwsClock::new, AwsClock::remembered)
 }
 
 /// Where the offset of this machine's clock from an endpoint's is kept between processes:

@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
+use crate::domain::clock::skew_notice;
 use crate::domain::plan::{LayerKind, plans};
+use crate::domain::time::Clock as _;
 
 use super::{AppError, output};
-use crate::app::{GlobalOptions, load_inventory};
+use crate::app::{GlobalOptions, load_inventory, remembered_clock};
 
 pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let inventory = load_inventory(options)?.inventory;
@@ -45,6 +47,12 @@ pub fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
                 coded.join(", ")
             );
         }
+    }
+    // A wrong clock makes every countdown wrong; `check` is where an operator looks first.
+    if let Some(notice) = skew_notice(remembered_clock(&inventory).ahead_of_aws()) {
+        text += &format!(
+            "\nnote: {notice} (measured by an earlier command's STS answer): sessions are judged in AWS time; set this machine's clock (NTP)\n"
+        );
     }
     output::print(&text)?;
     Ok(ExitCode::SUCCESS)
