@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use support::fault_proxy::{Fault, FaultProxy};
-use support::{Sandbox, queue_arn, run_with_deadline, sqs_client_with, stderr};
+use support::{Sandbox, jobs_with_dead_letter_queue, queue_arn, run_with_deadline, sqs_client_with, stderr};
 
 const ROLE: &str = "prod/viewer";
 /// Two polls two seconds apart, and the sessions first.
@@ -25,22 +25,11 @@ fn seed(sandbox: &Sandbox) -> Queues {
     let client = sqs_client_with(sandbox, ROLE, &["--mfa-code", "123456"]);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let dlq = client.create_queue().queue_name("jobs-dlq").send().await.unwrap().queue_url.unwrap();
-        let dlq_arn = queue_arn(&client, &dlq).await;
-        let policy = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#);
-        let jobs = client
-            .create_queue()
-            .queue_name("jobs")
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, policy)
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let (dlq, jobs) = jobs_with_dead_letter_queue(&client).await;
         for index in 0..3 {
             client.send_message().queue_url(&dlq).message_body(format!("job-{index}")).send().await.unwrap();
         }
-        Queues { dlq_arn, jobs_arn: queue_arn(&client, &jobs).await }
+        Queues { dlq_arn: queue_arn(&client, &dlq).await, jobs_arn: queue_arn(&client, &jobs).await }
     })
 }
 

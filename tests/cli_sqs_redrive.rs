@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 
-use support::{Sandbox, assert_success, queue_arn, sqs_client_with, stderr};
+use support::{Sandbox, assert_success, jobs_with_dead_letter_queue, sqs_client_with, stderr};
 
 const MESSAGES: usize = 300;
 const ROLE: &str = "prod/viewer";
@@ -26,17 +26,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// a Binary attribute and its number in the body.
 fn seed(client: &aws_sdk_sqs::Client) -> (String, String) {
     runtime().block_on(async {
-        let dlq = client.create_queue().queue_name("jobs-dlq").send().await.unwrap().queue_url.unwrap();
-        let policy = format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"3"}}"#, queue_arn(client, &dlq).await);
-        let jobs = client
-            .create_queue()
-            .queue_name("jobs")
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, policy)
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let (dlq, jobs) = jobs_with_dead_letter_queue(client).await;
         for chunk in (0..MESSAGES).collect::<Vec<_>>().chunks(10) {
             let mut call = client.send_message_batch().queue_url(&dlq);
             for index in chunk {

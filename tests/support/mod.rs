@@ -286,3 +286,19 @@ pub fn run_with_deadline(mut command: Command, deadline: Duration) -> Result<(Ou
         }
     }
 }
+
+/// `jobs-dlq` and `jobs`, whose redrive policy names `jobs-dlq` (3 receives): their URLs.
+pub async fn jobs_with_dead_letter_queue(client: &aws_sdk_sqs::Client) -> (String, String) {
+    let dlq = client.create_queue().queue_name("jobs-dlq").send().await.unwrap().queue_url.unwrap();
+    let policy = format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"3"}}"#, queue_arn(client, &dlq).await);
+    let jobs = client
+        .create_queue()
+        .queue_name("jobs")
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, policy)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    (dlq, jobs)
+}
