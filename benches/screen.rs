@@ -15,12 +15,13 @@ use switchboard::domain::inventory::Inventory;
 use switchboard::domain::plan::plans;
 use switchboard::domain::sqs::{QueueAttributes, QueueSummary};
 use switchboard::tui::action::Action;
-use switchboard::tui::fleet::FleetView;
+use switchboard::tui::base::theme::Theme;
+use switchboard::tui::fleet::view::FleetView;
+use switchboard::tui::list::SortOrder;
 use switchboard::tui::panels::sqs::{Column, QueueRow, SqsPanel};
 use switchboard::tui::panels::{Panel, PanelContext};
-use switchboard::tui::state::{SortOrder, State};
-use switchboard::tui::ui::theme::Theme;
-use switchboard::tui::{rows, ui, update::update, view};
+use switchboard::tui::state::{Screen, State};
+use switchboard::tui::{render, rows, update::update};
 
 const ROLES_PER_ACCOUNT: usize = 5;
 const ACCOUNTS: usize = 1000;
@@ -70,7 +71,7 @@ fn key(code: KeyCode) -> Action {
 }
 
 fn draw(terminal: &mut Terminal<TestBackend>, state: &State) {
-    terminal.draw(|frame| ui::render(frame, state)).map(drop).unwrap_or_default()
+    terminal.draw(|frame| render::render(frame, state)).map(drop).unwrap_or_default()
 }
 
 fn screen(c: &mut Criterion) {
@@ -79,7 +80,7 @@ fn screen(c: &mut Criterion) {
     c.bench_function(&format!("first frame: rows, state and draw, {ROLES} roles (160x48)"), |b| {
         b.iter(|| {
             let mut state = State::new(rows(&inventory), now(), Duration::from_secs(300));
-            state.selected = view::roles(&state).first().map(|row| row.key.clone());
+            state.list.selected = state.list.roles(&state.rows).first().map(|row| row.key.clone());
             let mut fresh = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|error| panic!("{error}"));
             draw(&mut fresh, &state);
         })
@@ -107,14 +108,14 @@ fn screen(c: &mut Criterion) {
             draw(&mut terminal, &state);
         })
     });
-    state.sort = SortOrder::TimeLeft;
+    state.list.sort = SortOrder::TimeLeft;
     c.bench_function(&format!("key j and draw, {ROLES} roles sorted by time left"), |b| {
         b.iter(|| {
             update(&mut state, key(KeyCode::Char('j')));
             draw(&mut terminal, &state);
         })
     });
-    state.sort = SortOrder::Name;
+    state.list.sort = SortOrder::Name;
     // Typing a filter one key at a time, each key followed by a frame; reported per key.
     let typed = "acc 12 role 3";
     c.bench_function(&format!("fuzzy filter, one key and draw, {ROLES} roles"), |b| {
@@ -138,11 +139,11 @@ fn screen(c: &mut Criterion) {
     let (one, other) = ("acc 12 role 3", "acc 12 role 4");
     c.bench_function(&format!("fuzzy filter over every role, {ROLES} roles"), |b| {
         b.iter(|| {
-            state.filter.text = if state.filter.text == one { other } else { one }.to_owned();
-            view::list(&state).len()
+            state.list.filter.text = if state.list.filter.text == one { other } else { one }.to_owned();
+            state.list.shown(&state.rows).len()
         })
     });
-    state.filter.text.clear();
+    state.list.filter.text.clear();
 }
 
 /// An account with thousands of queues, a third of them with a dead-letter queue.
@@ -194,17 +195,17 @@ fn sqs_panel(c: &mut Criterion) {
 fn fleet(c: &mut Criterion) {
     let mut state = state();
     let roles: Vec<_> = state.rows.iter().step_by(ROLES_PER_ACCOUNT).take(100).map(|row| row.key.clone()).collect();
-    let mut fleet = FleetView::new(1, roles.iter().cloned());
+    let mut fleet = FleetView::new(1, roles.iter().cloned(), &state.keymaps);
     for account in &mut fleet.accounts {
-        account.panel = SqsPanel::with_queues(queues(50));
+        account.panels.sqs = SqsPanel::with_queues(queues(50));
         account.started = true;
     }
-    state.marks.extend(roles);
-    state.fleet = Some(fleet);
+    state.list.marks.extend(roles);
+    state.screens.push(Screen::Fleet(fleet));
     state.size = (160, 48);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|error| panic!("{error}"));
     c.bench_function("draw the fleet table, 100 accounts x 50 queues (160x48)", |b| {
-        b.iter(|| terminal.draw(|frame| ui::render(frame, &state)).map(drop).unwrap_or_default())
+        b.iter(|| terminal.draw(|frame| render::render(frame, &state)).map(drop).unwrap_or_default())
     });
 }
 

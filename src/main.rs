@@ -31,7 +31,9 @@ enum FrontEnd {
 fn main() -> ExitCode {
     // A completion request from a shell (`_SWITCHBOARD_COMPLETE=bash switchboard -- WORDS`): answered, then exit.
     clap_complete::CompleteEnv::with_factory(Arguments::command).var(cli::completions::COMPLETE_VARIABLE).complete();
-    let Arguments { options, command } = Arguments::parse();
+    let Arguments { mut options, command } = Arguments::parse();
+    // Every front end checks the panels' `[ui.keys.PANEL]` sections as the screen would.
+    options.panel_keys = tui::panels::key_sections();
     set_purge_delay(if stays_running(command.as_ref()) { RETURN_AT_ONCE } else { NEVER_RETURN });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

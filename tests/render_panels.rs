@@ -18,13 +18,16 @@ use tokio::sync::Semaphore;
 
 use switchboard::domain::credentials::Credentials;
 use switchboard::domain::inventory::{Inventory, RoleKey};
+use switchboard::domain::sqs::SqsService;
 use switchboard::domain::sqs::{MessageAttribute, PeekedMessage};
+use switchboard::domain::sts::StsService;
 use switchboard::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 use switchboard::tui::action::Action;
+use switchboard::tui::base::keys::Keymap;
 use switchboard::tui::effect::Effect;
-use switchboard::tui::keymap::Keymap;
-use switchboard::tui::panels::{PanelMessage, Progress, Services};
-use switchboard::tui::state::{Overlay, State};
+use switchboard::tui::overlays::Overlay;
+use switchboard::tui::panels::{NoSession, PanelMessage, Progress, Services};
+use switchboard::tui::state::State;
 use switchboard::tui::update::update;
 
 const INVENTORY: &str = include_str!("fixtures/panels.toml");
@@ -191,21 +194,18 @@ impl Screen {
             }
         }
         state.backend = "keyring".to_owned();
-        state.selected = Some(key(address));
+        state.list.selected = Some(key(address));
         let row = state.row(&key(address)).unwrap();
         let progress: Arc<Mutex<Vec<PanelMessage>>> = Arc::default();
-        let services = Services {
-            role: row.key.clone(),
-            credentials: Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at),
-            region: row.region.clone(),
-            sts: Arc::new(FakeSts::identity_of(&sqs.account)),
-            sqs: Arc::new(sqs),
-            slots: Arc::new(Semaphore::new(4)),
-            federation_url: String::new(),
-        };
+        let credentials = Credentials::new("ASIAEXAMPLE", "secret", Some("token".to_owned()), row.expires_at);
+        let services = Services::builder(row.key.clone(), credentials, &row.region)
+            .with::<StsService>(Arc::new(FakeSts::identity_of(&sqs.account)))
+            .with::<SqsService>(Arc::new(sqs))
+            .slots(Arc::new(Semaphore::new(4)))
+            .build();
         let mut screen = Screen { state, services: Arc::new(services), progress };
         screen.press(KeyCode::Enter).await;
-        assert!(screen.state.account.is_some(), "Enter opens the account's panels");
+        assert!(screen.state.account().is_some(), "Enter opens the account's panels");
         screen
     }
 
@@ -219,9 +219,9 @@ impl Screen {
     async fn drive(&mut self, effects: Vec<Effect>) {
         let mut pending: VecDeque<Effect> = effects.into();
         while let Some(effect) = pending.pop_front() {
-            if let Effect::Panel { view, job, .. } = effect {
+            if let Effect::Panel { role, view, job } = effect {
                 let message = job.run(Arc::clone(&self.services), self.progress_sink()).await;
-                pending.extend(update(&mut self.state, Action::PanelResult { view, message }));
+                pending.extend(update(&mut self.state, view.answer(&role, message)));
             }
         }
     }
@@ -261,7 +261,7 @@ impl Screen {
     fn render_buffer(&mut self) -> Buffer {
         self.state.size = (WIDTH, HEIGHT);
         let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
-        terminal.draw(|frame| switchboard::tui::ui::render(frame, &self.state)).unwrap();
+        terminal.draw(|frame| switchboard::tui::render::render(frame, &self.state)).unwrap();
         terminal.backend().buffer().clone()
     }
 
@@ -386,12 +386,12 @@ async fn redrive_progress() {
     // only its progress reports are shown: the redrive as it runs.
     let effects = screen.key(KeyCode::Enter);
     assert_eq!(effects.len(), 1);
-    let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no job") };
+    let Some(Effect::Panel { role, view, job }) = effects.into_iter().next() else { panic!("no job") };
     let _final = job.run(Arc::clone(&screen.services), screen.progress_sink()).await;
     let steps = std::mem::take(&mut *screen.progress.lock().unwrap());
     assert_eq!(steps.len(), 2, "why it copies, then one batch");
     for step in steps {
-        let effects = update(&mut screen.state, Action::PanelResult { view, message: step });
+        let effects = update(&mut screen.state, view.answer(&role, step));
         assert!(effects.is_empty());
     }
     let text = screen.render();
@@ -493,15 +493,15 @@ async fn a_peek_without_a_session_says_why_on_screen() {
     screen.select("audit-log").await;
     screen.press(KeyCode::Enter).await;
     let effects = screen.key(KeyCode::Char('p'));
-    let Some(Effect::Panel { view, job, .. }) = effects.into_iter().next() else { panic!("no peek job") };
+    let Some(Effect::Panel { role, view, job }) = effects.into_iter().next() else { panic!("no peek job") };
     assert!(screen.render().contains("receiving…"));
     // What the executor sends when the role's session cannot be had.
-    let message = job.without_session("sandbox/dev: renewing needs an MFA code".to_owned());
+    let message = job.without_session(NoSession::Failed("sandbox/dev: renewing failed: AccessDenied".to_owned()));
     assert!(matches!(message, PanelMessage::Sqs(Err(_))), "{message:?}");
-    assert!(update(&mut screen.state, Action::PanelResult { view, message }).is_empty());
+    assert!(update(&mut screen.state, view.answer(&role, message)).is_empty());
     let text = screen.render();
     assert!(!text.contains("receiving…"), "{text}");
-    assert!(line_with(&text, "│sandbox/dev: renewing needs an MFA code").contains("│"), "{text}");
+    assert!(line_with(&text, "│sandbox/dev: renewing failed: AccessDenied").contains("│"), "{text}");
 }
 
 #[tokio::test]
@@ -519,14 +519,14 @@ async fn help_and_log_in_the_panels_follow_the_keymap_and_scroll() {
     assert_eq!(screen.state.overlay_scroll, 2, "j scrolls the help over the panels too");
     screen.press(KeyCode::Char('k')).await;
     assert_eq!(screen.state.overlay_scroll, 1);
-    assert!(screen.state.account.is_some(), "keys under the help never reach the panel");
+    assert!(screen.state.account().is_some(), "keys under the help never reach the panel");
     screen.press(KeyCode::F(1)).await;
     assert_eq!((&screen.state.overlay, screen.state.overlay_scroll), (&Overlay::None, 0));
     update(&mut screen.state, Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
     assert_eq!(screen.state.overlay, Overlay::Log);
     screen.press(KeyCode::Esc).await;
     assert_eq!(screen.state.overlay, Overlay::None);
-    assert!(screen.state.account.is_some(), "Esc closed the log, not the panels");
+    assert!(screen.state.account().is_some(), "Esc closed the log, not the panels");
     screen.press(KeyCode::Esc).await;
-    assert!(screen.state.account.is_none(), "Esc leaves the panels");
+    assert!(screen.state.account().is_none(), "Esc leaves the panels");
 }

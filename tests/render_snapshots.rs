@@ -17,10 +17,15 @@ use switchboard::domain::inventory::{Inventory, RoleKey};
 use switchboard::domain::mfa::seconds_to_next_code;
 use switchboard::domain::sqs::{QueueAttributes, QueueSummary};
 use switchboard::test_support::{line_with, text_of};
-use switchboard::tui::action::MfaReply;
-use switchboard::tui::fleet::FleetView;
+use switchboard::tui::base::mfa_reply::MfaReply;
+use switchboard::tui::base::row::Activity;
+use switchboard::tui::exports::ExportPopup;
+use switchboard::tui::fleet::view::FleetView;
+use switchboard::tui::list::SortOrder;
+use switchboard::tui::mfa::MfaAsk;
+use switchboard::tui::overlays::Overlay;
 use switchboard::tui::panels::sqs::{QueueRow, SqsPanel};
-use switchboard::tui::state::{Activity, ExportPopup, MfaAsk, Overlay, SortOrder, State};
+use switchboard::tui::state::{Screen, State};
 
 const INVENTORY: &str = include_str!("fixtures/screen.toml");
 
@@ -89,7 +94,7 @@ fn fixture() -> State {
             }
         }
     }
-    state.selected = Some(key("prod/admin"));
+    state.list.selected = Some(key("prod/admin"));
     state.backend = "keyring".to_owned();
     state
 }
@@ -108,7 +113,7 @@ fn mfa_ask(problem: Option<&str>, reused: bool) -> MfaAsk {
 fn render_buffer(state: &mut State, width: u16, height: u16) -> Buffer {
     state.size = (width, height);
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| switchboard::tui::ui::render(frame, state)).unwrap();
+    terminal.draw(|frame| switchboard::tui::render::render(frame, state)).unwrap();
     terminal.backend().buffer().clone()
 }
 
@@ -145,7 +150,7 @@ fn main_view_120x36() {
 #[test]
 fn main_view_without_chain_100x30() {
     let mut state = fixture();
-    state.show_chain = false;
+    state.list.show_chain = false;
     let screen = render(&mut state, 100, 30);
     insta::assert_snapshot!("main_view_without_chain_100x30", screen);
     assert!(!screen.contains(" chain "));
@@ -155,7 +160,7 @@ fn main_view_without_chain_100x30() {
 #[test]
 fn chain_view_narrow_80x30() {
     let mut state = fixture();
-    state.selected = Some(key("shared/deploy"));
+    state.list.selected = Some(key("shared/deploy"));
     let screen = render(&mut state, 80, 30);
     insta::assert_snapshot!("chain_view_narrow_80x30", screen);
     assert!(screen.contains(" chain "));
@@ -169,7 +174,7 @@ fn chain_view_narrow_80x30() {
 #[test]
 fn narrow_chain_shows_the_roles_own_layer() {
     let mut state = fixture();
-    state.selected = Some(key("shared/deploy"));
+    state.list.selected = Some(key("shared/deploy"));
     for (width, height) in [(80, 30), (80, 24)] {
         let screen = render(&mut state, width, height);
         assert!(screen.contains("chained role  42:05"), "{width}x{height}:\n{screen}");
@@ -267,8 +272,8 @@ fn help_120x36() {
 #[test]
 fn filter_120x36() {
     let mut state = fixture();
-    state.filter.text = "prod".to_owned();
-    state.filter.editing = true;
+    state.list.filter.text = "prod".to_owned();
+    state.list.filter.editing = true;
     let screen = render(&mut state, 120, 36);
     insta::assert_snapshot!("filter_120x36", screen);
     assert!(screen.contains("roles matching \"prod\""), "{screen}");
@@ -302,7 +307,7 @@ fn log_pane_120x36() {
 #[test]
 fn sorted_by_time_left_120x36() {
     let mut state = fixture();
-    state.sort = SortOrder::TimeLeft;
+    state.list.sort = SortOrder::TimeLeft;
     let screen = render(&mut state, 120, 36);
     insta::assert_snapshot!("sorted_by_time_left_120x36", screen);
     assert!(screen.contains("sort: time left"));
@@ -323,7 +328,7 @@ fn tiny_sizes_never_panic() {
     type Setup = fn(&mut State);
     let variants: Vec<(&str, Setup)> = vec![
         ("main", |_| {}),
-        ("no chain", |state| state.show_chain = false),
+        ("no chain", |state| state.list.show_chain = false),
         ("help", |state| state.overlay = Overlay::Help),
         ("log empty", |state| state.overlay = Overlay::Log),
         ("log", |state| {
@@ -338,18 +343,18 @@ fn tiny_sizes_never_panic() {
         ("mfa rejected", |state| state.mfa.asks.push(mfa_ask(Some(FAILURE), false))),
         ("mfa reused", |state| state.mfa.asks.push(mfa_ask(None, true))),
         ("filter", |state| {
-            state.filter.text = "prod".to_owned();
-            state.filter.editing = true;
+            state.list.filter.text = "prod".to_owned();
+            state.list.filter.editing = true;
         }),
-        ("filter no match", |state| state.filter.text = "zzzzzz".to_owned()),
-        ("chained selected", |state| state.selected = Some(key("shared/deploy"))),
-        ("failed selected", |state| state.selected = Some(key("sandbox/poweruser"))),
-        ("scrolled", |state| state.list_scroll = 9),
-        ("no selection", |state| state.selected = None),
-        ("sorted", |state| state.sort = SortOrder::TimeLeft),
+        ("filter no match", |state| state.list.filter.text = "zzzzzz".to_owned()),
+        ("chained selected", |state| state.list.selected = Some(key("shared/deploy"))),
+        ("failed selected", |state| state.list.selected = Some(key("sandbox/poweruser"))),
+        ("scrolled", |state| state.list.scroll = 9),
+        ("no selection", |state| state.list.selected = None),
+        ("sorted", |state| state.list.sort = SortOrder::TimeLeft),
         ("everything", |state| {
             state.overlay = Overlay::Help;
-            state.filter.text = "a".to_owned();
+            state.list.filter.text = "a".to_owned();
             state.status =
                 Some(switchboard::tui::state::StatusLine { text: "copied".to_owned(), error: false, at: state.now });
             state.mfa.asks.push(mfa_ask(Some(FAILURE), false));
@@ -378,7 +383,7 @@ fn tiny_sizes_never_panic() {
 fn marked_rows_120x36() {
     let mut state = fixture();
     for address in ["prod/admin", "prod/viewer", "shared/ci"] {
-        state.marks.insert(key(address));
+        state.list.marks.insert(key(address));
     }
     let screen = render(&mut state, 120, 36);
     insta::assert_snapshot!("marked_rows_120x36", screen);
@@ -411,7 +416,7 @@ fn fleet_queue(account: &str, name: &str, visible: u64, dead_letter: Option<&str
 fn fleet_table_120x30() {
     let mut state = fixture();
     let roles = ["prod/viewer", "sandbox/poweruser", "shared/deploy"];
-    let mut fleet = FleetView::new(99, roles.iter().map(|address| key(address)));
+    let mut fleet = FleetView::new(99, roles.iter().map(|address| key(address)), &state.keymaps);
     let queues = [
         vec![
             fleet_queue("111111111111", "payments", 12, Some("payments-dlq")),
@@ -425,11 +430,11 @@ fn fleet_table_120x30() {
         ],
     ];
     for (account, queues) in fleet.accounts.iter_mut().zip(queues) {
-        account.panel = SqsPanel::with_queues(queues);
+        account.panels.sqs = SqsPanel::with_queues(queues);
         account.started = true;
     }
-    fleet.accounts[1].panel.list_error = Some(format!("sandbox/poweruser: {FAILURE}"));
-    state.fleet = Some(fleet);
+    fleet.accounts[1].panels.sqs.list_error = Some(format!("sandbox/poweruser: {FAILURE}"));
+    state.screens.push(Screen::Fleet(fleet));
     let screen = render(&mut state, 120, 30);
     insta::assert_snapshot!("fleet_table_120x30", screen);
     assert!(screen.contains("3 roles · 5 queues · sort: DLQ depth"), "{screen}");

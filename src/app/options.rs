@@ -9,7 +9,7 @@ use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::{self, Inventory, InventoryError};
 
 use super::AppError;
-use super::keys::Keymaps;
+use super::keys::{KeySection, Keymaps};
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalOptions {
@@ -22,6 +22,10 @@ pub struct GlobalOptions {
     /// More diagnostics on stderr (-v: what is renewed and why; -vv: debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The screen's panels' key sections, so every front end checks `[ui.keys.PANEL]` as
+    /// the screen would: filled by `main` from the panel registration (not an argument).
+    #[arg(skip)]
+    pub panel_keys: Vec<KeySection>,
 }
 
 /// An inventory that passed every check a front end will make of it, the screen's keys too.
@@ -36,7 +40,7 @@ pub struct LoadedInventory {
 pub fn load_inventory(options: &GlobalOptions) -> Result<LoadedInventory, AppError> {
     let path = inventory::locate(options.inventory.as_deref())?;
     let inventory = Inventory::load(&path)?;
-    let keymaps = Keymaps::from_inventory(&inventory).map_err(InventoryError::Invalid)?;
+    let keymaps = Keymaps::from_inventory(&inventory, &options.panel_keys).map_err(InventoryError::Invalid)?;
     Ok(LoadedInventory { inventory, keymaps })
 }
 

@@ -2,6 +2,7 @@
 //! knows about a terminal UI (no ratatui, no crossterm).
 
 pub mod audit;
+pub mod aws;
 pub mod awsconfig;
 pub mod cache;
 pub mod clock;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_sts::config::retry::RetryConfig;
-use aws_sdk_sts::config::{BehaviorVersion, ConfigBag, Intercept, Region, RuntimeComponents, timeout::TimeoutConfig};
+use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
@@ -191,20 +191,10 @@ impl AwsSts {
     }
 
     fn new_client(&self, credentials: &Credentials, region: &str) -> aws_sdk_sts::Client {
-        let mut config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .credentials_provider(sdk_credentials(credentials))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_timeout(self.operation_timeout)
-                    .build(),
-            )
+        let shared = super::aws::sdk_config(credentials, region, self.endpoint_url.clone(), self.operation_timeout);
+        let config = aws_sdk_sts::config::Builder::from(&shared)
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF))
-            .interceptor(DateHeaderClock(self.clock.clone()))
-            .http_client(crate::domain::http::shared_client());
-        config.set_endpoint_url(self.endpoint_url.clone());
+            .interceptor(DateHeaderClock(self.clock.clone()));
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
@@ -383,6 +373,18 @@ fn session_tags(tags: &[(String, String)]) -> Result<Option<Vec<aws_sdk_sts::typ
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
+}
+
+/// STS as the screen's panels use it (see `super::aws::Service`).
+pub struct StsService;
+
+impl super::aws::Service for StsService {
+    type Client = dyn Sts;
+    const ENDPOINT_VARIABLE: &'static str = "AWS_ENDPOINT_URL_STS";
+
+    fn connect(connection: &super::aws::Connection) -> Arc<dyn Sts> {
+        Arc::new(AwsSts::new(connection.endpoints.of(Self::ENDPOINT_VARIABLE)))
+    }
 }
 
 #[cfg(test)]

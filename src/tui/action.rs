@@ -1,39 +1,14 @@
 //! Everything that happens to the screen, as one stream of data: keys, ticks and the
 //! results of background tasks (both success and failure carry data).
 
-use std::sync::{Arc, Mutex};
-
 use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
-use tokio::sync::oneshot;
 
 use crate::domain::inventory::RoleKey;
-use crate::domain::mfa::{MfaCaller, MfaCode, MfaError};
+use crate::domain::mfa::MfaCaller;
 
-type MfaAnswer = oneshot::Sender<Result<MfaCode, MfaError>>;
-
-/// Where the operator's answer to an MFA request goes (the engine awaits it).
-#[derive(Debug, Clone)]
-pub struct MfaReply(Arc<Mutex<Option<MfaAnswer>>>);
-
-impl MfaReply {
-    pub fn new(sender: oneshot::Sender<Result<MfaCode, MfaError>>) -> Self {
-        Self(Arc::new(Mutex::new(Some(sender))))
-    }
-
-    /// The asker stopped waiting (an agent caller whose time ran out).
-    pub fn is_closed(&self) -> bool {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref().is_none_or(|sender| sender.is_closed())
-    }
-
-    /// Answers once; later answers are ignored (the engine has moved on).
-    pub fn send(&self, answer: Result<MfaCode, MfaError>) {
-        let sender = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        if let Some(sender) = sender {
-            let _ = sender.send(answer);
-        }
-    }
-}
+use super::base::mfa_reply::MfaReply;
+use super::panels::PanelMessage;
 
 /// What the cache says about a role: its session's expiry and its layers' expiries.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +17,7 @@ pub struct Snapshot {
     pub layers: Vec<(String, Option<Timestamp>)>,
 }
 
+/// Why a renewal the screen asked for did not happen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewFailure {
     /// Renewing needs a code and this renewal was not allowed to ask (automatic renewal).
@@ -50,6 +26,17 @@ pub enum RenewFailure {
     },
     Cancelled,
     Failed(String),
+}
+
+impl RenewFailure {
+    /// For the status line.
+    pub fn describe(&self) -> String {
+        match self {
+            RenewFailure::NeedsMfa { device } => format!("needs an MFA code for {device}"),
+            RenewFailure::Cancelled => "the MFA prompt was cancelled".to_owned(),
+            RenewFailure::Failed(message) => message.clone(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -99,7 +86,13 @@ pub enum Action {
     /// account view `view`.
     PanelResult {
         view: u64,
-        message: super::panels::PanelMessage,
+        message: PanelMessage,
+    },
+    /// The same for the fleet view `view`, from the job of the marked role `role`.
+    FleetResult {
+        view: u64,
+        role: RoleKey,
+        message: PanelMessage,
     },
     Log(Vec<String>),
 }

@@ -5,8 +5,27 @@ use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError};
 
-use super::action::{ExportsText, MfaReply};
-use super::panels::PanelJob;
+use super::action::{Action, ExportsText};
+use super::base::mfa_reply::MfaReply;
+use super::panels::{PanelJob, PanelMessage};
+
+/// Which view a panel job answers to: its answers come back as `Action::PanelResult` for an
+/// account view and as `Action::FleetResult` for the fleet view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelView {
+    Account(u64),
+    Fleet(u64),
+}
+
+impl PanelView {
+    /// The action that brings a job's answer (or progress) from `role`'s job back.
+    pub fn answer(self, role: &RoleKey, message: PanelMessage) -> Action {
+        match self {
+            PanelView::Account(view) => Action::PanelResult { view, message },
+            PanelView::Fleet(view) => Action::FleetResult { view, role: role.clone(), message },
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RenewMode {
@@ -40,11 +59,11 @@ pub enum Effect {
         reply: MfaReply,
         answer: Result<MfaCode, MfaError>,
     },
-    /// A panel's job for the account view `view`, run with `role`'s session; its answers come
-    /// back as `Action::PanelResult`, addressed to the panel by their `PanelMessage` variant.
+    /// A panel's job, run with `role`'s session; its answers come back to `view`, addressed
+    /// to the panel by their `PanelMessage` variant.
     Panel {
         role: RoleKey,
-        view: u64,
+        view: PanelView,
         job: PanelJob,
     },
 }

@@ -13,24 +13,24 @@ use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::MfaError;
 
 use super::action::{Action, ExportsText, RenewFailure, Snapshot};
-use super::effect::{Effect, RenewMode};
-use super::panels::clients::{ClientCache, Clients};
-use super::panels::{PanelJob, Progress, Services};
-use crate::domain::sqs::AwsSqs;
-use crate::domain::sts::AwsSts;
+use super::effect::{Effect, PanelView, RenewMode};
+use super::panels::services::{ClientCache, session_for_panel};
+use super::panels::{PanelJob, PanelMessage, Progress, Services};
+use super::store_status::{self, StoreWatch};
+use crate::domain::aws::Endpoints;
 
 #[derive(Clone)]
 pub struct Executor {
     pub engine: Arc<Engine>,
     pub actions: UnboundedSender<Action>,
-    pub sts_endpoint: Option<String>,
-    pub sqs_endpoint: Option<String>,
+    /// Where each service's clients call (an emulator's endpoint, or AWS).
+    pub endpoints: Endpoints,
     /// Shared by every panel job: bounds background requests.
     pub slots: Arc<Semaphore>,
     /// Panel jobs' SDK clients, one set per role session and region.
     pub clients: ClientCache,
     /// What the last status reload saw of the store.
-    pub store_watch: Arc<super::status::StoreWatch>,
+    pub store_watch: Arc<StoreWatch>,
 }
 
 fn failure(error: EngineError) -> RenewFailure {
@@ -64,7 +64,7 @@ impl Executor {
             Effect::LoadStatus => {
                 let watch = self.store_watch.clone();
                 tokio::spawn(async move {
-                    if let Some(snapshots) = super::status::reload(&engine, &watch).await {
+                    if let Some(snapshots) = store_status::reload(&engine, &watch).await {
                         let _ = actions.send(Action::StatusLoaded(snapshots));
                     }
                 });
@@ -100,8 +100,8 @@ impl Executor {
             Effect::Panel { role, view, job } => {
                 let executor = self.clone();
                 tokio::spawn(async move {
-                    let message = executor.run_panel_job(role, view, job).await;
-                    let _ = actions.send(Action::PanelResult { view, message });
+                    let message = executor.run_panel_job(&role, view, job).await;
+                    let _ = actions.send(view.answer(&role, message));
                 });
             }
         }
@@ -109,27 +109,19 @@ impl Executor {
     }
 
     /// Runs a panel job with the role's session (renewed if needed) and its cached clients.
-    async fn run_panel_job(&self, role: RoleKey, view: u64, job: PanelJob) -> super::panels::PanelMessage {
-        let session = match super::panels::clients::session_for_panel(&self.engine, &role).await {
+    async fn run_panel_job(&self, role: &RoleKey, view: PanelView, job: PanelJob) -> PanelMessage {
+        let session = match session_for_panel(&self.engine, role).await {
             Ok(session) => session,
             Err(why) => return job.without_session(why),
         };
-        let Clients { sqs, sts } = self.clients.clients(&role, &session.credentials, &session.region, || Clients {
-            sqs: Arc::new(AwsSqs::new(&session.credentials, &session.region, self.sqs_endpoint.clone())),
-            sts: Arc::new(AwsSts::new(self.sts_endpoint.clone())),
-        });
-        let actions = self.actions.clone();
+        let builder = Services::builder(role.clone(), session.credentials, &session.region)
+            .endpoints(self.endpoints.clone())
+            .slots(self.slots.clone())
+            .federation_url(console::federation_url(self.engine.inventory()));
+        let services = Arc::new(self.clients.services(builder));
+        let (actions, role) = (self.actions.clone(), role.clone());
         let progress: Progress<_> = Arc::new(move |message| {
-            let _ = actions.send(Action::PanelResult { view, message });
-        });
-        let services = Arc::new(Services {
-            role,
-            sqs,
-            sts,
-            credentials: session.credentials,
-            region: session.region,
-            slots: self.slots.clone(),
-            federation_url: console::federation_url(self.engine.inventory()),
+            let _ = actions.send(view.answer(&role, message));
         });
         job.run(services, progress).await
     }

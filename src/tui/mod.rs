@@ -1,34 +1,34 @@
 //! The interactive screen: Elm-like. Keys, ticks and task results become `Action`s;
 //! `update` changes the `State` and returns `Effect`s; `ui::render` draws the state.
 
+// The flat shell: the event loop, what flows through it, and what runs its effects.
 pub mod action;
-mod app;
 mod clipboard;
 pub mod effect;
+mod event_loop;
 mod executor;
-pub mod fleet;
-#[cfg(test)]
-mod fleet_tests;
 #[cfg(unix)]
 mod hosted_agent;
-pub mod keymap;
-pub mod layout;
 pub mod logging;
-pub mod panels;
-mod prompt;
-pub mod state;
-mod status;
+mod store_status;
 mod terminal;
-pub mod ui;
+
+// The floor, the panels, and one folder per feature (its state, update and render).
+pub mod account;
+pub mod base;
+pub mod exports;
+pub mod fleet;
+pub mod list;
+pub mod mfa;
+pub mod overlays;
+pub mod panels;
+
+// The composition: the state of every feature, and dispatch by focus.
+pub mod render;
+pub mod state;
 pub mod update;
-mod update_exports;
-mod update_fleet;
-mod update_marks;
-mod update_mfa;
-mod update_panels;
 #[cfg(test)]
 mod update_tests;
-pub mod view;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,47 +36,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_inventory, shell_export_format};
-use crate::domain::inventory::{Inventory, RoleKey};
+
 use crate::domain::mfa::MfaCode;
-use crate::domain::plan::{Plan, plan_for};
 use crate::domain::store::{MemoryStore, SecretStore, StoreChoice, open_store};
 
+pub use base::row::rows;
+use base::row::rows_with;
 use executor::Executor;
-use state::{Activity, LayerView, RoleRow, State};
-
-/// The rows of the screen, one per role, in inventory order, with no session known yet.
-pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
-    let plans: Vec<Option<Plan>> = inventory.roles().map(|(_, role)| plan_for(inventory, role)).collect();
-    rows_with(inventory, |index, _| plans[index].as_ref())
-}
-
-/// The rows from plans made already (the engine's), so the first frame does not plan twice.
-fn rows_with<'p>(inventory: &Inventory, plan_of: impl Fn(usize, &RoleKey) -> Option<&'p Plan>) -> Vec<RoleRow> {
-    // Walks the accounts and their roles once: looking each role's account up by name would
-    // scan every account per role (quadratic at thousands of roles).
-    inventory
-        .roles()
-        .enumerate()
-        .filter_map(|(index, (account, role))| {
-            let plan = plan_of(index, &role.key)?;
-            Some(RoleRow {
-                key: plan.role.clone(),
-                read_only: role.read_only,
-                account_id: account.id.clone(),
-                environment: account.environment.clone(),
-                production: account.is_production(),
-                tags: account.tags.clone(),
-                arn: role.arn.clone(),
-                region: role.region.clone(),
-                route: plan.route(),
-                expires_at: None,
-                activity: Activity::Idle,
-                layers: plan.layers.iter().map(|layer| LayerView { layer: layer.clone(), expires_at: None }).collect(),
-                auto_tried: None,
-            })
-        })
-        .collect()
-}
+use state::State;
 
 pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     // The keyring answers (a D-Bus round trip or more) while the inventory is parsed.
@@ -91,14 +58,14 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     };
     let (actions, receiver) = mpsc::unbounded_channel();
     let commands = crate::domain::mfa_command::MfaCommands::from_inventory(&inventory);
-    let prompt = Arc::new(prompt::ModalPrompt::new(actions.clone(), first_code).with_commands(commands));
+    let prompt = Arc::new(mfa::prompt::ModalPrompt::new(actions.clone(), first_code).with_commands(commands));
     // Codes the hosted agent asks for callers without a terminal name the caller in the modal.
     #[cfg(unix)]
     let prompt = Arc::new(crate::app::agent_server::AgentPrompt::new(prompt));
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
     let rows = rows_with(&inventory, |_, key| engine.plan(key));
     let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);
-    state.selected = view::roles(&state).first().map(|row| row.key.clone());
+    state.list.selected = state.list.roles(&state.rows).first().map(|row| row.key.clone());
     state.keymaps = keymaps;
     state.backend = store.backend().short_label().to_owned();
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
@@ -125,13 +92,15 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let executor = Executor {
         engine,
         actions,
-        sts_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_STS"),
-        sqs_endpoint: inventory.endpoint_for("AWS_ENDPOINT_URL_SQS"),
+        endpoints: {
+            let inventory = inventory.clone();
+            crate::domain::aws::Endpoints::new(move |variable| inventory.endpoint_for(variable))
+        },
         slots: Arc::new(tokio::sync::Semaphore::new(16)),
         clients: Default::default(),
         store_watch: Default::default(),
     };
-    app::run(state, executor, receiver, log_lines)
+    event_loop::run(state, executor, receiver, log_lines)
         .await
         .map_err(|error| AppError::Failed(format!("terminal: {error}")))?;
     Ok(ExitCode::SUCCESS)

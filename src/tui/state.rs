@@ -1,199 +1,28 @@
-//! Everything the screen shows, as plain data. `now` is part of it, so rendering is a pure
-//! function of the state and snapshots are reproducible.
+//! Everything the screen shows, as plain data: the roles' rows and a composition of the
+//! features' own states (the list, the MFA modal, the overlays, and a stack of screens above
+//! the list). `now` is part of it, so rendering is a pure function of the state and
+//! snapshots are reproducible.
+//!
+//! What has the keys is explicit: `focus()` reads it off the layers, top first (the MFA
+//! modal, then an overlay, then the top of the screen stack, then the list).
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::domain::engine::SessionState;
 use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::RoleKey;
-use crate::domain::plan::{Layer, LayerKind};
-use crate::domain::time::time_left;
+use crate::domain::mfa::MfaError;
 
-use super::action::MfaReply;
-use super::keymap::Keymaps;
-use crate::domain::mfa::MfaCaller;
-
-/// What a role row shows in its state column, most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowState {
-    None,
-    Valid,
-    Expiring,
-    Expired,
-    Refreshing,
-    NeedsMfa,
-    Error,
-}
-
-impl RowState {
-    pub fn label(self) -> &'static str {
-        match self {
-            RowState::None => "none",
-            RowState::Valid => "valid",
-            RowState::Expiring => "expiring",
-            RowState::Expired => "expired",
-            RowState::Refreshing => "refreshing",
-            RowState::NeedsMfa => "needs MFA",
-            RowState::Error => "error",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Activity {
-    Idle,
-    /// `since` lets a slow refresh show its age.
-    Refreshing {
-        request: u64,
-        since: Timestamp,
-    },
-    NeedsMfa {
-        device: String,
-    },
-    Failed {
-        message: String,
-    },
-}
-
-/// One layer of a role's chain, as the chain view shows it: the plan's layer (shared with the
-/// engine and every role of the same source) and its session's expiry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LayerView {
-    pub layer: Arc<Layer>,
-    /// None for source keys (they do not expire) or a layer with no session yet.
-    pub expires_at: Option<Timestamp>,
-}
-
-impl LayerView {
-    pub fn id(&self) -> &str {
-        &self.layer.id
-    }
-
-    pub fn is_source(&self) -> bool {
-        matches!(self.layer.kind, LayerKind::SourceKeys { .. })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoleRow {
-    pub key: RoleKey,
-    pub read_only: bool,
-    pub account_id: String,
-    pub environment: Option<String>,
-    pub production: bool,
-    pub tags: Vec<String>,
-    pub arn: String,
-    pub region: String,
-    pub route: String,
-    pub expires_at: Option<Timestamp>,
-    pub activity: Activity,
-    pub layers: Vec<LayerView>,
-    /// The expiry an automatic renewal was last tried for, so it is tried once per session.
-    pub auto_tried: Option<Timestamp>,
-}
-
-impl RoleRow {
-    /// No known expiry here means no session: the screen only learns of sessions with one.
-    pub fn session_state(&self, now: Timestamp, refresh_before: Duration) -> SessionState {
-        SessionState::of(self.expires_at, now, refresh_before).unwrap_or(SessionState::None)
-    }
-
-    pub fn state(&self, now: Timestamp, refresh_before: Duration) -> RowState {
-        match &self.activity {
-            Activity::Refreshing { .. } => RowState::Refreshing,
-            Activity::NeedsMfa { .. } => RowState::NeedsMfa,
-            Activity::Failed { .. } => RowState::Error,
-            Activity::Idle => match self.session_state(now, refresh_before) {
-                SessionState::None => RowState::None,
-                SessionState::Valid => RowState::Valid,
-                SessionState::Expiring => RowState::Expiring,
-                SessionState::Expired => RowState::Expired,
-            },
-        }
-    }
-
-    pub fn time_left(&self, now: Timestamp) -> Option<Duration> {
-        self.expires_at.map(|until| time_left(now, until))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortOrder {
-    Name,
-    TimeLeft,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filter {
-    pub text: String,
-    /// Typing goes into the filter while this is true.
-    pub editing: bool,
-}
-
-/// One MFA request from the engine, waiting for the operator.
-#[derive(Debug)]
-pub struct MfaAsk {
-    pub device: String,
-    pub roles: Vec<RoleKey>,
-    pub problem: Option<String>,
-    pub reused: bool,
-    /// Asked by the agent on behalf of a process without a terminal.
-    pub caller: Option<MfaCaller>,
-    pub reply: MfaReply,
-}
-
-/// The MFA modal: requests for one device merged, and what has been typed.
-#[derive(Debug, Default)]
-pub struct MfaModal {
-    pub asks: Vec<MfaAsk>,
-    pub input: String,
-    /// The input came from the device's `mfa_command` (typing replaces it).
-    pub filled: bool,
-}
-
-impl MfaModal {
-    pub fn device(&self) -> Option<&str> {
-        self.asks.first().map(|ask| ask.device.as_str())
-    }
-
-    /// Every role the code unlocks, across the merged requests for the shown device.
-    pub fn roles(&self) -> Vec<&RoleKey> {
-        let Some(device) = self.device() else { return Vec::new() };
-        let mut roles: Vec<&RoleKey> =
-            self.asks.iter().filter(|ask| ask.device == device).flat_map(|ask| &ask.roles).collect();
-        roles.sort();
-        roles.dedup();
-        roles
-    }
-
-    /// The processes without a terminal waiting for the shown device's code.
-    pub fn callers(&self) -> Vec<&MfaCaller> {
-        let Some(device) = self.device() else { return Vec::new() };
-        self.asks.iter().filter(|ask| ask.device == device).filter_map(|ask| ask.caller.as_ref()).collect()
-    }
-
-    pub fn problem(&self) -> Option<&str> {
-        self.asks.first().and_then(|ask| ask.problem.as_deref())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportPopup {
-    pub role: RoleKey,
-    pub selected: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Overlay {
-    None,
-    Help,
-    Log,
-    Exports(ExportPopup),
-}
+use super::account::AccountView;
+use super::base::keys::Keymaps;
+use super::base::row::{Activity, RoleRow};
+use super::effect::{Effect, RenewMode};
+use super::fleet::view::FleetView;
+use super::list::ListState;
+use super::mfa::MfaModal;
+use super::overlays::Overlay;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusLine {
@@ -202,14 +31,23 @@ pub struct StatusLine {
     pub at: Timestamp,
 }
 
-/// An account's panels, opened with Enter on one of its roles and worked through that role.
+/// A full screen above the list. The fleet view may have an account view (a queue's detail
+/// in its own account) above it; Esc pops the top one.
 #[derive(Debug)]
-pub struct AccountView {
-    /// Tells apart results for this view from those of one closed before.
-    pub id: u64,
-    pub role: RoleKey,
-    pub panels: super::panels::Panels,
-    pub active: usize,
+pub enum Screen {
+    Fleet(FleetView),
+    /// Boxed: an account's panels are large beside the fleet's list of accounts.
+    Account(Box<AccountView>),
+}
+
+/// Which part of the screen takes the keys, top first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Mfa,
+    Overlay,
+    Account,
+    Fleet,
+    List,
 }
 
 #[derive(Debug)]
@@ -219,16 +57,16 @@ pub struct State {
     /// How far this machine's clock is ahead of AWS's, once measured: the header says so
     /// past a minute.
     pub clock_ahead: Option<jiff::SignedDuration>,
+    pub rows: Vec<RoleRow>,
+    pub list: ListState,
+    pub mfa: MfaModal,
+    pub overlay: Overlay,
+    /// How far the help or log overlay is scrolled.
+    pub overlay_scroll: u16,
+    /// Screens above the list, the top one shown (see `Screen`).
+    pub screens: Vec<Screen>,
     /// The newest exports request: only its answer is copied.
     pub export_request: Option<u64>,
-    pub rows: Vec<RoleRow>,
-    /// The selected role (by key, so filtering and sorting keep it).
-    pub selected: Option<RoleKey>,
-    pub sort: SortOrder,
-    pub filter: Filter,
-    pub overlay: Overlay,
-    pub mfa: MfaModal,
-    pub show_chain: bool,
     pub status: Option<StatusLine>,
     pub log: Vec<String>,
     pub backend: String,
@@ -240,20 +78,10 @@ pub struct State {
     pub next_request: u64,
     /// Screen size, for page moves and mouse hits (kept in sync by `Resize`).
     pub size: (u16, u16),
-    pub list_scroll: usize,
-    /// How far the help or log overlay is scrolled.
-    pub overlay_scroll: u16,
     pub last_status_load: Option<Timestamp>,
-    pub account: Option<AccountView>,
     /// How often open panels refresh their counts.
     pub panel_refresh: Duration,
     pub should_quit: bool,
-    /// Marked roles: `r` refreshes them all and Enter opens their fleet view.
-    pub marks: BTreeSet<RoleKey>,
-    /// The fleet view of the marked roles, under an account view opened from it.
-    pub fleet: Option<super::fleet::FleetView>,
-    /// The filtered, sorted list, kept between key presses (see `view`).
-    pub list_memo: super::view::ListMemo,
     /// Which agent serves this user's commands: `None` until known (and in tests).
     pub agent: Option<String>,
     /// Per role, the processes the agent served lately that still run (who is served).
@@ -269,14 +97,13 @@ impl State {
         State {
             now,
             clock_ahead: None,
-            export_request: None,
             rows,
-            selected,
-            sort: SortOrder::Name,
-            filter: Filter::default(),
-            overlay: Overlay::None,
+            list: ListState::new(selected),
             mfa: MfaModal::default(),
-            show_chain: true,
+            overlay: Overlay::None,
+            overlay_scroll: 0,
+            screens: Vec::new(),
+            export_request: None,
             status: None,
             log: Vec::new(),
             backend: String::new(),
@@ -287,19 +114,69 @@ impl State {
             no_color: false,
             next_request: 1,
             size: (120, 36),
-            list_scroll: 0,
-            overlay_scroll: 0,
             last_status_load: None,
-            account: None,
             panel_refresh: Duration::from_secs(5),
             should_quit: false,
-            marks: BTreeSet::new(),
-            fleet: None,
-            list_memo: Default::default(),
             agent: None,
             served: HashMap::new(),
             row_index,
         }
+    }
+
+    /// What takes the keys now: the MFA modal over everything, then an overlay, then the
+    /// top screen, then the list.
+    pub fn focus(&self) -> Focus {
+        if !self.mfa.asks.is_empty() {
+            Focus::Mfa
+        } else if self.overlay != Overlay::None {
+            Focus::Overlay
+        } else {
+            self.screen_focus()
+        }
+    }
+
+    /// The screen under any modal or overlay.
+    pub fn screen_focus(&self) -> Focus {
+        match self.screens.last() {
+            Some(Screen::Account(_)) => Focus::Account,
+            Some(Screen::Fleet(_)) => Focus::Fleet,
+            None => Focus::List,
+        }
+    }
+
+    /// The account view, when it is the top screen.
+    pub fn account(&self) -> Option<&AccountView> {
+        match self.screens.last() {
+            Some(Screen::Account(view)) => Some(view),
+            _ => None,
+        }
+    }
+
+    pub fn account_mut(&mut self) -> Option<&mut AccountView> {
+        match self.screens.last_mut() {
+            Some(Screen::Account(view)) => Some(view),
+            _ => None,
+        }
+    }
+
+    /// The fleet view, wherever it is in the stack (results reach it under an account view).
+    pub fn fleet(&self) -> Option<&FleetView> {
+        self.screens.iter().find_map(|screen| match screen {
+            Screen::Fleet(view) => Some(view),
+            Screen::Account(_) => None,
+        })
+    }
+
+    pub fn fleet_mut(&mut self) -> Option<&mut FleetView> {
+        self.screens.iter_mut().find_map(|screen| match screen {
+            Screen::Fleet(view) => Some(view),
+            Screen::Account(_) => None,
+        })
+    }
+
+    /// Esc on a screen: back to the one below it.
+    pub fn close_screen(&mut self) {
+        self.screens.pop();
     }
 
     /// The index of a role's row in `rows`; checked, so rows changed after `new` are still
@@ -320,11 +197,37 @@ impl State {
     }
 
     pub fn selected_row(&self) -> Option<&RoleRow> {
-        self.selected.as_ref().and_then(|key| self.row(key))
+        self.list.selected.as_ref().and_then(|key| self.row(key))
     }
 
     pub fn request_id(&mut self) -> u64 {
         self.next_request += 1;
         self.next_request
+    }
+
+    pub fn set_status(&mut self, text: String, error: bool) {
+        self.status = Some(StatusLine { text, error, at: self.now });
+    }
+
+    /// Quits: every MFA request still waiting is cancelled, so no caller waits on a closed
+    /// screen.
+    pub fn quit(&mut self) -> Vec<Effect> {
+        self.should_quit = true;
+        self.mfa.input.clear();
+        self.mfa
+            .asks
+            .drain(..)
+            .map(|ask| Effect::AnswerMfa { reply: ask.reply, answer: Err(MfaError::Cancelled) })
+            .collect()
+    }
+
+    /// Marks the role as refreshing and returns the effect that renews it.
+    pub fn renew(&mut self, role: RoleKey, mode: RenewMode) -> Effect {
+        let request = self.request_id();
+        let since = self.now;
+        if let Some(row) = self.row_mut(&role) {
+            row.activity = Activity::Refreshing { request, since };
+        }
+        Effect::Renew { role, request, mode }
     }
 }

@@ -11,11 +11,14 @@ use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::{MfaCode, MfaError};
 
-use super::action::{Action, ExportsText, MfaReply, RenewFailure, Snapshot};
+use super::action::{Action, ExportsText, RenewFailure, Snapshot};
+use super::base::mfa_reply::MfaReply;
+use super::base::row::{Activity, RowState};
 use super::effect::{Effect, RenewMode};
-use super::state::{Activity, Overlay, RowState, SortOrder, State};
+use super::list::SortOrder;
+use super::overlays::Overlay;
+use super::state::State;
 use super::update::update;
-use super::view;
 
 const INVENTORY: &str = include_str!("../../tests/fixtures/update.toml");
 
@@ -30,7 +33,7 @@ fn at(offset_secs: i64) -> Timestamp {
 fn state() -> State {
     let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
     let mut state = State::new(super::rows(&inventory), now(), Duration::from_secs(300));
-    state.selected = Some(role("prod/admin"));
+    state.list.selected = Some(role("prod/admin"));
     state.last_status_load = Some(now());
     state
 }
@@ -222,38 +225,38 @@ fn the_cache_is_reread_every_ten_seconds_and_never_rolls_a_session_back() {
 fn the_filter_narrows_as_you_type_enter_keeps_it_and_esc_clears_it() {
     let mut state = state();
     update(&mut state, key(KeyCode::Char('/')));
-    assert!(state.filter.editing);
+    assert!(state.list.filter.editing);
     typed(&mut state, "stag");
-    let shown: Vec<String> = view::roles(&state).iter().map(|row| row.key.to_string()).collect();
+    let shown: Vec<String> = state.list.roles(&state.rows).iter().map(|row| row.key.to_string()).collect();
     assert_eq!(shown, ["staging/admin"]);
-    assert_eq!(state.selected, Some(role("staging/admin")), "the selection moves onto what is shown");
+    assert_eq!(state.list.selected, Some(role("staging/admin")), "the selection moves onto what is shown");
     update(&mut state, key(KeyCode::Enter));
-    assert!(!state.filter.editing);
-    assert_eq!(view::roles(&state).len(), 1, "Enter keeps the filter");
+    assert!(!state.list.filter.editing);
+    assert_eq!(state.list.roles(&state.rows).len(), 1, "Enter keeps the filter");
     // Typing no longer filters: 'j' is a key again.
     update(&mut state, key(KeyCode::Esc));
-    assert!(state.filter.text.is_empty());
-    assert_eq!(view::roles(&state).len(), 3);
+    assert!(state.list.filter.text.is_empty());
+    assert_eq!(state.list.roles(&state.rows).len(), 3);
     update(&mut state, key(KeyCode::Char('/')));
     typed(&mut state, "payments");
-    let shown: Vec<String> = view::roles(&state).iter().map(|row| row.key.to_string()).collect();
+    let shown: Vec<String> = state.list.roles(&state.rows).iter().map(|row| row.key.to_string()).collect();
     assert_eq!(shown, ["prod/admin", "prod/viewer"], "tags are searched too");
 }
 
 #[test]
 fn moving_and_sorting_keep_a_visible_role_selected() {
     let mut state = state();
-    let order = |state: &State| view::roles(state).iter().map(|row| row.key.to_string()).collect::<Vec<_>>();
+    let order = |state: &State| state.list.roles(&state.rows).iter().map(|row| row.key.to_string()).collect::<Vec<_>>();
     assert_eq!(order(&state), ["prod/admin", "prod/viewer", "staging/admin"]);
     update(&mut state, key(KeyCode::Char('j')));
-    assert_eq!(state.selected, Some(role("prod/viewer")));
+    assert_eq!(state.list.selected, Some(role("prod/viewer")));
     update(&mut state, key(KeyCode::End));
-    assert_eq!(state.selected, Some(role("staging/admin")));
+    assert_eq!(state.list.selected, Some(role("staging/admin")));
     update(&mut state, key(KeyCode::Char('j')));
-    assert_eq!(state.selected, Some(role("staging/admin")), "stops at the end");
+    assert_eq!(state.list.selected, Some(role("staging/admin")), "stops at the end");
     state.row_mut(&role("staging/admin")).unwrap().expires_at = Some(at(120));
     update(&mut state, key(KeyCode::Char('s')));
-    assert_eq!(state.sort, SortOrder::TimeLeft);
+    assert_eq!(state.list.sort, SortOrder::TimeLeft);
     assert_eq!(order(&state)[0], "staging/admin", "the soonest expiry first");
 }
 
@@ -345,13 +348,13 @@ fn a_click_selects_the_role_under_the_mouse_and_the_wheel_scrolls() {
         })
     };
     update(&mut state, click(7));
-    assert_eq!(state.selected, Some(role("staging/admin")));
+    assert_eq!(state.list.selected, Some(role("staging/admin")));
     update(&mut state, click(6));
-    assert_eq!(state.selected, Some(role("staging/admin")), "an account line is not selectable");
+    assert_eq!(state.list.selected, Some(role("staging/admin")), "an account line is not selectable");
     let wheel =
         Action::Mouse(MouseEvent { kind: MouseEventKind::ScrollUp, column: 5, row: 5, modifiers: KeyModifiers::NONE });
     update(&mut state, wheel);
-    assert_eq!(state.selected, Some(role("prod/viewer")));
+    assert_eq!(state.list.selected, Some(role("prod/viewer")));
 }
 
 #[test]
@@ -401,7 +404,7 @@ fn keys_under_the_help_scroll_it_and_never_move_the_list() {
     update(&mut state, key(KeyCode::Char('?')));
     update(&mut state, key(KeyCode::Char('j')));
     update(&mut state, key(KeyCode::PageDown));
-    assert_eq!(state.selected, Some(role("prod/admin")), "the list behind did not move");
+    assert_eq!(state.list.selected, Some(role("prod/admin")), "the list behind did not move");
     assert_eq!(state.overlay_scroll, 11);
     assert!(update(&mut state, key(KeyCode::Char('r'))).is_empty(), "no refresh from behind the help");
     update(&mut state, key(KeyCode::Esc));
@@ -413,9 +416,9 @@ fn a_taller_screen_scrolls_the_list_back_to_the_top() {
     let mut state = state();
     update(&mut state, Action::Resize(60, 7));
     update(&mut state, key(KeyCode::End));
-    assert!(state.list_scroll > 0, "a 7-row screen scrolls to show the last role");
+    assert!(state.list.scroll > 0, "a 7-row screen scrolls to show the last role");
     update(&mut state, Action::Resize(120, 36));
-    assert_eq!(state.list_scroll, 0, "everything fits again");
+    assert_eq!(state.list.scroll, 0, "everything fits again");
 }
 
 #[test]
@@ -436,11 +439,11 @@ fn each_word_of_the_filter_matches_within_one_field() {
     update(&mut state, key(KeyCode::Char('/')));
     // "prad" is only in "prod" + "admin" taken together: no single field has it.
     typed(&mut state, "prad");
-    assert!(view::roles(&state).is_empty());
+    assert!(state.list.roles(&state.rows).is_empty());
     update(&mut state, key(KeyCode::Esc));
     update(&mut state, key(KeyCode::Char('/')));
     typed(&mut state, "prod adm");
-    let shown: Vec<String> = view::roles(&state).iter().map(|row| row.key.to_string()).collect();
+    let shown: Vec<String> = state.list.roles(&state.rows).iter().map(|row| row.key.to_string()).collect();
     assert_eq!(shown, ["prod/admin"]);
 }
 

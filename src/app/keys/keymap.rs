@@ -173,3 +173,64 @@ impl<C: CommandSet> Keymap<C> {
         table
     }
 }
+
+/// Checks a set's defaults: no key bound twice, every default a key (the panels' sets are
+/// checked through their registration).
+#[cfg(test)]
+pub fn assert_free_of_clashes<C: CommandSet>() {
+    let keymap = Keymap::<C>::default();
+    for binding in &keymap.bindings {
+        for key in &binding.keys {
+            let owners: Vec<_> = keymap.bindings.iter().filter(|other| other.keys.contains(key)).collect();
+            assert_eq!(owners.len(), 1, "{} is bound twice in {}", key.label(), C::TITLE);
+        }
+        assert_eq!(
+            binding.keys.len(),
+            binding.command.default_keys().len(),
+            "{:?} has an unparsable default",
+            binding.command
+        );
+    }
+}
+
+/// Declares a command set, one line per command: `Variant = "name", [default keys], "what it
+/// does";`. The enum, its order, its names, keys and descriptions come from that one line.
+#[macro_export]
+macro_rules! command_set {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident in $section:expr, $title:literal {
+        $($variant:ident = $command:literal, [$($key:literal),* $(,)?], $description:literal;)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $($variant,)+
+        }
+
+        impl $crate::app::keys::CommandSet for $name {
+            const SECTION: Option<&'static str> = $section;
+            const TITLE: &'static str = $title;
+
+            fn all() -> &'static [Self] {
+                &[$($name::$variant,)+]
+            }
+
+            fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $command,)+
+                }
+            }
+
+            fn description(self) -> &'static str {
+                match self {
+                    $($name::$variant => $description,)+
+                }
+            }
+
+            fn default_keys(self) -> &'static [&'static str] {
+                match self {
+                    $($name::$variant => &[$($key),*],)+
+                }
+            }
+        }
+    };
+}

@@ -2,9 +2,7 @@
 //! path when asked, for `switchboard import organizations`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use aws_sdk_organizations::config::{BehaviorVersion, Region, timeout::TimeoutConfig};
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::types::AccountStatus;
 
@@ -53,19 +51,8 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(
 }
 
 fn client(credentials: &Credentials, endpoint_url: Option<String>) -> aws_sdk_organizations::Client {
-    let mut config = aws_sdk_organizations::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(crate::domain::sts::sdk_credentials(credentials))
-        .http_client(crate::domain::http::shared_client())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(30))
-                .build(),
-        );
-    config.set_endpoint_url(endpoint_url);
-    aws_sdk_organizations::Client::from_conf(config.build())
+    let config = super::aws::sdk_config(credentials, REGION, endpoint_url, super::aws::OPERATION_TIMEOUT);
+    aws_sdk_organizations::Client::new(&config)
 }
 
 /// Every account of the organization the credentials are in; with `ou_paths`, where each sits.

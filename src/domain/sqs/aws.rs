@@ -1,10 +1,10 @@
 //! The real SQS, through aws-sdk-sqs with an assumed session's credentials.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_sqs::config::retry::RetryConfig;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
@@ -16,6 +16,7 @@ use super::{
     AttributeValue, BatchEntry, BatchOutcome, MessageAttribute, MoveStatus, MoveTask, PeekedMessage, QueueAttributes,
     QueueSummary, SendRequest, Sqs, SqsError, classify,
 };
+use crate::domain::aws::{Connection, OPERATION_TIMEOUT, Service, sdk_config};
 use crate::domain::credentials::Credentials;
 
 pub struct AwsSqs {
@@ -24,20 +25,21 @@ pub struct AwsSqs {
 
 impl AwsSqs {
     pub fn new(credentials: &Credentials, region: &str, endpoint_url: Option<String>) -> Self {
-        let sdk_credentials = crate::domain::sts::sdk_credentials(credentials);
-        let mut config = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .credentials_provider(sdk_credentials)
-            .http_client(crate::domain::http::shared_client())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(30))
-                    .build(),
-            );
-        config.set_endpoint_url(endpoint_url);
-        Self { client: aws_sdk_sqs::Client::from_conf(config.build()) }
+        let config = sdk_config(credentials, region, endpoint_url, OPERATION_TIMEOUT);
+        Self { client: aws_sdk_sqs::Client::new(&config) }
+    }
+}
+
+/// SQS as the screen's panels use it (see `Service`).
+pub struct SqsService;
+
+impl Service for SqsService {
+    type Client = dyn Sqs;
+    const ENDPOINT_VARIABLE: &'static str = "AWS_ENDPOINT_URL_SQS";
+
+    fn connect(connection: &Connection) -> Arc<dyn Sqs> {
+        let endpoint = connection.endpoints.of(Self::ENDPOINT_VARIABLE);
+        Arc::new(AwsSqs::new(&connection.credentials, &connection.region, endpoint))
     }
 }
 

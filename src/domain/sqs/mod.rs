@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-pub use aws::AwsSqs;
+pub use aws::{AwsSqs, SqsService};
 pub use copy::{CopyEnd, CopyLimits, CopyReport};
 pub use message::{AttributeValue, BatchEntry, BatchOutcome, MessageAttribute, PeekedMessage, SendRequest};
 pub use move_task::{MoveStatus, MoveTask};

@@ -9,9 +9,16 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use crate::domain::sts::CallerIdentity;
 use crate::domain::time::{format_countdown, time_left};
 
-use super::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply, job};
-use crate::app::keys::{IdentityCommand, Keymap};
-use crate::tui::ui::theme::Theme;
+use super::panel::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply, job};
+use crate::app::keys::Keymap;
+use crate::domain::sts::StsService;
+use crate::tui::base::theme::Theme;
+
+crate::command_set! {
+    pub enum IdentityCommand in Some("identity"), "the identity panel" {
+        Reload = "reload", ["r"], "ask STS again who the session is";
+    }
+}
 
 /// The identity panel's results.
 #[derive(Debug)]
@@ -27,21 +34,20 @@ pub struct IdentityPanel {
     keys: Keymap<IdentityCommand>,
 }
 
-impl IdentityPanel {
-    pub fn with_keys(keys: Keymap<IdentityCommand>) -> Self {
-        Self { keys, ..Self::default() }
-    }
-}
-
 fn load() -> Job<Message> {
     job(|services, _| async move {
-        let found = services.sts.caller_identity(&services.credentials, &services.region).await;
+        let found = services.client::<StsService>().caller_identity(&services.credentials, &services.region).await;
         Message::Identified(found.map_err(|error| error.to_string()))
     })
 }
 
 impl PanelUpdate for IdentityPanel {
     type Message = Message;
+    type Commands = IdentityCommand;
+
+    fn new(keys: Keymap<IdentityCommand>) -> Self {
+        Self { keys, ..Self::default() }
+    }
 
     fn open(&mut self, _context: &PanelContext) -> Vec<Job<Message>> {
         if self.identity.is_some() || self.loading {
@@ -65,7 +71,7 @@ impl PanelUpdate for IdentityPanel {
         self.loading = false;
         self.identity = Some(match reply {
             Ok(Message::Identified(found)) => found,
-            Err(no_session) => Err(no_session),
+            Err(no_session) => Err(no_session.to_string()),
         });
         Vec::new()
     }

@@ -1,88 +1,23 @@
 //! Per-account panels that work through the role's session. A panel is one module that
 //! implements `Panel` (what the screen draws) and `PanelUpdate` (its keys, jobs and their
-//! results, with its own `Message` type), and is held by `Panels`. The screen routes keys,
-//! ticks and job results to the panels; jobs are closures the executor runs with `Services`
-//! built from the role's (renewed if needed) session.
-//!
-//! A job's result travels as a `PanelMessage`: one variant per panel, each with that panel's
-//! own message enum, so `Panels::on_result` hands it to its panel with one exhaustive `match`.
+//! results, with its own `Message` type and command set), registered by one line in the
+//! `panels!` call at the end of this file. The registration generates the panel list, the
+//! message enum and every `match` that routes to a panel; jobs are closures the executor
+//! runs with `Services` built from the role's (renewed if needed) session.
 
-pub mod clients;
-pub mod identity;
-pub mod sqs;
+pub mod panel;
+pub mod services;
 
 use std::sync::Arc;
 
-use crate::app::keys::Keymaps;
-
 use crossterm::event::KeyEvent;
 use futures::future::BoxFuture;
-use jiff::Timestamp;
-use ratatui::Frame;
-use ratatui::layout::Rect;
-use tokio::sync::Semaphore;
 
-use crate::domain::credentials::Credentials;
-use crate::domain::inventory::RoleKey;
-use crate::domain::sqs::Sqs;
-use crate::domain::sts::Sts;
+use crate::app::keys::{KeySection, Keymaps};
 
-use super::state::RoleRow;
-use super::ui::theme::Theme;
-
-/// What a job needs: the role's session and clients for it (built once per session and region,
-/// see `clients`).
-pub struct Services {
-    pub role: RoleKey,
-    pub credentials: Credentials,
-    pub region: String,
-    pub sqs: Arc<dyn Sqs>,
-    pub sts: Arc<dyn Sts>,
-    /// Bounds the concurrent background requests of all panels (e.g. queue attributes).
-    pub slots: Arc<Semaphore>,
-    /// Where console sign-in tokens come from (`console::federation_url`).
-    pub federation_url: String,
-}
-
-/// Where a job sends intermediate results (progress); its return value is the final one.
-pub type Progress<M> = Arc<dyn Fn(M) + Send + Sync>;
-
-/// Why a job could not run: no session could be had for its role (already names the role).
-pub type NoSession = String;
-
-/// A panel's answer to one of its jobs: its message, or why the job could not run.
-pub type Reply<M> = Result<M, NoSession>;
-
-type Work<M> = Box<dyn FnOnce(Arc<Services>, Progress<M>) -> BoxFuture<'static, M> + Send>;
-
-/// Background work of a panel, answering with the panel's own message type `M`.
-pub struct Job<M>(Work<M>);
-
-pub fn job<M, F>(work: impl FnOnce(Arc<Services>, Progress<M>) -> F + Send + 'static) -> Job<M>
-where
-    F: std::future::Future<Output = M> + Send + 'static,
-{
-    Job(Box::new(move |services, progress| Box::pin(work(services, progress))))
-}
-
-impl<M: Send + 'static> Job<M> {
-    /// Runs the job (tests run panels' jobs directly; the executor runs `PanelJob`s).
-    pub fn run(self, services: Arc<Services>, progress: Progress<M>) -> BoxFuture<'static, M> {
-        (self.0)(services, progress)
-    }
-}
-
-/// A job's result, or its progress, addressed to the panel whose job it was.
-#[derive(Debug)]
-pub enum PanelMessage {
-    Sqs(Reply<sqs::Message>),
-    Identity(Reply<identity::Message>),
-    /// An SQS job of the fleet view, for the marked role `role`.
-    Fleet {
-        role: RoleKey,
-        reply: Reply<sqs::Message>,
-    },
-}
+use panel::Work;
+pub use panel::{Fire, Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Progress, Reply, job};
+pub use services::{NoSession, Services};
 
 /// A panel's job as the executor sees it: every answer, even "no session", is a `PanelMessage`.
 pub struct PanelJob {
@@ -126,58 +61,12 @@ impl std::fmt::Debug for PanelJob {
     }
 }
 
-/// What a panel may know of the role it works for.
-pub struct PanelContext<'a> {
-    pub row: &'a RoleRow,
-    pub read_only: bool,
-    pub now: Timestamp,
-    pub refresh_every: std::time::Duration,
-}
-
-pub enum KeyOutcome<M> {
-    /// The panel used the key (and maybe started jobs).
-    Handled(Vec<Job<M>>),
-    /// Not for the panel: the screen may use it (Tab, Esc at the top level, ...).
-    Ignored,
-}
-
-/// What the screen draws of a panel.
-pub trait Panel: Send + std::fmt::Debug {
-    fn title(&self) -> &'static str;
-    fn render(&self, frame: &mut Frame, area: Rect, context: &PanelContext, theme: Theme);
-    /// Key hints for the status line, for the view the panel shows now.
-    fn hints(&self) -> String;
-    /// Every command of the panel with its keys (overrides applied), for the help.
-    fn commands(&self) -> Vec<(String, &'static str)>;
-}
-
-/// How a panel reacts: keys, ticks and its jobs' results in, state changes and jobs out.
-pub trait PanelUpdate: Panel {
-    type Message: Send + 'static;
-    /// Shown for the first time (or again after Tab): start loading.
-    fn open(&mut self, context: &PanelContext) -> Vec<Job<Self::Message>>;
-    fn on_key(&mut self, key: KeyEvent, context: &PanelContext) -> KeyOutcome<Self::Message>;
-    fn on_paste(&mut self, _text: &str) -> bool {
-        false
-    }
-    fn on_result(&mut self, reply: Reply<Self::Message>, context: &PanelContext) -> Vec<Job<Self::Message>>;
-    fn on_tick(&mut self, _context: &PanelContext) -> Vec<Job<Self::Message>> {
-        Vec::new()
-    }
-}
-
-/// The panels every account gets. A new service panel is a field here, a `PanelMessage`
-/// variant, and an arm in each `match` below (the compiler lists the ones missing).
-#[derive(Debug, Default)]
-pub struct Panels {
-    pub sqs: sqs::SqsPanel,
-    pub identity: identity::IdentityPanel,
-}
-
-/// What the screen asks of the active panel; one `match` on the tab index turns it into a
-/// typed call of that panel and its jobs into `PanelJob`s.
+/// What the screen asks of a panel; `Panels::ask` turns it into a typed call of that panel
+/// and its jobs into `PanelJob`s.
+#[derive(Debug, Clone, Copy)]
 pub enum Request<'k> {
     Open,
+    Reload,
     Key(KeyEvent),
     Tick,
     Paste(&'k str),
@@ -187,58 +76,6 @@ pub enum Request<'k> {
 pub struct Answer {
     pub jobs: Vec<PanelJob>,
     pub used: bool,
-}
-
-impl Panels {
-    pub const COUNT: usize = 2;
-
-    /// Fresh panels with the inventory's keys (`[ui.keys.sqs]`, `[ui.keys.identity]`).
-    pub fn new(keymaps: &Keymaps) -> Self {
-        Panels {
-            sqs: sqs::SqsPanel::with_keys(keymaps.sqs.clone()),
-            identity: identity::IdentityPanel::with_keys(keymaps.identity.clone()),
-        }
-    }
-
-    /// The panels in tab order; `ask` below uses the same order.
-    fn all(&self) -> [&dyn Panel; Self::COUNT] {
-        [&self.sqs, &self.identity]
-    }
-
-    pub fn len(&self) -> usize {
-        Self::COUNT
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &dyn Panel> {
-        self.all().into_iter()
-    }
-
-    pub fn get(&self, index: usize) -> Option<&dyn Panel> {
-        self.all().get(index).copied()
-    }
-
-    /// The request to the panel at tab `index`.
-    pub fn ask(&mut self, index: usize, request: Request, context: &PanelContext) -> Answer {
-        match index {
-            0 => answer(&mut self.sqs, request, context, PanelMessage::Sqs),
-            1 => answer(&mut self.identity, request, context, PanelMessage::Identity),
-            _ => Answer { jobs: Vec::new(), used: false },
-        }
-    }
-
-    /// A job's result (or progress) to the panel whose job it was.
-    pub fn on_result(&mut self, message: PanelMessage, context: &PanelContext) -> Vec<PanelJob> {
-        match message {
-            PanelMessage::Sqs(reply) => lift(self.sqs.on_result(reply, context), PanelMessage::Sqs),
-            PanelMessage::Identity(reply) => lift(self.identity.on_result(reply, context), PanelMessage::Identity),
-            // The fleet view's answers are routed to it before they reach an account's panels.
-            PanelMessage::Fleet { .. } => Vec::new(),
-        }
-    }
 }
 
 pub fn lift<M: Send + 'static>(jobs: Vec<Job<M>>, wrap: fn(Reply<M>) -> PanelMessage) -> Vec<PanelJob> {
@@ -253,6 +90,7 @@ fn answer<P: PanelUpdate>(
 ) -> Answer {
     let (jobs, used) = match request {
         Request::Open => (panel.open(context), true),
+        Request::Reload => (panel.reload(context), true),
         Request::Tick => (panel.on_tick(context), true),
         Request::Paste(text) => (Vec::new(), panel.on_paste(text)),
         Request::Key(key) => match panel.on_key(key, context) {
@@ -261,4 +99,148 @@ fn answer<P: PanelUpdate>(
         },
     };
     Answer { jobs: lift(jobs, wrap), used }
+}
+
+/// Generates, from one line per panel, everything that lists the panels: the modules, the
+/// `Panels` struct, `PanelId` (tab order), `PanelMessage`, routing by exhaustive `match`,
+/// the fleet's calls and the panels' key sections.
+macro_rules! panels {
+    ($($module:ident::$panel:ident => $id:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// The panels every account gets.
+        #[derive(Debug)]
+        pub struct Panels {
+            $(pub $module: $module::$panel,)+
+        }
+
+        /// A panel, in tab order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum PanelId {
+            $($id,)+
+        }
+
+        impl PanelId {
+            pub const ALL: &'static [PanelId] = &[$(PanelId::$id,)+];
+
+            /// The next panel in tab order (`by` = -1: the previous), round the end.
+            pub fn step(self, by: isize) -> PanelId {
+                let count = Self::ALL.len() as isize;
+                let at = Self::ALL.iter().position(|id| *id == self).unwrap_or(0) as isize;
+                Self::ALL[(at + by).rem_euclid(count) as usize]
+            }
+        }
+
+        /// A job's result, or its progress, addressed to the panel whose job it was.
+        #[derive(Debug)]
+        pub enum PanelMessage {
+            $($id(Reply<<$module::$panel as PanelUpdate>::Message>),)+
+        }
+
+        /// The panels' key sections, for every front end's check of `[ui.keys.PANEL]`.
+        pub fn key_sections() -> Vec<KeySection> {
+            vec![$(KeySection::of::<<$module::$panel as PanelUpdate>::Commands>(),)+]
+        }
+
+        impl PanelMessage {
+            /// Why the job could not run, when no session could be had for it.
+            pub fn no_session(&self) -> Option<&NoSession> {
+                match self {
+                    $(PanelMessage::$id(Err(why)) => Some(why),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl Panels {
+            /// Fresh panels with the inventory's keys (`[ui.keys.SECTION]`).
+            pub fn new(keymaps: &Keymaps) -> Self {
+                Panels { $($module: <$module::$panel as PanelUpdate>::new(keymaps.panel()),)+ }
+            }
+
+            pub fn get(&self, id: PanelId) -> &dyn Panel {
+                match id {
+                    $(PanelId::$id => &self.$module,)+
+                }
+            }
+
+            pub fn iter(&self) -> impl Iterator<Item = (PanelId, &dyn Panel)> {
+                PanelId::ALL.iter().map(|id| (*id, self.get(*id)))
+            }
+
+            /// The request to one panel.
+            pub fn ask(&mut self, id: PanelId, request: Request, context: &PanelContext) -> Answer {
+                match id {
+                    $(PanelId::$id => answer(&mut self.$module, request, context, PanelMessage::$id),)+
+                }
+            }
+
+            /// The request to every panel that works in the fleet view.
+            pub fn ask_fleet(&mut self, request: Request, context: &PanelContext) -> Vec<PanelJob> {
+                let mut jobs = Vec::new();
+                $(if <$module::$panel as PanelUpdate>::IN_FLEET {
+                    jobs.extend(answer(&mut self.$module, request, context, PanelMessage::$id).jobs);
+                })+
+                jobs
+            }
+
+            /// What the panels in the fleet found on fire.
+            pub fn fires(&self) -> Vec<Fire> {
+                let mut fires = Vec::new();
+                $(if <$module::$panel as PanelUpdate>::IN_FLEET {
+                    fires.extend(self.$module.fires());
+                })+
+                fires
+            }
+
+            /// A job's result (or progress) to the panel whose job it was.
+            pub fn on_result(&mut self, message: PanelMessage, context: &PanelContext) -> Vec<PanelJob> {
+                match message {
+                    $(PanelMessage::$id(reply) => lift(self.$module.on_result(reply, context), PanelMessage::$id),)+
+                }
+            }
+        }
+
+        #[cfg(test)]
+        mod registered {
+            use super::*;
+
+            #[test]
+            fn every_panel_key_set_is_free_of_clashes() {
+                $(crate::app::keys::assert_free_of_clashes::<<$module::$panel as PanelUpdate>::Commands>();)+
+            }
+        }
+    };
+}
+
+// The registration: one line per panel, in tab order. A new panel is a line here.
+panels! {
+    sqs::SqsPanel => Sqs,
+    identity::IdentityPanel => Identity,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_keys_tables_match_the_command_sets() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let start = readme.find("<!-- keys:start -->\n").map(|at| at + "<!-- keys:start -->\n".len());
+        let end = readme.find("<!-- keys:end -->");
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("README.md lacks the <!-- keys:start/end --> markers")
+        };
+        let expected = Keymaps::markdown(&key_sections());
+        assert_eq!(&readme[start..end], expected, "README keys tables are stale; replace them with:\n{expected}");
+    }
+
+    #[test]
+    fn tab_goes_round_the_panels_in_their_registered_order() {
+        assert_eq!(PanelId::ALL[0].step(-1), *PanelId::ALL.last().unwrap());
+        for (at, id) in PanelId::ALL.iter().enumerate() {
+            assert_eq!(id.step(1), PanelId::ALL[(at + 1) % PanelId::ALL.len()]);
+            assert_eq!(id.step(1).step(-1), *id);
+        }
+    }
 }

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::domain::sqs::{PeekedMessage, QueueAttributes, RedriveProgress};
-use crate::tui::panels::{Job, PanelContext};
+use crate::tui::panels::panel::{Job, PanelContext};
 
 use super::forms::{Confirm, SendForm};
-use super::jobs::{self, RedriveTarget};
-use super::results::Message;
-use super::state::{Pending, Reading, RedriveView, SqsPanel, View, name_of_arn};
+use super::jobs;
+use super::messages::{Message, RedriveTarget, name_of_arn};
+
+use super::state::{Pending, Reading, RedriveView, SqsPanel, View};
 
 fn confirm(prompt: String, expected: String) -> Confirm {
     Confirm { prompt, expected, typed: String::new(), mismatch: false }

@@ -3,12 +3,12 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use crate::tui::panels::{Job, KeyOutcome, PanelContext};
+use crate::tui::panels::panel::{Job, KeyOutcome, PanelContext};
 
 use super::forms::{ConfirmOutcome, FormOutcome};
 use super::jobs;
 use super::keys::{SqsCommand, command_for};
-use super::results::Message;
+use super::messages::Message;
 use super::state::{Column, SqsPanel, View};
 
 type Outcome = KeyOutcome<Message>;

@@ -1,5 +1,6 @@
 //! The SQS panel's background work and the results it sends back.
 
+use crate::domain::sqs::SqsService;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -9,10 +10,10 @@ use futures::StreamExt;
 use crate::domain::audit::{AuditEntry, AuditLog};
 use crate::domain::sqs::copy::{CopyLimits, copy_messages};
 use crate::domain::sqs::{self, MoveMethod, RedriveProgress, RedriveReport, SendRequest, SqsError, Started, move_task};
-use crate::tui::panels::{Job, Progress, Services, job};
+use crate::tui::panels::panel::{Job, Progress, job};
+use crate::tui::panels::services::Services;
 
-use super::results::{Done, Message};
-use super::state::name_of_arn;
+use super::messages::{Done, Message, RedriveTarget, name_of_arn};
 
 /// Attribute requests in flight at once from one listing, under the shared slots too.
 const ATTRIBUTE_CONCURRENCY: usize = 8;
@@ -21,7 +22,7 @@ const ATTRIBUTE_BATCH: usize = 50;
 
 pub fn list(generation: u64) -> Job<Message> {
     job(move |services, _| async move {
-        Message::Listed { generation, result: sqs::list_all_queues(services.sqs.as_ref()).await }
+        Message::Listed { generation, result: sqs::list_all_queues(services.client::<SqsService>().as_ref()).await }
     })
 }
 
@@ -36,7 +37,7 @@ pub fn count(generation: u64, urls: Vec<String>) -> Vec<Job<Message>> {
                         let services = Arc::clone(&services);
                         async move {
                             let _slot = services.slots.acquire().await;
-                            let result = services.sqs.attributes(&url).await;
+                            let result = services.client::<SqsService>().attributes(&url).await;
                             (url, result)
                         }
                     })
@@ -51,7 +52,7 @@ pub fn count(generation: u64, urls: Vec<String>) -> Vec<Job<Message>> {
 
 pub fn sources(url: String) -> Job<Message> {
     job(move |services, _| async move {
-        let result = services.sqs.dead_letter_sources(&url).await;
+        let result = services.client::<SqsService>().dead_letter_sources(&url).await;
         Message::Sources { url, result }
     })
 }
@@ -77,7 +78,7 @@ pub fn open_console(url: String) -> Job<Message> {
 /// Up to 10 messages with visibility timeout 0: they stay available to consumers.
 pub fn peek(url: String) -> Job<Message> {
     job(move |services, _| async move {
-        let result = services.sqs.receive(&url, 10, 0).await;
+        let result = services.client::<SqsService>().receive(&url, 10, 0).await;
         Message::Peeked { url, result }
     })
 }
@@ -98,7 +99,7 @@ fn entry(services: &Services, url: &str, action: &str) -> AuditEntry {
 
 pub fn send(audit: AuditLog, url: String, request: SendRequest) -> Job<Message> {
     job(move |services, _| async move {
-        let sent = services.sqs.send(&url, &request).await;
+        let sent = services.client::<SqsService>().send(&url, &request).await;
         let ids = sent.as_ref().map(|id| vec![id.clone()]).unwrap_or_default();
         let record = entry(&services, &url, "send").ids(ids).count(u64::from(sent.is_ok()));
         logged(&services, &audit, record, Done { what: "sent a message to".into(), url, result: sent.map(|_| ()) })
@@ -107,7 +108,7 @@ pub fn send(audit: AuditLog, url: String, request: SendRequest) -> Job<Message> 
 
 pub fn delete(audit: AuditLog, url: String, id: String, receipt_handle: String) -> Job<Message> {
     job(move |services, _| async move {
-        let result = services.sqs.delete(&url, &receipt_handle).await;
+        let result = services.client::<SqsService>().delete(&url, &receipt_handle).await;
         let record = entry(&services, &url, "delete").ids(vec![id]).count(u64::from(result.is_ok()));
         logged(&services, &audit, record, Done { what: "deleted a message from".into(), url, result })
     })
@@ -115,22 +116,10 @@ pub fn delete(audit: AuditLog, url: String, id: String, receipt_handle: String) 
 
 pub fn purge(audit: AuditLog, url: String) -> Job<Message> {
     job(move |services, _| async move {
-        let result = services.sqs.purge(&url).await;
+        let result = services.client::<SqsService>().purge(&url).await;
         let record = entry(&services, &url, "purge");
         logged(&services, &audit, record, Done { what: "purged".into(), url, result })
     })
-}
-
-pub struct RedriveTarget {
-    pub url: String,
-    pub arn: String,
-    pub fifo: bool,
-}
-
-impl std::fmt::Debug for RedriveTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.url)
-    }
 }
 
 /// What a redrive job needs beyond the two queues.
@@ -149,7 +138,7 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRu
         run.audit.record(&entry(&services, &source.url, "redrive-start").count(run.total).detail(to.clone()));
         let from = sqs::Queue { url: &source.url, arn: &source.arn, fifo: source.fifo };
         let into = sqs::Queue { url: &destination.url, arn: &destination.arn, fifo: destination.fifo };
-        let result = match sqs::start(services.sqs.as_ref(), &from, &into, None).await {
+        let result = match sqs::start(services.client::<SqsService>().as_ref(), &from, &into, None).await {
             Ok(Started::MoveTask { handle }) => {
                 progress(Message::MoveStarted { handle: handle.clone() });
                 follow(&services, &source, handle, &run, &progress).await
@@ -163,7 +152,7 @@ pub fn redrive(source: RedriveTarget, destination: RedriveTarget, run: RedriveRu
                     progress(Message::RedriveStep(step));
                 };
                 let copied = copy_messages(
-                    services.sqs.as_ref(),
+                    services.client::<SqsService>().as_ref(),
                     &from,
                     &into,
                     run.total,
@@ -218,7 +207,7 @@ async fn follow(
 ) -> Result<RedriveReport, SqsError> {
     let mut last = None;
     let task = move_task::watch(
-        services.sqs.as_ref(),
+        services.client::<SqsService>().as_ref(),
         &source.arn,
         &handle,
         |task| {
@@ -246,7 +235,7 @@ async fn follow(
 /// CancelMessageMoveTask; the watch of the task sees it end.
 pub fn cancel_move(audit: AuditLog, source_url: String, handle: String) -> Job<Message> {
     job(move |services, _| async move {
-        let result = services.sqs.cancel_move(&handle).await;
+        let result = services.client::<SqsService>().cancel_move(&handle).await;
         let moved = result.as_ref().copied().unwrap_or(0);
         audit.record(&entry(&services, &source_url, "move-cancel").count(moved).detail(handle).outcome(&result));
         Message::CancelAnswered(result)

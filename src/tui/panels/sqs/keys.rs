@@ -1,4 +1,4 @@
-//! The SQS panel's keys: a key press becomes a command of `app::keys::SqsCommand` through the
+//! The SQS panel's keys: a key press becomes a command of `SqsCommand` through the
 //! panel's keymap (defaults with `[ui.keys.sqs]` applied) first; the views then act on the
 //! command, and the status line's hints are built from the same keymap. Typing into the
 //! filter, the send form and the confirmations is text entry and stays raw key handling.
@@ -6,7 +6,7 @@
 use crossterm::event::KeyEvent;
 
 use crate::app::keys::Keymap;
-pub use crate::app::keys::SqsCommand;
+pub use super::commands::SqsCommand;
 
 use super::state::{SqsPanel, View};
 
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn hints_show_the_rebound_key() {
         let peek = vec!["v".to_owned()];
-        let panel = SqsPanel::with_keys(Keymap::with_overrides([("peek", peek.as_slice())]).unwrap());
+        let panel = <SqsPanel as crate::tui::panels::panel::PanelUpdate>::new(Keymap::with_overrides([("peek", peek.as_slice())]).unwrap());
         assert!(hints(&panel).contains("v peek"), "{}", hints(&panel));
         assert!(!hints(&panel).contains("p peek"), "{}", hints(&panel));
     }

@@ -7,9 +7,11 @@
 //! (`Message`) change, and `render`/`render_queue` the drawing.
 
 mod actions;
+mod commands;
 mod forms;
 mod input;
 mod jobs;
+mod messages;
 pub mod keys;
 mod reading;
 mod render;
@@ -22,14 +24,25 @@ mod tests;
 
 use crossterm::event::KeyEvent;
 
-use super::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply};
+use super::panel::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply};
+use crate::app::keys::Keymap;
 
 pub use keys::{SqsCommand, command_for};
-pub use results::{Done, Message};
+pub use messages::{Done, Message};
 pub use state::{Column, QueueRow, RedriveView, SqsPanel, View};
 
 impl PanelUpdate for SqsPanel {
     type Message = Message;
+    type Commands = SqsCommand;
+    const IN_FLEET: bool = true;
+
+    fn new(keys: Keymap<SqsCommand>) -> Self {
+        Self::with_keys(keys)
+    }
+
+    fn reload(&mut self, _context: &PanelContext) -> Vec<Job<Message>> {
+        self.relist()
+    }
 
     fn open(&mut self, context: &PanelContext) -> Vec<Job<Message>> {
         if self.generation > 0 {
@@ -81,7 +94,7 @@ impl Panel for SqsPanel {
         frame: &mut ratatui::Frame,
         area: ratatui::layout::Rect,
         _context: &PanelContext,
-        theme: crate::tui::ui::theme::Theme,
+        theme: crate::tui::base::theme::Theme,
     ) {
         render::render(self, frame, area, theme);
     }

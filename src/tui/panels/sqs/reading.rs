@@ -4,10 +4,10 @@
 
 use crate::domain::sqs::PeekedMessage;
 use crate::domain::sqs::message_file::{saved_messages_path, write_messages};
-use crate::tui::panels::{KeyOutcome, PanelContext};
+use crate::tui::panels::panel::{KeyOutcome, PanelContext};
 
 use super::keys::SqsCommand;
-use super::results::Message;
+use super::messages::Message;
 use super::state::{SqsPanel, View};
 
 /// Entries `L` shows.

@@ -9,25 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::domain::sqs::QueueAttributes;
-use crate::tui::ui::centered;
-use crate::tui::ui::theme::Theme;
+use crate::tui::base::widgets::{cell, centered};
+use crate::tui::base::theme::Theme;
 
 use super::forms::{Confirm, Field, SendForm};
 use super::render_queue::{detail, peek};
 use super::state::{Column, SqsPanel, View};
-
-pub(super) fn cell(text: &str, width: usize) -> String {
-    if width == 0 {
-        return String::new();
-    }
-    let count = text.chars().count();
-    if count >= width {
-        let cut: String = text.chars().take(width.saturating_sub(2)).collect();
-        format!("{cut}… ")
-    } else {
-        format!("{text}{}", " ".repeat(width - count))
-    }
-}
 
 fn number(value: Option<u64>) -> String {
     value.map_or_else(|| "…".to_owned(), |value| value.to_string())

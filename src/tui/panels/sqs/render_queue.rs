@@ -10,9 +10,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use crate::domain::exports::rfc3339;
 use crate::domain::sqs::PeekedMessage;
 use crate::domain::sqs::message_view::MessageView;
-use crate::tui::ui::theme::Theme;
+use crate::tui::base::theme::Theme;
 
-use super::render::cell;
+use crate::tui::base::widgets::cell;
 use super::state::{Reading, SqsPanel};
 
 pub fn detail(

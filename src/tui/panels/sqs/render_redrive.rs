@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
 use crate::domain::sqs::{CopyEnd, MoveStatus, RedriveReport};
-use crate::tui::ui::theme::Theme;
+use crate::tui::base::theme::Theme;
 
 use super::state::RedriveView;
 

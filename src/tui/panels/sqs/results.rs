@@ -1,64 +1,15 @@
-//! The SQS panel's messages (what its jobs answer) and what each one changes.
+//! What each of the SQS panel's messages (`messages`) changes.
 
 use std::collections::HashMap;
 
-use crate::domain::sqs::{
-    MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError,
-};
-use crate::tui::panels::{Job, NoSession, PanelContext, Reply};
+use crate::domain::sqs::{QueueAttributes, QueueSummary, SqsError};
+use crate::tui::panels::panel::{Job, PanelContext, Reply};
+use crate::tui::panels::services::NoSession;
 
 use super::jobs;
+use super::messages::{Done, Message};
 use super::state::{QueueRow, Reading, SqsPanel, View};
 use crate::domain::sqs::message_view;
-
-/// What a job of the SQS panel sends back.
-#[derive(Debug)]
-pub enum Message {
-    /// The account's queues, for the listing of `generation` (older ones are dropped).
-    Listed {
-        generation: u64,
-        result: Result<Vec<QueueSummary>, SqsError>,
-    },
-    /// Attributes (counts) of a batch of queues.
-    Counted {
-        generation: u64,
-        counts: Vec<(String, Result<QueueAttributes, SqsError>)>,
-    },
-    /// The queues that send their failures to `url`.
-    Sources {
-        url: String,
-        result: Result<Vec<String>, SqsError>,
-    },
-    Peeked {
-        url: String,
-        result: Result<Vec<PeekedMessage>, SqsError>,
-    },
-    /// A send, delete or purge finished.
-    Done(Done),
-    /// How far a running redrive is (progress, before `Redriven`).
-    RedriveStep(RedriveProgress),
-    /// SQS took the move task.
-    MoveStarted {
-        handle: String,
-    },
-    /// The move task's status, as last listed.
-    MoveStatus(MoveTask),
-    /// The endpoint has no move tasks: switchboard copies, and says why.
-    CopyNote(String),
-    /// CancelMessageMoveTask answered (messages moved before the cancel).
-    CancelAnswered(Result<u64, SqsError>),
-    Redriven(Result<RedriveReport, SqsError>),
-    /// The browser was started on the queue's console page (or why not).
-    ConsoleOpened(Result<(), String>),
-}
-
-/// A change made to a queue: what it was (for the notice and the log), where, and how it went.
-#[derive(Debug)]
-pub struct Done {
-    pub what: String,
-    pub url: String,
-    pub result: Result<(), SqsError>,
-}
 
 impl SqsPanel {
     pub(super) fn on_reply(&mut self, reply: Reply<Message>, context: &PanelContext) -> Vec<Job<Message>> {
@@ -155,7 +106,8 @@ impl SqsPanel {
     /// that it does not say "receiving…" or "moving…" forever.
     fn no_session(&mut self, why: NoSession) {
         self.loading = false;
-        self.needs_mfa = why.contains(crate::tui::panels::clients::NEEDS_MFA);
+        self.needs_mfa = matches!(why, NoSession::NeedsMfa { .. });
+        let why = why.to_string();
         match &mut self.view {
             View::Peek { messages: waiting @ None, .. } => *waiting = Some(Err(why.clone())),
             View::Redrive(redrive) if redrive.result.is_none() => redrive.result = Some(Err(why.clone())),

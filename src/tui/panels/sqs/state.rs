@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::app::keys::{Keymap, SqsCommand};
+use super::commands::SqsCommand;
+use crate::app::keys::Keymap;
 use crate::domain::audit::{AuditEntry, AuditLog};
 use crate::domain::sqs::message_view::MessageView;
 use crate::domain::sqs::{MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport};
 
 use super::forms::{Confirm, SendForm};
-use super::jobs::RedriveTarget;
+use super::messages::{RedriveTarget, name_of_arn};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {
@@ -170,15 +171,12 @@ impl Default for SqsPanel {
     }
 }
 
-pub fn name_of_arn(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
-}
-
 impl SqsPanel {
     /// An empty panel whose keys are `keys` (the inventory's `[ui.keys.sqs]` applied).
-    pub fn with_keys(keys: Keymap<SqsCommand>) -> Self {
+    pub(super) fn with_keys(keys: Keymap<SqsCommand>) -> Self {
         Self { keys, ..Self::default() }
     }
+
 
     /// A panel already holding `queues` (benchmarks and tests start from here).
     pub fn with_queues(queues: Vec<QueueRow>) -> Self {

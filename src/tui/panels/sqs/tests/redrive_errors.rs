@@ -218,8 +218,8 @@ async fn errors_are_shown_with_the_role_and_the_action() {
     assert!(h.screen().contains("ReceiveMessage: access denied"), "{}", h.screen());
 
     // No session for the job at all.
-    h.result(Err("sandbox/dev: renewing needs an MFA code".to_owned()));
-    assert_eq!(h.notice(), ("sandbox/dev: renewing needs an MFA code".to_owned(), true));
+    h.result(Err(needs_mfa()));
+    assert_eq!(h.notice(), (needs_mfa().to_string(), true));
 }
 
 /// Known problem (left unfixed here): the list puts a row's count error after its six
@@ -351,12 +351,12 @@ async fn no_session_for_a_peek_shows_why_instead_of_receiving_forever() {
     assert_eq!(jobs.len(), 1);
     assert!(h.screen().contains("receiving…"));
     // The executor could not get a session: the job never ran, its answer is the reason.
-    assert!(h.result(Err("sandbox/dev: renewing needs an MFA code".to_owned())).is_empty());
+    assert!(h.result(Err(needs_mfa())).is_empty());
     let View::Peek { messages: Some(Err(error)), .. } = &h.panel.view else { panic!("{:?}", h.panel.view) };
-    assert_eq!(error, "sandbox/dev: renewing needs an MFA code");
+    assert_eq!(error, "sandbox/dev: the session needs an MFA code (mfa-device): press r to enter it");
     let screen = h.screen();
     assert!(!screen.contains("receiving…"), "{screen}");
-    assert!(screen.contains("renewing needs an MFA code"), "{screen}");
+    assert!(screen.contains("the session needs an MFA code"), "{screen}");
     // r goes to the screen first (it renews the role and may ask for the code: the operator
     // pressed it); the panel says so. The next r peeks again.
     assert!(matches!(h.press(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), KeyOutcome::Ignored));
@@ -375,7 +375,7 @@ async fn no_session_for_a_redrive_ends_its_progress_with_why() {
     h.key(KeyCode::Enter);
     h.typed("orders-dlq");
     assert_eq!(h.key(KeyCode::Enter).len(), 1);
-    h.result(Err("sandbox/dev: renewing needs an MFA code".to_owned()));
+    h.result(Err(needs_mfa()));
     assert!(
         matches!(&h.panel.view, View::Redrive(redrive) if matches!(&redrive.result, Some(Err(error)) if error.contains("MFA code"))),
         "{:?}",
@@ -383,4 +383,9 @@ async fn no_session_for_a_redrive_ends_its_progress_with_why() {
     );
     assert_eq!(h.panel.hints(), "Enter back to the list");
     assert_eq!(h.sqs.visible("orders-dlq"), 2, "nothing moved");
+}
+
+/// What the executor answers when the role's session needs a code a job may not ask for.
+fn needs_mfa() -> NoSession {
+    NoSession::NeedsMfa { role: "sandbox/dev".parse().unwrap(), device: "mfa-device".to_owned() }
 }

@@ -19,9 +19,11 @@ pub(super) use crate::domain::inventory::Inventory;
 pub(super) use crate::domain::sqs::{
     MoveMethod, MoveStatus, PeekedMessage, QueueAttributes, QueueSummary, Sqs, SqsError,
 };
-pub(super) use crate::tui::panels::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Progress, Reply, Services};
-pub(super) use crate::tui::state::RoleRow;
-pub(super) use crate::tui::ui::theme::Theme;
+pub(super) use crate::tui::panels::{Job, KeyOutcome, NoSession, Panel, PanelContext, PanelUpdate, Progress, Reply, Services};
+pub(super) use crate::domain::sqs::SqsService;
+pub(super) use crate::domain::sts::StsService;
+pub(super) use crate::tui::base::row::RoleRow;
+pub(super) use crate::tui::base::theme::Theme;
 
 pub(super) use super::super::forms::Field;
 pub(super) use super::super::state::Pending;
@@ -105,18 +107,15 @@ macro_rules! context {
 
 pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
     let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
-    let row = crate::tui::rows(&inventory).into_iter().find(|row| row.key.to_string() == address).unwrap();
+    let row = crate::tui::base::row::rows(&inventory).into_iter().find(|row| row.key.to_string() == address).unwrap();
     let sqs = Arc::new(sqs);
     let progress: Arc<Mutex<Vec<Message>>> = Arc::default();
-    let services = Services {
-        role: row.key.clone(),
-        credentials: Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None),
-        region: row.region.clone(),
-        sqs: Arc::clone(&sqs) as Arc<dyn Sqs>,
-        sts: Arc::new(FakeSts::refusing()),
-        slots: Arc::new(Semaphore::new(4)),
-        federation_url: String::new(),
-    };
+    let credentials = Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None);
+    let services = Services::builder(row.key.clone(), credentials, &row.region)
+        .with::<SqsService>(Arc::clone(&sqs) as Arc<dyn Sqs>)
+        .with::<StsService>(Arc::new(FakeSts::refusing()))
+        .slots(Arc::new(Semaphore::new(4)))
+        .build();
     let dir = tempfile::tempdir().unwrap();
     let mut panel = SqsPanel::default();
     panel.audit = AuditLog::at(dir.path().join("audit.jsonl"));

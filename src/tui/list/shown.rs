@@ -14,7 +14,20 @@ use std::rc::Rc;
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
 use nucleo_matcher::{Config, Matcher, Utf32String};
 
-use super::state::{RoleRow, SortOrder, State};
+use crate::tui::base::row::RoleRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Name,
+    TimeLeft,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub text: String,
+    /// Typing goes into the filter while this is true.
+    pub editing: bool,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub enum Line<'a> {
@@ -102,24 +115,18 @@ struct ListKey {
 }
 
 impl ListKey {
-    fn of(state: &State) -> ListKey {
-        let expiries = match state.sort {
+    fn of(rows: &[RoleRow], filter: &str, sort: SortOrder) -> ListKey {
+        let expiries = match sort {
             SortOrder::Name => 0,
             SortOrder::TimeLeft => {
                 let mut hasher = DefaultHasher::new();
-                for row in &state.rows {
+                for row in rows {
                     row.expires_at.map(|until| until.as_second()).hash(&mut hasher);
                 }
                 hasher.finish()
             }
         };
-        ListKey {
-            rows_at: state.rows.as_ptr() as usize,
-            rows_len: state.rows.len(),
-            filter: state.filter.text.clone(),
-            sort: state.sort,
-            expiries,
-        }
+        ListKey { rows_at: rows.as_ptr() as usize, rows_len: rows.len(), filter: filter.to_owned(), sort, expiries }
     }
 }
 
@@ -201,99 +208,94 @@ pub struct ListMemo {
     search: RefCell<Option<Search>>,
 }
 
-/// The list as shown now: from the memo when nothing it depends on has changed.
-pub fn list(state: &State) -> Rc<ListView> {
-    let key = ListKey::of(state);
-    if let Some((kept_key, kept)) = state.list_memo.list.borrow().as_ref()
-        && *kept_key == key
-    {
-        return kept.clone();
+impl ListMemo {
+    /// The list as shown now: from the memo when nothing it depends on has changed.
+    pub fn list(&self, rows: &[RoleRow], filter: &str, sort: SortOrder) -> Rc<ListView> {
+        let key = ListKey::of(rows, filter, sort);
+        if let Some((kept_key, kept)) = self.list.borrow().as_ref()
+            && *kept_key == key
+        {
+            return kept.clone();
+        }
+        let built = Rc::new(self.build(rows, filter, sort));
+        *self.list.borrow_mut() = Some((key, built.clone()));
+        built
     }
-    let built = Rc::new(build(state));
-    *state.list_memo.list.borrow_mut() = Some((key, built.clone()));
-    built
-}
 
-fn matching(state: &State) -> Vec<usize> {
-    if state.filter.text.trim().is_empty() {
-        return (0..state.rows.len()).collect();
+    fn matching(&self, rows: &[RoleRow], filter: &str) -> Vec<usize> {
+        if filter.trim().is_empty() {
+            return (0..rows.len()).collect();
+        }
+        let mut search = self.search.borrow_mut();
+        let rows_at = rows.as_ptr() as usize;
+        let fresh = match search.as_mut() {
+            Some(kept) if kept.rows_at == rows_at && kept.starts.len() == rows.len() + 1 => kept,
+            _ => search.insert(Search::new(rows)),
+        };
+        fresh.matching(filter)
     }
-    let mut search = state.list_memo.search.borrow_mut();
-    let rows_at = state.rows.as_ptr() as usize;
-    let fresh = match search.as_mut() {
-        Some(kept) if kept.rows_at == rows_at && kept.starts.len() == state.rows.len() + 1 => kept,
-        _ => search.insert(Search::new(&state.rows)),
-    };
-    fresh.matching(&state.filter.text)
-}
 
-fn build(state: &State) -> ListView {
-    let rows = &state.rows;
-    let shown = matching(state);
-    // Accounts in order of first appearance, each with its shown roles.
-    let mut group_of: HashMap<&str, usize> = HashMap::new();
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    for &index in &shown {
-        let account = rows[index].key.account.as_str();
-        let group = *group_of.entry(account).or_insert_with(|| {
-            groups.push((account, Vec::new()));
-            groups.len() - 1
-        });
-        groups[group].1.push(index);
-    }
-    let left = |index: usize| rows[index].expires_at.map_or(i64::MAX, |until| until.as_second());
-    match state.sort {
-        SortOrder::Name => {
-            for (_, members) in &mut groups {
-                members.sort_by(|a, b| rows[*a].key.role.cmp(&rows[*b].key.role));
+    fn build(&self, rows: &[RoleRow], filter: &str, sort: SortOrder) -> ListView {
+        let shown = self.matching(rows, filter);
+        // Accounts in order of first appearance, each with its shown roles.
+        let mut group_of: HashMap<&str, usize> = HashMap::new();
+        let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+        for &index in &shown {
+            let account = rows[index].key.account.as_str();
+            let group = *group_of.entry(account).or_insert_with(|| {
+                groups.push((account, Vec::new()));
+                groups.len() - 1
+            });
+            groups[group].1.push(index);
+        }
+        let left = |index: usize| rows[index].expires_at.map_or(i64::MAX, |until| until.as_second());
+        match sort {
+            SortOrder::Name => {
+                for (_, members) in &mut groups {
+                    members.sort_by(|a, b| rows[*a].key.role.cmp(&rows[*b].key.role));
+                }
+                groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
             }
-            groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        }
-        SortOrder::TimeLeft => {
-            for (_, members) in &mut groups {
-                members.sort_by(|a, b| (left(*a), &rows[*a].key.role).cmp(&(left(*b), &rows[*b].key.role)));
+            SortOrder::TimeLeft => {
+                for (_, members) in &mut groups {
+                    members.sort_by(|a, b| (left(*a), &rows[*a].key.role).cmp(&(left(*b), &rows[*b].key.role)));
+                }
+                // Members are sorted, so each account's soonest expiry is its first member's.
+                groups.sort_by(|a, b| (a.1.first().map(|m| left(*m)), a.0).cmp(&(b.1.first().map(|m| left(*m)), b.0)));
             }
-            // Members are sorted, so each account's soonest expiry is its first member's.
-            groups.sort_by(|a, b| (a.1.first().map(|m| left(*m)), a.0).cmp(&(b.1.first().map(|m| left(*m)), b.0)));
         }
+        let mut view = ListView {
+            lines: Vec::with_capacity(shown.len() + groups.len()),
+            roles: Vec::with_capacity(shown.len()),
+            line_of_row: vec![HIDDEN; rows.len()],
+            place_of_row: vec![HIDDEN; rows.len()],
+            widest_role: 0,
+        };
+        for (_, members) in groups {
+            if let Some(first) = members.first() {
+                view.lines.push(LineAt::Account(*first));
+            }
+            for index in members {
+                view.line_of_row[index] = view.lines.len() as u32;
+                view.place_of_row[index] = view.roles.len() as u32;
+                view.lines.push(LineAt::Role(index));
+                view.roles.push(index);
+                view.widest_role = view.widest_role.max(rows[index].key.role.chars().count());
+            }
+        }
+        view
     }
-    let mut view = ListView {
-        lines: Vec::with_capacity(shown.len() + groups.len()),
-        roles: Vec::with_capacity(shown.len()),
-        line_of_row: vec![HIDDEN; rows.len()],
-        place_of_row: vec![HIDDEN; rows.len()],
-        widest_role: 0,
-    };
-    for (_, members) in groups {
-        if let Some(first) = members.first() {
-            view.lines.push(LineAt::Account(*first));
-        }
-        for index in members {
-            view.line_of_row[index] = view.lines.len() as u32;
-            view.place_of_row[index] = view.roles.len() as u32;
-            view.lines.push(LineAt::Role(index));
-            view.roles.push(index);
-            view.widest_role = view.widest_role.max(rows[index].key.role.chars().count());
-        }
-    }
-    view
 }
 
 /// Account headers and role rows in display order.
-pub fn lines(state: &State) -> Vec<Line<'_>> {
-    list(state)
-        .lines()
+pub fn lines<'r>(rows: &'r [RoleRow], list: &ListView) -> Vec<Line<'r>> {
+    list.lines()
         .iter()
         .map(|line| match *line {
-            LineAt::Account(index) => Line::Account(&state.rows[index]),
-            LineAt::Role(index) => Line::Role(&state.rows[index]),
+            LineAt::Account(index) => Line::Account(&rows[index]),
+            LineAt::Role(index) => Line::Role(&rows[index]),
         })
         .collect()
-}
-
-/// The roles in display order (what the selection moves over).
-pub fn roles(state: &State) -> Vec<&RoleRow> {
-    list(state).roles().iter().map(|index| &state.rows[*index]).collect()
 }
 
 #[cfg(test)]
@@ -306,6 +308,7 @@ mod tests {
 
     use super::*;
     use crate::domain::inventory::Inventory;
+    use crate::tui::state::State;
 
     fn state(accounts: usize) -> State {
         let mut text = String::from("[sources.hub]\nprofile = \"hub\"\n");
@@ -331,13 +334,13 @@ mod tests {
     /// The same list, derived from scratch with nothing kept.
     fn fresh_order(state: &State) -> Vec<String> {
         let mut fresh = State::new(state.rows.clone(), state.now, state.refresh_before);
-        fresh.filter.text = state.filter.text.clone();
-        fresh.sort = state.sort;
+        fresh.list.filter.text = state.list.filter.text.clone();
+        fresh.list.sort = state.list.sort;
         order(&fresh)
     }
 
     fn order(state: &State) -> Vec<String> {
-        lines(state)
+        lines(&state.rows, &state.list.shown(&state.rows))
             .iter()
             .map(|line| match line {
                 Line::Account(row) => format!("# {}", row.key.account),
@@ -352,10 +355,10 @@ mod tests {
         for typed in
             ["a", "ac", "acct-1", "acct-1 ", "acct-1 d", "acct-1 de", "acct-1 d", "acct-", "", "te", "team-2 v"]
         {
-            state.filter.text = typed.to_owned();
+            state.list.filter.text = typed.to_owned();
             assert_eq!(order(&state), fresh_order(&state), "after typing {typed:?}");
         }
-        state.filter.text = "acct-1 de".to_owned();
+        state.list.filter.text = "acct-1 de".to_owned();
         let shown = order(&state);
         assert!(shown.contains(&"acct-10/deploy".to_owned()) && !shown.iter().any(|line| line.ends_with("/viewer")));
     }
@@ -363,7 +366,7 @@ mod tests {
     #[test]
     fn the_kept_list_follows_expiries_when_sorted_by_time_left() {
         let mut state = state(4);
-        state.sort = SortOrder::TimeLeft;
+        state.list.sort = SortOrder::TimeLeft;
         let before = order(&state);
         let soon = state.now.checked_add(SignedDuration::from_secs(60)).unwrap();
         let last = state.rows.len() - 1;
@@ -377,8 +380,8 @@ mod tests {
     #[test]
     fn lines_and_rows_map_both_ways() {
         let mut state = state(5);
-        state.filter.text = "deploy".to_owned();
-        let list = list(&state);
+        state.list.filter.text = "deploy".to_owned();
+        let list = state.list.shown(&state.rows);
         assert_eq!(list.roles().len(), 5);
         for (place, row) in list.roles().iter().enumerate() {
             assert_eq!(list.place_of_row(*row), Some(place));

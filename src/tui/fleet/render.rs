@@ -1,4 +1,5 @@
-//! The fleet table: every queue of the marked roles, with the role it was listed through.
+//! The fleet table: what is on fire in the marked roles' accounts (alarms in ALARM) and every
+//! queue of theirs, with the role it was listed through.
 //! Only the rows on screen are formatted, so thousands of queues draw in a few milliseconds.
 
 use ratatui::Frame;
@@ -7,13 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::view::{FleetRow, FleetView};
 use crate::domain::sqs::QueueAttributes;
-use crate::tui::fleet::{FleetRow, FleetView};
+use crate::tui::base::theme::Theme;
+use crate::tui::base::widgets::cell;
 use crate::tui::panels::sqs::SqsCommand;
 use crate::tui::state::State;
-
-use super::list::cell;
-use super::theme::Theme;
 
 const COUNT_WIDTH: usize = 10;
 const DEAD_LETTER_WIDTH: usize = 24;
@@ -67,8 +67,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
                 Span::styled(cell(&format!("{marker}{}", role(*account).unwrap_or_default()), role_width), base),
                 Span::styled(error.to_string(), base.patch(theme.error())),
             ]),
+            FleetRow::Fire { account, fire } => Line::from(vec![
+                Span::styled(cell(&format!("{marker}{}", role(*account).unwrap_or_default()), role_width), base),
+                Span::styled(cell(&fire.name, name_width), base),
+                Span::styled(cell(&fire.state, COUNT_WIDTH), base.patch(theme.error())),
+                Span::styled(fire.detail.clone(), base.patch(theme.dim())),
+            ]),
             FleetRow::Queue { account, queue, dead_letter } => {
-                let panel = fleet.accounts.get(*account).map(|account| &account.panel);
+                let panel = fleet.accounts.get(*account).map(|account| &account.panels.sqs);
                 let number = |pick: fn(&QueueAttributes) -> Option<u64>| match (&queue.attributes, &queue.error) {
                     (_, Some(_)) => "error".to_owned(),
                     (Some(attributes), None) => pick(attributes).map_or_else(|| "-".to_owned(), |n| n.to_string()),
@@ -101,7 +107,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
     let block = Block::default().borders(Borders::ALL).title(" queues of the marked roles ");
     frame.render_widget(Paragraph::new(lines).block(block), body);
 
-    let keys = &state.keymaps.sqs;
+    let keys = &state.keymaps.panel::<SqsCommand>();
     let key = |command: SqsCommand| keys.keys_of(command).split(' ').next().unwrap_or("").to_owned();
     let hints = format!(
         " {} detail in its account · {} DLQ depth · {} account · {} name · {} visible · {} refresh · Esc back to the roles",

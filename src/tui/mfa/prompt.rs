@@ -10,7 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
 use crate::domain::mfa_command::{self, MFA_COMMAND_TIMEOUT, MfaCommands};
 
-use super::action::{Action, MfaReply};
+use crate::tui::action::Action;
+use crate::tui::base::mfa_reply::MfaReply;
 
 pub struct ModalPrompt {
     actions: mpsc::UnboundedSender<Action>,

@@ -18,13 +18,15 @@ use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::sqs::Sqs;
 use crate::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 
-use super::action::Action;
-use super::effect::{Effect, RenewMode};
-use super::fleet::{ACCOUNTS_AT_ONCE, FleetRow};
-use super::panels::sqs::View;
-use super::panels::{PanelMessage, Progress, Services};
-use super::state::State;
-use super::update::update;
+use super::view::{ACCOUNTS_AT_ONCE, FleetRow};
+use crate::domain::sqs::SqsService;
+use crate::domain::sts::StsService;
+use crate::tui::action::Action;
+use crate::tui::effect::{Effect, RenewMode};
+use crate::tui::panels::sqs::{SqsCommand, View};
+use crate::tui::panels::{NoSession, PanelMessage, Progress, Services};
+use crate::tui::state::State;
+use crate::tui::update::update;
 
 /// `accounts` accounts (acct-00, acct-01, ...), each with an `admin` and a `viewer` role.
 fn state(accounts: usize) -> State {
@@ -45,7 +47,7 @@ fn state(accounts: usize) -> State {
     }
     let inventory = Inventory::parse(Path::new("accounts.toml"), &text).unwrap();
     let now: Timestamp = "2026-11-21T09:00:00Z".parse().unwrap();
-    let mut state = State::new(super::rows(&inventory), now, Duration::from_secs(300));
+    let mut state = State::new(crate::tui::rows(&inventory), now, Duration::from_secs(300));
     state.last_status_load = Some(now);
     state
 }
@@ -66,52 +68,56 @@ fn typed(state: &mut State, text: &str) {
 
 fn screen(state: &State, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| super::ui::render(frame, state)).unwrap();
+    terminal.draw(|frame| crate::tui::render::render(frame, state)).unwrap();
     text_of(terminal.backend().buffer())
 }
 
 #[test]
 fn space_marks_and_unmarks_the_selected_role_and_the_header_counts_marks() {
     let mut state = state(3);
-    state.selected = Some(role("acct-01/viewer"));
+    state.list.selected = Some(role("acct-01/viewer"));
     press(&mut state, KeyCode::Char(' '));
-    assert_eq!(state.marks.iter().cloned().collect::<Vec<_>>(), vec![role("acct-01/viewer")]);
+    assert_eq!(state.list.marks.iter().cloned().collect::<Vec<_>>(), vec![role("acct-01/viewer")]);
     press(&mut state, KeyCode::Down);
     press(&mut state, KeyCode::Char(' '));
-    assert_eq!(state.marks.len(), 2);
+    assert_eq!(state.list.marks.len(), 2);
     let shown = screen(&state, 100, 20);
     assert!(line_with(&shown, "switchboard").contains("2 marked"), "{shown}");
     assert!(line_with(&shown, "● viewer").contains("●"), "the marked row shows its mark:\n{shown}");
     press(&mut state, KeyCode::Char(' '));
-    assert_eq!(state.marks.len(), 1, "space again unmarks");
+    assert_eq!(state.list.marks.len(), 1, "space again unmarks");
     assert!(!screen(&state, 100, 20).contains("2 marked"));
 }
 
 #[test]
 fn star_marks_what_the_filter_shows_and_again_unmarks_it() {
     let mut state = state(4);
-    state.marks.insert(role("acct-00/admin"));
+    state.list.marks.insert(role("acct-00/admin"));
     press(&mut state, KeyCode::Char('/'));
     typed(&mut state, "viewer");
     press(&mut state, KeyCode::Enter);
     press(&mut state, KeyCode::Char('*'));
     let viewers: Vec<RoleKey> = (0..4).map(|n| role(&format!("acct-{n:02}/viewer"))).collect();
-    assert_eq!(state.marks.len(), 5);
-    assert!(viewers.iter().all(|viewer| state.marks.contains(viewer)));
+    assert_eq!(state.list.marks.len(), 5);
+    assert!(viewers.iter().all(|viewer| state.list.marks.contains(viewer)));
     press(&mut state, KeyCode::Char('*'));
-    assert_eq!(state.marks.iter().cloned().collect::<Vec<_>>(), vec![role("acct-00/admin")], "only the shown ones");
+    assert_eq!(
+        state.list.marks.iter().cloned().collect::<Vec<_>>(),
+        vec![role("acct-00/admin")],
+        "only the shown ones"
+    );
     // Esc clears the filter first, then the marks.
     press(&mut state, KeyCode::Esc);
-    assert!(state.filter.text.is_empty() && state.marks.len() == 1);
+    assert!(state.list.filter.text.is_empty() && state.list.marks.len() == 1);
     press(&mut state, KeyCode::Esc);
-    assert!(state.marks.is_empty());
+    assert!(state.list.marks.is_empty());
 }
 
 #[test]
 fn refresh_with_marks_renews_every_marked_role_once() {
     let mut state = state(3);
     for address in ["acct-00/admin", "acct-01/viewer", "acct-02/admin"] {
-        state.marks.insert(role(address));
+        state.list.marks.insert(role(address));
     }
     let effects = press(&mut state, KeyCode::Char('r'));
     let mut renewed: Vec<(RoleKey, RenewMode)> = effects
@@ -148,24 +154,21 @@ async fn settle(state: &mut State, mut effects: Vec<Effect>, sqs: &HashMap<Strin
             })
             .collect();
         accounts.dedup();
-        most_at_once = most_at_once
-            .max(state.fleet.as_ref().map_or(0, |fleet| fleet.accounts.iter().filter(|a| a.busy()).count()));
+        most_at_once =
+            most_at_once.max(state.fleet().map_or(0, |fleet| fleet.accounts.iter().filter(|a| a.busy()).count()));
         let mut next = Vec::new();
         for effect in effects {
             let Effect::Panel { role, view, job } = effect else { continue };
             let fake = Arc::clone(&sqs[role.account.as_str()]);
-            let services = Arc::new(Services {
-                role: role.clone(),
-                credentials: Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None),
-                region: "us-east-1".to_owned(),
-                sqs: fake as Arc<dyn Sqs>,
-                sts: Arc::new(FakeSts::refusing()),
-                slots: Arc::new(Semaphore::new(4)),
-                federation_url: String::new(),
-            });
+            let credentials = Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None);
+            let services = Services::builder(role.clone(), credentials, "us-east-1")
+                .with::<SqsService>(fake as Arc<dyn Sqs>)
+                .with::<StsService>(Arc::new(FakeSts::refusing()))
+                .slots(Arc::new(Semaphore::new(4)))
+                .build();
             let progress: Progress<PanelMessage> = Arc::new(|_| {});
-            let message = job.run(services, progress).await;
-            next.extend(update(state, Action::PanelResult { view, message }));
+            let message = job.run(Arc::new(services), progress).await;
+            next.extend(update(state, view.answer(&role, message)));
         }
         effects = next;
     }
@@ -176,7 +179,7 @@ fn fleet_of(accounts: usize) -> (State, HashMap<String, Arc<FakeSqs>>) {
     let mut state = state(accounts);
     let mut sqs = HashMap::new();
     for n in 0..accounts {
-        state.marks.insert(role(&format!("acct-{n:02}/viewer")));
+        state.list.marks.insert(role(&format!("acct-{n:02}/viewer")));
         let id = format!("{:012}", 100_000_000_000u64 + n as u64);
         sqs.insert(format!("acct-{n:02}"), Arc::new(account_sqs(&id, n as u64)));
     }
@@ -187,7 +190,7 @@ fn fleet_of(accounts: usize) -> (State, HashMap<String, Arc<FakeSqs>>) {
 async fn enter_with_marks_lists_every_marked_account_a_few_at_a_time_dead_letters_first() {
     let (mut state, sqs) = fleet_of(6);
     let effects = press(&mut state, KeyCode::Enter);
-    assert!(state.account.is_none() && state.fleet.is_some(), "Enter with marks opens the fleet, not one account");
+    assert!(state.account().is_none() && state.fleet().is_some(), "Enter with marks opens the fleet, not one account");
     let first: Vec<&RoleKey> = effects
         .iter()
         .filter_map(|effect| match effect {
@@ -198,7 +201,7 @@ async fn enter_with_marks_lists_every_marked_account_a_few_at_a_time_dead_letter
     assert_eq!(first.len(), ACCOUNTS_AT_ONCE, "only a few accounts list at once: {first:?}");
     let most = settle(&mut state, effects, &sqs).await;
     assert!(most <= ACCOUNTS_AT_ONCE, "{most} accounts worked at once");
-    let fleet = state.fleet.as_ref().unwrap();
+    let fleet = state.fleet().unwrap();
     assert_eq!(fleet.queue_count(), 12);
     let order: Vec<String> = fleet
         .rows()
@@ -208,6 +211,7 @@ async fn enter_with_marks_lists_every_marked_account_a_few_at_a_time_dead_letter
                 format!("{} {}", fleet.accounts[*account].role, queue.summary.name)
             }
             FleetRow::Failed { error, .. } => error.to_string(),
+            FleetRow::Fire { fire, .. } => fire.name.clone(),
         })
         .collect();
     assert_eq!(order[..3], ["acct-05/viewer work-dlq", "acct-04/viewer work-dlq", "acct-03/viewer work-dlq"]);
@@ -223,17 +227,17 @@ async fn enter_on_a_fleet_row_opens_the_queue_in_its_own_account_and_esc_comes_b
     settle(&mut state, effects, &sqs).await;
     press(&mut state, KeyCode::Down); // acct-01's DLQ, after acct-02's
     let effects = press(&mut state, KeyCode::Enter);
-    let view = state.account.as_ref().expect("the account's panels are open");
+    let view = state.account().expect("the account's panels are open");
     assert_eq!(view.role, role("acct-01/viewer"));
     let View::Detail { url, .. } = &view.panels.sqs.view else { panic!("not the detail: {:?}", view.panels.sqs.view) };
     assert_eq!(url, &sqs["acct-01"].url("work-dlq"));
     assert!(effects.iter().all(|effect| matches!(effect, Effect::Panel { role, .. } if *role == view.role)));
     press(&mut state, KeyCode::Esc); // the detail back to the account's list
     press(&mut state, KeyCode::Esc); // the account back to the fleet
-    assert!(state.account.is_none() && state.fleet.is_some());
+    assert!(state.account().is_none() && state.fleet().is_some());
     press(&mut state, KeyCode::Esc);
-    assert!(state.fleet.is_none(), "Esc leaves the fleet for the roles");
-    assert_eq!(state.marks.len(), 3, "and the marks stay");
+    assert!(state.fleet().is_none(), "Esc leaves the fleet for the roles");
+    assert_eq!(state.list.marks.len(), 3, "and the marks stay");
 }
 
 #[tokio::test]
@@ -241,16 +245,16 @@ async fn fleet_sorts_like_the_account_panel() {
     let (mut state, sqs) = fleet_of(3);
     let effects = press(&mut state, KeyCode::Enter);
     settle(&mut state, effects, &sqs).await;
-    let sort_key = state.keymaps.sqs.keys_of(super::panels::sqs::SqsCommand::SortByName);
+    let sort_key = state.keymaps.panel::<SqsCommand>().keys_of(SqsCommand::SortByName);
     let key = sort_key.split(' ').next().unwrap().chars().next().unwrap();
     press(&mut state, KeyCode::Char(key));
-    let fleet = state.fleet.as_ref().unwrap();
+    let fleet = state.fleet().unwrap();
     let names: Vec<&str> = fleet
         .rows()
         .iter()
         .filter_map(|row| match row {
             FleetRow::Queue { queue, .. } => Some(queue.summary.name.as_str()),
-            FleetRow::Failed { .. } => None,
+            FleetRow::Failed { .. } | FleetRow::Fire { .. } => None,
         })
         .collect();
     assert_eq!(names, ["work", "work", "work", "work-dlq", "work-dlq", "work-dlq"]);
@@ -260,17 +264,17 @@ async fn fleet_sorts_like_the_account_panel() {
 async fn an_account_without_a_session_gets_a_row_saying_why_and_the_others_still_list() {
     let (mut state, sqs) = fleet_of(2);
     let effects = press(&mut state, KeyCode::Enter);
-    let view = state.fleet.as_ref().unwrap().id;
+    let view = state.fleet().unwrap().id;
     let (refused, others): (Vec<Effect>, Vec<Effect>) = effects
         .into_iter()
         .partition(|effect| matches!(effect, Effect::Panel { role, .. } if role.account == "acct-00"));
     for effect in refused {
         let Effect::Panel { role, job, .. } = effect else { continue };
-        let message = job.without_session(format!("{role}: AccessDenied"));
-        update(&mut state, Action::PanelResult { view, message });
+        let message = job.without_session(NoSession::Failed(format!("{role}: AccessDenied")));
+        update(&mut state, Action::FleetResult { view, role, message });
     }
     settle(&mut state, others, &sqs).await;
-    let fleet = state.fleet.as_ref().unwrap();
+    let fleet = state.fleet().unwrap();
     let rows = fleet.rows();
     assert!(
         matches!(rows.first(), Some(FleetRow::Failed { account: 0, error }) if error.contains("AccessDenied")),
@@ -287,17 +291,17 @@ async fn the_selected_queue_stays_selected_when_a_new_sort_moves_it() {
     settle(&mut state, effects, &sqs).await;
     press(&mut state, KeyCode::Down);
     let selected = |state: &State| {
-        let fleet = state.fleet.as_ref().unwrap();
+        let fleet = state.fleet().unwrap();
         let rows = fleet.rows();
-        match rows[fleet.place(&rows)] {
+        match &rows[fleet.place(&rows)] {
             FleetRow::Queue { account, queue, .. } => {
-                format!("{} {}", fleet.accounts[account].role, queue.summary.name)
+                format!("{} {}", fleet.accounts[*account].role, queue.summary.name)
             }
-            FleetRow::Failed { .. } => String::new(),
+            FleetRow::Failed { .. } | FleetRow::Fire { .. } => String::new(),
         }
     };
     assert_eq!(selected(&state), "acct-01/viewer work-dlq");
-    let by_name = state.keymaps.sqs.keys_of(super::panels::sqs::SqsCommand::SortByName);
+    let by_name = state.keymaps.panel::<SqsCommand>().keys_of(SqsCommand::SortByName);
     press(&mut state, KeyCode::Char(by_name.chars().next().unwrap()));
     assert_eq!(selected(&state), "acct-01/viewer work-dlq", "the same queue, at its new place");
 }

@@ -7,38 +7,23 @@ use ratatui::style::Style;
 use ratatui::text::{Line as TextLine, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::shown::{Line, LineAt};
 use crate::domain::time::format_countdown;
-use crate::tui::state::{Activity, RowState, State};
-use crate::tui::view::{self, Line, LineAt};
-
-use super::theme::Theme;
+use crate::tui::base::row::{Activity, RowState};
+use crate::tui::base::theme::Theme;
+use crate::tui::base::widgets::cell;
+use crate::tui::state::State;
 
 const STATE_WIDTH: usize = 11;
 const LEFT_WIDTH: usize = 9;
 const REGION_WIDTH: usize = 15;
 
-/// `text` cut or padded to exactly `width` characters, always ending in a space.
-pub(super) fn cell(text: &str, width: usize) -> String {
-    if width == 0 {
-        return String::new();
-    }
-    let room = width - 1;
-    let count = text.chars().count();
-    if count > room {
-        let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
-        cut.push_str("… ");
-        cut
-    } else {
-        format!("{text}{}", " ".repeat(width - count))
-    }
-}
-
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let list = view::list(state);
+    let list = state.list.shown(&state.rows);
     let inner_width = usize::from(area.width.saturating_sub(2));
     let role_width = if list.roles().is_empty() { 12 } else { list.widest_role() + 3 };
     // Marks take a column of their own while there are any.
-    let mark_width = if state.marks.is_empty() { 0 } else { 2 };
+    let mark_width = if state.list.marks.is_empty() { 0 } else { 2 };
     let role_width = role_width.clamp(12, (inner_width / 3).max(12)) + mark_width;
     let fixed = role_width + STATE_WIDTH + LEFT_WIDTH;
     // Narrow screens drop the region, then the route.
@@ -58,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         theme.dim(),
     ))];
     // Only the lines on screen are formatted: the list may hold thousands.
-    let on_screen = list.lines().iter().skip(state.list_scroll).take(capacity);
+    let on_screen = list.lines().iter().skip(state.list.scroll).take(capacity);
     for line in on_screen.map(|line| match *line {
         LineAt::Account(index) => Line::Account(&state.rows[index]),
         LineAt::Role(index) => Line::Role(&state.rows[index]),
@@ -79,10 +64,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                     (_, RowState::None, _) | (_, _, None) => "-".to_owned(),
                     (_, _, Some(left)) => format_countdown(left),
                 };
-                let selected = state.selected.as_ref() == Some(&row.key);
+                let selected = state.list.selected.as_ref() == Some(&row.key);
                 let base = if selected { theme.selected() } else { Style::new() };
                 let marker = if selected { "▸ " } else { "  " };
-                let mark = match (mark_width, state.marks.contains(&row.key)) {
+                let mark = match (mark_width, state.list.marks.contains(&row.key)) {
                     (0, _) => "",
                     (_, true) => "● ",
                     (_, false) => "  ",
@@ -101,10 +86,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         let message = if state.rows.is_empty() { "the inventory has no roles" } else { "no role matches the filter" };
         text.push(TextLine::from(Span::styled(message, theme.dim())));
     }
-    let title = if state.filter.text.is_empty() {
+    let title = if state.list.filter.text.is_empty() {
         " roles ".to_owned()
     } else {
-        format!(" roles matching \"{}\" ({}) ", state.filter.text, list.roles().len())
+        format!(" roles matching \"{}\" ({}) ", state.list.filter.text, list.roles().len())
     };
     frame.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(title)), area);
 }

@@ -1,18 +1,22 @@
 //! The fleet view: every queue of the marked roles in one table, with an account column,
 //! sorted by dead-letter depth first (what is on fire across the fleet).
 //!
-//! Each marked role gets an `SqsPanel` of its own, driven through `PanelUpdate` as in the
-//! account view, so listing, counting, generations and errors work exactly as there. The
-//! view only decides when each account works: at most `ACCOUNTS_AT_ONCE` accounts list or
-//! count at a time, and the others wait for their turn, first opened, then due to recount.
+//! Each marked role gets the panels of its own that work in the fleet (`PanelUpdate::IN_FLEET`:
+//! the SQS panel, the alarms panel), driven through `Panels` as in the account view, so
+//! listing, counting, generations and errors work exactly as there. The queues come from the
+//! SQS panel; what other panels find on fire (`Panel::fires`: alarms in ALARM) joins the
+//! table above them. The view only decides when each account works: at most
+//! `ACCOUNTS_AT_ONCE` accounts list or count at a time, and the others wait for their turn,
+//! first opened, then due to recount.
 
 use std::cmp::{Ordering, Reverse};
 
 use crate::domain::inventory::RoleKey;
 use crate::domain::sqs::QueueAttributes;
 
-use super::panels::sqs::{self, QueueRow, SqsPanel};
-use super::panels::{Job, PanelContext, PanelUpdate, Reply};
+use crate::app::keys::Keymaps;
+use crate::tui::panels::sqs::QueueRow;
+use crate::tui::panels::{Fire, PanelContext, PanelJob, PanelMessage, Panels, Request};
 
 /// Accounts listing or counting at once: enough to fill the screen quickly, few enough
 /// that a hundred marked accounts do not all call at the same moment.
@@ -43,19 +47,23 @@ impl FleetSort {
     }
 }
 
-/// One marked role: its own SQS panel, and how many of its jobs are out.
+/// One marked role: its own panels, and how many of their jobs are out.
 #[derive(Debug)]
 pub struct FleetAccount {
     pub role: RoleKey,
-    pub panel: SqsPanel,
+    pub panels: Panels,
+    /// Opened once: later turns reload.
+    pub opened: bool,
     /// Listed (or asked to) since the view opened or was refreshed.
     pub started: bool,
     pub pending: usize,
+    /// Why no session could be had for the role, when its jobs were refused.
+    pub error: Option<String>,
 }
 
 impl FleetAccount {
-    pub fn new(role: RoleKey) -> FleetAccount {
-        FleetAccount { role, panel: SqsPanel::default(), started: false, pending: 0 }
+    pub fn new(role: RoleKey, keymaps: &Keymaps) -> FleetAccount {
+        FleetAccount { role, panels: Panels::new(keymaps), opened: false, started: false, pending: 0, error: None }
     }
 
     pub fn busy(&self) -> bool {
@@ -63,10 +71,12 @@ impl FleetAccount {
     }
 }
 
-/// A line of the fleet table: an account that could not be listed, or one of its queues.
-#[derive(Debug, Clone, Copy)]
+/// A line of the fleet table: an account that could not be listed, something on fire in
+/// it, or one of its queues.
+#[derive(Debug, Clone)]
 pub enum FleetRow<'a> {
     Failed { account: usize, error: &'a str },
+    Fire { account: usize, fire: Fire },
     Queue { account: usize, queue: &'a QueueRow, dead_letter: bool },
 }
 
@@ -89,10 +99,10 @@ fn count(queue: &QueueRow, pick: fn(&QueueAttributes) -> Option<u64>) -> Option<
 }
 
 impl FleetView {
-    pub fn new(id: u64, roles: impl IntoIterator<Item = RoleKey>) -> FleetView {
+    pub fn new(id: u64, roles: impl IntoIterator<Item = RoleKey>, keymaps: &Keymaps) -> FleetView {
         FleetView {
             id,
-            accounts: roles.into_iter().map(FleetAccount::new).collect(),
+            accounts: roles.into_iter().map(|role| FleetAccount::new(role, keymaps)).collect(),
             sort: FleetSort::OnFire,
             descending: false,
             selected: 0,
@@ -101,7 +111,7 @@ impl FleetView {
     }
 
     pub fn queue_count(&self) -> usize {
-        self.accounts.iter().map(|account| account.panel.queues.len()).sum()
+        self.accounts.iter().map(|account| account.panels.sqs.queues.len()).sum()
     }
 
     /// Accounts not listed yet or with work out.
@@ -109,16 +119,19 @@ impl FleetView {
         self.accounts.iter().filter(|account| account.busy() || !account.started).count()
     }
 
-    /// The table in display order: accounts that failed first, then the queues, sorted.
+    /// The table in display order: accounts that failed first, then what is on fire (alarms
+    /// in ALARM, by account), then the queues, sorted.
     pub fn rows(&self) -> Vec<FleetRow<'_>> {
         let mut failed = Vec::new();
+        let mut fires = Vec::new();
         let mut queues = Vec::with_capacity(self.queue_count());
         for (index, account) in self.accounts.iter().enumerate() {
-            if let Some(error) = &account.panel.list_error {
+            if let Some(error) = account.error.as_ref().or(account.panels.sqs.list_error.as_ref()) {
                 failed.push(FleetRow::Failed { account: index, error });
             }
-            for queue in &account.panel.queues {
-                let dead_letter = account.panel.is_dead_letter(queue);
+            fires.extend(account.panels.fires().into_iter().map(|fire| FleetRow::Fire { account: index, fire }));
+            for queue in &account.panels.sqs.queues {
+                let dead_letter = account.panels.sqs.is_dead_letter(queue);
                 queues.push((index, queue, dead_letter));
             }
         }
@@ -126,6 +139,7 @@ impl FleetView {
         if self.descending {
             queues.reverse();
         }
+        failed.extend(fires);
         failed.extend(queues.into_iter().map(|(account, queue, dead_letter)| FleetRow::Queue {
             account,
             queue,
@@ -197,7 +211,7 @@ impl FleetView {
     pub fn fill<'r>(
         &mut self,
         context: impl Fn(&RoleKey) -> Option<PanelContext<'r>>,
-    ) -> Vec<(RoleKey, Vec<Job<sqs::Message>>)> {
+    ) -> Vec<(RoleKey, Vec<PanelJob>)> {
         let mut busy = self.accounts.iter().filter(|account| account.busy()).count();
         let mut started = Vec::new();
         let mut never_listed = 0;
@@ -211,8 +225,10 @@ impl FleetView {
             }
             let Some(context) = context(&account.role) else { continue };
             account.started = true;
-            let jobs =
-                if account.panel.generation == 0 { account.panel.open(&context) } else { account.panel.relist() };
+            let request = if account.opened { Request::Reload } else { Request::Open };
+            account.opened = true;
+            account.error = None;
+            let jobs = account.panels.ask_fleet(request, &context);
             account.pending += jobs.len();
             busy += 1;
             started.push((account.role.clone(), jobs));
@@ -223,7 +239,7 @@ impl FleetView {
                     break;
                 }
                 let Some(context) = context(&account.role) else { continue };
-                let jobs = account.panel.on_tick(&context);
+                let jobs = account.panels.ask_fleet(Request::Tick, &context);
                 if !jobs.is_empty() {
                     account.pending += jobs.len();
                     busy += 1;
@@ -236,19 +252,14 @@ impl FleetView {
 
     /// A job's answer for `role`: to its panel, whose follow-up jobs (counts after a listing)
     /// run at once, as the account is already taking its turn.
-    pub fn on_result(
-        &mut self,
-        role: &RoleKey,
-        reply: Reply<sqs::Message>,
-        context: &PanelContext,
-    ) -> Vec<Job<sqs::Message>> {
+    pub fn on_result(&mut self, role: &RoleKey, message: PanelMessage, context: &PanelContext) -> Vec<PanelJob> {
         let Some(account) = self.accounts.iter_mut().find(|account| &account.role == role) else { return Vec::new() };
         account.pending = account.pending.saturating_sub(1);
-        // No session for the role: its row in the table says why (the panel only notes it).
-        if let Err(why) = &reply {
-            account.panel.list_error = Some(why.clone());
+        // No session for the role: its row in the table says why (the panels only note it).
+        if let Some(why) = message.no_session() {
+            account.error = Some(why.to_string());
         }
-        let jobs = account.panel.on_result(reply, context);
+        let jobs = account.panels.on_result(message, context);
         account.pending += jobs.len();
         jobs
     }

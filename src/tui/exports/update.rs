@@ -8,10 +8,10 @@ use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::RoleKey;
 use crate::domain::time::{format_countdown, time_left};
 
-use super::action::{ExportsText, RenewFailure};
-use super::effect::Effect;
-use super::state::{Overlay, State};
-use super::update::{describe_failure, set_status};
+use crate::tui::action::{ExportsText, RenewFailure};
+use crate::tui::effect::Effect;
+use crate::tui::overlays::Overlay;
+use crate::tui::state::State;
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Overlay::Exports(popup) = &mut state.overlay else { return Vec::new() };
@@ -35,7 +35,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 pub fn prepare(state: &mut State, role: RoleKey, format: ExportFormat) -> Vec<Effect> {
     let request = state.request_id();
     state.export_request = Some(request);
-    set_status(state, format!("getting the {} exports of {role}…", format.name()), false);
+    state.set_status(format!("getting the {} exports of {role}…", format.name()), false);
     vec![Effect::PrepareExports { role, request, format }]
 }
 
@@ -55,12 +55,12 @@ pub fn on_ready(
         Ok(exports) => {
             let left = exports.expires_at.map(|until| format_countdown(time_left(state.now, until)));
             let valid = left.unwrap_or_else(|| "-".into());
-            set_status(state, format!("copied the {format_name} exports of {role} (valid {valid})"), false);
+            state.set_status(format!("copied the {format_name} exports of {role} (valid {valid})"), false);
             vec![Effect::Copy(exports)]
         }
         Err(failure) => {
-            let reason = describe_failure(&failure);
-            set_status(state, format!("did not copy {role}: {reason}"), true);
+            let reason = failure.describe();
+            state.set_status(format!("did not copy {role}: {reason}"), true);
             Vec::new()
         }
     }

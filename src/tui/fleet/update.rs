@@ -5,14 +5,16 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::effect::Effect;
-use super::fleet::{FleetRow, FleetSort, FleetView};
-use super::keymap::Command;
-use super::panels::sqs::{self, SqsCommand, SqsPanel};
-use super::panels::{Job, PanelContext, PanelJob, PanelMessage, Panels};
-use super::state::{AccountView, Overlay, RoleRow, State};
-use super::update::set_status;
+use super::view::{ACCOUNTS_AT_ONCE, FleetRow, FleetSort, FleetView};
 use crate::domain::inventory::RoleKey;
+use crate::tui::account::AccountView;
+use crate::tui::base::keys::Command;
+use crate::tui::base::row::RoleRow;
+use crate::tui::effect::{Effect, PanelView};
+use crate::tui::overlays::Overlay;
+use crate::tui::panels::sqs::{self, SqsCommand, SqsPanel};
+use crate::tui::panels::{PanelContext, PanelId, PanelJob, PanelMessage, Panels};
+use crate::tui::state::{Screen, State};
 
 /// Rows a page key moves.
 const PAGE: usize = 20;
@@ -27,67 +29,63 @@ fn context<'r>(
     Some(PanelContext { row, read_only: row.read_only, now: state_now, refresh_every: every })
 }
 
-/// Jobs of `role`'s panel as effects; their answers come back as `PanelMessage::Fleet`.
-fn effects(view: u64, role: &RoleKey, jobs: Vec<Job<sqs::Message>>) -> Vec<Effect> {
-    jobs.into_iter()
-        .map(|job| {
-            let answering = role.clone();
-            let job = PanelJob::of(logged(job), move |reply| PanelMessage::Fleet { role: answering.clone(), reply });
-            Effect::Panel { role: role.clone(), view, job }
-        })
-        .collect()
+/// Jobs of `role`'s panels as effects; their answers come back as `Action::FleetResult`.
+fn effects(view: u64, role: &RoleKey, jobs: Vec<PanelJob>) -> Vec<Effect> {
+    jobs.into_iter().map(|job| Effect::Panel { role: role.clone(), view: PanelView::Fleet(view), job }).collect()
 }
 
 /// What the fleet's jobs found goes to the log with the role that found it.
-fn logged(inner: Job<sqs::Message>) -> Job<sqs::Message> {
-    super::panels::job(move |services, progress| async move {
-        let role = services.role.clone();
-        let message = inner.run(services, progress).await;
-        match &message {
-            sqs::Message::Listed { result: Ok(queues), .. } => {
-                tracing::info!(role = %role, "fleet: listed {} queues", queues.len())
-            }
-            sqs::Message::Listed { result: Err(error), .. } => {
-                tracing::warn!(role = %role, "fleet: listing failed: {error}")
-            }
-            // Counts refresh every few seconds: only failures are worth a line each time.
-            sqs::Message::Counted { counts, .. } => {
-                let failed = counts.iter().filter(|(_, result)| result.is_err()).count();
-                if failed > 0 {
-                    tracing::warn!(role = %role, "fleet: {failed} of {} queues could not be counted", counts.len())
-                } else {
-                    tracing::debug!(role = %role, "fleet: counted {} queues", counts.len())
-                }
-            }
-            _ => {}
+fn log(role: &RoleKey, message: &PanelMessage) {
+    match message {
+        PanelMessage::Sqs(Ok(sqs::Message::Listed { result: Ok(queues), .. })) => {
+            tracing::info!(role = %role, "fleet: listed {} queues", queues.len())
         }
-        message
-    })
+        PanelMessage::Sqs(Ok(sqs::Message::Listed { result: Err(error), .. })) => {
+            tracing::warn!(role = %role, "fleet: listing failed: {error}")
+        }
+        // Counts refresh every few seconds: only failures are worth a line each time.
+        PanelMessage::Sqs(Ok(sqs::Message::Counted { counts, .. })) => {
+            let failed = counts.iter().filter(|(_, result)| result.is_err()).count();
+            if failed > 0 {
+                tracing::warn!(role = %role, "fleet: {failed} of {} queues could not be counted", counts.len())
+            } else {
+                tracing::debug!(role = %role, "fleet: counted {} queues", counts.len())
+            }
+        }
+        _ => {}
+    }
+    if let Some(why) = message.no_session() {
+        tracing::warn!(role = %role, "fleet: {why}");
+    }
 }
 
 /// Gives waiting accounts their turn.
 fn fill(state: &mut State) -> Vec<Effect> {
-    let State { rows, fleet, now, panel_refresh, .. } = state;
-    let Some(fleet) = fleet.as_mut() else { return Vec::new() };
+    let State { rows, screens, now, panel_refresh, .. } = state;
+    let Some(fleet) = fleet_in(screens) else { return Vec::new() };
     let (now, every) = (*now, *panel_refresh);
     let started = fleet.fill(|role| context(rows, now, every, role));
     started.into_iter().flat_map(|(role, jobs)| effects(fleet.id, &role, jobs)).collect()
 }
 
+/// The fleet view in the screen stack (under an account view opened from it, too).
+fn fleet_in(screens: &mut [Screen]) -> Option<&mut FleetView> {
+    screens.iter_mut().find_map(|screen| match screen {
+        Screen::Fleet(fleet) => Some(fleet),
+        Screen::Account(_) => None,
+    })
+}
+
 pub fn open(state: &mut State) -> Vec<Effect> {
     let id = state.request_id();
-    let roles: Vec<RoleKey> = state.marks.iter().filter(|role| state.row(role).is_some()).cloned().collect();
+    let roles: Vec<RoleKey> = state.list.marks.iter().filter(|role| state.row(role).is_some()).cloned().collect();
     tracing::info!("fleet: opened for {} roles", roles.len());
-    set_status(
-        state,
-        format!(
-            "fleet of {} roles: listing queues, {} accounts at a time",
-            roles.len(),
-            super::fleet::ACCOUNTS_AT_ONCE
-        ),
+    state.set_status(
+        format!("fleet of {} roles: listing queues, {ACCOUNTS_AT_ONCE} accounts at a time", roles.len()),
         false,
     );
-    state.fleet = Some(FleetView::new(id, roles));
+    let fleet = FleetView::new(id, roles, &state.keymaps);
+    state.screens.push(Screen::Fleet(fleet));
     fill(state)
 }
 
@@ -96,15 +94,12 @@ pub fn on_tick(state: &mut State) -> Vec<Effect> {
 }
 
 /// A fleet job's answer (or "no session" for its role), when its view is still open.
-pub fn on_result(state: &mut State, view: u64, message: PanelMessage) -> Vec<Effect> {
-    let PanelMessage::Fleet { role, reply } = message else { return Vec::new() };
-    if let Err(why) = &reply {
-        tracing::warn!(role = %role, "fleet: {why}");
-    }
-    let State { rows, fleet, now, panel_refresh, .. } = state;
-    let Some(fleet) = fleet.as_mut().filter(|fleet| fleet.id == view) else { return Vec::new() };
+pub fn on_result(state: &mut State, view: u64, role: RoleKey, message: PanelMessage) -> Vec<Effect> {
+    log(&role, &message);
+    let State { rows, screens, now, panel_refresh, .. } = state;
+    let Some(fleet) = fleet_in(screens).filter(|fleet| fleet.id == view) else { return Vec::new() };
     let Some(context) = context(rows, *now, *panel_refresh, &role) else { return Vec::new() };
-    let jobs = fleet.on_result(&role, reply, &context);
+    let jobs = fleet.on_result(&role, message, &context);
     let mut effects = effects(fleet.id, &role, jobs);
     effects.extend(fill(state));
     effects
@@ -124,12 +119,9 @@ fn sort_of(command: SqsCommand) -> Option<FleetSort> {
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let list_command = state.keymaps.list.command_for(&key);
-    if matches!(state.overlay, Overlay::Help | Overlay::Log) {
-        super::update_panels::on_overlay_key(state, key.code, list_command);
-        return Vec::new();
-    }
-    let Some(fleet) = state.fleet.as_mut() else { return Vec::new() };
-    let command = sqs::command_for(&state.keymaps.sqs, &key);
+    let sqs_keys = state.keymaps.panel::<SqsCommand>();
+    let Some(fleet) = state.fleet_mut() else { return Vec::new() };
+    let command = sqs::command_for(&sqs_keys, &key);
     let current = fleet.place(&fleet.rows());
     if let Some(sort) = command.and_then(sort_of) {
         fleet.sort_by(sort);
@@ -147,7 +139,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             return fill(state);
         }
         (_, Some(SqsCommand::Open), _) => return open_selected(state),
-        (KeyCode::Esc, _, _) | (_, Some(SqsCommand::Back), _) | (_, _, Some(Command::Quit)) => state.fleet = None,
+        (KeyCode::Esc, _, _) | (_, Some(SqsCommand::Back), _) | (_, _, Some(Command::Quit)) => state.close_screen(),
         (_, _, Some(Command::Help)) => state.overlay = Overlay::Help,
         (_, _, Some(Command::Log)) => state.overlay = Overlay::Log,
         _ => {}
@@ -157,21 +149,21 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Enter on a queue: its detail in its own account's panels, worked through that role.
 fn open_selected(state: &mut State) -> Vec<Effect> {
-    let Some(fleet) = state.fleet.as_ref() else { return Vec::new() };
+    let Some(fleet) = state.fleet() else { return Vec::new() };
     let rows = fleet.rows();
-    let Some(FleetRow::Queue { account, queue, .. }) = rows.get(fleet.place(&rows)).copied() else {
+    let Some(FleetRow::Queue { account, queue, .. }) = rows.get(fleet.place(&rows)).cloned() else {
         return Vec::new();
     };
     let Some(account) = fleet.accounts.get(account) else { return Vec::new() };
     let (role, url) = (account.role.clone(), queue.summary.url.clone());
-    let mut panel = SqsPanel::with_queues(account.panel.queues.clone());
-    panel.keys = state.keymaps.sqs.clone();
+    let mut panel = SqsPanel::with_queues(account.panels.sqs.queues.clone());
+    panel.keys = state.keymaps.panel();
     let jobs = panel.open_queue(url.clone());
     tracing::info!(role = %role, "fleet: opened {url}");
     let mut panels = Panels::new(&state.keymaps);
     panels.sqs = panel;
-    let view = AccountView { id: state.request_id(), role, panels, active: 0 };
-    let effects = super::update_panels::effects(&view, super::panels::lift(jobs, PanelMessage::Sqs));
-    state.account = Some(view);
+    let view = AccountView { id: state.request_id(), role, panels, active: PanelId::Sqs };
+    let effects = view.effects(crate::tui::panels::lift(jobs, PanelMessage::Sqs));
+    state.screens.push(Screen::Account(Box::new(view)));
     effects
 }

@@ -6,11 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::AccountView;
 use crate::domain::time::{format_countdown, time_left};
+use crate::tui::base::theme::Theme;
 use crate::tui::panels::PanelContext;
-use crate::tui::state::{AccountView, State};
-
-use super::theme::Theme;
+use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &AccountView, theme: Theme) {
     let Some(row) = state.row(&view.role) else { return };
@@ -33,8 +33,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &AccountView, 
         title.push(Span::styled("  read-only", theme.accent()));
     }
     let mut tabs = vec![Span::raw(" ")];
-    for (index, panel) in view.panels.iter().enumerate() {
-        let style = if index == view.active { theme.selected() } else { theme.dim() };
+    for (id, panel) in view.panels.iter() {
+        let style = if id == view.active { theme.selected() } else { theme.dim() };
         tabs.push(Span::styled(format!(" {} ", panel.title()), style));
         tabs.push(Span::raw(" "));
     }
@@ -50,13 +50,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &AccountView, 
         body
     };
     let context = PanelContext { row, read_only: row.read_only, now: state.now, refresh_every: state.panel_refresh };
-    let hints = match view.panels.get(view.active) {
-        Some(panel) => {
-            panel.render(frame, inner, &context, theme);
-            panel.hints()
-        }
-        None => String::new(),
-    };
+    let panel = view.panels.get(view.active);
+    panel.render(frame, inner, &context, theme);
+    let hints = panel.hints();
     let line = match &state.status {
         Some(status) if status.error => Line::from(Span::styled(format!(" {}", status.text), theme.error())),
         _ => Line::from(Span::styled(format!(" {hints}"), theme.dim())),

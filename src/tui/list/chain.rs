@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::domain::time::{format_countdown, time_left};
-use crate::tui::state::{Activity, State};
-
-use super::theme::Theme;
+use crate::tui::base::row::Activity;
+use crate::tui::base::theme::Theme;
+use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let Some(row) = state.selected_row() else {
@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Activity::Failed { message } => lines.push(Line::from(Span::styled(message.clone(), theme.error()))),
         Activity::NeedsMfa { device } => lines.push(Line::from(Span::styled(
             format!("needs an MFA code for {device}: press r"),
-            theme.state(crate::tui::state::RowState::NeedsMfa),
+            theme.state(crate::tui::base::row::RowState::NeedsMfa),
         ))),
         _ => {}
     }

@@ -12,9 +12,9 @@ use tokio::sync::mpsc;
 use super::action::Action;
 use super::clipboard;
 use super::executor::Executor;
+use super::render;
 use super::state::State;
 use super::terminal::TerminalGuard;
-use super::ui;
 use super::update::update;
 use crate::domain::engine::Engine;
 
@@ -100,7 +100,7 @@ pub async fn run(
     state.size = (size.width, size.height);
     spawn_inputs(executor.actions.clone(), log_lines, executor.engine.clone());
     let _ = executor.actions.send(Action::Tick(executor.engine.now()));
-    terminal.screen.draw(|frame| ui::render(frame, &state))?;
+    terminal.screen.draw(|frame| render::render(frame, &state))?;
     let mut batch = Vec::with_capacity(BATCH);
     while actions.recv_many(&mut batch, BATCH).await > 0 {
         for action in batch.drain(..) {
@@ -122,7 +122,7 @@ pub async fn run(
         if state.should_quit {
             break;
         }
-        terminal.screen.draw(|frame| ui::render(frame, &state))?;
+        terminal.screen.draw(|frame| render::render(frame, &state))?;
     }
     Ok(())
 }

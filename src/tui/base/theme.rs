@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::tui::state::RowState;
+use super::row::RowState;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {

@@ -6,9 +6,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError};
 
-use super::effect::Effect;
-use super::state::{MfaAsk, State};
-use super::update::set_status;
+use super::MfaAsk;
+use crate::tui::effect::Effect;
+use crate::tui::state::State;
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace) {
@@ -29,7 +29,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             let (cancelled, kept): (Vec<MfaAsk>, Vec<MfaAsk>) =
                 state.mfa.asks.drain(..).partition(|ask| ask.device == device);
             state.mfa.asks = kept;
-            set_status(state, format!("MFA for {device} cancelled"), false);
+            state.set_status(format!("MFA for {device} cancelled"), false);
             return cancelled
                 .into_iter()
                 .map(|ask| Effect::AnswerMfa { reply: ask.reply, answer: Err(MfaError::Cancelled) })
@@ -40,7 +40,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 state.mfa.input.clear();
                 state.mfa.filled = false;
                 let ask = state.mfa.asks.remove(0);
-                set_status(state, format!("MFA code sent for {}", ask.device), false);
+                state.set_status(format!("MFA code sent for {}", ask.device), false);
                 return vec![Effect::AnswerMfa { reply: ask.reply, answer: Ok(code) }];
             }
             Err(_) => {
@@ -64,7 +64,7 @@ pub fn on_agent_served(state: &mut State, counts: Vec<(RoleKey, usize)>) -> Vec<
     let before = state.mfa.asks.len();
     state.mfa.asks.retain(|ask| !ask.reply.is_closed());
     if state.mfa.asks.len() < before {
-        set_status(state, "an MFA request's caller stopped waiting".to_owned(), true);
+        state.set_status("an MFA request's caller stopped waiting".to_owned(), true);
         if state.mfa.asks.is_empty() {
             state.mfa.input.clear();
         }
@@ -102,6 +102,17 @@ pub fn on_filled(state: &mut State, device: &str, result: Result<MfaCode, String
     Vec::new()
 }
 
+/// A pasted code: its digits, up to six.
+pub fn on_paste(state: &mut State, text: &str) {
+    drop_filled_code(state);
+    for digit in text.chars().filter(char::is_ascii_digit) {
+        if state.mfa.input.len() < 6 {
+            state.mfa.input.push(digit);
+        }
+    }
+    clear_input_problem(state);
+}
+
 /// Typing over a filled-in code starts from empty.
 pub fn drop_filled_code(state: &mut State) {
     if state.mfa.filled {
@@ -116,7 +127,7 @@ mod tests {
 
     use super::*;
     use crate::domain::mfa::MfaCaller;
-    use crate::tui::action::MfaReply;
+    use crate::tui::base::mfa_reply::MfaReply;
 
     fn ask(reply: MfaReply) -> MfaAsk {
         MfaAsk {

@@ -1,0 +1,150 @@
+//! A role's row: what the screen knows of a role and its session. The floor of the screen:
+//! every feature reads rows; this file imports nothing of the screen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::domain::engine::SessionState;
+use crate::domain::inventory::{Inventory, RoleKey};
+use crate::domain::plan::{Layer, LayerKind, Plan, plan_for};
+use crate::domain::time::time_left;
+
+/// What a role row shows in its state column, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    None,
+    Valid,
+    Expiring,
+    Expired,
+    Refreshing,
+    NeedsMfa,
+    Error,
+}
+
+impl RowState {
+    pub fn label(self) -> &'static str {
+        match self {
+            RowState::None => "none",
+            RowState::Valid => "valid",
+            RowState::Expiring => "expiring",
+            RowState::Expired => "expired",
+            RowState::Refreshing => "refreshing",
+            RowState::NeedsMfa => "needs MFA",
+            RowState::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activity {
+    Idle,
+    /// `since` lets a slow refresh show its age.
+    Refreshing {
+        request: u64,
+        since: Timestamp,
+    },
+    NeedsMfa {
+        device: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// One layer of a role's chain, as the chain view shows it: the plan's layer (shared with the
+/// engine and every role of the same source) and its session's expiry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerView {
+    pub layer: Arc<Layer>,
+    /// None for source keys (they do not expire) or a layer with no session yet.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl LayerView {
+    pub fn id(&self) -> &str {
+        &self.layer.id
+    }
+
+    pub fn is_source(&self) -> bool {
+        matches!(self.layer.kind, LayerKind::SourceKeys { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleRow {
+    pub key: RoleKey,
+    pub read_only: bool,
+    pub account_id: String,
+    pub environment: Option<String>,
+    pub production: bool,
+    pub tags: Vec<String>,
+    pub arn: String,
+    pub region: String,
+    pub route: String,
+    pub expires_at: Option<Timestamp>,
+    pub activity: Activity,
+    pub layers: Vec<LayerView>,
+    /// The expiry an automatic renewal was last tried for, so it is tried once per session.
+    pub auto_tried: Option<Timestamp>,
+}
+
+impl RoleRow {
+    /// No known expiry here means no session: the screen only learns of sessions with one.
+    pub fn session_state(&self, now: Timestamp, refresh_before: Duration) -> SessionState {
+        SessionState::of(self.expires_at, now, refresh_before).unwrap_or(SessionState::None)
+    }
+
+    pub fn state(&self, now: Timestamp, refresh_before: Duration) -> RowState {
+        match &self.activity {
+            Activity::Refreshing { .. } => RowState::Refreshing,
+            Activity::NeedsMfa { .. } => RowState::NeedsMfa,
+            Activity::Failed { .. } => RowState::Error,
+            Activity::Idle => match self.session_state(now, refresh_before) {
+                SessionState::None => RowState::None,
+                SessionState::Valid => RowState::Valid,
+                SessionState::Expiring => RowState::Expiring,
+                SessionState::Expired => RowState::Expired,
+            },
+        }
+    }
+
+    pub fn time_left(&self, now: Timestamp) -> Option<Duration> {
+        self.expires_at.map(|until| time_left(now, until))
+    }
+}
+
+/// The rows of the screen, one per role, in inventory order, with no session known yet.
+pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
+    let plans: Vec<Option<Plan>> = inventory.roles().map(|(_, role)| plan_for(inventory, role)).collect();
+    rows_with(inventory, |index, _| plans[index].as_ref())
+}
+
+/// The rows from plans made already (the engine's), so the first frame does not plan twice.
+pub fn rows_with<'p>(inventory: &Inventory, plan_of: impl Fn(usize, &RoleKey) -> Option<&'p Plan>) -> Vec<RoleRow> {
+    // Walks the accounts and their roles once: looking each role's account up by name would
+    // scan every account per role (quadratic at thousands of roles).
+    inventory
+        .roles()
+        .enumerate()
+        .filter_map(|(index, (account, role))| {
+            let plan = plan_of(index, &role.key)?;
+            Some(RoleRow {
+                key: plan.role.clone(),
+                read_only: role.read_only,
+                account_id: account.id.clone(),
+                environment: account.environment.clone(),
+                production: account.is_production(),
+                tags: account.tags.clone(),
+                arn: role.arn.clone(),
+                region: role.region.clone(),
+                route: plan.route(),
+                expires_at: None,
+                activity: Activity::Idle,
+                layers: plan.layers.iter().map(|layer| LayerView { layer: layer.clone(), expires_at: None }).collect(),
+                auto_tried: None,
+            })
+        })
+        .collect()
+}
