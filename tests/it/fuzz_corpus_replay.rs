@@ -143,7 +143,8 @@ fn exports_corpus_reads_back_through_real_shells() {
 }
 
 /// Writes the seeds each corpus started from (then grown by the fuzzer and minimised with
-/// `cargo fuzz cmin`). `cargo nextest run --test fuzz_corpus_replay --run-ignored only`.
+/// `cargo fuzz cmin`).
+/// `cargo nextest run --test it --run-ignored only -E 'test(=fuzz_corpus_replay::write_seed_corpus)'`.
 #[test]
 #[ignore = "writes into fuzz/corpus; run by hand when seeds change"]
 fn write_seed_corpus() {

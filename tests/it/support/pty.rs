@@ -1,5 +1,5 @@
 //! The real binary in a pseudo-terminal of a fixed size, driven by keystrokes and read back
-//! through a terminal emulator (vt100): the harness of `tests/tui_pty.rs`, shared by the
+//! through a terminal emulator (vt100): the harness of `tests/it/tui_pty.rs`, shared by the
 //! end-to-end tests of the account panels.
 
 use std::io::{Read, Write};
