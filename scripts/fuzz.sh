@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh 300 exports sts_answer  two targets, 5 min each
 #   FUZZ_CMIN=1 scripts/fuzz.sh 60          and minimise each corpus afterwards (cargo fuzz cmin)
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). The same corpora
-# are replayed on stable by `cargo nextest run --test fuzz_corpus_replay`.
+# are replayed on stable by `cargo nextest run --test it -E 'test(/^fuzz_corpus_replay::/)'`.
 set -euo pipefail
 seconds="${1:-60}"
 shift || true

@@ -1,0 +1,51 @@
+//! Every integration test, in one test binary: each file of `tests/it/` is a module, and
+//! `support` (moto, PTY, keyring, proxies) is shared by all of them. One binary links the
+//! library and the AWS SDK once instead of once per file.
+//!
+//! Run one file's tests with `cargo nextest run -E 'test(/^agent_socket::/)'` (or
+//! `cargo test --test it agent_socket::`). Insta snapshots live in `tests/it/snapshots/`,
+//! named `it__<module>__<name>.snap`.
+
+/// Shared by the modules below (`use crate::support::…`).
+mod support;
+
+#[cfg(unix)]
+mod agent_commands;
+mod agent_ecs_endpoint;
+#[cfg(unix)]
+mod agent_mfa;
+#[cfg(unix)]
+mod agent_socket;
+mod architecture;
+mod cli_against_moto;
+mod cli_check;
+mod cli_run;
+mod cli_sqs_files;
+mod cli_sqs_list;
+mod cli_sqs_move_task;
+mod cli_sqs_redrive;
+mod completions;
+mod console_signin;
+mod fault_cli;
+mod fault_output;
+mod fault_screen;
+mod fault_store;
+mod fuzz_corpus_replay;
+mod import_aws_config;
+mod import_mfa_command;
+mod import_organizations;
+mod import_session_tags;
+mod keyring_cache;
+mod logs_secret_scan;
+mod render_panels;
+mod render_snapshots;
+mod sqs_access_denied;
+mod sqs_against_moto;
+mod store_hung_keyring;
+mod store_processes;
+#[cfg(unix)]
+mod tui_agent_pty;
+mod tui_fleet_pty;
+mod tui_hung_endpoint;
+mod tui_panels_pty;
+mod tui_pty;
