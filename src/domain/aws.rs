@@ -82,4 +82,8 @@ pub trait Service: 'static {
     /// The variable that points this service at an emulator, `AWS_ENDPOINT_URL_SQS`.
     const ENDPOINT_VARIABLE: &'static str;
     fn connect(connection: &Connection) -> Arc<Self::Client>;
+    /// A stand-in that holds nothing and calls nothing, for tests that do not look at this
+    /// service: a test's services never reach the network by accident.
+    #[cfg(any(test, feature = "test-support"))]
+    fn offline(connection: &Connection) -> Arc<Self::Client>;
 }

@@ -385,6 +385,11 @@ impl super::aws::Service for StsService {
     fn connect(connection: &super::aws::Connection) -> Arc<dyn Sts> {
         Arc::new(AwsSts::new(connection.endpoints.of(Self::ENDPOINT_VARIABLE)))
     }
+
+    #[cfg(any(test, feature = "test-support"))]
+    fn offline(_: &super::aws::Connection) -> Arc<dyn Sts> {
+        Arc::new(crate::test_support::FakeSts::refusing())
+    }
 }
 
 #[cfg(test)]

@@ -202,6 +202,7 @@ impl Screen {
             .with::<StsService>(Arc::new(FakeSts::identity_of(&sqs.account)))
             .with::<SqsService>(Arc::new(sqs))
             .slots(Arc::new(Semaphore::new(4)))
+            .offline()
             .build();
         let mut screen = Screen { state, services: Arc::new(services), progress };
         screen.press(KeyCode::Enter).await;

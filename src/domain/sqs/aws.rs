@@ -41,6 +41,11 @@ impl Service for SqsService {
         let endpoint = connection.endpoints.of(Self::ENDPOINT_VARIABLE);
         Arc::new(AwsSqs::new(&connection.credentials, &connection.region, endpoint))
     }
+
+    #[cfg(any(test, feature = "test-support"))]
+    fn offline(connection: &Connection) -> Arc<dyn Sqs> {
+        Arc::new(crate::test_support::FakeSqs::new("000000000000", &connection.region, Vec::new()))
+    }
 }
 
 fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &'static str, error: SdkError<E>) -> SqsError {

@@ -165,6 +165,7 @@ async fn settle(state: &mut State, mut effects: Vec<Effect>, sqs: &HashMap<Strin
                 .with::<SqsService>(fake as Arc<dyn Sqs>)
                 .with::<StsService>(Arc::new(FakeSts::refusing()))
                 .slots(Arc::new(Semaphore::new(4)))
+                .offline()
                 .build();
             let progress: Progress<PanelMessage> = Arc::new(|_| {});
             let message = job.run(Arc::new(services), progress).await;
@@ -191,7 +192,8 @@ async fn enter_with_marks_lists_every_marked_account_a_few_at_a_time_dead_letter
     let (mut state, sqs) = fleet_of(6);
     let effects = press(&mut state, KeyCode::Enter);
     assert!(state.account().is_none() && state.fleet().is_some(), "Enter with marks opens the fleet, not one account");
-    let first: Vec<&RoleKey> = effects
+    // Each account's panels in the fleet start at once: count the accounts.
+    let first: std::collections::BTreeSet<&RoleKey> = effects
         .iter()
         .filter_map(|effect| match effect {
             Effect::Panel { role, .. } => Some(role),

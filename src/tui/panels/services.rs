@@ -31,6 +31,9 @@ pub enum NoSession {
 #[derive(Default)]
 struct ClientSet {
     built: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    /// Tests: a service without a fake gets its offline stand-in, never a real client.
+    #[cfg(any(test, feature = "test-support"))]
+    offline: bool,
 }
 
 impl ClientSet {
@@ -39,6 +42,9 @@ impl ClientSet {
         if let Some(client) = built.get(&TypeId::of::<S>()).and_then(|any| any.downcast_ref::<Arc<S::Client>>()) {
             return client.clone();
         }
+        #[cfg(any(test, feature = "test-support"))]
+        let client = if self.offline { S::offline(connection) } else { S::connect(connection) };
+        #[cfg(not(any(test, feature = "test-support")))]
         let client = S::connect(connection);
         built.insert(TypeId::of::<S>(), Box::new(client.clone()));
         client
@@ -113,6 +119,15 @@ impl ServicesBuilder {
     /// The client jobs get for `S` (a fake in tests).
     pub fn with<S: Service>(self, client: Arc<S::Client>) -> Self {
         self.services.clients.put::<S>(client);
+        self
+    }
+
+    /// Tests: every service without a fake (`with`) gets its offline stand-in, so a panel
+    /// added later never sends a test's jobs to AWS.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn offline(mut self) -> Self {
+        let put = std::mem::take(&mut *self.services.clients.built.lock().unwrap_or_else(PoisonError::into_inner));
+        self.services.clients = Arc::new(ClientSet { built: Mutex::new(put), offline: true });
         self
     }
 
@@ -342,5 +357,14 @@ id = "111111111111"
             .with::<StsService>(fake.clone())
             .build();
         assert!(Arc::ptr_eq(&services.client::<StsService>(), &fake));
+    }
+
+    #[tokio::test]
+    async fn offline_services_answer_from_stand_ins_and_never_build_a_real_client() {
+        use crate::domain::sqs::SqsService;
+
+        let services = Services::builder(role("sandbox/dev"), session("ASIAONE"), "eu-west-1").offline().build();
+        let queues = crate::domain::sqs::list_all_queues(services.client::<SqsService>().as_ref()).await.unwrap();
+        assert!(queues.is_empty(), "the stand-in holds nothing: {queues:?}");
     }
 }

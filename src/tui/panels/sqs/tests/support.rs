@@ -115,6 +115,7 @@ pub(super) fn harness_with(address: &str, sqs: FakeSqs) -> Harness {
         .with::<SqsService>(Arc::clone(&sqs) as Arc<dyn Sqs>)
         .with::<StsService>(Arc::new(FakeSts::refusing()))
         .slots(Arc::new(Semaphore::new(4)))
+        .offline()
         .build();
     let dir = tempfile::tempdir().unwrap();
     let mut panel = SqsPanel::default();
