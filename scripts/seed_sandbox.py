@@ -4,7 +4,7 @@
 Usage: seed_sandbox.py ENDPOINT OUTDIR
 
 Creates, in four fake accounts, IAM roles (Admin, ReadOnly, Deploy) and a handful of SQS
-queues with messages, then writes OUTDIR/aws-credentials and OUTDIR/accounts.toml (the
+queues with messages and three CloudWatch alarms each, then writes OUTDIR/aws-credentials and OUTDIR/accounts.toml (the
 switchboard inventory pointing at ENDPOINT). Safe to re-run: nothing is duplicated.
 """
 
@@ -38,7 +38,7 @@ ROLE_PERMISSIONS = {
     "Admin": {"Effect": "Allow", "Action": "*", "Resource": "*"},
     "ReadOnly": {
         "Effect": "Allow",
-        "Action": ["sqs:Get*", "sqs:List*", "sqs:ReceiveMessage", "iam:Get*", "iam:List*"],
+        "Action": ["sqs:Get*", "sqs:List*", "sqs:ReceiveMessage", "iam:Get*", "iam:List*", "cloudwatch:Describe*"],
         "Resource": "*",
     },
     "Deploy": {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
@@ -278,6 +278,34 @@ tags = ["platform", "sandbox"]
 """
 
 
+def seed_alarms(cloudwatch, account_name):
+    """Three alarms on the account's queues: the DLQ's depth in ALARM, the orders queue's age
+    with too little data, the notifications queue's depth OK (idempotent: PutMetricAlarm
+    replaces, SetAlarmState sets the state again)."""
+    alarms = [
+        ("orders-dlq-depth", "orders-dlq", "ApproximateNumberOfMessagesVisible", 0.0, "ALARM",
+         "Threshold Crossed: 1 out of the last 1 datapoints [12.0] was greater than the threshold (0.0)"),
+        ("orders-oldest-message", "orders", "ApproximateAgeOfOldestMessage", 900.0, "INSUFFICIENT_DATA",
+         "Insufficient Data: 1 datapoint was unknown"),
+        ("notifications-depth", "notifications", "ApproximateNumberOfMessagesVisible", 1000.0, "OK",
+         "Threshold Crossed: 1 out of the last 1 datapoints [3.0] was not greater than the threshold (1000.0)"),
+    ]
+    for name, queue, metric, threshold, state, reason in alarms:
+        cloudwatch.put_metric_alarm(
+            AlarmName=f"{account_name}-{name}",
+            AlarmDescription=f"{metric} of {queue} in {account_name}",
+            Namespace="AWS/SQS",
+            MetricName=metric,
+            Dimensions=[{"Name": "QueueName", "Value": queue}],
+            Statistic="Maximum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=threshold,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        cloudwatch.set_alarm_state(AlarmName=f"{account_name}-{name}", StateValue=state, StateReason=reason)
+
+
 def write_file(path, text, mode):
     # Write-then-rename so a running switchboard never sees a half-written file.
     tmp = f"{path}.tmp"
@@ -301,6 +329,7 @@ def main():
         seed_roles(session.client("iam", endpoint_url=endpoint), account_id)
         sqs = session.client("sqs", endpoint_url=endpoint)
         seed_queues(sqs, account_id, name, region, extra)
+        seed_alarms(session.client("cloudwatch", endpoint_url=endpoint), name)
         urls = sqs.list_queues().get("QueueUrls", [])
         total = 0
         for url in urls:
@@ -308,7 +337,7 @@ def main():
                 QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
             )["Attributes"]
             total += int(attrs["ApproximateNumberOfMessages"])
-        summary.append(f"  {name:<16} {account_id}  {region:<13} {len(urls)} queues, {total} messages")
+        summary.append(f"  {name:<16} {account_id}  {region:<13} {len(urls)} queues, {total} messages, 3 alarms")
 
     write_file(
         os.path.join(outdir, "aws-credentials"),

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod awsconfig;
 pub mod cache;
 pub mod clock;
+pub mod cloudwatch;
 pub mod console;
 pub mod credentials;
 pub mod engine;

@@ -16,6 +16,8 @@ mod agent_ecs_endpoint;
 mod agent_mfa;
 #[cfg(unix)]
 mod agent_socket;
+mod alarms_against_moto;
+mod alarms_panel;
 mod architecture;
 mod cli_against_moto;
 mod cli_check;

@@ -208,12 +208,12 @@ fn browse_peek_send_and_purge_a_queue_through_the_panels() {
     assert_eq!(seeded.visible(&seeded.orders), 0, "moto says the queue is empty");
     assert!(seeded.bodies(&seeded.orders).is_empty(), "nothing left to receive");
 
-    // Tab: the identity panel shows who the session is; Tab again, back to the queue.
+    // Tab: the identity panel shows who the session is; Shift-Tab, back to the queue.
     tui.send("\t");
     tui.wait_for("the identity panel", |screen| {
         screen.contains(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/Viewer/"))
     });
-    tui.send("\t");
+    tui.send("\x1b[Z");
     tui.wait_for("the SQS panel again", |screen| attribute(screen, "ApproximateNumberOfMessages").is_some());
 
     // Esc: detail -> list (the purged count is there), list -> the roles.

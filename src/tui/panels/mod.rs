@@ -217,6 +217,7 @@ macro_rules! panels {
 panels! {
     sqs::SqsPanel => Sqs,
     identity::IdentityPanel => Identity,
+    alarms::AlarmsPanel => Alarms,
 }
 
 #[cfg(test)]
