@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench import`
 
+// A benchmark whose setup fails should stop loudly, as a test does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench store`
 
+// A benchmark whose setup fails should stop loudly, as a test does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};

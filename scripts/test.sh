@@ -14,6 +14,18 @@ bash "$REPO/scripts/install-test-deps.sh"
 export SWITCHBOARD_MOTO_SERVER="$REPO/.venv/bin/moto_server"
 export SWITCHBOARD_PYTHON="$REPO/.venv/bin/python"
 
+# The gates: an unformatted file, a clippy warning (every target, the lints of Cargo.toml) or
+# a rustdoc warning fails the run before any test does. SWITCHBOARD_SKIP_GATES=1 skips them
+# for a quick local run of some tests.
+if [[ "${SWITCHBOARD_SKIP_GATES:-}" != 1 ]]; then
+  echo "==> cargo fmt --check" >&2
+  cargo fmt --all -- --check
+  echo "==> cargo clippy --all-targets -D warnings" >&2
+  cargo clippy --all-targets --features test-support,fuzzing --quiet -- -D warnings
+  echo "==> cargo doc --no-deps (warnings are errors)" >&2
+  RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+fi
+
 # exec so the exit code is the test runner's own.
 if cargo nextest --version >/dev/null 2>&1; then
   echo "==> cargo nextest run --no-fail-fast $*" >&2

@@ -2,9 +2,6 @@
 //! (`app`), and the front ends (`cli`, `tui`). The binary in `main.rs` only parses arguments
 //! and dispatches.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-
 #[cfg(unix)]
 pub mod agent;
 pub mod app;

@@ -21,7 +21,7 @@ pub async fn open_secret_store(announce: bool) -> Arc<dyn SecretStore> {
 
 /// Starts opening the store at once, so the keyring answers while the caller does other
 /// work (parsing the inventory); awaiting the result announces the store as above.
-pub fn start_opening_store(announce: bool) -> impl std::future::Future<Output = Arc<dyn SecretStore>> {
+pub fn start_opening_store(announce: bool) -> impl Future<Output = Arc<dyn SecretStore>> {
     let opening = tokio::spawn(open_store(StoreChoice::from_env()));
     async move {
         let store = match opening.await {

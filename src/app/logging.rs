@@ -71,7 +71,7 @@ pub fn init_stderr(verbose: u8) {
         _ => "debug",
     };
     // Colours only for a terminal: stderr redirected to a file or a CI log stays plain text.
-    let colours = std::io::IsTerminal::is_terminal(&io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let colours = io::IsTerminal::is_terminal(&io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     let layer = tracing_subscriber::fmt::layer().with_writer(io::stderr).with_target(false).with_ansi(colours);
     let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
 }

@@ -69,7 +69,7 @@ impl Freshness {
     /// The one rule for every front end: expired at its expiry, expiring within
     /// `refresh_before` of it, valid before.
     pub fn of(expires_at: Timestamp, now: Timestamp, refresh_before: Duration) -> Freshness {
-        let left = super::time::time_left(now, expires_at);
+        let left = time_left(now, expires_at);
         if left.is_zero() {
             Freshness::Expired
         } else if left <= refresh_before {

@@ -255,7 +255,7 @@ mod tests {
             "ASIAX",
             "s3cret",
             Some("tok".into()),
-            Some("2026-11-21T10:00:00+01:00".parse::<jiff::Timestamp>().unwrap()),
+            Some("2026-11-21T10:00:00+01:00".parse::<Timestamp>().unwrap()),
         );
         let vars = variables(&creds, "eu-west-1", None);
         let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();

@@ -6,6 +6,9 @@
 //! `cargo test --test it agent_socket::`). Insta snapshots live in `tests/it/snapshots/`,
 //! named `it__<module>__<name>.snap`.
 
+// The whole crate is test code, helpers included: a failed step stops the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 /// Shared by the modules below (`use crate::support::…`).
 mod support;
 

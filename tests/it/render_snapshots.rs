@@ -62,10 +62,7 @@ fn fixture() -> State {
         (
             "shared/deploy",
             Some(at(0, 42, 5)),
-            Activity::Refreshing {
-                request: 7,
-                since: at(0, 0, 0).checked_sub(jiff::SignedDuration::from_secs(4)).unwrap(),
-            },
+            Activity::Refreshing { request: 7, since: at(0, 0, 0).checked_sub(SignedDuration::from_secs(4)).unwrap() },
         ),
         ("shared/ci", Some(at(0, -5, 0)), Activity::Idle),
         ("shared/network", Some(at(11, 58, 3)), Activity::Idle),

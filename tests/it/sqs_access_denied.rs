@@ -129,7 +129,7 @@ fn seed(sandbox: &Sandbox) -> (String, String) {
 /// POST /moto-api/reset-auth `0`: every request from now on is authenticated and authorized.
 fn enforce_iam(endpoint: &str) {
     let address = endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let mut stream = TcpStream::connect(address).unwrap();
     write!(
         stream,
         "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"

@@ -28,7 +28,7 @@ pub struct Job<M>(pub(super) Work<M>);
 
 pub fn job<M, F>(work: impl FnOnce(Arc<Services>, Progress<M>) -> F + Send + 'static) -> Job<M>
 where
-    F: std::future::Future<Output = M> + Send + 'static,
+    F: Future<Output = M> + Send + 'static,
 {
     Job(Box::new(move |services, progress| Box::pin(work(services, progress))))
 }

@@ -299,9 +299,9 @@ id = "111111111111"
             engine.session(&admin, Renewal::IfNeeded).await.unwrap();
             assert_eq!(prompt.0.load(Ordering::SeqCst), 1);
             assert!(session_for_panel(&engine, &admin).await.is_ok());
-            clock.advance(std::time::Duration::from_secs(57 * 60));
+            clock.advance(Duration::from_secs(57 * 60));
             assert!(session_for_panel(&engine, &admin).await.is_ok(), "3 minutes left: used as it is");
-            clock.advance(std::time::Duration::from_secs(150));
+            clock.advance(Duration::from_secs(150));
             assert!(matches!(session_for_panel(&engine, &admin).await, Err(NoSession::NeedsMfa { .. })));
             assert_eq!(prompt.0.load(Ordering::SeqCst), 1, "never asked by a panel job");
         }
