@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use switchboard::domain::awsconfig::import;
+use switchboard::cli::import::awsconfig::import;
 use switchboard::domain::inventory::Inventory;
 
 const PROFILES: usize = 10_000;

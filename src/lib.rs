@@ -2,8 +2,6 @@
 //! (`app`), and the front ends (`cli`, `tui`). The binary in `main.rs` only parses arguments
 //! and dispatches.
 
-#[cfg(unix)]
-pub mod agent;
 pub mod app;
 pub mod cli;
 pub mod domain;

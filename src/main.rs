@@ -25,7 +25,7 @@ enum FrontEnd {
     /// Serve sessions to every switchboard command of this user from one process (in the
     /// foreground: a systemd user unit, launchd or a tmux pane)
     #[cfg(unix)]
-    Agent(switchboard::agent::AgentArgs),
+    Agent(cli::agent::AgentArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             None => tui::run(&options).await,
             Some(FrontEnd::Cli(command)) => cli::run(&options, command, Arguments::command).await,
             #[cfg(unix)]
-            Some(FrontEnd::Agent(args)) => switchboard::agent::run(&options, args).await,
+            Some(FrontEnd::Agent(args)) => cli::agent::run(&options, args).await,
         }
     });
     match outcome {

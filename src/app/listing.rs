@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::domain::duration::{format_countdown, time_left};
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::exports::rfc3339;
-use crate::domain::time::{format_countdown, time_left};
 
 const HEADER: [&str; 7] = ["ACCOUNT", "ID", "ROLE", "STATE", "LEFT", "REACHED", "REGION"];
 

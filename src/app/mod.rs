@@ -1,17 +1,14 @@
-//! The front door every front end shares (the screen, the commands, later the agent): the
-//! global options, the inventory loaded and validated whole (screen keys included), the
-//! engine assembled with a front end's own `MfaPrompt`, the error type with its exit code,
-//! and the defaults read from the environment.
+//! The front door every front end shares (the screen and the commands): the global options,
+//! the inventory loaded and validated whole (screen keys included), the engine assembled
+//! with a front end's own `MfaPrompt`, the error type with its exit code, the defaults read
+//! from the environment, and the agent (`agent`: its protocol, its client with the fallback,
+//! and its server, hosted by `switchboard agent` or by the screen).
 //!
-//! The layering rule, checked by `tests/architecture.rs`: `domain` imports no front end and
-//! no terminal crate; `app` imports `domain` only; `cli` and `tui` import `app` and `domain`
-//! and never each other.
+//! The layering rule, checked by `tests/it/architecture.rs`: `domain` imports no front end
+//! and no terminal crate; `app` imports `domain` only; `cli` and `tui` import `app` and
+//! `domain` and never each other.
 
-#[cfg(unix)]
-pub mod agent_client;
-pub mod agent_protocol;
-#[cfg(unix)]
-pub mod agent_server;
+pub mod agent;
 mod engine;
 mod error;
 pub mod keys;

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
+use crate::domain::clock::Clock as _;
 use crate::domain::clock::skew_notice;
 use crate::domain::plan::{LayerKind, plans};
-use crate::domain::time::Clock as _;
 
 use super::{AppError, output};
 use crate::app::{GlobalOptions, load_inventory, remembered_clock};

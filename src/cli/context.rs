@@ -41,7 +41,7 @@ impl Context {
     pub async fn session(&self, role: &RoleKey, renewal: Renewal) -> Result<Session, EngineError> {
         #[cfg(unix)]
         if let Some(session) =
-            crate::app::agent_client::session_from_agent(self.engine.inventory(), role, renewal).await
+            crate::app::agent::client::session_from_agent(self.engine.inventory(), role, renewal).await
         {
             return Ok(session);
         }

@@ -44,8 +44,8 @@ pub async fn run(options: &GlobalOptions, address: &str) -> Result<ExitCode, App
     // inventory is parsed or the store (and the keyring behind it) is even opened.
     #[cfg(unix)]
     {
-        use crate::app::agent_client::{self, AgentSession, SessionAsk};
-        use crate::app::agent_protocol::WireRenewal;
+        use crate::app::agent::client::{self as agent_client, AgentSession, SessionAsk};
+        use crate::app::agent::protocol::WireRenewal;
         let inventory = crate::domain::inventory::locate(options.inventory.as_deref())?;
         let ask = SessionAsk {
             inventory: &inventory,

@@ -131,7 +131,7 @@ async fn session_agent_first(
     renewal: Renewal,
 ) -> Result<Session, crate::domain::engine::EngineError> {
     #[cfg(unix)]
-    if let Some(session) = crate::app::agent_client::session_from_agent(engine.inventory(), role, renewal).await {
+    if let Some(session) = crate::app::agent::client::session_from_agent(engine.inventory(), role, renewal).await {
         return Ok(session);
     }
     engine.session(role, renewal).await

@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::app::agent_client;
-use crate::app::agent_protocol::{AgentReply, AgentRequest};
+use crate::app::agent::client as agent_client;
+use crate::app::agent::protocol::{AgentReply, AgentRequest};
 
 use super::{AppError, GlobalOptions};
 

@@ -7,8 +7,8 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::app::agent_client;
-use crate::app::agent_protocol::{AgentReply, AgentRequest, PendingMfa, WireCode};
+use crate::app::agent::client as agent_client;
+use crate::app::agent::protocol::{AgentReply, AgentRequest, PendingMfa, WireCode};
 use crate::domain::mfa::MfaCode;
 
 use super::{AppError, GlobalOptions};

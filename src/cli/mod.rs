@@ -1,5 +1,9 @@
 //! The command-line front end: one module per subcommand, all sharing `Context`.
 
+mod access_keys;
+/// `switchboard agent` (dispatched by `main` beside the other commands).
+#[cfg(unix)]
+pub mod agent;
 mod check;
 mod child_env;
 pub mod completions;
@@ -9,8 +13,7 @@ mod credential_process;
 mod ecs_server;
 mod env;
 mod exec;
-mod import;
-mod keys;
+pub mod import;
 mod list;
 #[cfg(unix)]
 mod list_agent;
@@ -316,7 +319,7 @@ pub async fn run(
         Command::CredentialProcess { role } => credential_process::run(options, &role).await,
         Command::Refresh { roles, all, expiring } => refresh::run(options, roles, all, expiring).await,
         Command::Whoami { role } => whoami::run(options, &role).await,
-        Command::Keys { action } => keys::run(options, action).await,
+        Command::Keys { action } => access_keys::run(options, action).await,
         #[cfg(unix)]
         Command::Mfa => mfa::run(options).await,
         Command::Run { select, parallel, group, json, command } => {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+use crate::domain::duration::{format_countdown, time_left};
 use crate::domain::engine::{Renewal, SessionState};
 use crate::domain::exports::rfc3339;
 use crate::domain::inventory::RoleKey;
-use crate::domain::time::{format_countdown, time_left};
 
 use super::AppError;
 use super::GlobalOptions;
@@ -58,7 +58,7 @@ pub async fn run(
             // The agent renews it in its memory when it can; a code is asked for here.
             #[cfg(unix)]
             if let Some(session) =
-                crate::app::agent_client::session_from_agent(engine.inventory(), &role, renewal).await
+                crate::app::agent::client::session_from_agent(engine.inventory(), &role, renewal).await
             {
                 return Ok(session);
             }

@@ -30,8 +30,8 @@ fn print(account: &str, arn: &str, user_id: &str) -> Result<(), AppError> {
 /// needed: this process then asks on its terminal.
 #[cfg(unix)]
 async fn from_agent(options: &GlobalOptions, address: &str) -> Option<(String, String, String)> {
-    use crate::app::agent_client;
-    use crate::app::agent_protocol::{AgentReply, AgentRequest};
+    use crate::app::agent::client as agent_client;
+    use crate::app::agent::protocol::{AgentReply, AgentRequest};
     let inventory = crate::domain::inventory::locate(options.inventory.as_deref()).ok()?;
     let request =
         AgentRequest::Whoami { inventory: agent_client::inventory_identity(&inventory), role: address.into() };

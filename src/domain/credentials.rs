@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::time::time_left;
+use super::duration::time_left;
 
 #[derive(Clone)]
 pub struct Credentials {

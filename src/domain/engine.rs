@@ -11,6 +11,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::cache::SessionCache;
+use super::clock::Clock;
 use super::credentials::{Credentials, Freshness};
 use super::inventory::{Inventory, RoleKey};
 use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest, REMEMBER_FOR, seconds_to_next_code};
@@ -18,7 +19,6 @@ use super::plan::{Layer, LayerKind, Plan, plans};
 use super::sources::{SourceError, SourceKeys, sts_endpoint};
 use super::store::{CodeMark, StoreError};
 use super::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
-use super::time::Clock;
 
 /// A session used only as a stepping stone needs just this much life left to assume a role
 /// with it; renewing it any earlier would cost an MFA code for nothing.

@@ -15,6 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::mpsc;
 
 use super::cache::SessionCache;
+use super::clock::{Clock, FixedClock};
 use super::credentials::Credentials;
 use super::engine::{Engine, EngineError, EngineParts, LayerStatus, Renewal, Session, SessionState};
 use super::inventory::{Inventory, RoleKey, Source};
@@ -24,7 +25,6 @@ use super::sources::{SourceError, SourceKeys};
 use super::store::sessions::entry_key;
 use super::store::{Backend, MemoryStore, SecretStore, SessionStore, StoreError};
 use super::sts::StsError;
-use super::time::{Clock, FixedClock};
 use crate::test_support::{Call, FakeSts, Kind};
 
 const HUB_DEVICE: &str = "arn:aws:iam::123456789012:mfa/alice";

@@ -3,12 +3,12 @@
 
 pub mod audit;
 pub mod aws;
-pub mod awsconfig;
 pub mod cache;
 pub mod clock;
 pub mod cloudwatch;
 pub mod console;
 pub mod credentials;
+pub mod duration;
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
@@ -17,11 +17,9 @@ pub mod http;
 pub mod inventory;
 pub mod mfa;
 pub mod mfa_command;
-pub mod organizations;
 pub mod plan;
 pub mod selection;
 pub mod sources;
 pub mod sqs;
 pub mod store;
 pub mod sts;
-pub mod time;

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::duration::format_duration;
 use super::inventory::{
     Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, SessionAttributes, Source, SourceCredentials,
     TemplateValues, current_user, expand_template,
 };
-use super::time::format_duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LayerKind {

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Semaphore, mpsc};
 
+use crate::domain::clock::Clock;
 use crate::domain::credentials::Credentials;
 use crate::domain::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
-use crate::domain::time::Clock;
 
 fn after(at: Timestamp, by: Duration) -> Timestamp {
     at.checked_add(SignedDuration::try_from(by).unwrap()).unwrap()
@@ -181,14 +181,14 @@ impl Sts for FakeSts {
 impl FakeSts {
     /// An STS for panels: it answers who a session is, in `account`.
     pub fn identity_of(account: &str) -> Self {
-        let sts = Self::new(Arc::new(crate::domain::time::SystemClock));
+        let sts = Self::new(Arc::new(crate::domain::clock::SystemClock));
         *sts.identity_account.lock().unwrap() = Some(account.to_owned());
         sts
     }
 
     /// An STS that must not be asked at all: every call fails as unreachable.
     pub fn refusing() -> Self {
-        let sts = Self::new(Arc::new(crate::domain::time::SystemClock));
+        let sts = Self::new(Arc::new(crate::domain::clock::SystemClock));
         *sts.identity_account.lock().unwrap() = None;
         sts
     }

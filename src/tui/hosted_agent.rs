@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::app::agent_client;
-use crate::app::agent_protocol::ServedRole;
-use crate::app::agent_server::ScreenAgent;
+use crate::app::agent::client as agent_client;
+use crate::app::agent::protocol::ServedRole;
+use crate::app::agent::server::ScreenAgent;
 use crate::domain::inventory::RoleKey;
 
 use super::action::Action;

@@ -61,7 +61,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let prompt = Arc::new(mfa::prompt::ModalPrompt::new(actions.clone(), first_code).with_commands(commands));
     // Codes the hosted agent asks for callers without a terminal name the caller in the modal.
     #[cfg(unix)]
-    let prompt = Arc::new(crate::app::agent_server::AgentPrompt::new(prompt));
+    let prompt = Arc::new(crate::app::agent::server::AgentPrompt::new(prompt));
     let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
     let rows = rows_with(&inventory, |_, key| engine.plan(key));
     let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);
@@ -77,7 +77,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     // Held until the screen closes: dropping it stops serving and removes the socket.
     #[cfg(unix)]
     let _agent = {
-        let agent = crate::app::agent_server::host_in_screen(engine.clone()).await;
+        let agent = crate::app::agent::server::host_in_screen(engine.clone()).await;
         hosted_agent::log(&agent);
         state.agent = Some(hosted_agent::describe(&agent));
         hosted_agent::watch_served(&agent, actions.clone());

@@ -6,8 +6,8 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 use jiff::Timestamp;
 
+use crate::domain::duration::format_countdown;
 use crate::domain::inventory::RoleKey;
-use crate::domain::time::format_countdown;
 
 use super::action::{Action, RenewFailure, Snapshot};
 use super::base::row::{Activity, RoleRow, RowState};

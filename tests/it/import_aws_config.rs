@@ -141,7 +141,7 @@ fn two_thousand_profiles_import_into_an_inventory_check_accepts_with_the_profile
 
     let inventory = Inventory::load(&out).unwrap();
     assert_eq!(inventory.roles().count(), generated.roles.len());
-    let addresses = switchboard::domain::awsconfig::import(&generated.text, &config).addresses;
+    let addresses = switchboard::cli::import::awsconfig::import(&generated.text, &config).addresses;
     for (profile, expected) in &generated.roles {
         let address = &addresses[profile];
         let role = inventory.find_role(address).unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::Problem;
 use super::raw::Text;
-use crate::domain::time::{format_duration, parse_duration};
+use crate::domain::duration::{format_duration, parse_duration};
 
 pub(super) struct Problems<'a> {
     pub file: &'a Path,

@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::fields::Problems;
 use super::validate::{MAX_CHAINED_DURATION, PendingRoles};
 use super::{Inventory, Role, RoleKey, RoleParent};
-use crate::domain::time::format_duration;
+use crate::domain::duration::format_duration;
 
 /// `via` must end at a source: a loop of roles assuming each other can never start.
 pub(super) fn check_chains(inventory: &Inventory, pending: &[PendingRoles], problems: &mut Problems) {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::fields::{Problems, line_and_column};
 use super::raw::{RawKeyEntry, RawKeys, RawUi};
 use super::{KeyOverride, UiSettings};
+use crate::domain::duration::parse_duration;
 use crate::domain::exports::ExportFormat;
-use crate::domain::time::parse_duration;
 
 pub(super) fn ui(raw: RawUi, problems: &mut Problems) -> UiSettings {
     let export_format = raw.export_format.as_ref().and_then(|text| {

@@ -15,7 +15,7 @@ use super::fields::{
 };
 use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource};
 use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
-use crate::domain::time::{format_duration, parse_duration};
+use crate::domain::duration::{format_duration, parse_duration};
 
 pub const MIN_DURATION: Duration = Duration::from_secs(15 * 60);
 pub const MAX_ROLE_DURATION: Duration = Duration::from_secs(12 * 3600);

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::AccountView;
-use crate::domain::time::{format_countdown, time_left};
+use crate::domain::duration::{format_countdown, time_left};
 use crate::tui::base::theme::Theme;
 use crate::tui::panels::PanelContext;
 use crate::tui::state::State;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::domain::duration::time_left;
 use crate::domain::engine::SessionState;
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::plan::{Layer, LayerKind, Plan, plan_for};
-use crate::domain::time::time_left;
 
 /// What a role row shows in its state column, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,9 +4,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::domain::duration::{format_countdown, time_left};
 use crate::domain::exports::ExportFormat;
 use crate::domain::inventory::RoleKey;
-use crate::domain::time::{format_countdown, time_left};
 
 use crate::tui::action::{ExportsText, RenewFailure};
 use crate::tui::effect::Effect;

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::domain::time::{format_countdown, time_left};
+use crate::domain::duration::{format_countdown, time_left};
 use crate::tui::base::row::Activity;
 use crate::tui::base::theme::Theme;
 use crate::tui::state::State;

@@ -8,7 +8,7 @@ use ratatui::text::{Line as TextLine, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::shown::{Line, LineAt};
-use crate::domain::time::format_countdown;
+use crate::domain::duration::format_countdown;
 use crate::tui::base::row::{Activity, RowState};
 use crate::tui::base::theme::Theme;
 use crate::tui::base::widgets::cell;

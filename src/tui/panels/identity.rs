@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::domain::sts::CallerIdentity;
-use crate::domain::time::{format_countdown, time_left};
+use crate::domain::duration::{format_countdown, time_left};
 
 use super::panel::{Job, KeyOutcome, Panel, PanelContext, PanelUpdate, Reply, job};
 use crate::app::keys::Keymap;

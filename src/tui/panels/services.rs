@@ -224,12 +224,12 @@ mod tests {
 
         use super::*;
         use crate::domain::cache::SessionCache;
+        use crate::domain::clock::FixedClock;
         use crate::domain::engine::EngineParts;
         use crate::domain::inventory::{Inventory, Source};
         use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
         use crate::domain::sources::{SourceError, SourceKeys};
         use crate::domain::store::MemoryStore;
-        use crate::domain::time::FixedClock;
         use crate::test_support::FakeSts;
 
         const INVENTORY: &str = r#"
@@ -351,7 +351,7 @@ id = "111111111111"
     fn a_fake_put_in_by_the_builder_is_the_client_jobs_get() {
         use crate::domain::sts::StsService;
 
-        let clock = Arc::new(crate::domain::time::FixedClock::at("2026-11-21T09:00:00Z".parse().unwrap()));
+        let clock = Arc::new(crate::domain::clock::FixedClock::at("2026-11-21T09:00:00Z".parse().unwrap()));
         let fake: Arc<dyn crate::domain::sts::Sts> = Arc::new(crate::test_support::FakeSts::new(clock));
         let services = Services::builder(role("sandbox/dev"), session("ASIAONE"), "eu-west-1")
             .with::<StsService>(fake.clone())

@@ -1,51 +1,9 @@
-//! Time as the engine sees it: an injectable clock, AWS-style duration parsing and the
+//! Durations as operators write and read them: AWS-style parsing ("15m", "1h30m") and the
 //! countdown text shared by the CLI and the screen.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-
-/// The engine asks this for "now" so tests can freeze and move time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
-
-    /// How far the local clock is ahead of AWS's (negative: behind), once measured; clocks
-    /// that do not measure it (the system's, tests') say `None`.
-    fn ahead_of_aws(&self) -> Option<SignedDuration> {
-        None
-    }
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
-
-/// A clock that only moves when told to.
-#[derive(Debug, Clone)]
-pub struct FixedClock(Arc<Mutex<Timestamp>>);
-
-impl FixedClock {
-    pub fn at(now: Timestamp) -> Self {
-        Self(Arc::new(Mutex::new(now)))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now = now.saturating_add(SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX)).unwrap_or(*now);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// Parses "15m", "1h", "1h30m", "36h" (jiff's friendly format, ISO 8601 too).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -111,15 +69,5 @@ mod tests {
         assert_eq!(format_countdown(Duration::from_secs(59 * 60 + 12)), "59:12");
         assert_eq!(format_countdown(Duration::from_secs(11 * 3600 + 58 * 60 + 3)), "11:58:03");
         assert_eq!(format_countdown(Duration::ZERO), "0:00");
-    }
-
-    #[test]
-    fn fixed_clock_moves_only_when_told() {
-        let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let clock = FixedClock::at(start);
-        assert_eq!(clock.now(), start);
-        clock.advance(Duration::from_secs(90));
-        assert_eq!(time_left(start, clock.now()), Duration::from_secs(90));
-        assert_eq!(time_left(clock.now(), start), Duration::ZERO);
     }
 }

@@ -124,7 +124,7 @@ pub fn diff(old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::organizations::MemberAccount;
+    use crate::cli::import::organizations::MemberAccount;
 
     fn organization() -> Organization {
         let member = |id: &str, name: &str, ou: &[&str]| MemberAccount {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::types::AccountStatus;
 
-use super::credentials::Credentials;
+use crate::domain::aws;
+use crate::domain::credentials::Credentials;
 
 mod merge;
 pub use merge::{Merge, MergeParent, diff, merge};
@@ -51,7 +52,7 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(
 }
 
 fn client(credentials: &Credentials, endpoint_url: Option<String>) -> aws_sdk_organizations::Client {
-    let config = super::aws::sdk_config(credentials, REGION, endpoint_url, super::aws::OPERATION_TIMEOUT);
+    let config = aws::sdk_config(credentials, REGION, endpoint_url, aws::OPERATION_TIMEOUT);
     aws_sdk_organizations::Client::new(&config)
 }
 

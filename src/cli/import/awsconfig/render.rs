@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::convert::{Entries, Parent, sorted_sources};
 use super::profiles::Finding;
-use crate::domain::time::format_duration;
+use crate::domain::duration::format_duration;
 
 pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
     let mut out = String::with_capacity(256 * entries.addresses.len().max(1));

@@ -1,14 +1,17 @@
 //! `switchboard import aws-config`: writes an inventory made from the role profiles of an AWS
 //! config file, after checking it passes `check`; never over an existing file without `--force`.
 
+pub mod awsconfig;
+pub mod organizations;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::AppError;
 use crate::app::GlobalOptions;
-use crate::domain::awsconfig::{self, Finding};
 use crate::domain::inventory::{self, Inventory};
+use awsconfig::Finding;
 
 pub struct AwsConfigArgs {
     pub config: Option<PathBuf>,
@@ -121,7 +124,7 @@ pub struct OrganizationsArgs {
 /// `import organizations`: one account per member of the organization the `--via` role or
 /// source is in, merged into the inventory (or, with `--dry-run`, the diff printed).
 pub async fn organizations(options: &GlobalOptions, args: OrganizationsArgs) -> Result<ExitCode, AppError> {
-    use crate::domain::organizations;
+    use crate::cli::import::organizations;
 
     let path = inventory::locate(options.inventory.as_deref())?;
     let existing = std::fs::read_to_string(&path)
@@ -167,8 +170,8 @@ pub async fn organizations(options: &GlobalOptions, args: OrganizationsArgs) -> 
 async fn via_credentials(
     options: &GlobalOptions,
     via: &str,
-) -> Result<(crate::domain::credentials::Credentials, crate::domain::organizations::MergeParent, Inventory), AppError> {
-    use crate::domain::organizations::MergeParent;
+) -> Result<(crate::domain::credentials::Credentials, organizations::MergeParent, Inventory), AppError> {
+    use crate::cli::import::organizations::MergeParent;
     use crate::domain::sources::{LocalSourceKeys, SourceKeys as _};
 
     if via.contains('/') {

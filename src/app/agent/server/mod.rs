@@ -16,9 +16,9 @@ pub use asks::{AgentPrompt, PendingAsks};
 pub use serve::accept_forever;
 pub use socket::{AgentSocket, bind};
 
-use super::agent_client;
-use super::agent_protocol::{AgentStatus, ServedRole};
-use super::build_engine;
+use super::client as agent_client;
+use super::protocol::{AgentStatus, ServedRole};
+use crate::app::build_engine;
 use crate::domain::engine::Engine;
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaPrompt;

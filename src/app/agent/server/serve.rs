@@ -11,7 +11,7 @@ use tokio::net::UnixStream;
 use super::AgentServer;
 use super::asks::{AgentAsk, on_behalf_of};
 use super::socket::{AgentSocket, peer_allowed};
-use crate::app::agent_protocol::{
+use crate::app::agent::protocol::{
     AgentErrorKind, AgentReply, AgentRequest, MAX_REQUEST_BYTES, WireRenewal, WireSession,
 };
 use crate::domain::engine::{Engine, EngineError};
@@ -150,7 +150,7 @@ async fn session(server: &AgentServer, asked: SessionAsked) -> Result<AgentReply
     };
     let session = outcome.map_err(|problem| engine_error(&problem, headless))?;
     if let Some(pid) = asked.served_pid.or(peer_pid) {
-        let left = session.credentials.expiration.map(|until| crate::domain::time::time_left(engine.now(), until));
+        let left = session.credentials.expiration.map(|until| crate::domain::duration::time_left(engine.now(), until));
         server.served.record(&key.to_string(), pid, left.unwrap_or_default());
     }
     Ok(AgentReply::Session(WireSession::from(&session)))
@@ -179,7 +179,7 @@ type Refusal = (AgentErrorKind, String);
 
 fn engine_for(server: &AgentServer, asked: &Path) -> Result<Arc<Engine>, Refusal> {
     let served = &server.status.inventory;
-    if crate::app::agent_client::inventory_identity(asked) != *served {
+    if crate::app::agent::client::inventory_identity(asked) != *served {
         let message = format!("this agent serves {}, not {}", served.display(), asked.display());
         return Err((AgentErrorKind::OtherInventory, message));
     }

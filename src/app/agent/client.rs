@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use super::agent_protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus, WireRenewal};
+use super::protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus, WireRenewal};
 use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::MfaCaller;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 
-use crate::app::agent_protocol::PendingMfa;
+use crate::app::agent::protocol::PendingMfa;
 use crate::domain::mfa::{MfaCaller, MfaCode, MfaError, MfaPrompt, MfaRequest};
 
 tokio::task_local! {

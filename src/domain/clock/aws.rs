@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::time::{Clock, format_duration};
+use super::Clock;
+use crate::domain::duration::format_duration;
 
 /// `Date` has one-second precision and is stamped before the answer travels back: offsets
 /// this small are that, not a wrong clock, and are not applied.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::app::agent_protocol::ServedRole;
+use crate::app::agent::protocol::ServedRole;
 
 /// A process counts as served for this long after its last request, if it still runs.
 pub const SERVED_WINDOW: Duration = Duration::from_secs(15 * 60);

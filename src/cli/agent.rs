@@ -1,9 +1,9 @@
 //! `switchboard agent`: one agent per user, in the foreground (a systemd user unit, launchd
 //! or a tmux pane). It holds one engine for every caller, so sessions come from its memory
 //! (and the store) and concurrent callers share one STS call. Clients reach it through
-//! `app::agent_client`; with no agent they use their own engine as before.
+//! `app::agent::client`; with no agent they use their own engine as before.
 //!
-//! The server itself lives in `app::agent_server`, so the screen can host the same agent.
+//! The server itself lives in `app::agent::server`, so the screen can host the same agent.
 //! Headless, a code for a caller without a terminal is a pending request (and a desktop
 //! notification) that `switchboard mfa` answers from any terminal.
 
@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::app::agent_client::{self, AgentUnavailable};
-use crate::app::agent_server::{self, AgentServer};
+use crate::app::agent::client::{self as agent_client, AgentUnavailable};
+use crate::app::agent::server::{self as agent_server, AgentServer};
 use crate::app::{AppError, GlobalOptions, load_inventory, open_secret_store, output};
 
 #[derive(Debug, Clone, Args)]
