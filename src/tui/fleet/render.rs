@@ -26,8 +26,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
     let mut title = vec![
         Span::styled(" fleet ", theme.accent()),
         Span::raw(format!(
-            " {} roles · {} queues · sort: {}{}",
+            " {} roles{} · {} queues · sort: {}{}",
             fleet.accounts.len(),
+            match fleet.fire_count() {
+                0 => String::new(),
+                fires => format!(" · {fires} on fire"),
+            },
             fleet.queue_count(),
             fleet.sort.label(),
             if fleet.descending { " (reversed)" } else { "" }
@@ -49,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
         format!(
             "{}{}{}{}{}{}",
             cell("ROLE", role_width),
-            cell("QUEUE", name_width),
+            cell("ALARM OR QUEUE", name_width),
             cell("VISIBLE", COUNT_WIDTH),
             cell("IN FLIGHT", COUNT_WIDTH),
             cell("DELAYED", COUNT_WIDTH),
@@ -67,7 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
                 Span::styled(cell(&format!("{marker}{}", role(*account).unwrap_or_default()), role_width), base),
                 Span::styled(error.to_string(), base.patch(theme.error())),
             ]),
-            FleetRow::Fire { account, fire } => Line::from(vec![
+            FleetRow::Fire { account, fire, .. } => Line::from(vec![
                 Span::styled(cell(&format!("{marker}{}", role(*account).unwrap_or_default()), role_width), base),
                 Span::styled(cell(&fire.name, name_width), base),
                 Span::styled(cell(&fire.state, COUNT_WIDTH), base.patch(theme.error())),
@@ -104,13 +108,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, fleet: &FleetView, t
         let message = if loading > 0 { "listing queues…" } else { "no queues in the marked accounts" };
         lines.push(Line::from(Span::styled(message, theme.dim())));
     }
-    let block = Block::default().borders(Borders::ALL).title(" queues of the marked roles ");
+    let block = Block::default().borders(Borders::ALL).title(" what is on fire, and every queue, in the marked roles ");
     frame.render_widget(Paragraph::new(lines).block(block), body);
 
     let keys = &state.keymaps.panel::<SqsCommand>();
     let key = |command: SqsCommand| keys.keys_of(command).split(' ').next().unwrap_or("").to_owned();
     let hints = format!(
-        " {} detail in its account · {} DLQ depth · {} account · {} name · {} visible · {} refresh · Esc back to the roles",
+        " {} open in its account · {} DLQ depth · {} account · {} name · {} visible · {} refresh · Esc back to the roles",
         key(SqsCommand::Open),
         key(SqsCommand::SortByDeadLetter),
         key(SqsCommand::SortByType),

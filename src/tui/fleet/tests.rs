@@ -19,12 +19,14 @@ use crate::domain::sqs::Sqs;
 use crate::test_support::{FakeQueue, FakeSqs, FakeSts, line_with, text_of};
 
 use super::view::{ACCOUNTS_AT_ONCE, FleetRow};
+use crate::domain::cloudwatch::fake::FakeCloudWatch;
+use crate::domain::cloudwatch::{AlarmState, CloudWatch, CloudWatchService};
 use crate::domain::sqs::SqsService;
 use crate::domain::sts::StsService;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, RenewMode};
 use crate::tui::panels::sqs::{SqsCommand, View};
-use crate::tui::panels::{NoSession, PanelMessage, Progress, Services};
+use crate::tui::panels::{NoSession, PanelId, PanelMessage, Progress, Services};
 use crate::tui::state::State;
 use crate::tui::update::update;
 
@@ -143,7 +145,17 @@ fn account_sqs(account_id: &str, failed: u64) -> FakeSqs {
 
 /// Runs every panel job against its role's SQS and feeds the answers back, until none is left.
 /// Returns how many accounts had work out at most at once.
-async fn settle(state: &mut State, mut effects: Vec<Effect>, sqs: &HashMap<String, Arc<FakeSqs>>) -> usize {
+async fn settle(state: &mut State, effects: Vec<Effect>, sqs: &HashMap<String, Arc<FakeSqs>>) -> usize {
+    settle_with(state, effects, sqs, &HashMap::new()).await
+}
+
+/// `settle`, with the CloudWatch alarms of some accounts (the others have none).
+async fn settle_with(
+    state: &mut State,
+    mut effects: Vec<Effect>,
+    sqs: &HashMap<String, Arc<FakeSqs>>,
+    alarms: &HashMap<String, Arc<FakeCloudWatch>>,
+) -> usize {
     let mut most_at_once = 0;
     while !effects.is_empty() {
         let mut accounts: Vec<&str> = effects
@@ -161,12 +173,14 @@ async fn settle(state: &mut State, mut effects: Vec<Effect>, sqs: &HashMap<Strin
             let Effect::Panel { role, view, job } = effect else { continue };
             let fake = Arc::clone(&sqs[role.account.as_str()]);
             let credentials = Credentials::new("ASIATEST", "secret", Some("token".to_owned()), None);
-            let services = Services::builder(role.clone(), credentials, "us-east-1")
+            let mut services = Services::builder(role.clone(), credentials, "us-east-1")
                 .with::<SqsService>(fake as Arc<dyn Sqs>)
                 .with::<StsService>(Arc::new(FakeSts::refusing()))
-                .slots(Arc::new(Semaphore::new(4)))
-                .offline()
-                .build();
+                .slots(Arc::new(Semaphore::new(4)));
+            if let Some(cloudwatch) = alarms.get(role.account.as_str()) {
+                services = services.with::<CloudWatchService>(Arc::clone(cloudwatch) as Arc<dyn CloudWatch>);
+            }
+            let services = services.offline().build();
             let progress: Progress<PanelMessage> = Arc::new(|_| {});
             let message = job.run(Arc::new(services), progress).await;
             next.extend(update(state, view.answer(&role, message)));
@@ -306,4 +320,34 @@ async fn the_selected_queue_stays_selected_when_a_new_sort_moves_it() {
     let by_name = state.keymaps.panel::<SqsCommand>().keys_of(SqsCommand::SortByName);
     press(&mut state, KeyCode::Char(by_name.chars().next().unwrap()));
     assert_eq!(selected(&state), "acct-01/viewer work-dlq", "the same queue, at its new place");
+}
+
+#[tokio::test]
+async fn an_alarm_in_alarm_tops_the_fleet_and_enter_opens_its_account_on_the_alarms() {
+    let (mut state, sqs) = fleet_of(3);
+    let deep = FakeCloudWatch::alarm("work-dlq-depth", AlarmState::Alarm, "Threshold Crossed: 7 > 0");
+    let fine = FakeCloudWatch::alarm("work-age", AlarmState::Ok, "fine");
+    let alarms = HashMap::from([("acct-01".to_owned(), Arc::new(FakeCloudWatch::new(vec![deep, fine])))]);
+    let effects = press(&mut state, KeyCode::Enter);
+    settle_with(&mut state, effects, &sqs, &alarms).await;
+    let fleet = state.fleet().unwrap();
+    let rows = fleet.rows();
+    assert!(
+        matches!(&rows[0], FleetRow::Fire { account: 1, panel: PanelId::Alarms, fire } if fire.name == "work-dlq-depth"),
+        "the alarm in ALARM first, above the dead-letter queues: {rows:?}"
+    );
+    assert_eq!(rows.iter().filter(|row| matches!(row, FleetRow::Fire { .. })).count(), 1, "only alarms in ALARM");
+    let shown = screen(&state, 120, 20);
+    assert!(line_with(&shown, "work-dlq-depth").contains("Threshold Crossed: 7 > 0"), "{shown}");
+    assert!(shown.contains("3 roles · 1 on fire · 6 queues"), "{shown}");
+
+    // Enter on it: acct-01's panels, on the alarms, which read the account's alarms.
+    let effects = press(&mut state, KeyCode::Enter);
+    let view = state.account().expect("the account's panels are open");
+    assert_eq!((view.role.clone(), view.active), (role("acct-01/viewer"), PanelId::Alarms));
+    assert_eq!(effects.len(), 1, "the alarms panel reads: {effects:?}");
+    settle_with(&mut state, effects, &sqs, &alarms).await;
+    assert!(screen(&state, 120, 20).contains("2 alarms · 1 in ALARM"), "{}", screen(&state, 120, 20));
+    press(&mut state, KeyCode::Esc);
+    assert!(state.account().is_none() && state.fleet().is_some(), "Esc: back to the fleet");
 }

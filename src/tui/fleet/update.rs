@@ -147,23 +147,52 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Enter on a queue: its detail in its own account's panels, worked through that role.
+/// Enter on a row: a queue's detail in its own account's panels, worked through that role;
+/// something on fire opens the account on the panel that found it.
 fn open_selected(state: &mut State) -> Vec<Effect> {
     let Some(fleet) = state.fleet() else { return Vec::new() };
     let rows = fleet.rows();
-    let Some(FleetRow::Queue { account, queue, .. }) = rows.get(fleet.place(&rows)).cloned() else {
-        return Vec::new();
+    let (account, opened) = match rows.get(fleet.place(&rows)).cloned() {
+        Some(FleetRow::Queue { account, queue, .. }) => (account, Opened::Queue(queue.summary.url.clone())),
+        Some(FleetRow::Fire { account, panel, fire }) => (account, Opened::Panel(panel, fire.name)),
+        Some(FleetRow::Failed { .. }) | None => return Vec::new(),
     };
     let Some(account) = fleet.accounts.get(account) else { return Vec::new() };
-    let (role, url) = (account.role.clone(), queue.summary.url.clone());
-    let mut panel = SqsPanel::with_queues(account.panels.sqs.queues.clone());
-    panel.keys = state.keymaps.panel();
-    let jobs = panel.open_queue(url.clone());
-    tracing::info!(role = %role, "fleet: opened {url}");
+    let role = account.role.clone();
     let mut panels = Panels::new(&state.keymaps);
-    panels.sqs = panel;
-    let view = AccountView { id: state.request_id(), role, panels, active: PanelId::Sqs };
-    let effects = view.effects(crate::tui::panels::lift(jobs, PanelMessage::Sqs));
+    let (active, jobs) = match opened {
+        Opened::Queue(url) => {
+            let mut panel = SqsPanel::with_queues(account.panels.sqs.queues.clone());
+            panel.keys = state.keymaps.panel();
+            let jobs = crate::tui::panels::lift(panel.open_queue(url.clone()), PanelMessage::Sqs);
+            tracing::info!(role = %role, "fleet: opened {url}");
+            panels.sqs = panel;
+            (PanelId::Sqs, jobs)
+        }
+        Opened::Panel(panel, name) => {
+            tracing::info!(role = %role, "fleet: opened {name}");
+            (panel, Vec::new())
+        }
+    };
+    let mut view = AccountView { id: state.request_id(), role, panels, active };
+    let mut effects = view.effects(jobs);
+    if active != PanelId::Sqs {
+        effects.extend(open_active(state, &mut view));
+    }
     state.screens.push(Screen::Account(Box::new(view)));
     effects
+}
+
+/// What Enter on a fleet row opens.
+enum Opened {
+    Queue(String),
+    Panel(PanelId, String),
+}
+
+/// The active panel's first jobs, as when an account is opened from the list.
+fn open_active(state: &State, view: &mut AccountView) -> Vec<Effect> {
+    let Some(row) = state.rows.iter().find(|row| row.key == view.role) else { return Vec::new() };
+    let context = PanelContext { row, read_only: row.read_only, now: state.now, refresh_every: state.panel_refresh };
+    let answer = view.panels.ask(view.active, crate::tui::panels::Request::Open, &context);
+    view.effects(answer.jobs)
 }

@@ -16,7 +16,7 @@ use crate::domain::sqs::QueueAttributes;
 
 use crate::app::keys::Keymaps;
 use crate::tui::panels::sqs::QueueRow;
-use crate::tui::panels::{Fire, PanelContext, PanelJob, PanelMessage, Panels, Request};
+use crate::tui::panels::{Fire, PanelContext, PanelId, PanelJob, PanelMessage, Panels, Request};
 
 /// Accounts listing or counting at once: enough to fill the screen quickly, few enough
 /// that a hundred marked accounts do not all call at the same moment.
@@ -75,9 +75,21 @@ impl FleetAccount {
 /// it, or one of its queues.
 #[derive(Debug, Clone)]
 pub enum FleetRow<'a> {
-    Failed { account: usize, error: &'a str },
-    Fire { account: usize, fire: Fire },
-    Queue { account: usize, queue: &'a QueueRow, dead_letter: bool },
+    Failed {
+        account: usize,
+        error: &'a str,
+    },
+    /// Found by the panel `panel` (Enter opens the account on it).
+    Fire {
+        account: usize,
+        panel: PanelId,
+        fire: Fire,
+    },
+    Queue {
+        account: usize,
+        queue: &'a QueueRow,
+        dead_letter: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -114,6 +126,11 @@ impl FleetView {
         self.accounts.iter().map(|account| account.panels.sqs.queues.len()).sum()
     }
 
+    /// What the accounts' panels found on fire (alarms in ALARM).
+    pub fn fire_count(&self) -> usize {
+        self.accounts.iter().map(|account| account.panels.fires().len()).sum()
+    }
+
     /// Accounts not listed yet or with work out.
     pub fn loading(&self) -> usize {
         self.accounts.iter().filter(|account| account.busy() || !account.started).count()
@@ -129,7 +146,8 @@ impl FleetView {
             if let Some(error) = account.error.as_ref().or(account.panels.sqs.list_error.as_ref()) {
                 failed.push(FleetRow::Failed { account: index, error });
             }
-            fires.extend(account.panels.fires().into_iter().map(|fire| FleetRow::Fire { account: index, fire }));
+            let found = account.panels.fires().into_iter();
+            fires.extend(found.map(|(panel, fire)| FleetRow::Fire { account: index, panel, fire }));
             for queue in &account.panels.sqs.queues {
                 let dead_letter = account.panels.sqs.is_dead_letter(queue);
                 queues.push((index, queue, dead_letter));

@@ -184,11 +184,11 @@ macro_rules! panels {
                 jobs
             }
 
-            /// What the panels in the fleet found on fire.
-            pub fn fires(&self) -> Vec<Fire> {
+            /// What the panels in the fleet found on fire, each with the panel that found it.
+            pub fn fires(&self) -> Vec<(PanelId, Fire)> {
                 let mut fires = Vec::new();
                 $(if <$module::$panel as PanelUpdate>::IN_FLEET {
-                    fires.extend(self.$module.fires());
+                    fires.extend(self.$module.fires().into_iter().map(|fire| (PanelId::$id, fire)));
                 })+
                 fires
             }

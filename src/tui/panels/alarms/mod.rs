@@ -296,7 +296,8 @@ impl AlarmsPanel {
         let field = |name: &str, value: String, style: Style| {
             Line::from(vec![Span::styled(format!("{name:<11}"), theme.dim()), Span::styled(value, style)])
         };
-        let since = alarm.since.map(|at| format!("{} ago ({at})", age(now, Some(at)))).unwrap_or_else(|| "-".into());
+        let since = alarm.since.map(|at| format!("{} ago ({})", age(now, Some(at)), at.strftime("%Y-%m-%d %H:%M:%S UTC")));
+        let since = since.unwrap_or_else(|| "-".into());
         lines.extend([
             field("alarm", alarm.name.clone(), theme.account()),
             field("state", alarm.state.label().to_owned(), state_style(alarm.state, theme)),
