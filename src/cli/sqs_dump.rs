@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::domain::audit::AuditLog;
 use crate::domain::engine::Renewal;
-use crate::domain::inventory::RoleKey;
+use crate::domain::sqs::changes::{ActingRole, SqsChanges};
 use crate::domain::sqs::{self, AwsSqs, PeekedMessage, QueueSummary, Sqs, message_file};
 
 use super::context::Context;
@@ -21,13 +21,18 @@ const DUMP_VISIBILITY_SECONDS: u32 = 30;
 /// A queue opened through a role's session, with what the safety rails need to know.
 pub(super) struct OpenedQueue {
     pub sqs: AwsSqs,
-    pub role: RoleKey,
+    pub role: ActingRole,
     pub region: String,
     pub queue: QueueSummary,
-    pub production: bool,
-    pub read_only: bool,
     pub audit: AuditLog,
     pub max_receive: Option<u32>,
+}
+
+impl OpenedQueue {
+    /// Changes to the queue's account and region through the role: the rails and the audit.
+    pub fn changes(&self) -> SqsChanges<'_> {
+        SqsChanges::new(&self.role, &self.region, &self.sqs, &self.audit)
+    }
 }
 
 pub(super) fn failed(error: impl std::fmt::Display) -> AppError {
@@ -51,11 +56,9 @@ pub(super) async fn open_queue(options: &GlobalOptions, address: &str, queue: &s
         .map(|policy| policy.max_receive_count);
     Ok(OpenedQueue {
         sqs,
-        role: role.key,
+        role: ActingRole { key: role.key, read_only: role.read_only, production },
         region: session.region,
         queue,
-        production,
-        read_only: role.read_only,
         audit: AuditLog::from_env(),
         max_receive,
     })

@@ -6,9 +6,9 @@
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use crate::domain::audit::AuditEntry;
-use crate::domain::sqs::copy::{CopyLimits, copy_messages};
-use crate::domain::sqs::{self, MoveStatus, Queue, QueueSummary, Sqs, Started, move_task};
+use crate::domain::sqs::changes::{Change, RedriveEvent, RedrivePlan, Redriven, Refused};
+use crate::domain::sqs::copy::CopyLimits;
+use crate::domain::sqs::{self, MoveStatus, Queue, QueueSummary, Sqs, move_task};
 
 use super::sqs_dump::{OpenedQueue, failed, open_queue};
 use super::{AppError, GlobalOptions};
@@ -52,96 +52,65 @@ async fn destination(opened: &OpenedQueue, to: Option<&str>) -> Result<QueueSumm
 pub async fn run(options: &GlobalOptions, args: RedriveArgs<'_>) -> Result<ExitCode, AppError> {
     let opened = open_queue(options, args.role, args.dead_letter).await?;
     let name = opened.queue.name.clone();
-    if args.confirm != name {
-        return Err(AppError::Usage(format!(
-            "--confirm {} does not match the dead-letter queue's name {name}",
-            args.confirm
-        )));
-    }
-    if opened.read_only {
-        return Err(AppError::Usage(format!("{} is read_only: switchboard will not redrive through it", opened.role)));
+    match opened.role.allows(Change::Redrive, &name, Some(args.confirm)) {
+        Ok(()) => {}
+        Err(Refused::NameMismatch { typed, queue }) => {
+            return Err(AppError::Usage(format!(
+                "--confirm {typed} does not match the dead-letter queue's name {queue}"
+            )));
+        }
+        Err(refused) => return Err(AppError::Usage(refused.to_string())),
     }
     let target = destination(&opened, args.to).await?;
     let (source_arn, target_arn) = (arn_of(&opened.sqs, &opened.queue).await?, arn_of(&opened.sqs, &target).await?);
     let total = opened.sqs.attributes(&opened.queue.url).await.map_err(failed)?.visible().unwrap_or(0);
-    let source = Queue { url: &opened.queue.url, arn: &source_arn, fifo: opened.queue.fifo };
-    let into = Queue { url: &target.url, arn: &target_arn, fifo: target.fifo };
-    let entry = |action: &str| AuditEntry::new(&opened.role, &opened.region, &opened.queue.url, action);
-    let to = format!("to {}", target.name);
-    opened.audit.record(&entry("redrive-start").count(total).detail(to.clone()));
     eprintln!("switchboard: redrive {name} -> {}: about {total} messages", target.name);
 
-    let started = if args.copy {
-        Started::CopyInstead { why: "copying as asked (--copy)".into() }
-    } else {
-        sqs::start(&opened.sqs, &source, &into, args.rate).await.map_err(|error| {
-            opened.audit.record(&entry("redrive-end").detail(to.clone()).outcome(&Err::<(), _>(&error)));
-            failed(format!("{}: {error}", opened.role))
-        })?
+    let mut limits = CopyLimits::default();
+    if let Some(seconds) = args.visibility_seconds {
+        limits.visibility_seconds = seconds;
+    }
+    // Nothing stops the command's copy but a signal: what was copied stays copied.
+    let stop = AtomicBool::new(false);
+    let plan = RedrivePlan {
+        source: Queue { url: &opened.queue.url, arn: &source_arn, fifo: opened.queue.fifo },
+        destination: Queue { url: &target.url, arn: &target_arn, fifo: target.fifo },
+        total,
+        rate: args.rate,
+        copy_instead: args.copy.then(|| "copying as asked (--copy)".to_owned()),
+        limits,
+        poll_every: move_task::POLL_EVERY,
+        stop: &stop,
     };
-    match started {
-        Started::MoveTask { handle } => {
-            eprintln!("switchboard: move task {handle} started");
-            let mut last = None;
-            let task = move_task::watch(
-                &opened.sqs,
-                &source_arn,
-                &handle,
-                |task| {
-                    if last != Some(task.status) && !task.status.finished() {
-                        last = Some(task.status);
-                        let line = entry("redrive-progress").count(task.moved);
-                        opened.audit.record(&line.detail(format!("{to}; move task {}", task.status.as_str())));
-                    }
-                    let total = task.to_move.map_or_else(|| "?".into(), |total: u64| total.to_string());
-                    eprintln!("switchboard: progress: {} {} of {total} moved", task.status.as_str(), task.moved);
-                },
-                || tokio::time::sleep(move_task::POLL_EVERY),
-            )
-            .await;
-            let result = task.as_ref().map(|_| ());
-            let mut end = entry("redrive-end").detail(format!("{to}; move task")).outcome(&result);
-            if let Ok(task) = &task {
-                end = end.count(task.moved).detail(format!(
-                    "{to}; move task ended {}{}",
-                    task.status.as_str(),
-                    task.failure.as_deref().map(|why| format!(": {why}")).unwrap_or_default()
-                ));
-                end.ok = task.status == MoveStatus::Completed;
-            }
-            opened.audit.record(&end);
-            let task = task.map_err(failed)?;
-            match task.status {
-                MoveStatus::Completed => {
-                    eprintln!("switchboard: done: {} moved", task.moved);
-                    Ok(ExitCode::SUCCESS)
-                }
-                status => {
-                    let why = task.failure.unwrap_or_default();
-                    eprintln!("switchboard: the move task ended {}: {why}", status.as_str());
-                    Ok(ExitCode::from(1))
-                }
-            }
+    let said = |event: RedriveEvent| match event {
+        RedriveEvent::MoveStarted { handle } => eprintln!("switchboard: move task {handle} started"),
+        RedriveEvent::Copying { why } => eprintln!("switchboard: {why}"),
+        RedriveEvent::MoveStatus(task) => {
+            let total = task.to_move.map_or_else(|| "?".into(), |total: u64| total.to_string());
+            eprintln!("switchboard: progress: {} {} of {total} moved", task.status.as_str(), task.moved);
         }
-        Started::CopyInstead { why } => {
-            eprintln!("switchboard: {why}");
-            let stop = AtomicBool::new(false);
-            let step = |progress: sqs::RedriveProgress| {
-                let line = entry("redrive-progress").count(progress.moved);
-                opened.audit.record(&line.detail(format!("{to}; {} failed", progress.failed)));
-                eprintln!("switchboard: progress: {} moved, {} failed", progress.moved, progress.failed);
-            };
-            let mut limits = CopyLimits::default();
-            if let Some(seconds) = args.visibility_seconds {
-                limits.visibility_seconds = seconds;
+        RedriveEvent::Copied(progress) => {
+            eprintln!("switchboard: progress: {} moved, {} failed", progress.moved, progress.failed);
+        }
+    };
+    let redriven = opened
+        .changes()
+        .redrive(plan, Some(args.confirm), said)
+        .await
+        .map_err(|error| failed(format!("{}: {error}", opened.role.key)))?;
+    match redriven {
+        Redriven::MoveTask { task, .. } => match task.status {
+            MoveStatus::Completed => {
+                eprintln!("switchboard: done: {} moved", task.moved);
+                Ok(ExitCode::SUCCESS)
             }
-            let copied = copy_messages(&opened.sqs, &source, &into, total, limits, &stop, step).await;
-            let mut end = entry("redrive-end").detail(format!("{to}; copy")).outcome(&copied);
-            if let Ok(report) = &copied {
-                end = end.count(report.moved).detail(format!("{to}; copy; {} failed; {:?}", report.failed, report.end));
+            status => {
+                let why = task.failure.unwrap_or_default();
+                eprintln!("switchboard: the move task ended {}: {why}", status.as_str());
+                Ok(ExitCode::from(1))
             }
-            opened.audit.record(&end);
-            let report = copied.map_err(failed)?;
+        },
+        Redriven::Copy { report, .. } => {
             let error = report.first_error.map(|error| format!("; first failure: {error}")).unwrap_or_default();
             eprintln!("switchboard: done ({:?}): {} moved, {} failed{error}", report.end, report.moved, report.failed);
             Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

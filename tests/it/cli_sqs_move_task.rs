@@ -92,7 +92,9 @@ fn a_move_task_is_started_with_the_queues_and_rate_followed_to_completion_and_au
     assert_eq!(actions, ["redrive-start", "redrive-progress", "redrive-end"], "{trail:?}");
     let end = &trail[2];
     assert_eq!((end["ok"].as_bool(), end["count"].as_u64()), (Some(true), Some(3)), "{end}");
-    assert!(end["detail"].as_str().unwrap().contains("move task ended COMPLETED"), "{end}");
+    // The lines of the audited changes (`domain::sqs::changes`), as the screen writes them too.
+    assert_eq!(trail[1]["detail"], "to jobs; move task task-1 RUNNING", "{trail:?}");
+    assert_eq!(end["detail"], "to jobs; the move task task-1 ended COMPLETED", "{end}");
 }
 
 #[test]

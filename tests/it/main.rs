@@ -28,6 +28,7 @@ mod cli_run;
 mod cli_sqs_files;
 mod cli_sqs_list;
 mod cli_sqs_move_task;
+mod cli_sqs_rails;
 mod cli_sqs_redrive;
 mod completions;
 mod console_signin;

@@ -3,6 +3,7 @@
 //! purging and moving messages out of a dead-letter queue.
 
 mod aws;
+pub mod changes;
 pub mod copy;
 mod message;
 pub mod message_file;

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::domain::sqs::{PeekedMessage, QueueAttributes, RedriveProgress};
+use crate::domain::sqs::changes::{ActingRole, Change, Confirmation};
+use crate::domain::sqs::{PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress};
 use crate::tui::panels::panel::{Job, PanelContext};
 
 use super::forms::{Confirm, SendForm};
@@ -18,18 +19,22 @@ fn confirm(prompt: String, expected: String) -> Confirm {
 }
 
 impl SqsPanel {
-    /// Says so and returns true when the role may not change anything.
-    pub(super) fn refuse_if_read_only(&mut self, context: &PanelContext, action: &str) -> bool {
-        if context.read_only {
-            self.notice(
-                format!(
-                    "{} is read_only: switchboard will not {action} through it (the inventory marks it so)",
-                    context.row.key
-                ),
-                true,
-            );
+    /// Who makes the panel's changes, and where they are recorded.
+    pub(super) fn change_by(&self, context: &PanelContext) -> jobs::ChangeBy {
+        let role =
+            ActingRole { key: context.row.key.clone(), read_only: context.read_only, production: context.row.production };
+        jobs::ChangeBy { role, audit: self.audit.clone() }
+    }
+
+    /// What the rails ask before `change`; None, and the refusal said, when the role may not.
+    fn rails(&mut self, context: &PanelContext, change: Change) -> Option<Confirmation> {
+        match self.change_by(context).role.confirmation(change) {
+            Ok(needed) => Some(needed),
+            Err(refused) => {
+                self.notice(refused.to_string(), true);
+                None
+            }
         }
-        context.read_only
     }
 
     /// Opens the queue's detail (from the fleet view, in the queue's own account).
@@ -89,7 +94,7 @@ impl SqsPanel {
     }
 
     pub(super) fn open_send(&mut self, context: &PanelContext, url: String) {
-        if self.refuse_if_read_only(context, "send messages") {
+        if self.rails(context, Change::SendMessage).is_none() {
             return;
         }
         let (name, fifo) =
@@ -97,30 +102,38 @@ impl SqsPanel {
         self.view = View::Send(SendForm::new(url, name, fifo));
     }
 
-    pub(super) fn ask_purge(&mut self, context: &PanelContext, url: String) {
-        if self.refuse_if_read_only(context, "purge queues") {
-            return;
+    /// Purges the queue once its name is typed (when the rails want it typed).
+    pub(super) fn ask_purge(&mut self, context: &PanelContext, url: String) -> Vec<Job<Message>> {
+        match self.rails(context, Change::Purge) {
+            None => return Vec::new(),
+            Some(Confirmation::Nothing) => return vec![jobs::purge(self.change_by(context), url, None)],
+            Some(Confirmation::QueueName) => {}
         }
-        let name = self.name_of(&url);
+        // The name the rails compare the typed one with (a queue no longer listed has one too).
+        let name = QueueSummary::from_url(&url).name;
         let prompt = format!("Purge {name}? Every message in it is deleted, for good. Type the queue name to confirm.");
         self.view =
             View::Confirm { confirm: confirm(prompt, name), action: Pending::Purge { url: url.clone() }, back: url };
+        Vec::new()
     }
 
-    /// Deletes the peeked message; production accounts ask for the queue's name first.
+    /// Deletes the peeked message; asks for the queue's name first when the rails want it
+    /// (in production accounts).
     pub(super) fn ask_delete(
         &mut self,
         context: &PanelContext,
         url: String,
         (id, receipt_handle): (String, String),
     ) -> Vec<Job<Message>> {
-        if self.refuse_if_read_only(context, "delete messages") {
-            return Vec::new();
+        match self.rails(context, Change::Delete) {
+            None => return Vec::new(),
+            Some(Confirmation::Nothing) => {
+                return vec![jobs::delete(self.change_by(context), url, (id, receipt_handle), None)];
+            }
+            Some(Confirmation::QueueName) => {}
         }
-        if !context.row.production {
-            return vec![jobs::delete(self.audit.clone(), url, id, receipt_handle)];
-        }
-        let name = self.name_of(&url);
+        // The name the rails compare the typed one with (a queue no longer listed has one too).
+        let name = QueueSummary::from_url(&url).name;
         let prompt = format!(
             "{} is a production account. Delete this message from {name}? Type the queue name to confirm.",
             context.row.key.account
@@ -135,7 +148,8 @@ impl SqsPanel {
 
     /// The picker of where a DLQ's messages go: its sources first, then any other queue.
     pub(super) fn ask_redrive(&mut self, context: &PanelContext, url: String) {
-        if self.refuse_if_read_only(context, "redrive messages") {
+        // The screen always asks for the DLQ's name: its confirmation also says how many move.
+        if self.rails(context, Change::Redrive).is_none() {
             return;
         }
         let Some(row) = self.queue(&url) else { return };
@@ -198,18 +212,19 @@ impl SqsPanel {
         Ok(())
     }
 
-    /// The name was typed: do what was asked.
-    pub(super) fn confirmed(&mut self, action: Pending) -> Vec<Job<Message>> {
+    /// The name was typed: do what was asked (the rails see the typed name again).
+    pub(super) fn confirmed(&mut self, context: &PanelContext, action: Pending, typed: String) -> Vec<Job<Message>> {
+        let by = self.change_by(context);
         match action {
             Pending::Purge { url } => {
                 // Back to the detail as it was: its DLQ sources are asked again.
                 let mut jobs = self.detail(url.clone());
-                jobs.push(jobs::purge(self.audit.clone(), url));
+                jobs.push(jobs::purge(by, url, Some(typed)));
                 jobs
             }
             Pending::Delete { url, id, receipt_handle } => {
                 self.view = View::Peek { url: url.clone(), messages: None, selected: 0, reading: Reading::default() };
-                vec![jobs::delete(self.audit.clone(), url, id, receipt_handle)]
+                vec![jobs::delete(by, url, (id, receipt_handle), Some(typed))]
             }
             Pending::Redrive { source, destination, total } => {
                 let stop = Arc::new(AtomicBool::new(false));
@@ -225,7 +240,8 @@ impl SqsPanel {
                     cancel_asked: false,
                     result: None,
                 }));
-                let run = jobs::RedriveRun { audit: self.audit.clone(), total, stop, poll_every: self.move_poll_every };
+                let run =
+                    jobs::RedriveRun { by, typed_name: typed, total, stop, poll_every: self.move_poll_every };
                 vec![jobs::redrive(source, destination, run)]
             }
         }
@@ -233,7 +249,8 @@ impl SqsPanel {
 
     /// `c` during a redrive: a move task is cancelled (CancelMessageMoveTask); a copy stops
     /// after its current batch (what was copied stays copied, nothing is lost).
-    pub(super) fn cancel_redrive(&mut self) -> Vec<Job<Message>> {
+    pub(super) fn cancel_redrive(&mut self, context: &PanelContext) -> Vec<Job<Message>> {
+        let by = self.change_by(context);
         let View::Redrive(redrive) = &mut self.view else { return Vec::new() };
         if redrive.result.is_some() || redrive.cancel_asked {
             return Vec::new();
@@ -243,7 +260,7 @@ impl SqsPanel {
             Some(handle) => {
                 let source_url = redrive.source_url.clone();
                 self.notice("cancelling the move task…".into(), false);
-                vec![jobs::cancel_move(self.audit.clone(), source_url, handle)]
+                vec![jobs::cancel_move(by, source_url, handle)]
             }
             None => {
                 redrive.stop.store(true, Ordering::SeqCst);

@@ -58,8 +58,8 @@ impl SqsPanel {
             View::RedrivePick { .. } => self.on_pick(command),
             View::Peek { .. } => self.on_peek(command, context),
             View::Audit { .. } => self.on_audit(command),
-            View::Send(_) => self.on_form_key(key),
-            View::Confirm { .. } => self.on_confirm_key(key),
+            View::Send(_) => self.on_form_key(key, context),
+            View::Confirm { .. } => self.on_confirm_key(key, context),
             View::Redrive(redrive) => {
                 let finished = redrive.result.is_some();
                 if finished && matches!(command, Some(SqsCommand::Open | SqsCommand::Back)) {
@@ -67,7 +67,7 @@ impl SqsPanel {
                     return handled(self.recount(context.now));
                 }
                 if command == Some(SqsCommand::Cancel) {
-                    return handled(self.cancel_redrive());
+                    return handled(self.cancel_redrive(context));
                 }
                 handled(Vec::new())
             }
@@ -156,10 +156,7 @@ impl SqsPanel {
                 self.open_send(context, url);
                 handled(Vec::new())
             }
-            SqsCommand::Purge => {
-                self.ask_purge(context, url);
-                handled(Vec::new())
-            }
+            SqsCommand::Purge => handled(self.ask_purge(context, url)),
             SqsCommand::Console => {
                 self.notice("opening the queue's console page…".to_owned(), false);
                 handled(vec![jobs::open_console(url)])
@@ -263,7 +260,7 @@ impl SqsPanel {
         handled(Vec::new())
     }
 
-    fn on_form_key(&mut self, key: KeyEvent) -> Outcome {
+    fn on_form_key(&mut self, key: KeyEvent, context: &PanelContext) -> Outcome {
         let View::Send(form) = &mut self.view else { return handled(Vec::new()) };
         match form.on_key(key) {
             FormOutcome::Editing => handled(Vec::new()),
@@ -274,12 +271,12 @@ impl SqsPanel {
             FormOutcome::Submit(request) => {
                 let url = form.url.clone();
                 self.notice("sending…".into(), false);
-                handled(vec![jobs::send(self.audit.clone(), url, request)])
+                handled(vec![jobs::send(self.change_by(context), url, request)])
             }
         }
     }
 
-    fn on_confirm_key(&mut self, key: KeyEvent) -> Outcome {
+    fn on_confirm_key(&mut self, key: KeyEvent, context: &PanelContext) -> Outcome {
         let View::Confirm { confirm, back, .. } = &mut self.view else { return handled(Vec::new()) };
         match confirm.on_key(key) {
             ConfirmOutcome::Typing => handled(Vec::new()),
@@ -289,10 +286,10 @@ impl SqsPanel {
                 handled(self.detail(back))
             }
             ConfirmOutcome::Confirmed => {
-                let View::Confirm { action, .. } = std::mem::replace(&mut self.view, View::List) else {
+                let View::Confirm { action, confirm, .. } = std::mem::replace(&mut self.view, View::List) else {
                     return handled(Vec::new());
                 };
-                handled(self.confirmed(action))
+                handled(self.confirmed(context, action, confirm.typed))
             }
         }
     }

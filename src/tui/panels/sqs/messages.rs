@@ -1,6 +1,7 @@
 //! What the SQS panel's jobs take and answer: the floor of the panel (its jobs, its state and
 //! the handling of its results all import this file; it imports none of them).
 
+use crate::domain::sqs::changes::ChangeError;
 use crate::domain::sqs::{MoveTask, PeekedMessage, QueueAttributes, QueueSummary, RedriveProgress, RedriveReport, SqsError};
 
 /// What a job of the SQS panel sends back.
@@ -38,8 +39,8 @@ pub enum Message {
     /// The endpoint has no move tasks: switchboard copies, and says why.
     CopyNote(String),
     /// CancelMessageMoveTask answered (messages moved before the cancel).
-    CancelAnswered(Result<u64, SqsError>),
-    Redriven(Result<RedriveReport, SqsError>),
+    CancelAnswered(Result<u64, ChangeError>),
+    Redriven(Result<RedriveReport, ChangeError>),
     /// The browser was started on the queue's console page (or why not).
     ConsoleOpened(Result<(), String>),
 }
@@ -49,7 +50,7 @@ pub enum Message {
 pub struct Done {
     pub what: String,
     pub url: String,
-    pub result: Result<(), SqsError>,
+    pub result: Result<(), ChangeError>,
 }
 
 /// A queue at either end of a redrive.

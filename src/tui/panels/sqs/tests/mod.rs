@@ -6,6 +6,7 @@ mod changes;
 mod detail_peek;
 mod listing;
 mod move_tasks;
+mod rails;
 mod reading;
 mod redrive_errors;
 mod support;
