@@ -75,12 +75,18 @@ fn spawn_inputs(
 #[cfg(unix)]
 fn watch_signals(actions: mpsc::UnboundedSender<Action>) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
+    // Raw mode turns Ctrl-C and Ctrl-\ into keys, but `kill -INT` / `kill -QUIT` from outside
+    // still arrive as signals: each is a clean quit, so the terminal is given back.
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     tokio::spawn(async move {
         tokio::select! {
             _ = terminate.recv() => {}
             _ = hangup.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = quit.recv() => {}
         }
         let _ = actions.send(Action::Quit);
     });

@@ -142,6 +142,21 @@ fn pasting_a_code_keeps_its_digits() {
 }
 
 #[test]
+fn a_paste_that_is_not_a_code_is_refused_whole() {
+    let mut state = state();
+    let _answer = ask(&mut state, "dev-a", &["prod/admin"], None);
+    update(&mut state, key(KeyCode::Char('1')));
+    for pasted in ["1234567", "account 111111111111", &"9".repeat(10_000), "12345", "12a456"] {
+        update(&mut state, Action::Paste(pasted.to_owned()));
+        assert_eq!(state.mfa.input, "1", "{pasted:.20}: nothing taken from it");
+        assert_eq!(state.mfa.problem(), Some("that paste is not a 6-digit code: nothing was taken from it"));
+    }
+    update(&mut state, Action::Paste("654321".to_owned()));
+    assert_eq!(state.mfa.input, "654321", "a code replaces what was typed");
+    assert_eq!(state.mfa.problem(), None);
+}
+
+#[test]
 fn a_superseded_refresh_result_is_dropped() {
     let mut state = state();
     let (_, first, mode) = renew_request(&update(&mut state, key(KeyCode::Char('r'))));

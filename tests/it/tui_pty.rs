@@ -154,6 +154,25 @@ fn filter_refresh_with_mfa_copy_and_quit_in_a_real_terminal() {
 
 #[test]
 fn sigterm_gives_the_terminal_back() {
+    signal_gives_the_terminal_back(libc::SIGTERM);
+}
+
+#[test]
+fn sigint_gives_the_terminal_back() {
+    signal_gives_the_terminal_back(libc::SIGINT);
+}
+
+#[test]
+fn sigquit_gives_the_terminal_back() {
+    signal_gives_the_terminal_back(libc::SIGQUIT);
+}
+
+#[test]
+fn sighup_gives_the_terminal_back() {
+    signal_gives_the_terminal_back(libc::SIGHUP);
+}
+
+fn signal_gives_the_terminal_back(signal: libc::c_int) {
     let sandbox = Sandbox::new();
     let mut tui = Tui::start(&sandbox);
     tui.wait_for("the list of roles", list_is_shown);
@@ -165,9 +184,9 @@ fn sigterm_gives_the_terminal_back() {
 
     let pid = tui.child.process_id().expect("the child's pid") as libc::pid_t;
     // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
-    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+    let sent = unsafe { libc::kill(pid, signal) };
     assert_eq!(sent, 0, "kill: {}", std::io::Error::last_os_error());
     let status = tui.wait_for_exit();
-    assert!(status.success(), "a SIGTERM is a clean quit: exit status {status:?}");
+    assert!(status.success(), "signal {signal} is a clean quit: exit status {status:?}");
     tui.assert_terminal_restored();
 }

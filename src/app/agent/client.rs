@@ -188,13 +188,24 @@ pub async fn ask_session(ask: SessionAsk<'_>) -> AgentSession {
     }
 }
 
-/// `$SWITCHBOARD_MFA_WAIT` seconds, else two minutes.
+/// `$SWITCHBOARD_MFA_WAIT` seconds (at most an hour), else two minutes.
 pub fn mfa_wait() -> Duration {
-    std::env::var(MFA_WAIT_VARIABLE)
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_MFA_WAIT)
+    parse_mfa_wait(std::env::var(MFA_WAIT_VARIABLE).ok().as_deref())
+}
+
+/// Nobody types a code an hour late; a larger wait (`18446744073709551615`) would only
+/// overflow the deadline it is added to.
+const MAX_MFA_WAIT: Duration = Duration::from_secs(3600);
+
+fn parse_mfa_wait(text: Option<&str>) -> Duration {
+    match text.map(|text| text.trim().parse::<u64>()) {
+        Some(Ok(seconds)) => Duration::from_secs(seconds).min(MAX_MFA_WAIT),
+        Some(Err(_)) => {
+            tracing::warn!("{MFA_WAIT_VARIABLE} is not a number of seconds; waiting {}s", DEFAULT_MFA_WAIT.as_secs());
+            DEFAULT_MFA_WAIT
+        }
+        None => DEFAULT_MFA_WAIT,
+    }
 }
 
 /// Whether this process can ask its operator for a code: stdin is a terminal, or the
@@ -245,4 +256,19 @@ pub async fn ask_agent(request: &AgentRequest, reply_timeout: Duration) -> Resul
     }
     let path = socket_path().ok_or(AgentUnavailable::NoSocketPath)?;
     ask(&path, request, reply_timeout).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mfa_wait_is_capped_and_a_bad_value_is_the_default() {
+        assert_eq!(parse_mfa_wait(Some("18446744073709551615")), MAX_MFA_WAIT);
+        assert_eq!(parse_mfa_wait(Some(" 30 ")), Duration::from_secs(30));
+        assert_eq!(parse_mfa_wait(Some("soon")), DEFAULT_MFA_WAIT);
+        assert_eq!(parse_mfa_wait(None), DEFAULT_MFA_WAIT);
+        let deadline = std::time::Instant::now().checked_add(parse_mfa_wait(Some(&u64::MAX.to_string())));
+        assert!(deadline.is_some(), "the capped wait can be added to now");
+    }
 }

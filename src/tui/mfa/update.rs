@@ -75,7 +75,7 @@ pub fn on_agent_served(state: &mut State, counts: Vec<(RoleKey, usize)>) -> Vec<
 /// The modal's own complaint about the typed code goes once the code changes.
 pub fn clear_input_problem(state: &mut State) {
     if let Some(ask) = state.mfa.asks.first_mut()
-        && ask.problem.as_deref() == Some(SIX_DIGITS)
+        && matches!(ask.problem.as_deref(), Some(SIX_DIGITS | PASTE_NOT_A_CODE))
     {
         ask.problem = None;
     }
@@ -102,16 +102,22 @@ pub fn on_filled(state: &mut State, device: &str, result: Result<MfaCode, String
     Vec::new()
 }
 
-/// A pasted code: its digits, up to six.
+/// A pasted code replaces what was typed when it is a code: six digits, spaces allowed
+/// between them (`123 456`). Anything else (an account id, seven digits, a page of text) is
+/// refused whole, as the CLI refuses it, rather than cut to its first six digits.
 pub fn on_paste(state: &mut State, text: &str) {
     drop_filled_code(state);
-    for digit in text.chars().filter(char::is_ascii_digit) {
-        if state.mfa.input.len() < 6 {
-            state.mfa.input.push(digit);
-        }
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.len() == 6 && compact.chars().all(|c| c.is_ascii_digit()) {
+        state.mfa.input = compact;
+        clear_input_problem(state);
+    } else if let Some(ask) = state.mfa.asks.first_mut() {
+        ask.problem = Some(PASTE_NOT_A_CODE.to_owned());
+        ask.reused = false;
     }
-    clear_input_problem(state);
 }
+
+const PASTE_NOT_A_CODE: &str = "that paste is not a 6-digit code: nothing was taken from it";
 
 /// Typing over a filled-in code starts from empty.
 pub fn drop_filled_code(state: &mut State) {

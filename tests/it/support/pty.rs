@@ -182,6 +182,15 @@ impl Tui {
             "the SGR mouse encoding is still on; last output: {tail:?}"
         );
         assert!(!screen.bracketed_paste(), "bracketed paste is still on; last output: {tail:?}");
+        // What an emulator cannot see: the line discipline. A pty's master reads the termios the
+        // app set on its side; raw mode left on means no echo and no line editing.
+        let fd = self._master.as_raw_fd().expect("the pty master's descriptor");
+        // SAFETY: tcgetattr fills a zeroed termios from an open descriptor we own.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        for (flag, name) in [(libc::ECHO, "ECHO"), (libc::ICANON, "ICANON"), (libc::ISIG, "ISIG")] {
+            assert_ne!(termios.c_lflag & flag, 0, "{name} is still off: the terminal was left in raw mode");
+        }
     }
 }
 
