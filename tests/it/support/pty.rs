@@ -206,7 +206,9 @@ impl Drop for Tui {
 
 /// The list of roles, with its header (not an account's panels).
 pub fn roles_are_shown(screen: &str) -> bool {
-    screen.contains("STATE") && screen.contains(" roles ")
+    // The list's header ("7 roles · sort: name"), not any screen with a STATE column (the
+    // alarms panel has one too) and "roles" somewhere in its hints.
+    screen.contains("STATE") && screen.contains(" roles · sort: ")
 }
 
 /// The last line of the screen: the filter, the status or the key hints.
