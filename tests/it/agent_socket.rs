@@ -107,9 +107,14 @@ fn a_malformed_request_gets_an_error_reply_and_the_agent_keeps_serving() {
     let sandbox = AgentSandbox::new();
     let _agent = sandbox.start_agent();
     let mut stream = UnixStream::connect(sandbox.socket()).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut greeting = String::new();
+    reader.read_line(&mut greeting).unwrap();
+    let greeting: serde_json::Value = serde_json::from_str(&greeting).unwrap();
+    assert_eq!(greeting["protocol"], 1, "the agent greets first: {greeting}");
     stream.write_all(b"this is not json\n").unwrap();
     let mut reply = String::new();
-    BufReader::new(stream.try_clone().unwrap()).read_line(&mut reply).unwrap();
+    reader.read_line(&mut reply).unwrap();
     let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(reply["reply"], "error");
     assert_eq!(reply["kind"], "bad_request");
@@ -146,9 +151,11 @@ fn an_agent_that_dies_mid_request_makes_callers_fall_back() {
     let sandbox = AgentSandbox::new();
     std::fs::create_dir_all(sandbox.socket().parent().unwrap()).unwrap();
     let listener = std::os::unix::net::UnixListener::bind(sandbox.socket()).unwrap();
-    // Reads the request, then hangs up without a reply, as an agent killed right then would.
+    // Greets, reads the request, then hangs up without a reply, as an agent killed right then
+    // would.
     std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = writeln!(stream, r#"{{"protocol":1,"pid":1,"version":"0.1.0"}}"#);
             let mut request = String::new();
             let _ = BufReader::new(&stream).read_line(&mut request);
         }
@@ -192,4 +199,44 @@ fn exec_with_an_ecs_server_serves_the_agents_session() {
     assert_eq!(sandbox.proxy.count("AssumeRole"), 1);
     exec.stdin.take().unwrap().write_all(b"done\n").unwrap();
     assert!(exec.wait().unwrap().success());
+}
+
+#[test]
+fn a_stopped_agent_makes_callers_fall_back_after_half_a_second() {
+    let sandbox = AgentSandbox::new();
+    let agent = sandbox.start_agent();
+    let pid = agent.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on our own child, which is running.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let started = std::time::Instant::now();
+    let output = credential_process(&sandbox, "prod/viewer");
+    let took = started.elapsed();
+    // SAFETY: as above; the agent is let go again before the sandbox ends it.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert_success(&output);
+    // The caller gives the agent 500 ms to greet, then gets its own session (a process start and
+    // one STS call more); before, it waited out the 90 s reply timeout. The bound leaves room
+    // for a loaded CI machine.
+    assert!(took < std::time::Duration::from_secs(5), "the caller waited {took:?} on a stopped agent");
+    let log = stderr(&output);
+    assert!(log.contains("did not greet within 500 ms (stopped?"), "{log}");
+    assert_eq!(sandbox.proxy.count("AssumeRole"), 1, "the caller's own engine got the session");
+}
+
+#[test]
+fn an_agent_of_another_protocol_is_named_with_its_pid_and_what_to_do() {
+    let sandbox = AgentSandbox::new();
+    std::fs::create_dir_all(sandbox.socket().parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(sandbox.socket()).unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = writeln!(stream, r#"{{"protocol":99,"pid":4242,"version":"9.9.9"}}"#);
+        }
+    });
+    let output = credential_process(&sandbox, "prod/viewer");
+    assert_success(&output);
+    let log = stderr(&output);
+    assert!(log.contains("agent pid 4242 runs switchboard 9.9.9 (protocol 99)"), "{log}");
+    assert!(log.contains("restart it"), "{log}");
+    assert_eq!(sandbox.proxy.count("AssumeRole"), 1, "the caller fell back to its own engine");
 }

@@ -8,13 +8,15 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use super::protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus, WireRenewal};
+use super::protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus, Greeting, PROTOCOL, WireRenewal};
 use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::MfaCaller;
 
 /// A stale socket file (the agent died) must not delay a command noticeably.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(100);
+/// A running agent greets as soon as it accepts (see `Greeting`); a busy one within this.
+pub const GREETING_TIMEOUT: Duration = Duration::from_millis(500);
 /// Long enough for the agent's STS calls (the engine waits up to a minute for a layer lock).
 const SESSION_REPLY_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a caller without a terminal waits for someone to give its MFA code.
@@ -74,13 +76,46 @@ pub async fn ask(path: &Path, request: &AgentRequest, reply_timeout: Duration) -
     if !peer.as_ref().is_ok_and(|uid| *uid == own_uid()) {
         return Err(broken(format!("it runs as another user ({peer:?}); not asking it")));
     }
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    // A running agent greets at once; a stopped one (Ctrl-Z) never does, though the kernel
+    // accepted the connection: fall back now rather than after the whole reply timeout.
+    let mut greeting = String::new();
+    match tokio::time::timeout(GREETING_TIMEOUT, reader.read_line(&mut greeting)).await {
+        Ok(Ok(read)) if read > 0 => {}
+        Ok(_) => return Err(broken("it closed the connection before greeting".into())),
+        Err(_) => {
+            let waited = GREETING_TIMEOUT.as_millis();
+            return Err(broken(format!(
+                "it did not greet within {waited} ms (stopped? `kill -CONT` it or restart it)"
+            )));
+        }
+    }
+    match serde_json::from_str::<Greeting>(&greeting) {
+        Ok(greeting) if greeting.protocol == PROTOCOL => {}
+        Ok(greeting) => {
+            return Err(broken(format!(
+                "agent pid {} runs switchboard {} (protocol {}), this is {} (protocol {PROTOCOL}): restart it, \
+                 e.g. `systemctl --user restart switchboard-agent`",
+                greeting.pid,
+                greeting.version,
+                greeting.protocol,
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        Err(_) => {
+            return Err(broken(format!(
+                "it speaks another protocol (an older switchboard?): restart it; this is {} (protocol {PROTOCOL})",
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+    }
     let exchange = async {
-        let (reader, mut writer) = stream.into_split();
         let mut line = serde_json::to_string(request).map_err(|error| broken(error.to_string()))?;
         line.push('\n');
         writer.write_all(line.as_bytes()).await.map_err(|error| broken(error.to_string()))?;
         let mut reply = String::new();
-        let read = BufReader::new(reader).read_line(&mut reply).await.map_err(|error| broken(error.to_string()))?;
+        let read = reader.read_line(&mut reply).await.map_err(|error| broken(error.to_string()))?;
         if read == 0 {
             return Err(broken("it closed the connection".into()));
         }

@@ -14,6 +14,28 @@ use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::MfaCaller;
 
+/// The protocol this build speaks; the greeting carries it, so a client and an agent of
+/// different builds that do not speak the same one say so instead of misreading each other.
+pub const PROTOCOL: u32 = 1;
+
+/// The first line the agent writes on every connection, before any request. The kernel
+/// accepts connections for a stopped agent (Ctrl-Z, SIGSTOP) too; only a running one greets,
+/// so a client that gets no greeting at once falls back instead of waiting its whole reply
+/// timeout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Greeting {
+    pub protocol: u32,
+    pub pid: u32,
+    /// The agent's build (`CARGO_PKG_VERSION`).
+    pub version: String,
+}
+
+impl Greeting {
+    pub fn of_this_process() -> Greeting {
+        Greeting { protocol: PROTOCOL, pid: std::process::id(), version: env!("CARGO_PKG_VERSION").to_owned() }
+    }
+}
+
 /// Longest request line the agent reads; anything longer is malformed.
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 

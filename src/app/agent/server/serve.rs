@@ -12,7 +12,7 @@ use super::AgentServer;
 use super::asks::{AgentAsk, on_behalf_of};
 use super::socket::{AgentSocket, peer_allowed};
 use crate::app::agent::protocol::{
-    AgentErrorKind, AgentReply, AgentRequest, MAX_REQUEST_BYTES, WireRenewal, WireSession,
+    AgentErrorKind, AgentReply, AgentRequest, Greeting, MAX_REQUEST_BYTES, WireRenewal, WireSession,
 };
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::inventory::RoleKey;
@@ -57,6 +57,9 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
         let _ = write_reply(&mut writer, &refusal).await;
         return;
     }
+    if write_line(&mut writer, &Greeting::of_this_process()).await.is_err() {
+        return;
+    }
     let mut reader = BufReader::new(reader);
     loop {
         let mut line = String::new();
@@ -83,7 +86,14 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
 }
 
 async fn write_reply(writer: &mut tokio::net::unix::OwnedWriteHalf, reply: &AgentReply) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(reply).map_err(std::io::Error::other)?;
+    write_line(writer, reply).await
+}
+
+async fn write_line(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    what: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(what).map_err(std::io::Error::other)?;
     line.push('\n');
     writer.write_all(line.as_bytes()).await
 }
