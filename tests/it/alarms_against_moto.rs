@@ -4,26 +4,15 @@
 
 use std::sync::Arc;
 
+use crate::support::Sandbox;
 use crate::support::pty::{Tui, open_panels, roles_are_shown, words};
-use crate::support::{Sandbox, exports};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
 use switchboard::domain::aws::{Connection, Endpoints};
 use switchboard::domain::cloudwatch::{AlarmState, AwsCloudWatch, CloudWatch};
 use switchboard::domain::credentials::Credentials;
 
-/// A session of `role` from `switchboard env`.
 fn session(sandbox: &Sandbox, role: &str, more: &[&str]) -> (Credentials, String) {
-    let mut args = vec!["env", role, "--format", "json"];
-    args.extend_from_slice(more);
-    let vars = exports(&sandbox.run(&args));
-    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
-    let credentials = Credentials::new(
-        text("AWS_ACCESS_KEY_ID"),
-        text("AWS_SECRET_ACCESS_KEY"),
-        Some(text("AWS_SESSION_TOKEN")),
-        None,
-    );
-    (credentials, text("AWS_REGION"))
+    crate::support::role_session(sandbox, role, more)
 }
 
 fn raw_client(sandbox: &Sandbox, credentials: &Credentials, region: &str) -> aws_sdk_cloudwatch::Client {

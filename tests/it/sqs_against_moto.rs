@@ -12,18 +12,10 @@ use switchboard::domain::sqs::{
     Sqs, SqsError,
 };
 
-use crate::support::{Sandbox, exports};
+use crate::support::Sandbox;
 
 fn session(sandbox: &Sandbox, role: &str) -> (Credentials, String) {
-    let vars = exports(&sandbox.run(&["env", role, "--format", "json", "--mfa-code", "123456"]));
-    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
-    let credentials = Credentials::new(
-        text("AWS_ACCESS_KEY_ID"),
-        text("AWS_SECRET_ACCESS_KEY"),
-        Some(text("AWS_SESSION_TOKEN")),
-        None,
-    );
-    (credentials, text("AWS_REGION"))
+    crate::support::role_session(sandbox, role, &["--mfa-code", "123456"])
 }
 
 /// A raw SDK client for seeding, with the same session.

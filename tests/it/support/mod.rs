@@ -230,6 +230,26 @@ pub fn caller_account(endpoint: &str, vars: &serde_json::Map<String, serde_json:
     (identity.account().unwrap_or_default().to_owned(), identity.arn().unwrap_or_default().to_owned())
 }
 
+/// A session of `role` from `switchboard env` (with `more` arguments, e.g. `--mfa-code`) and
+/// its region, for switchboard's own clients in a test.
+pub fn role_session(
+    sandbox: &Sandbox,
+    role: &str,
+    more: &[&str],
+) -> (switchboard::domain::credentials::Credentials, String) {
+    let mut args = vec!["env", role, "--format", "json"];
+    args.extend_from_slice(more);
+    let vars = exports(&sandbox.run(&args));
+    let text = |name: &str| vars[name].as_str().unwrap().to_owned();
+    let credentials = switchboard::domain::credentials::Credentials::new(
+        text("AWS_ACCESS_KEY_ID"),
+        text("AWS_SECRET_ACCESS_KEY"),
+        Some(text("AWS_SESSION_TOKEN")),
+        None,
+    );
+    (credentials, text("AWS_REGION"))
+}
+
 /// A raw SDK client with a session of `role` from `switchboard env`, for seeding and checking
 /// behind the app's back.
 pub fn sqs_client(sandbox: &Sandbox, role: &str) -> aws_sdk_sqs::Client {
