@@ -68,7 +68,12 @@ fn open(path: &Path) -> Result<File, StoreError> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A symlink planted where a lock file goes is refused, not followed: the pid would be
+        // written into whatever it points at.
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
     options.open(path).map_err(|error| io_error(path, "cannot open", &error))
 }
 
@@ -120,5 +125,18 @@ mod tests {
         assert!(error.message.contains("the test layer"), "{error}");
         drop(held);
         assert!(try_lock(&path).unwrap().is_some(), "released on drop");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_as_a_lock_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let path = dir.path().join("layer.lock");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let error = try_lock(&path).unwrap_err();
+        assert!(error.message.contains("cannot open"), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
     }
 }
