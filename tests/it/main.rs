@@ -32,6 +32,7 @@ mod cli_sqs_rails;
 mod cli_sqs_redrive;
 mod completions;
 mod console_signin;
+mod exec_environment;
 mod fault_cli;
 mod fault_output;
 mod fault_screen;
