@@ -30,6 +30,7 @@ mod cli_sqs_list;
 mod cli_sqs_move_task;
 mod cli_sqs_rails;
 mod cli_sqs_redrive;
+mod compiled_inventory;
 mod completions;
 mod console_signin;
 mod exec_environment;
