@@ -25,6 +25,7 @@ mod architecture;
 mod cli_against_moto;
 mod cli_check;
 mod cli_run;
+mod cli_sqs_dump;
 mod cli_sqs_files;
 mod cli_sqs_list;
 mod cli_sqs_move_task;
