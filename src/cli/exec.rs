@@ -51,19 +51,11 @@ pub async fn run(
             let access = ecs_server::start(context.engine.clone(), session).await?;
             tracing::info!("credentials endpoint for {role} on {}", access.address);
             // The same clean environment, with the endpoint in place of the keys.
-            for name in STATIC_KEYS {
-                child.env_remove(name);
-            }
-            child.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &access.uri);
-            child.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &access.token);
+            super::child_env::apply_endpoint(&mut child, &access.uri, &access.token);
             run_and_wait(child, program).await
         }
     }
 }
-
-/// What `exec --ecs-server` leaves out: the command fetches these from the endpoint.
-const STATIC_KEYS: [&str; 4] =
-    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION"];
 
 /// On Unix the command replaces switchboard, so signals, the terminal and the exit status
 /// are the command's own.

@@ -242,9 +242,13 @@ pub enum SqsAction {
         queue: String,
         #[arg(long, default_value_t = 10, value_name = "N")]
         max: usize,
-        /// Write here (mode 0600) instead of standard output
+        /// Write here instead of standard output: a new file, mode 0600 (checked before any
+        /// message is received)
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
+        /// Replace FILE when it exists (written anew beside it, mode 0600, then renamed over it)
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Send the messages of a JSON Lines file (as `sqs dump` writes them) with their
     /// attributes and FIFO fields. A dry run in production accounts unless --confirm names the queue
@@ -339,8 +343,8 @@ pub async fn run(
             let counts = if no_counts { sqs_list::Counts::Skip } else { sqs_list::Counts::Read };
             sqs_list::run(options, select.selector(), json, counts).await
         }
-        Command::Sqs { action: SqsAction::Dump { role, queue, max, out } } => {
-            sqs_dump::run(options, &role, &queue, max, out).await
+        Command::Sqs { action: SqsAction::Dump { role, queue, max, out, force } } => {
+            sqs_dump::run(options, &role, &queue, max, out.map(|path| (path, force))).await
         }
         Command::Sqs { action: SqsAction::Send { role, queue, from_file, dry_run, confirm } } => {
             let args = sqs_send::SendArgs {

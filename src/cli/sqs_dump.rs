@@ -2,12 +2,13 @@
 //! (body, attributes with binary as base64, system attributes, ids), to a file or stdout.
 //! Also the opening of one queue through a role, shared by `sqs send` and `sqs redrive`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::domain::audit::AuditLog;
 use crate::domain::engine::Renewal;
 use crate::domain::sqs::changes::{ActingRole, SqsChanges};
+use crate::domain::sqs::message_file::{MessageFileError, MessagesOut};
 use crate::domain::sqs::{self, AwsSqs, PeekedMessage, QueueSummary, Sqs, message_file};
 
 use super::context::Context;
@@ -84,17 +85,46 @@ pub(super) async fn receive_up_to(sqs: &dyn Sqs, url: &str, max: usize) -> Resul
     Ok(found)
 }
 
+/// `--out FILE` opened before the session is asked for and anything received: a place that
+/// cannot be written costs no MFA code, no receive count and no hidden message.
+fn open_out(address: &str, path: &Path, replace: bool) -> Result<MessagesOut, AppError> {
+    MessagesOut::create(path, replace).map_err(|error| {
+        let shown = path.display();
+        failed(match error {
+            MessageFileError::Exists { .. } => {
+                format!("{address}: --out {shown} already exists; name a new file, or add --force to replace it")
+            }
+            MessageFileError::IsDirectory { .. } => {
+                format!("{address}: --out {shown} is a directory; name a file in it (such as {shown}/messages.jsonl)")
+            }
+            other => format!("{address}: cannot write --out {other}; name a file in a directory you can write"),
+        })
+    })
+}
+
+/// `out`: the file and whether to replace it when it exists (`--force`); stdout when `None`.
 pub async fn run(
     options: &GlobalOptions,
     address: &str,
     queue: &str,
     max: usize,
-    out: Option<PathBuf>,
+    out: Option<(PathBuf, bool)>,
 ) -> Result<ExitCode, AppError> {
+    let file = out.as_ref().map(|(path, replace)| open_out(address, path, *replace)).transpose()?;
     let opened = open_queue(options, address, queue).await?;
-    let messages = receive_up_to(&opened.sqs, &opened.queue.url, max).await?;
-    match &out {
-        Some(path) => message_file::write_messages(path, &messages).map_err(failed)?,
+    let messages = receive_up_to(&opened.sqs, &opened.queue.url, max)
+        .await
+        .map_err(|error| failed(format!("{}: {error}", opened.role.key)))?;
+    let whither = file.as_ref().map_or_else(|| "stdout".to_owned(), |file| file.path().display().to_string());
+    match file {
+        Some(file) => file.write(&messages).map_err(|error| {
+            failed(format!(
+                "{}: {error}; free some space or dump to another file (the {} messages received stay in {}, hidden for {DUMP_VISIBILITY_SECONDS}s)",
+                opened.role.key,
+                messages.len(),
+                opened.queue.name
+            ))
+        })?,
         None => {
             let lines = message_file::to_lines(&messages);
             if !lines.is_empty() {
@@ -102,7 +132,6 @@ pub async fn run(
             }
         }
     }
-    let whither = out.as_ref().map_or_else(|| "stdout".to_owned(), |path| path.display().to_string());
     eprintln!("switchboard: {} messages of {} written to {whither}", messages.len(), opened.queue.name);
     if !messages.is_empty() {
         let limit = opened

@@ -16,7 +16,9 @@ use sha2::{Digest, Sha256};
 use super::Inventory;
 
 /// Changes whenever the layout of the copy changes in a way the binary identity would miss.
-const FORMAT: &[u8] = b"switchboard compiled inventory v1\0";
+const FORMAT: &[u8] = b"switchboard compiled inventory v2\0";
+/// The first bytes of every copy: what tells switchboard's files from others in the directory.
+const MAGIC: &[u8; 16] = b"switchboard-inv\x02";
 /// Overrides where compiled copies are kept (tests, sandboxes); empty turns them off.
 pub const CACHE_DIR_VARIABLE: &str = "SWITCHBOARD_CACHE_DIR";
 const UNUSED_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
@@ -50,7 +52,7 @@ impl CompiledCopy {
     /// The inventory, when the copy on disk was made from exactly this text by this build.
     pub fn read(&self) -> Option<Inventory> {
         let bytes = std::fs::read(&self.file).ok()?;
-        let (digest, rest) = bytes.split_at_checked(self.digest.len())?;
+        let (digest, rest) = bytes.strip_prefix(MAGIC)?.split_at_checked(self.digest.len())?;
         let (body_digest, body) = rest.split_at_checked(self.digest.len())?;
         // The second digest catches a damaged body, which could otherwise decode as another
         // valid inventory.
@@ -85,6 +87,7 @@ impl CompiledCopy {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let written = options.open(&temporary).and_then(|mut file| {
+            file.write_all(MAGIC)?;
             file.write_all(&self.digest)?;
             file.write_all(&Sha256::digest(&body))?;
             file.write_all(&body)
@@ -104,15 +107,51 @@ impl CompiledCopy {
 
 /// A copy is written once per inventory path and edit; copies of inventories that moved or
 /// went away would pile up, so copies over a month old go whenever a copy is written (one
-/// still in use is simply made again).
+/// still in use is simply made again). The directory may hold files of others (it can be
+/// any `SWITCHBOARD_CACHE_DIR`): only a file switchboard wrote goes, known by its name and
+/// its first bytes.
 fn forget_unused_copies(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
-        let unused_for =
-            entry.metadata().and_then(|metadata| metadata.modified()).ok().and_then(|at| at.elapsed().ok());
-        if unused_for.is_some_and(|unused_for| unused_for > UNUSED_FOR) {
+        let Ok(metadata) = entry.metadata() else { continue };
+        let unused_for = metadata.modified().ok().and_then(|at| at.elapsed().ok());
+        if metadata.is_file()
+            && unused_for.is_some_and(|unused_for| unused_for > UNUSED_FOR)
+            && is_copy_name(&entry.file_name().to_string_lossy())
+            && written_by_switchboard(&entry.path())
+        {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+/// `<24 hex digits>.bin` (a copy), or `.<pid>.<nanos>.tmp` (one being written, or left
+/// behind by a process that died writing it).
+fn is_copy_name(name: &str) -> bool {
+    let copy = name
+        .strip_suffix(".bin")
+        .is_some_and(|stem| stem.len() == 24 && stem.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')));
+    let temporary = name.strip_prefix('.').and_then(|rest| rest.strip_suffix(".tmp")).is_some_and(|middle| {
+        middle.split_once('.').is_some_and(|(pid, nanos)| {
+            [pid, nanos].iter().all(|part| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit()))
+        })
+    });
+    copy || temporary
+}
+
+/// Whether the file starts as switchboard's copies do: this format's magic, or the one of
+/// before it had one (a digest, then the SHA-256 of the rest: no other file matches that).
+fn written_by_switchboard(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let mut start = [0u8; MAGIC.len()];
+    if file.read_exact(&mut start).is_ok() && &start == MAGIC {
+        return true;
+    }
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    match (bytes.get(32..64), bytes.get(64..)) {
+        (Some(body_digest), Some(body)) => body_digest == Sha256::digest(body).as_slice(),
+        _ => false,
     }
 }
 
@@ -197,6 +236,30 @@ id = "111111111111"
         garbled[last] ^= 1;
         std::fs::write(&copy.file, &garbled).unwrap();
         assert!(copy.read().is_none(), "a body with one bit flipped must be ignored");
+    }
+
+    #[test]
+    fn only_files_named_and_made_as_copies_are_taken_for_switchboards() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), TEXT).unwrap();
+        copy.write(&parsed(TEXT));
+        let name = copy.file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(is_copy_name(&name), "{name}");
+        assert!(is_copy_name(".1234.1765000000000000000.tmp"));
+        for other in
+            ["hosts.ini", "0123456789abcdef0123456.bin", "0123456789ABCDEF01234567.bin", ".1234.tmp", ".a.b.tmp"]
+        {
+            assert!(!is_copy_name(other), "{other}");
+        }
+        assert!(written_by_switchboard(&copy.file));
+        let foreign = dir.path().join("0123456789abcdef01234567.bin");
+        std::fs::write(&foreign, vec![7u8; 200]).unwrap();
+        assert!(!written_by_switchboard(&foreign), "a file of others with a copy's name");
+        // A copy of the format before the magic: a digest, then the SHA-256 of the body.
+        let body = b"an older copy's body";
+        let older = [[1u8; 32].as_slice(), Sha256::digest(body).as_slice(), body.as_slice()].concat();
+        std::fs::write(&foreign, older).unwrap();
+        assert!(written_by_switchboard(&foreign), "an older copy");
     }
 
     #[cfg(unix)]
