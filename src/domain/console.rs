@@ -9,6 +9,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::aws::{ErrorAnswer, read_error_answer};
 use super::credentials::Credentials;
 use super::inventory::Inventory;
 
@@ -27,15 +28,14 @@ pub enum ConsoleError {
     Timeout { url: String },
     #[error("cannot reach the federation endpoint {url}: {message}")]
     Unreachable { url: String, message: String },
-    #[error("the federation endpoint {url} answered {status}{}", detail(.body))]
-    Refused { url: String, status: u16, body: String },
+    /// What it answered as one line (an AWS error's code and message, or the status and type
+    /// of anything else, never a page's text).
+    #[error(
+        "the federation endpoint {url} answered {answer}; check federation_url and that the role's session is an assumed role's, then retry"
+    )]
+    Refused { url: String, answer: String },
     #[error("the federation endpoint {url} answered without a SigninToken")]
     NoToken { url: String },
-}
-
-fn detail(body: &str) -> String {
-    let short: String = body.trim().chars().take(200).collect();
-    if short.is_empty() { String::new() } else { format!(": {short}") }
 }
 
 /// Where the console opens: its home, a service's page, or an SQS queue's page.
@@ -140,16 +140,22 @@ async fn get(url: &str, shown: &str) -> Result<String, ConsoleError> {
     let exchange = async {
         let response = client.get(uri).await.map_err(|error| unreachable(error.to_string()))?;
         let status = response.status().as_u16();
+        let content_type = response.headers().get(hyper::header::CONTENT_TYPE).cloned();
         let body = response.into_body().collect().await.map_err(|error| unreachable(error.to_string()))?;
-        Ok::<_, ConsoleError>((status, String::from_utf8_lossy(&body.to_bytes()).into_owned()))
+        Ok::<_, ConsoleError>((status, content_type, body.to_bytes()))
     };
-    let (status, body) = tokio::time::timeout(TIMEOUT, exchange)
+    let (status, content_type, body) = tokio::time::timeout(TIMEOUT, exchange)
         .await
         .map_err(|_| ConsoleError::Timeout { url: shown.to_owned() })??;
     if status != 200 {
-        return Err(ConsoleError::Refused { url: shown.to_owned(), status, body });
+        let content_type = content_type.as_ref().and_then(|value| value.to_str().ok());
+        let answer = match read_error_answer(status, content_type, &body) {
+            ErrorAnswer::Aws { code, message } => format!("HTTP {status}, {code}: {message}"),
+            ErrorAnswer::Foreign(answer) => answer.to_string(),
+        };
+        return Err(ConsoleError::Refused { url: shown.to_owned(), answer });
     }
-    Ok(body)
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 fn encode(text: &str) -> String {

@@ -12,6 +12,7 @@ use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
+use super::aws::{ErrorAnswer, unread_error_answer};
 use super::clock::AwsClock;
 use super::credentials::Credentials;
 use super::inventory::SessionAttributes;
@@ -206,9 +207,12 @@ impl AwsSts {
                 StsError::Unreachable(format!("{endpoint}: {}", innermost_cause(&error)))
             }
             SdkError::ResponseError(_) => StsError::Unreadable(innermost_cause(&error)),
-            SdkError::ServiceError(context) if error.code().is_none() => {
-                StsError::Unreadable(format!("HTTP {}", context.raw().status().as_u16()))
-            }
+            SdkError::ServiceError(_) if error.code().is_none() => match unread_error_answer(&error) {
+                Some(ErrorAnswer::Aws { code, message }) => classify_service_error(&code, &message),
+                // A proxy's page, an empty body: its status and type, never its text.
+                Some(ErrorAnswer::Foreign(answer)) => StsError::Unreadable(answer.to_string()),
+                None => classify_service_error("Unknown", error.message().unwrap_or("no message")),
+            },
             _ => classify_service_error(error.code().unwrap_or("Unknown"), error.message().unwrap_or("no message")),
         }
     }

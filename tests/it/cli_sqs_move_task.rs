@@ -114,3 +114,49 @@ fn a_failed_move_task_exits_non_zero_with_its_reason_and_the_audit_says_so() {
     assert_eq!(end["ok"].as_bool(), Some(false), "{end}");
     assert!(end["detail"].as_str().unwrap().contains("FAILED: AWS.SimpleQueueService.NonExistentQueue"), "{end}");
 }
+
+/// moto's answer to a move task: Werkzeug's page for an exception, HTML in a 500.
+const HTML_500: &str = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n\
+    <h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your \
+    request. Either the server is overloaded or there is an error in the application.</p>\n";
+
+#[test]
+fn an_endpoint_answering_the_move_task_with_an_html_page_gets_one_line_naming_copy() {
+    let sandbox = Sandbox::new();
+    seed(&sandbox);
+    let proxy = proxy_for(&sandbox);
+    let page = Fault::Raw { status: 500, content_type: "text/html; charset=utf-8".into(), body: HTML_500.into() };
+    proxy.always(Some("StartMessageMoveTask"), page);
+
+    let (said, code) = redrive(&sandbox);
+    assert_eq!(code, Some(1), "{said}");
+    let error = said.lines().last().unwrap_or_default();
+    eprintln!("the operator reads: {error}");
+    assert!(!said.contains('<'), "the page reached the operator:\n{said}");
+    assert!(!said.contains("try again in a moment"), "a retry will not help:\n{said}");
+    for part in [ROLE, "StartMessageMoveTask", "HTTP 500", "text/html", "--copy"] {
+        assert!(error.contains(part), "no {part:?} in the error line {error:?}:\n{said}");
+    }
+    assert_eq!(proxy.count("StartMessageMoveTask"), 1, "asked once, not retried");
+    assert_eq!(proxy.count("ReceiveMessage"), 0, "no copy without --copy");
+}
+
+#[test]
+fn an_empty_or_json_answer_that_is_no_aws_error_gets_one_line_naming_copy_too() {
+    let sandbox = Sandbox::new();
+    seed(&sandbox);
+    let proxy = proxy_for(&sandbox);
+    for (status, content_type, body) in
+        [(502, "", ""), (404, "application/json", r#"{"detail":"Not Found"}"#), (501, "text/plain", "nope")]
+    {
+        proxy.clear();
+        let fault = Fault::Raw { status, content_type: content_type.into(), body: body.into() };
+        proxy.always(Some("StartMessageMoveTask"), fault);
+        let (said, code) = redrive(&sandbox);
+        assert_eq!(code, Some(1), "{said}");
+        let error = said.lines().last().unwrap_or_default();
+        assert!(error.contains(&format!("HTTP {status}")) && error.contains("--copy"), "{error:?}:\n{said}");
+        assert!(body.is_empty() || !said.contains(body), "the body reached the operator:\n{said}");
+        assert_eq!(said.lines().filter(|line| line.contains("HTTP")).count(), 1, "one line:\n{said}");
+    }
+}

@@ -179,11 +179,11 @@ async fn the_copy_redrive_keeps_every_attribute_byte_for_byte_and_counts() {
     let from = || Queue { url: &dlq, arn: &dlq_arn, fifo: false };
     let to = || Queue { url: &jobs, arn: &jobs_arn, fifo: false };
 
-    // moto answers StartMessageMoveTask with a bare HTTP 500, not an unknown operation:
-    // that is an error, never a reason to copy.
+    // moto answers StartMessageMoveTask with an HTML page in a 500, not an unknown operation:
+    // that is an error naming the copy, never a reason to copy by itself.
     let stop = AtomicBool::new(false);
     let refused = sqs::redrive(&sqs, from(), to(), 23, RedriveOptions::default(), &stop, |_| {}).await;
-    assert!(matches!(refused, Err(SqsError::Service { .. })), "{refused:?}");
+    assert!(matches!(refused, Err(SqsError::NoMoveTasks { .. })), "{refused:?}");
     assert_eq!(sqs.attributes(&dlq).await.unwrap().visible(), Some(23), "nothing moved after the refusal");
 
     let mut seen = Vec::new();

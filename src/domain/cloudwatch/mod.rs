@@ -12,7 +12,7 @@ use aws_sdk_cloudwatch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkEr
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, CompositeAlarm, MetricAlarm, StateValue};
 use jiff::Timestamp;
 
-use super::aws::{Connection, OPERATION_TIMEOUT, Service, sdk_config};
+use super::aws::{Connection, ErrorAnswer, ForeignAnswer, OPERATION_TIMEOUT, Service, sdk_config, unread_error_answer};
 
 /// An alarm's state, most urgent first (the order the panel lists them in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,6 +58,9 @@ pub enum CloudWatchError {
     Unreachable { message: String },
     #[error("DescribeAlarms: {code}: {message}")]
     Service { code: String, message: String },
+    /// An answer that is no AWS error (a proxy's page): its status and type, never its text.
+    #[error("DescribeAlarms: {}", .answer.line("CloudWatch"))]
+    Foreign { answer: ForeignAnswer },
 }
 
 #[async_trait]
@@ -100,18 +103,18 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(error: SdkError
             CloudWatchError::Unreachable { message: DisplayErrorContext(&error).to_string() }
         }
         _ => {
-            let message = error.message().unwrap_or("no message").to_owned();
-            match error.code() {
-                Some("AccessDenied" | "AccessDeniedException" | "AuthorizationError") => {
+            let (code, message) = match (error.code(), unread_error_answer(&error)) {
+                (Some(code), _) => (code.to_owned(), error.message().unwrap_or("no message").to_owned()),
+                (None, Some(ErrorAnswer::Aws { code, message })) => (code, message),
+                // An answer the SDK cannot read (a proxy's page): its status and type, never its body.
+                (None, Some(ErrorAnswer::Foreign(answer))) => return CloudWatchError::Foreign { answer },
+                (None, None) => ("unreadable answer".to_owned(), "CloudWatch's answer could not be read".to_owned()),
+            };
+            match code.as_str() {
+                "AccessDenied" | "AccessDeniedException" | "AuthorizationError" => {
                     CloudWatchError::AccessDenied { message }
                 }
-                Some(code) => CloudWatchError::Service { code: code.to_owned(), message },
-                // An answer the SDK cannot read (a proxy's page): its status, never its body.
-                None => {
-                    let status = error.raw_response().map(|response| response.status().as_u16());
-                    let code = status.map_or_else(|| "unreadable answer".to_owned(), |status| format!("HTTP {status}"));
-                    CloudWatchError::Service { code, message: "CloudWatch's answer could not be read".to_owned() }
-                }
+                _ => CloudWatchError::Service { code, message },
             }
         }
     }

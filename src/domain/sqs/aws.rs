@@ -16,17 +16,22 @@ use super::{
     AttributeValue, BatchEntry, BatchOutcome, MessageAttribute, MoveStatus, MoveTask, PeekedMessage, QueueAttributes,
     QueueSummary, SendRequest, Sqs, SqsError, classify,
 };
-use crate::domain::aws::{Connection, OPERATION_TIMEOUT, Service, sdk_config};
+use crate::domain::aws::{
+    Connection, ErrorAnswer, OPERATION_TIMEOUT, Service, is_aws_endpoint, sdk_config, unread_error_answer,
+};
 use crate::domain::credentials::Credentials;
 
 pub struct AwsSqs {
     client: aws_sdk_sqs::Client,
+    /// Whether the endpoint is AWS's own (not an emulator's or a proxy's).
+    at_aws: bool,
 }
 
 impl AwsSqs {
     pub fn new(credentials: &Credentials, region: &str, endpoint_url: Option<String>) -> Self {
+        let at_aws = is_aws_endpoint(endpoint_url.as_deref());
         let config = sdk_config(credentials, region, endpoint_url, OPERATION_TIMEOUT);
-        Self { client: aws_sdk_sqs::Client::new(&config) }
+        Self { client: aws_sdk_sqs::Client::new(&config), at_aws }
     }
 }
 
@@ -53,28 +58,16 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &'stati
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             SqsError::Unreachable { action, message: DisplayErrorContext(&error).to_string() }
         }
-        _ => match (error.code(), error.raw_response()) {
+        _ => match (error.code(), unread_error_answer(&error)) {
             (Some(code), _) => classify(action, code, error.message().unwrap_or("no message")),
-            // An error body the SDK cannot read (an emulator answering SQS's JSON protocol in
-            // XML, a proxy's page): the status and the text still say what happened.
-            (None, Some(response)) => {
-                let body = response.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
-                let message = between(&body, "<Message>", "</Message>")
-                    .unwrap_or_else(|| body.trim().chars().take(300).collect());
-                match response.status().as_u16() {
-                    401 | 403 => SqsError::AccessDenied { action, message },
-                    status => SqsError::Service { action, code: format!("HTTP {status}"), message },
-                }
-            }
+            // An AWS error in a protocol the SDK did not expect (an emulator answering SQS's
+            // JSON protocol in XML): its code still says what happened.
+            (None, Some(ErrorAnswer::Aws { code, message })) => classify(action, &code, &message),
+            // A proxy's page, an empty body: its status and type, never its text.
+            (None, Some(ErrorAnswer::Foreign(answer))) => SqsError::Foreign { action, answer },
             (None, None) => classify(action, "Unknown", error.message().unwrap_or("no message")),
         },
     }
-}
-
-fn between(text: &str, start: &str, end: &str) -> Option<String> {
-    let from = text.find(start)? + start.len();
-    let to = from + text[from..].find(end)?;
-    Some(text[from..to].trim().to_owned())
 }
 
 /// The attribute as received: a binary value stays bytes, whatever its (custom) type says.
@@ -315,7 +308,13 @@ impl Sqs for AwsSqs {
             )
             .send()
             .await
-            .map_err(|error| failed("StartMessageMoveTask", error))?;
+            .map_err(|error| match failed("StartMessageMoveTask", error) {
+                // Refused with no AWS error where AWS is not: no move tasks there.
+                SqsError::Foreign { action, answer } if !self.at_aws && answer.status >= 400 => {
+                    SqsError::NoMoveTasks { action, answer }
+                }
+                other => other,
+            })?;
         Ok(output.task_handle().unwrap_or_default().to_owned())
     }
 

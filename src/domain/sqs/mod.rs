@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use crate::domain::aws::ForeignAnswer;
+
 pub use aws::{AwsSqs, SqsService};
 pub use copy::{CopyEnd, CopyLimits, CopyReport};
 pub use message::{AttributeValue, BatchEntry, BatchOutcome, MessageAttribute, PeekedMessage, SendRequest};
@@ -115,6 +117,16 @@ pub enum SqsError {
     Unreachable { action: &'static str, message: String },
     #[error("{action}: {code}: {message}; try again in a moment")]
     Service { action: &'static str, code: String, message: String },
+    /// An answer that is no AWS error (an HTML page, an empty body): what came back, never
+    /// its text, and what to do.
+    #[error("{action}: {}", .answer.line("SQS"))]
+    Foreign { action: &'static str, answer: ForeignAnswer },
+    /// A move task refused with no AWS error by an endpoint that is not AWS's: an emulator
+    /// or a proxy without move tasks, where a retry never helps but the copy does.
+    #[error(
+        "{action}: {answer}, not an AWS error: this endpoint has no message move tasks; redrive by copy instead (`sqs redrive --copy`)"
+    )]
+    NoMoveTasks { action: &'static str, answer: ForeignAnswer },
 }
 
 pub fn classify(action: &'static str, code: &str, message: &str) -> SqsError {

@@ -46,6 +46,9 @@ pub enum Fault {
     /// Answer 200 with this body, not forwarding: an API the emulator lacks (SQS move tasks),
     /// played by the test.
     Answer(String),
+    /// Answer exactly this, not forwarding: any status, content type (none when empty) and
+    /// body, such as a proxy's HTML error page or an empty 502.
+    Raw { status: u16, content_type: String, body: String },
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +241,7 @@ fn answer(
             response
         }),
         Some(Fault::Answer(body)) => Some(answer_with(request.json, body)),
+        Some(Fault::Raw { status, content_type, body }) => Some(raw_response(status, &content_type, body)),
         None => forward(upstream, request),
     };
     let Some(response) = response else {
@@ -359,6 +363,15 @@ fn answer_with(json: bool, body: String) -> Response {
     let kind = if json { "application/x-amz-json-1.0" } else { "text/xml" };
     let headers = vec![("Date".to_owned(), now), ("Content-Type".to_owned(), kind.to_owned())];
     Response { status_line: "HTTP/1.1 200 OK".into(), headers, body: body.into_bytes() }
+}
+
+fn raw_response(status: u16, content_type: &str, body: String) -> Response {
+    let now = rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&Timestamp::now()).unwrap();
+    let mut headers = vec![("Date".to_owned(), now)];
+    if !content_type.is_empty() {
+        headers.push(("Content-Type".to_owned(), content_type.to_owned()));
+    }
+    Response { status_line: format!("HTTP/1.1 {status} Error"), headers, body: body.into_bytes() }
 }
 
 fn error_response(json: bool, status: u16, code: &str, message: &str) -> Option<Response> {

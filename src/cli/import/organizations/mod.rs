@@ -46,7 +46,12 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(
     let message = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(&error).to_string(),
+        _ => match aws::unread_error_answer(&error) {
+            Some(aws::ErrorAnswer::Aws { code, message }) => format!("{code}: {message}"),
+            // A proxy's page, an empty body: its status and type, never its text.
+            Some(aws::ErrorAnswer::Foreign(answer)) => answer.line("Organizations"),
+            None => DisplayErrorContext(&error).to_string(),
+        },
     };
     OrganizationsError { action, message }
 }
