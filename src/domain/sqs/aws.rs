@@ -70,6 +70,16 @@ fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &'stati
     }
 }
 
+/// A move task refused with no AWS error (4xx/5xx) where AWS is not: no move tasks there.
+fn move_refused(error: SqsError, at_aws: bool) -> SqsError {
+    match error {
+        SqsError::Foreign { action, answer } if !at_aws && answer.status >= 400 => {
+            SqsError::NoMoveTasks { action, answer }
+        }
+        other => other,
+    }
+}
+
 /// The attribute as received: a binary value stays bytes, whatever its (custom) type says.
 fn attribute_from_sdk(value: &MessageAttributeValue) -> MessageAttribute {
     let data_type = value.data_type().to_owned();
@@ -308,13 +318,7 @@ impl Sqs for AwsSqs {
             )
             .send()
             .await
-            .map_err(|error| match failed("StartMessageMoveTask", error) {
-                // Refused with no AWS error where AWS is not: no move tasks there.
-                SqsError::Foreign { action, answer } if !self.at_aws && answer.status >= 400 => {
-                    SqsError::NoMoveTasks { action, answer }
-                }
-                other => other,
-            })?;
+            .map_err(|error| move_refused(failed("StartMessageMoveTask", error), self.at_aws))?;
         Ok(output.task_handle().unwrap_or_default().to_owned())
     }
 
@@ -354,5 +358,59 @@ impl Sqs for AwsSqs {
             .await
             .map_err(|error| failed("CancelMessageMoveTask", error))?;
         Ok(u64::try_from(output.approximate_number_of_messages_moved()).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sqs::config::http::HttpResponse;
+    use aws_sdk_sqs::error::ErrorMetadata;
+    use aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskError;
+
+    use super::*;
+
+    /// The error the SDK gives for an answer it found no error code in (or `code` in).
+    fn answered(
+        status: u16,
+        content_type: &str,
+        body: &str,
+        code: Option<&str>,
+    ) -> SdkError<StartMessageMoveTaskError> {
+        let mut response = HttpResponse::new(status.try_into().unwrap(), body.to_owned().into());
+        response.headers_mut().insert("content-type", content_type.to_owned());
+        let mut metadata = ErrorMetadata::builder();
+        if let Some(code) = code {
+            metadata = metadata.code(code).message("from the SDK");
+        }
+        SdkError::service_error(StartMessageMoveTaskError::generic(metadata.build()), response)
+    }
+
+    #[test]
+    fn an_html_page_is_foreign_and_names_the_copy_only_away_from_aws() {
+        let page = "<!doctype html><html><title>500 Internal Server Error</title></html>";
+        let error = failed("StartMessageMoveTask", answered(500, "text/html; charset=utf-8", page, None));
+        assert!(matches!(error, SqsError::Foreign { .. }), "{error:?}");
+        let line = error.to_string();
+        assert!(line.starts_with("StartMessageMoveTask: HTTP 500 with an HTML page, text/html"), "{line}");
+        assert!(!line.contains('<') && !line.contains("try again in a moment"), "{line}");
+        let at_emulator = move_refused(error.clone(), false).to_string();
+        assert!(at_emulator.contains("--copy"), "{at_emulator}");
+        assert_eq!(move_refused(error.clone(), true), error, "at AWS it stays an answer of something else");
+    }
+
+    #[test]
+    fn a_real_aws_error_is_classified_as_before() {
+        let read_by_the_sdk =
+            failed("ListQueues", answered(400, "application/x-amz-json-1.0", "{}", Some("AccessDenied")));
+        assert!(matches!(read_by_the_sdk, SqsError::AccessDenied { .. }), "{read_by_the_sdk:?}");
+        // moto's XML error where SQS speaks JSON, sent as text/html: still access denied.
+        let xml = "<ErrorResponse><Error><Code>AccessDenied</Code><Message>User: x is not authorized</Message></Error>\
+                   </ErrorResponse>";
+        let moto = failed("ListQueues", answered(403, "text/html; charset=utf-8", xml, None));
+        assert_eq!(moto, SqsError::AccessDenied { action: "ListQueues", message: "User: x is not authorized".into() });
+        let unknown = answered(400, "application/x-amz-json-1.0", "{}", Some("UnknownOperationException"));
+        assert!(matches!(failed("StartMessageMoveTask", unknown), SqsError::Unsupported { .. }));
+        let empty = move_refused(failed("StartMessageMoveTask", answered(502, "", "", None)), false);
+        assert!(matches!(empty, SqsError::NoMoveTasks { .. }), "{empty:?}");
     }
 }
