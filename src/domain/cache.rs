@@ -24,6 +24,13 @@ pub struct SessionCache {
     scope: String,
 }
 
+/// A cached session and when it was obtained: what a renewal is judged by.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub credentials: Credentials,
+    pub obtained_at: Timestamp,
+}
+
 /// Held while one process renews a layer; others wait for it and then re-read the store.
 #[derive(Debug)]
 pub struct LayerLock {
@@ -60,11 +67,16 @@ impl SessionCache {
 
     /// The cached session of a layer, unless it has expired.
     pub async fn get(&self, layer_id: &str, now: Timestamp) -> Option<Credentials> {
-        let credentials = self.peek(layer_id).await?;
+        self.lookup(layer_id, now).await.map(|cached| cached.credentials)
+    }
+
+    /// `get` with when the session was obtained, from the same read of the store.
+    pub async fn lookup(&self, layer_id: &str, now: Timestamp) -> Option<Cached> {
+        let (credentials, meta) = self.sessions.get_with_meta(&self.scope, layer_id)?;
         if credentials.expiration.is_some_and(|until| until <= now) {
             return None;
         }
-        Some(credentials)
+        Some(Cached { credentials, obtained_at: meta.obtained_at })
     }
 
     /// The cached session of a layer even if it has expired.
