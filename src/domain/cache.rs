@@ -13,8 +13,8 @@ use super::credentials::Credentials;
 use super::store::lock::{self, LockFile};
 use super::store::{Backend, CodeMark, SecretStore, SessionMeta, SessionStore, Stamp, StoreError};
 
-/// How long a process waits for another one renewing the same layer: long enough for an
-/// STS call, or for an operator typing an MFA code in the other process.
+/// How long a process waits for another one renewing the same layer. The lock is held only
+/// around the STS exchange (never while a person types), so this is generous.
 const LAYER_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
