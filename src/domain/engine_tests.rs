@@ -1293,3 +1293,73 @@ async fn one_person_is_asked_per_device_and_a_caller_without_one_is_not_queued_b
     assert!(pending.try_recv().is_err(), "one prompt for the device");
     assert_eq!(h.sts.count(Kind::SessionToken), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Never renewing for nothing
+// ---------------------------------------------------------------------------------------------
+
+const SHORT_SESSIONS: &str = r#"
+[defaults]
+region = "eu-west-1"
+duration = "15m"
+refresh_before = "5m"
+
+[sources.open]
+profile = "open"
+
+[[accounts]]
+name = "prod"
+id = "111111111111"
+  [[accounts.roles]]
+  name = "base"
+  role_name = "Base"
+  source = "open"
+  [[accounts.roles]]
+  name = "deploy"
+  role_name = "Deploy"
+  via = "prod/base"
+"#;
+
+/// What `credential-process` asks for: 15 minutes left.
+const BOTOCORE: Renewal = Renewal::Within(mins(15));
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_15_minute_session_is_handed_out_as_it_is_and_callers_that_waited_take_the_renewal() {
+    const CALLERS: usize = 5;
+    let h = Harness::with_inventory(SHORT_SESSIONS);
+    let (mut entered, release) = h.sts.hold_calls();
+    let (waiting_tx, mut waiting) = mpsc::unbounded_channel();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let engine = h.engine.clone();
+            let future = async move { engine.session(&key("prod/deploy"), BOTOCORE).await };
+            tokio::spawn(ReportWhenWaiting { inner: Box::pin(future), waiting: Some(waiting_tx.clone()) })
+        })
+        .collect();
+    // The base role's AssumeRole is in flight and every caller is parked behind it.
+    entered.recv().await.unwrap();
+    for _ in 0..CALLERS {
+        waiting.recv().await.unwrap();
+    }
+    release.close();
+    let mut keys = HashSet::new();
+    for task in tasks {
+        keys.insert(task.await.unwrap().unwrap().credentials.access_key_id);
+    }
+    assert_eq!(h.sts.count(Kind::AssumeRole), 2, "one call per layer: {:#?}", h.sts.calls());
+    assert_eq!(keys.len(), 1);
+
+    // Asked again and again: handed out as it is until renewing gains 5 minutes.
+    for _ in 0..3 {
+        h.engine.session(&key("prod/deploy"), BOTOCORE).await.unwrap();
+    }
+    h.clock.advance(mins(5) - Duration::from_secs(1));
+    h.engine.session(&key("prod/deploy"), BOTOCORE).await.unwrap();
+    h.engine.session(&key("prod/deploy"), Renewal::IfNeeded).await.unwrap();
+    assert_eq!(h.sts.count(Kind::AssumeRole), 2, "{:#?}", h.sts.calls());
+    h.clock.advance(Duration::from_secs(1));
+    let renewed = h.engine.session(&key("prod/deploy"), BOTOCORE).await.unwrap();
+    assert_eq!(h.sts.count(Kind::AssumeRole), 3, "the role alone, its parent still serves");
+    assert_eq!(renewed.credentials.expiration, Some(after(h.clock.now(), mins(15))));
+    assert!(!keys.contains(&renewed.credentials.access_key_id));
+}

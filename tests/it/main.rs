@@ -47,6 +47,8 @@ mod store_ask_before_lock;
 mod store_hung_keyring;
 mod store_processes;
 #[cfg(unix)]
+mod store_short_sessions;
+#[cfg(unix)]
 mod tui_agent_pty;
 mod tui_fleet_pty;
 mod tui_hung_endpoint;

@@ -1,9 +1,11 @@
 //! The engine: gives a role's session, renewing only the layers that need it. Concurrent
 //! requests for one layer share one STS call; one prompt per MFA device at a time; a code
 //! already sent is never sent again. A person is asked before any lock is taken (see
-//! `person`). The CLI and the screen are both front ends of this.
+//! `person`), and a session is renewed only when that gains time (see `renewal`). The CLI
+//! and the screen are both front ends of this.
 
 mod person;
+pub mod renewal;
 mod resolve;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,10 +25,7 @@ use super::sources::{SourceError, SourceKeys, sts_endpoint};
 use super::store::StoreError;
 use super::sts::{CallerIdentity, Sts, StsError};
 use super::time::Clock;
-
-/// A session used only as a stepping stone needs just this much life left to assume a role
-/// with it; renewing it any earlier would cost an MFA code for nothing.
-const STEPPING_STONE_MARGIN: Duration = Duration::from_secs(60);
+use renewal::{Held, Judged};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -60,6 +59,9 @@ impl EngineError {
     }
 }
 
+/// How much a request wants a new session of the role. Whatever it says, a session is not
+/// renewed when renewing would gain it no time (`renewal::serves`), and a request that waited
+/// while another renewed the layer takes that session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Renewal {
     /// Reuse the cached session unless it is missing, expired or within `refresh_before`.
@@ -262,13 +264,16 @@ impl Engine {
         })
     }
 
-    /// Whether a cached session of `layer` serves what is wanted as it is.
-    fn serves(&self, _layer: &Layer, cached: &Cached, want: Want) -> bool {
-        let now = self.now();
+    /// Whether a cached session of `layer` serves what is wanted as it is (see `renewal`).
+    fn serves(&self, layer: &Layer, cached: &Cached, want: Want) -> bool {
+        let held = Held { expires_at: cached.credentials.expiration, obtained_at: Some(cached.obtained_at) };
         match want {
             Want::Fresh => false,
-            Want::SteppingStone => cached.credentials.time_left(now).is_none_or(|left| left > STEPPING_STONE_MARGIN),
-            Want::Within(window) => cached.credentials.freshness(now, window) == Freshness::Valid,
+            Want::SteppingStone => renewal::serves_as_stepping_stone(held, self.now()),
+            Want::Within(window) => {
+                let refresh_before = self.inventory.defaults.refresh_before;
+                renewal::serves(held, self.now(), Judged { window, refresh_before, asks_for: layer.duration() })
+            }
         }
     }
 }
@@ -278,7 +283,7 @@ impl Engine {
 enum Want {
     /// A parent, used only to reach the layer above: a minute left is enough.
     SteppingStone,
-    /// The role's own session with more than this left.
+    /// The role's own session with more than this left, unless renewing gains nothing.
     Within(Duration),
     /// A new session (a forced renewal), unless one was renewed while this request waited.
     Fresh,

@@ -5,7 +5,8 @@
 
 use tokio::sync::OwnedMutexGuard;
 
-use super::{BoxFuture, Engine, EngineError, Renewal, STEPPING_STONE_MARGIN, Want};
+use super::renewal::{self, Held};
+use super::{BoxFuture, Engine, EngineError, Renewal, Want};
 use crate::domain::cache::LayerLock;
 use crate::domain::credentials::Credentials;
 use crate::domain::mfa::MfaCode;
@@ -117,8 +118,8 @@ impl Engine {
     pub(super) async fn renewed_since(&self, plan: &Plan, layer: &Layer, seen: Option<&str>) -> Option<Credentials> {
         let now = self.now();
         let cached = self.parts.cache.get(&layer.id, now).await?;
-        let left = cached.time_left(now);
-        if seen == Some(cached.access_key_id.as_str()) || left.is_some_and(|left| left <= STEPPING_STONE_MARGIN) {
+        let held = Held { expires_at: cached.expiration, obtained_at: None };
+        if seen == Some(cached.access_key_id.as_str()) || !renewal::serves_as_stepping_stone(held, now) {
             return None;
         }
         tracing::debug!(role = %plan.role, "the {} layer of {} was renewed meanwhile; using that session", layer.label(), plan.role);
