@@ -16,7 +16,9 @@ use super::context::Context;
 use super::output;
 
 /// botocore asks again 15 minutes before expiry and fails if what it gets back is not
-/// fresher than 10 minutes, so sessions are renewed from 15 minutes left.
+/// fresher than 10 minutes, so sessions are renewed from 15 minutes left. A session no longer
+/// than that is inside this window from the start: the engine hands it out as it is until
+/// renewing gains time (`engine::renewal::MIN_GAIN`), not renewing it on every call.
 const CLIENT_REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Serialize)]

@@ -13,8 +13,8 @@ use super::credentials::Credentials;
 use super::store::lock::{self, LockFile};
 use super::store::{Backend, CodeMark, SecretStore, SessionMeta, SessionStore, Stamp, StoreError};
 
-/// How long a process waits for another one renewing the same layer: long enough for an
-/// STS call, or for an operator typing an MFA code in the other process.
+/// How long a process waits for another one renewing the same layer. The lock is held only
+/// around the STS exchange (never while a person types), so this is generous.
 const LAYER_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
@@ -22,6 +22,13 @@ pub struct SessionCache {
     store: Arc<dyn SecretStore>,
     sessions: Arc<SessionStore>,
     scope: String,
+}
+
+/// A cached session and when it was obtained: what a renewal is judged by.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub credentials: Credentials,
+    pub obtained_at: Timestamp,
 }
 
 /// Held while one process renews a layer; others wait for it and then re-read the store.
@@ -60,11 +67,16 @@ impl SessionCache {
 
     /// The cached session of a layer, unless it has expired.
     pub async fn get(&self, layer_id: &str, now: Timestamp) -> Option<Credentials> {
-        let credentials = self.peek(layer_id).await?;
+        self.lookup(layer_id, now).await.map(|cached| cached.credentials)
+    }
+
+    /// `get` with when the session was obtained, from the same read of the store.
+    pub async fn lookup(&self, layer_id: &str, now: Timestamp) -> Option<Cached> {
+        let (credentials, meta) = self.sessions.get_with_meta(&self.scope, layer_id)?;
         if credentials.expiration.is_some_and(|until| until <= now) {
             return None;
         }
-        Some(credentials)
+        Some(Cached { credentials, obtained_at: meta.obtained_at })
     }
 
     /// The cached session of a layer even if it has expired.

@@ -12,18 +12,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::cache::SessionCache;
 use super::clock::{Clock, FixedClock};
 use super::credentials::Credentials;
 use super::engine::{Engine, EngineError, EngineParts, LayerStatus, Renewal, Session, SessionState};
 use super::inventory::{Inventory, RoleKey, Source};
-use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
+use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest, REMEMBER_FOR};
 use super::plan::LayerKind;
 use super::sources::{SourceError, SourceKeys};
 use super::store::sessions::entry_key;
-use super::store::{Backend, MemoryStore, SecretStore, SessionStore, StoreError};
+use super::store::{Backend, CodeMark, MemoryStore, SecretStore, SessionStore, StoreError, StoreKey, lock};
 use super::sts::StsError;
 use crate::test_support::{Call, FakeSts, Kind};
 
@@ -254,6 +254,16 @@ impl Harness {
 
     /// Another engine (another process) on the same session store and clock.
     fn sharing(toml: &str, store: Arc<dyn SecretStore>, clock: Arc<FixedClock>) -> Self {
+        Self::asking(toml, store, clock, None)
+    }
+
+    /// `sharing`, asking for codes through `mfa` (else through its `ScriptedPrompt`).
+    fn asking(
+        toml: &str,
+        store: Arc<dyn SecretStore>,
+        clock: Arc<FixedClock>,
+        mfa: Option<Arc<dyn MfaPrompt>>,
+    ) -> Self {
         let inventory = Arc::new(Inventory::parse(Path::new("accounts.toml"), toml).expect("test inventory is valid"));
         let sts = Arc::new(FakeSts::new(clock.clone()));
         let prompt = Arc::new(ScriptedPrompt::default());
@@ -263,7 +273,7 @@ impl Harness {
                 sts: sts.clone(),
                 sources: Arc::new(FakeSources),
                 cache: SessionCache::new(store.clone()),
-                mfa: prompt.clone(),
+                mfa: mfa.unwrap_or_else(|| prompt.clone()),
                 clock: clock.clone(),
             },
         );
@@ -1158,4 +1168,198 @@ async fn an_sts_answer_without_expiration_is_an_error_naming_the_role_and_nothin
         assert_eq!(h.engine.cache().metadata(&layer_id), None, "{role}: nothing cached");
         assert_eq!(h.status(role).await.state, SessionState::None, "{role}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A person first, then the lock
+// ---------------------------------------------------------------------------------------------
+
+tokio::task_local! {
+    /// Set around a request whose prompt refuses at once, without a person (as the agent's
+    /// does for a caller that asks on its own terminal).
+    static NO_PERSON: ();
+}
+
+type Pending = (MfaRequest, oneshot::Sender<&'static str>);
+
+/// Reports every request and waits until the test answers it (a person taking their time);
+/// requests made under `NO_PERSON` are refused at once.
+struct GatedPrompt {
+    asked: mpsc::UnboundedSender<Pending>,
+}
+
+impl GatedPrompt {
+    fn new() -> (Arc<Self>, mpsc::UnboundedReceiver<Pending>) {
+        let (asked, pending) = mpsc::unbounded_channel();
+        (Arc::new(Self { asked }), pending)
+    }
+}
+
+#[async_trait]
+impl MfaPrompt for GatedPrompt {
+    async fn ask(&self, request: &MfaRequest) -> Result<MfaCode, MfaError> {
+        if NO_PERSON.try_with(|()| ()).is_ok() {
+            return Err(MfaError::NoTerminal { device: request.device.clone() });
+        }
+        let (answer, code) = oneshot::channel();
+        let _ = self.asked.send((request.clone(), answer));
+        MfaCode::parse(code.await.map_err(|_| MfaError::Cancelled)?)
+    }
+
+    fn waits_for_a_person(&self) -> bool {
+        NO_PERSON.try_with(|()| ()).is_err()
+    }
+}
+
+/// The session store in a file, as processes share it: with its layer locks.
+fn file_store(dir: &Path) -> Arc<dyn SecretStore> {
+    let sessions = SessionStore::in_file(dir.to_path_buf(), StoreKey::generate().0).unwrap();
+    Arc::new(MemoryStore::with_sessions(Backend::Memory { reason: "test".into() }, sessions))
+}
+
+/// A bound for what must not wait on another's prompt (a lock wait would take 60 s).
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_lock_is_held_while_a_person_types_and_a_renewal_made_meanwhile_is_used_without_sending_the_code() {
+    for (role, device, codes_on) in
+        [("prod/break-glass", PLAIN_DEVICE, Kind::AssumeRole), ("prod/admin", HUB_DEVICE, Kind::SessionToken)]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        let clock = Arc::new(FixedClock::at(start()));
+        let (prompt, mut pending) = GatedPrompt::new();
+        let waiting = Harness::asking(INVENTORY, store.clone(), clock.clone(), Some(prompt));
+        let typing = tokio::spawn({
+            let engine = waiting.engine.clone();
+            async move { engine.session(&key(role), Renewal::Force).await }
+        });
+        let (request, answer) = pending.recv().await.unwrap();
+        assert_eq!(request.device, device, "{role}");
+
+        // While that person takes their time, the layers they would renew are not locked…
+        let plan = waiting.engine.plan(&key(role)).unwrap().clone();
+        for layer in &plan.layers[1..] {
+            let path = store.sessions().layer_lock_path(waiting.engine.cache().scope(), &layer.id).unwrap();
+            assert!(lock::try_lock(&path).unwrap().is_some(), "{role}: the {} layer is locked", layer.label());
+        }
+        // …so another process with a code in hand renews them at once.
+        let other = Harness::sharing(INVENTORY, store.clone(), clock.clone());
+        other.prompt.push_codes(&["222222"]);
+        let renewed = tokio::time::timeout(PROMPTLY, other.engine.session(&key(role), Renewal::Force))
+            .await
+            .unwrap_or_else(|_| panic!("{role}: blocked by the prompt of the other engine"))
+            .unwrap();
+        assert_eq!(other.sts.calls().iter().filter(|call| call.code.is_some()).count(), 1, "{role}");
+
+        // The person answers at last: the store is read again under the lock, the session the
+        // other engine made is used, and the code is neither sent nor marked used.
+        answer.send("111111").unwrap();
+        let session = typing.await.unwrap().unwrap();
+        assert_eq!(session.credentials.access_key_id, renewed.credentials.access_key_id, "{role}");
+        assert!(waiting.sts.calls().is_empty(), "{role}: {:#?}", waiting.sts.calls());
+        assert!(pending.try_recv().is_err(), "{role}: asked once");
+        let mark = waiting.engine.cache().mark_code_used(device, "111111", clock.now(), REMEMBER_FOR).await;
+        assert_eq!(mark, Ok(CodeMark::Fresh), "{role}: the code is still unused");
+        assert_eq!(other.sts.count(codes_on), 1, "{role}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_person_is_asked_per_device_and_a_caller_without_one_is_not_queued_behind_them() {
+    let (prompt, mut pending) = GatedPrompt::new();
+    let h =
+        Harness::asking(INVENTORY, Arc::new(MemoryStore::new("test")), Arc::new(FixedClock::at(start())), Some(prompt));
+    let first = tokio::spawn({
+        let engine = h.engine.clone();
+        async move { engine.session(&key("prod/admin"), Renewal::IfNeeded).await }
+    });
+    let (_, answer) = pending.recv().await.unwrap();
+    // Another role behind the same MFA session waits for that person's code…
+    let queued = tokio::spawn({
+        let engine = h.engine.clone();
+        async move { engine.session(&key("prod/ops"), Renewal::IfNeeded).await }
+    });
+    // …but a caller that would be refused at once (it asks on its own terminal) is told so now.
+    let refused =
+        tokio::time::timeout(PROMPTLY, NO_PERSON.scope((), h.engine.session(&key("prod/ops"), Renewal::IfNeeded)))
+            .await
+            .expect("queued behind another caller's prompt");
+    assert!(matches!(refused, Err(EngineError::Mfa { error: MfaError::NoTerminal { .. }, .. })), "{refused:?}");
+
+    answer.send("123456").unwrap();
+    first.await.unwrap().unwrap();
+    queued.await.unwrap().unwrap();
+    assert!(pending.try_recv().is_err(), "one prompt for the device");
+    assert_eq!(h.sts.count(Kind::SessionToken), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Never renewing for nothing
+// ---------------------------------------------------------------------------------------------
+
+const SHORT_SESSIONS: &str = r#"
+[defaults]
+region = "eu-west-1"
+duration = "15m"
+refresh_before = "5m"
+
+[sources.open]
+profile = "open"
+
+[[accounts]]
+name = "prod"
+id = "111111111111"
+  [[accounts.roles]]
+  name = "base"
+  role_name = "Base"
+  source = "open"
+  [[accounts.roles]]
+  name = "deploy"
+  role_name = "Deploy"
+  via = "prod/base"
+"#;
+
+/// What `credential-process` asks for: 15 minutes left.
+const BOTOCORE: Renewal = Renewal::Within(mins(15));
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_15_minute_session_is_handed_out_as_it_is_and_callers_that_waited_take_the_renewal() {
+    const CALLERS: usize = 5;
+    let h = Harness::with_inventory(SHORT_SESSIONS);
+    let (mut entered, release) = h.sts.hold_calls();
+    let (waiting_tx, mut waiting) = mpsc::unbounded_channel();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let engine = h.engine.clone();
+            let future = async move { engine.session(&key("prod/deploy"), BOTOCORE).await };
+            tokio::spawn(ReportWhenWaiting { inner: Box::pin(future), waiting: Some(waiting_tx.clone()) })
+        })
+        .collect();
+    // The base role's AssumeRole is in flight and every caller is parked behind it.
+    entered.recv().await.unwrap();
+    for _ in 0..CALLERS {
+        waiting.recv().await.unwrap();
+    }
+    release.close();
+    let mut keys = HashSet::new();
+    for task in tasks {
+        keys.insert(task.await.unwrap().unwrap().credentials.access_key_id);
+    }
+    assert_eq!(h.sts.count(Kind::AssumeRole), 2, "one call per layer: {:#?}", h.sts.calls());
+    assert_eq!(keys.len(), 1);
+
+    // Asked again and again: handed out as it is until renewing gains 5 minutes.
+    for _ in 0..3 {
+        h.engine.session(&key("prod/deploy"), BOTOCORE).await.unwrap();
+    }
+    h.clock.advance(mins(5) - Duration::from_secs(1));
+    h.engine.session(&key("prod/deploy"), BOTOCORE).await.unwrap();
+    h.engine.session(&key("prod/deploy"), Renewal::IfNeeded).await.unwrap();
+    assert_eq!(h.sts.count(Kind::AssumeRole), 2, "{:#?}", h.sts.calls());
+    h.clock.advance(Duration::from_secs(1));
+    let renewed = h.engine.session(&key("prod/deploy"), BOTOCORE).await.unwrap();
+    assert_eq!(h.sts.count(Kind::AssumeRole), 3, "the role alone, its parent still serves");
+    assert_eq!(renewed.credentials.expiration, Some(after(h.clock.now(), mins(15))));
+    assert!(!keys.contains(&renewed.credentials.access_key_id));
 }

@@ -88,6 +88,14 @@ pub enum MfaError {
 #[async_trait]
 pub trait MfaPrompt: Send + Sync {
     async fn ask(&self, request: &MfaRequest) -> Result<MfaCode, MfaError>;
+
+    /// Whether `ask` would wait for a person (a terminal, a modal, `switchboard mfa`). A
+    /// prompt that answers at once without one (the agent refusing a caller that asks on
+    /// its own terminal) says false, and its caller is not queued behind another caller's
+    /// prompt for the same device.
+    fn waits_for_a_person(&self) -> bool {
+        true
+    }
 }
 
 /// Seconds until a TOTP device shows its next code.

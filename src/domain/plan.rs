@@ -116,6 +116,14 @@ impl Layer {
         }
     }
 
+    /// How long a renewal of this layer asks STS for; `None` for source keys.
+    pub fn duration(&self) -> Option<Duration> {
+        match &self.kind {
+            LayerKind::MfaSession { duration, .. } | LayerKind::AssumeRole { duration, .. } => Some(*duration),
+            LayerKind::SourceKeys { .. } => None,
+        }
+    }
+
     /// The device whose code a renewal of this layer needs, if any.
     pub fn mfa_device(&self) -> Option<&str> {
         match &self.kind {

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::agent::{AgentSandbox, without_terminal};
-use crate::support::{assert_success, stderr};
+use crate::support::{assert_success, run_with_deadline, stderr};
 
 #[test]
 fn a_caller_without_a_terminal_waits_for_switchboard_mfa_and_gets_its_session() {
@@ -100,4 +100,27 @@ fn a_headless_agent_sends_a_desktop_notification_naming_the_caller() {
     answer.stdin.take().unwrap().write_all(b"123456\n").unwrap();
     assert!(answer.wait().unwrap().success());
     assert!(caller.wait_with_output().unwrap().status.success());
+}
+
+#[test]
+fn a_caller_with_a_code_is_not_held_up_by_another_callers_pending_prompt() {
+    let sandbox = AgentSandbox::new();
+    let agent = sandbox.start_agent();
+    let mut waiting = sandbox.command(&["credential-process", "prod/admin"]);
+    let waiting = without_terminal(&mut waiting).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    agent.wait_for_log("MFA code needed", Duration::from_secs(60));
+
+    // The agent holds no lock while nobody answers, and does not queue this caller (it has a
+    // code of its own) behind that prompt: it is told at once to ask itself.
+    let with_code = sandbox.command(&["refresh", "prod/admin", "--mfa-code", "111111"]);
+    let (output, took) = run_with_deadline(with_code, Duration::from_secs(30))
+        .unwrap_or_else(|problem| panic!("held up by the pending prompt: {problem}"));
+    assert_success(&output);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+
+    // The pending caller still gets its session once its code comes.
+    let mut answer = sandbox.command(&["mfa"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    answer.stdin.take().unwrap().write_all(b"222222\n").unwrap();
+    assert_success(&answer.wait_with_output().unwrap());
+    assert_success(&waiting.wait_with_output().unwrap());
 }

@@ -50,8 +50,11 @@ mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
+mod store_ask_before_lock;
 mod store_hung_keyring;
 mod store_processes;
+#[cfg(unix)]
+mod store_short_sessions;
 #[cfg(unix)]
 mod tui_agent_pty;
 mod tui_fleet_pty;

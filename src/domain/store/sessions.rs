@@ -166,6 +166,12 @@ impl SessionStore {
 
     /// The session, opened. A session that does not open (another store key) counts as absent.
     pub fn get(&self, scope: &str, layer: &str) -> Option<Credentials> {
+        self.get_with_meta(scope, layer).map(|(credentials, _)| credentials)
+    }
+
+    /// The session, opened, with its metadata from the same read: what a renewal is judged
+    /// by (unlike `metadata`, never stale).
+    pub fn get_with_meta(&self, scope: &str, layer: &str) -> Option<(Credentials, SessionMeta)> {
         if self.metadata_only {
             return None;
         }
@@ -173,9 +179,7 @@ impl SessionStore {
         let entry_key = &entry_key(scope, layer);
         #[cfg(test)]
         self.report_read(entry_key);
-        if !document.contains(scope, layer) {
-            return None;
-        }
+        let meta = document.meta(scope, layer)?;
         let sealed = match document.sealed_of(entry_key) {
             Ok(Some(sealed)) => sealed,
             Ok(None) => return None,
@@ -195,7 +199,7 @@ impl SessionStore {
             }
         };
         match serde_json::from_slice::<StoredCredentials>(&opened) {
-            Ok(stored) => Some(stored.into()),
+            Ok(stored) => Some((stored.into(), meta)),
             Err(_) => {
                 tracing::warn!(layer, "ignoring an unreadable cached session");
                 None

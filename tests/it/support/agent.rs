@@ -50,27 +50,33 @@ impl AgentSandbox {
     pub fn start_agent_with(&self, adjust: impl FnOnce(&mut Command)) -> Agent {
         let mut command = self.command(&["agent"]);
         adjust(&mut command);
-        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut seen = Vec::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            let serving = line.contains("switchboard agent: pid");
-            seen.push(line);
-            if serving {
-                break;
-            }
-        }
-        assert!(seen.iter().any(|line| line.contains("serving")), "the agent did not start:\n{}", seen.join("\n"));
-        // Keep draining so the agent never blocks on a full pipe; the lines are events for tests.
-        let (send, log) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-        Agent { child, log }
+        start_agent(command)
     }
+}
+
+/// Runs `command` (`switchboard agent` with a sandbox's environment) and waits for it to say
+/// it serves.
+pub fn start_agent(mut command: Command) -> Agent {
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let serving = line.contains("switchboard agent: pid");
+        seen.push(line);
+        if serving {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|line| line.contains("serving")), "the agent did not start:\n{}", seen.join("\n"));
+    // Keep draining so the agent never blocks on a full pipe; the lines are events for tests.
+    let (send, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    Agent { child, log }
 }
 
 pub struct Agent {
@@ -79,6 +85,11 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Every line the agent logged since the last look (or since it started), without waiting.
+    pub fn lines_so_far(&self) -> Vec<String> {
+        self.log.try_iter().collect()
+    }
+
     /// Waits for the agent to log a line containing `text` (at most `within`).
     pub fn wait_for_log(&self, text: &str, within: Duration) -> String {
         let deadline = std::time::Instant::now() + within;

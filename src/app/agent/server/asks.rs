@@ -57,6 +57,15 @@ impl<P: MfaPrompt + ?Sized> MfaPrompt for AgentPrompt<P> {
             .await
             .unwrap_or(Err(MfaError::TimedOut { seconds: ask.wait.as_secs() }))
     }
+
+    /// A caller that asks on its own terminal is refused at once: it does not queue behind
+    /// another caller's code (its operator may have a code in hand).
+    fn waits_for_a_person(&self) -> bool {
+        match ASKED_FOR.try_with(|ask| ask.caller.is_some()) {
+            Ok(named) => named,
+            Err(_) => self.host.waits_for_a_person(),
+        }
+    }
 }
 
 /// The headless agent's requests for codes, waiting for `switchboard mfa`.
@@ -184,8 +193,11 @@ mod tests {
     async fn a_caller_with_a_terminal_is_told_to_ask_itself() {
         let prompt = AgentPrompt::new(Arc::new(PendingAsks::default()));
         let ask = AgentAsk { caller: None, wait: Duration::from_secs(1) };
-        let answer = on_behalf_of(ask, prompt.ask(&request())).await;
-        assert!(matches!(answer, Err(MfaError::NoTerminal { .. })), "{answer:?}");
+        let answer = on_behalf_of(ask, async { (prompt.waits_for_a_person(), prompt.ask(&request()).await) }).await;
+        assert!(matches!(answer, (false, Err(MfaError::NoTerminal { .. }))), "{answer:?}");
+        let named = AgentAsk { caller: Some(caller()), wait: Duration::from_secs(1) };
+        assert!(on_behalf_of(named, async { prompt.waits_for_a_person() }).await, "the agent asks for a named caller");
+        assert!(prompt.waits_for_a_person(), "the host's own requests wait for its person");
     }
 
     #[tokio::test]

@@ -1,6 +1,12 @@
 //! The engine: gives a role's session, renewing only the layers that need it. Concurrent
 //! requests for one layer share one STS call; one prompt per MFA device at a time; a code
-//! already sent is never sent again. The CLI and the screen are both front ends of this.
+//! already sent is never sent again. A person is asked before any lock is taken (see
+//! `person`), and a session is renewed only when that gains time (see `renewal`). The CLI
+//! and the screen are both front ends of this.
+
+mod person;
+pub mod renewal;
+mod resolve;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -10,20 +16,16 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::cache::SessionCache;
+use super::cache::{Cached, SessionCache};
 use super::clock::Clock;
 use super::credentials::{Credentials, Freshness};
 use super::inventory::{Inventory, RoleKey};
-use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest, REMEMBER_FOR, seconds_to_next_code};
+use super::mfa::{MfaError, MfaPrompt};
 use super::plan::{Layer, LayerKind, Plan, plans};
 use super::sources::{SourceError, SourceKeys, sts_endpoint};
-use super::store::{CodeMark, StoreError};
-use super::sts::{AssumeRoleRequest, CallerIdentity, SessionTokenRequest, Sts, StsError};
-
-/// A session used only as a stepping stone needs just this much life left to assume a role
-/// with it; renewing it any earlier would cost an MFA code for nothing.
-const STEPPING_STONE_MARGIN: Duration = Duration::from_secs(60);
-const MFA_ATTEMPTS: usize = 3;
+use super::store::StoreError;
+use super::sts::{CallerIdentity, Sts, StsError};
+use renewal::{Held, Judged};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -57,6 +59,9 @@ impl EngineError {
     }
 }
 
+/// How much a request wants a new session of the role. Whatever it says, a session is not
+/// renewed when renewing would gain it no time (`renewal::serves`), and a request that waited
+/// while another renewed the layer takes that session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Renewal {
     /// Reuse the cached session unless it is missing, expired or within `refresh_before`.
@@ -135,11 +140,6 @@ impl KeyedLocks {
         let mut locks = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         locks.entry(key.to_owned()).or_default().clone()
     }
-}
-
-enum CodeFailure {
-    Reused,
-    Rejected(String),
 }
 
 impl Engine {
@@ -222,10 +222,9 @@ impl Engine {
             if let LayerKind::SourceKeys { .. } = layer.kind {
                 break;
             }
-            let is_target = index + 1 == plan.layers.len();
-            let cached = self.parts.cache.get(&layer.id, now).await;
-            let forced = is_target && renewal == Renewal::Force;
-            if !forced && cached.is_some_and(|credentials| self.usable(&credentials, is_target, renewal)) {
+            let want = Want::of(index + 1 == plan.layers.len(), renewal, self.inventory.defaults.refresh_before);
+            let cached = self.parts.cache.lookup(&layer.id, now).await;
+            if cached.is_some_and(|cached| self.serves(layer, &cached, want)) {
                 return Ok(None);
             }
             if let Some(device) = layer.mfa_device() {
@@ -265,179 +264,39 @@ impl Engine {
         })
     }
 
-    fn usable(&self, credentials: &Credentials, is_target: bool, renewal: Renewal) -> bool {
-        let now = self.now();
-        if is_target {
-            let window = match renewal {
-                Renewal::Within(window) => window,
-                Renewal::IfNeeded | Renewal::Force => self.inventory.defaults.refresh_before,
-            };
-            credentials.freshness(now, window) == Freshness::Valid
-        } else {
-            credentials.time_left(now).is_none_or(|left| left > STEPPING_STONE_MARGIN)
-        }
-    }
-
-    fn resolve<'a>(
-        &'a self,
-        plan: &'a Plan,
-        index: usize,
-        renewal: Renewal,
-    ) -> BoxFuture<'a, Result<Credentials, EngineError>> {
-        Box::pin(async move {
-            let layer = &plan.layers[index];
-            if let LayerKind::SourceKeys { source } = &layer.kind {
-                return self.source_keys(plan, source).await;
-            }
-            let is_target = index + 1 == plan.layers.len();
-            let force = is_target && renewal == Renewal::Force;
-            let seen_before = if force { self.parts.cache.get(&layer.id, self.now()).await } else { None };
-            let lock = self.layer_locks.get(&layer.id);
-            let _one_call_per_layer = lock.lock().await;
-            let _one_call_across_processes = self
-                .parts
-                .cache
-                .lock_layer(&layer.id, &format!("the {} layer of {}", layer.label(), plan.role))
-                .await
-                .map_err(|error| EngineError::Store { role: plan.role.clone(), error })?;
-            if let Some(cached) = self.parts.cache.get(&layer.id, self.now()).await {
-                // A forced renewal that waited behind another one takes that fresh result.
-                let renewed_meanwhile =
-                    seen_before.as_ref().map(|before| &before.access_key_id) != Some(&cached.access_key_id);
-                let reuse = if force { renewed_meanwhile } else { self.usable(&cached, is_target, renewal) };
-                if reuse {
-                    return Ok(cached);
-                }
-            }
-            let mut parent = self.resolve(plan, index - 1, Renewal::IfNeeded).await?;
-            let fresh = match self.renew(plan, layer, &parent).await {
-                // The parent session was revoked or expired early: renew it once and retry.
-                Err(EngineError::Sts { error: StsError::ExpiredToken { .. }, .. }) if index >= 2 => {
-                    let parent_layer = &plan.layers[index - 1];
-                    tracing::info!(role = %plan.role, layer = parent_layer.label(), "parent session rejected as expired; renewing it");
-                    self.parts.cache.remove(&parent_layer.id).await;
-                    parent = self.resolve(plan, index - 1, Renewal::IfNeeded).await?;
-                    self.renew(plan, layer, &parent).await?
-                }
-                other => other?,
-            };
-            if fresh.expiration.is_none() {
-                let step =
-                    if matches!(layer.kind, LayerKind::MfaSession { .. }) { "GetSessionToken" } else { "AssumeRole" };
-                return Err(EngineError::Sts { role: plan.role.clone(), step, error: StsError::NoExpiration });
-            }
-            self.parts.cache.put(&layer.id, &fresh, self.now()).await;
-            Ok(fresh)
-        })
-    }
-
-    async fn source_keys(&self, plan: &Plan, source_name: &str) -> Result<Credentials, EngineError> {
-        let source = self
-            .inventory
-            .source(source_name)
-            .ok_or_else(|| EngineError::UnknownRole(format!("no source {source_name}")))?;
-        self.parts.sources.keys(source).await.map_err(|error| EngineError::Source { role: plan.role.clone(), error })
-    }
-
-    async fn renew(&self, plan: &Plan, layer: &Layer, parent: &Credentials) -> Result<Credentials, EngineError> {
-        tracing::info!(role = %plan.role, layer = layer.label(), "renewing: {}", layer.why());
-        let sts = &self.parts.sts;
-        match &layer.kind {
-            LayerKind::SourceKeys { .. } => Ok(parent.clone()),
-            LayerKind::MfaSession { device, duration, region, .. } => {
-                self.with_code(plan, layer, device, "GetSessionToken", |code| {
-                    let request = SessionTokenRequest { duration: *duration, mfa: Some((device.clone(), code)) };
-                    Box::pin(sts.get_session_token(parent, region, request))
-                })
-                .await
-            }
-            LayerKind::AssumeRole {
-                arn, duration, mfa_device, external_id, region, session_name, attributes, ..
-            } => {
-                let request = |mfa: Option<(String, MfaCode)>| AssumeRoleRequest {
-                    role_arn: arn.clone(),
-                    session_name: session_name.clone().unwrap_or_else(|| self.session_name.clone()),
-                    duration: *duration,
-                    external_id: external_id.clone(),
-                    mfa,
-                    attributes: attributes.clone(),
-                };
-                match mfa_device {
-                    Some(device) => {
-                        self.with_code(plan, layer, device, "AssumeRole", |code| {
-                            Box::pin(sts.assume_role(parent, region, request(Some((device.clone(), code)))))
-                        })
-                        .await
-                    }
-                    None => sts.assume_role(parent, region, request(None)).await.map_err(|error| EngineError::Sts {
-                        role: plan.role.clone(),
-                        step: "AssumeRole",
-                        error,
-                    }),
-                }
+    /// Whether a cached session of `layer` serves what is wanted as it is (see `renewal`).
+    fn serves(&self, layer: &Layer, cached: &Cached, want: Want) -> bool {
+        let held = Held { expires_at: cached.credentials.expiration, obtained_at: Some(cached.obtained_at) };
+        match want {
+            Want::Fresh => false,
+            Want::SteppingStone => renewal::serves_as_stepping_stone(held, self.now()),
+            Want::Within(window) => {
+                let refresh_before = self.inventory.defaults.refresh_before;
+                renewal::serves(held, self.now(), Judged { window, refresh_before, asks_for: layer.duration() })
             }
         }
     }
+}
 
-    /// Asks for a code (one prompt per device at a time), refuses codes already sent, and
-    /// asks again when AWS rejects one, a few times at most.
-    async fn with_code<'c>(
-        &self,
-        plan: &Plan,
-        layer: &Layer,
-        device: &str,
-        step: &'static str,
-        call: impl Fn(MfaCode) -> BoxFuture<'c, Result<Credentials, StsError>>,
-    ) -> Result<Credentials, EngineError> {
-        let device_lock = self.device_locks.get(device);
-        let _one_prompt_per_device = device_lock.lock().await;
-        let roles: Vec<RoleKey> = self
-            .plans
-            .values()
-            .filter(|other| other.layers.iter().any(|l| l.id == layer.id))
-            .map(|other| other.role.clone())
-            .collect();
-        let role = plan.role.clone();
-        let mut failure: Option<CodeFailure> = None;
-        for _ in 0..MFA_ATTEMPTS {
-            let problem = failure.as_ref().map(|failure| match failure {
-                CodeFailure::Reused => {
-                    format!("that code was already used; enter the next one (in {}s)", seconds_to_next_code(self.now()))
-                }
-                CodeFailure::Rejected(message) => format!("AWS rejected the code: {message}"),
-            });
-            let request = MfaRequest { device: device.to_owned(), roles: roles.clone(), problem, caller: None };
-            let code = match self.parts.mfa.ask(&request).await {
-                Ok(code) => code,
-                Err(MfaError::NoMoreCodes { .. }) if failure.is_some() => break,
-                Err(error) => return Err(EngineError::Mfa { role, device: device.to_owned(), error }),
-            };
-            // Checked and marked in one step under the store's lock, before the code is sent:
-            // of two processes holding the same code, only one sends it.
-            let mark = self.parts.cache.mark_code_used(device, code.as_str(), self.now(), REMEMBER_FOR).await;
-            match mark {
-                Ok(CodeMark::Fresh) => {}
-                Ok(CodeMark::AlreadyUsed) => {
-                    failure = Some(CodeFailure::Reused);
-                    continue;
-                }
-                Err(error) => return Err(EngineError::Store { role, error }),
-            }
-            match call(code).await {
-                Ok(credentials) => return Ok(credentials),
-                Err(StsError::InvalidMfaCode { message }) => failure = Some(CodeFailure::Rejected(message)),
-                Err(error) => return Err(EngineError::Sts { role, step, error }),
-            }
+/// What a request wants of one layer's cached session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// A parent, used only to reach the layer above: a minute left is enough.
+    SteppingStone,
+    /// The role's own session with more than this left, unless renewing gains nothing.
+    Within(Duration),
+    /// A new session (a forced renewal), unless one was renewed while this request waited.
+    Fresh,
+}
+
+impl Want {
+    fn of(is_target: bool, renewal: Renewal, refresh_before: Duration) -> Want {
+        match (is_target, renewal) {
+            (false, _) => Want::SteppingStone,
+            (true, Renewal::Force) => Want::Fresh,
+            (true, Renewal::Within(window)) => Want::Within(window),
+            (true, Renewal::IfNeeded) => Want::Within(refresh_before),
         }
-        Err(match failure {
-            Some(CodeFailure::Reused) => {
-                EngineError::CodeReused { role, device: device.to_owned(), next_in: seconds_to_next_code(self.now()) }
-            }
-            Some(CodeFailure::Rejected(message)) => {
-                EngineError::CodeRejected { role, device: device.to_owned(), message }
-            }
-            None => EngineError::Mfa { role, device: device.to_owned(), error: MfaError::Cancelled },
-        })
     }
 }
 
