@@ -10,6 +10,6 @@ pub mod tui;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
-/// The fuzz targets' bodies (`fuzz/`, `tests/fuzz_corpus_replay.rs`).
+/// The fuzz targets' bodies (`fuzz/`, `tests/it/fuzz_corpus_replay.rs`).
 #[cfg(feature = "fuzzing")]
 pub mod fuzz_targets;

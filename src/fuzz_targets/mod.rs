@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets, one function each, shared by `fuzz/` (cargo fuzz, nightly)
-//! and `tests/fuzz_corpus_replay.rs` (every corpus file, stable, each CI run). Each takes
+//! and `tests/it/fuzz_corpus_replay.rs` (every corpus file, stable, each CI run). Each takes
 //! arbitrary bytes; a panic is a finding: either the code under test panicked, or an
 //! invariant checked here (a value that does not read back, a store that opened garbage)
 //! does not hold. That is why this module, unlike the rest of the crate, panics.
