@@ -72,21 +72,7 @@ async fn a_production_delete_without_the_typed_name_is_refused_when_it_runs() {
 
 #[tokio::test]
 async fn a_redrive_from_the_panel_writes_the_lines_the_command_writes() {
-    let sqs = standard_sqs();
-    sqs.offer_move_tasks();
-    sqs.script_move_task(vec![
-        FakeSqs::move_step(MoveStatus::Running, 1, 2, None),
-        FakeSqs::move_step(MoveStatus::Completed, 2, 2, None),
-    ]);
-    let mut h = harness_with("sandbox/dev", sqs);
-    let jobs = h.open();
-    h.settle(jobs).await;
-    h.detail_of("orders-dlq").await;
-    h.char('m');
-    h.key(KeyCode::Enter);
-    h.typed("orders-dlq");
-    let jobs = h.key(KeyCode::Enter);
-    h.settle(jobs).await;
+    let h = redriven_by_move_task().await;
 
     let trail = h.panel.audit.recent("sandbox", 10).unwrap();
     let lines: Vec<(&str, u64, bool, Option<&str>)> = trail

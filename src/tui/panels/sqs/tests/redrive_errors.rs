@@ -88,21 +88,7 @@ async fn a_confirmed_redrive_moves_the_messages_and_shows_its_progress() {
 
 #[tokio::test]
 async fn a_redrive_by_move_task_and_a_refused_one() {
-    let sqs = standard_sqs();
-    sqs.offer_move_tasks();
-    sqs.script_move_task(vec![
-        FakeSqs::move_step(MoveStatus::Running, 1, 2, None),
-        FakeSqs::move_step(MoveStatus::Completed, 2, 2, None),
-    ]);
-    let mut h = harness_with("sandbox/dev", sqs);
-    let jobs = h.open();
-    h.settle(jobs).await;
-    h.detail_of("orders-dlq").await;
-    h.char('m');
-    h.key(KeyCode::Enter);
-    h.typed("orders-dlq");
-    let jobs = h.key(KeyCode::Enter);
-    h.settle(jobs).await;
+    let mut h = redriven_by_move_task().await;
     assert_eq!(
         h.calls()[..3],
         [

@@ -289,3 +289,24 @@ pub(super) fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 pub(super) fn attributes(visible: u64) -> QueueAttributes {
     QueueAttributes { all: [("ApproximateNumberOfMessages".to_owned(), visible.to_string())].into() }
 }
+
+/// sandbox/dev's orders-dlq redriven to orders from the panel by a move task that completes
+/// in two steps (m, Enter, the DLQ's name, Enter), every job settled.
+pub(super) async fn redriven_by_move_task() -> Harness {
+    let sqs = standard_sqs();
+    sqs.offer_move_tasks();
+    sqs.script_move_task(vec![
+        FakeSqs::move_step(MoveStatus::Running, 1, 2, None),
+        FakeSqs::move_step(MoveStatus::Completed, 2, 2, None),
+    ]);
+    let mut h = harness_with("sandbox/dev", sqs);
+    let jobs = h.open();
+    h.settle(jobs).await;
+    h.detail_of("orders-dlq").await;
+    h.char('m');
+    h.key(KeyCode::Enter);
+    h.typed("orders-dlq");
+    let jobs = h.key(KeyCode::Enter);
+    h.settle(jobs).await;
+    h
+}
