@@ -9,6 +9,8 @@ use crate::domain::engine::{Engine, EngineParts};
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaPrompt;
 use crate::domain::sources::LocalSourceKeys;
+use crate::domain::sso::aws::{AwsIdentityCenter, SsoEndpoints};
+use crate::domain::sso::signin::{NoSignIn, SignInPrompt};
 use crate::domain::store::{Backend, MemoryStore, SecretStore, StoreChoice, open_states_only, open_store};
 use crate::domain::sts::AwsSts;
 
@@ -49,6 +51,17 @@ fn announce_store(store: &dyn SecretStore, announce: bool) {
 }
 
 pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    build_engine_signing_in(inventory, store, mfa, Arc::new(NoSignIn))
+}
+
+/// `build_engine` whose Identity Center sign-ins are shown by `sign_in` (the terminal, the
+/// screen's modal, the agent's host).
+pub fn build_engine_signing_in(
+    inventory: Arc<Inventory>,
+    store: Arc<dyn SecretStore>,
+    mfa: Arc<dyn MfaPrompt>,
+    sign_in: Arc<dyn SignInPrompt>,
+) -> Engine {
     // The STS client measures how far the local clock is off AWS's; the engine judges
     // freshness with the corrected time.
     let sts_endpoint = inventory.endpoint_for("AWS_ENDPOINT_URL_STS");
@@ -59,6 +72,8 @@ pub fn build_engine(inventory: Arc<Inventory>, store: Arc<dyn SecretStore>, mfa:
         cache: SessionCache::new(store),
         mfa,
         clock: Arc::new(clock),
+        identity_center: Arc::new(AwsIdentityCenter::new(SsoEndpoints::of(&inventory))),
+        sign_in,
     };
     Engine::new(inventory, parts)
 }

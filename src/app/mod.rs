@@ -17,6 +17,8 @@ pub mod logging;
 mod options;
 pub mod output;
 
-pub use engine::{build_engine, open_secret_store, open_states_store, remembered_clock, start_opening_store};
+pub use engine::{
+    build_engine, build_engine_signing_in, open_secret_store, open_states_store, remembered_clock, start_opening_store,
+};
 pub use error::AppError;
 pub use options::{GlobalOptions, LoadedInventory, load_inventory, shell_export_format};

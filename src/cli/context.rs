@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use super::output;
 use super::prompt::{CodeSource, TerminalPrompt};
-use crate::app::{AppError, GlobalOptions, build_engine, load_inventory, open_states_store, start_opening_store};
+use super::sign_in::TerminalSignIn;
+use crate::app::{
+    AppError, GlobalOptions, build_engine, build_engine_signing_in, load_inventory, open_states_store, start_opening_store,
+};
 use crate::domain::clock::skew_notice;
 use crate::domain::engine::{Engine, EngineError, Renewal, Session};
 use crate::domain::inventory::RoleKey;
@@ -17,6 +20,20 @@ pub struct Context {
 impl Context {
     /// `can_prompt`: whether asking on the terminal is allowed; `announce`: see `open_secret_store`.
     pub async fn open(options: &GlobalOptions, can_prompt: bool, announce: bool) -> Result<Self, AppError> {
+        Self::opening(options, can_prompt, announce, false).await
+    }
+
+    /// `open` for `login`: `device_code` asks for the device flow whatever this machine has.
+    pub async fn open_signing_in(options: &GlobalOptions, device_code: bool) -> Result<Self, AppError> {
+        Self::opening(options, true, true, device_code).await
+    }
+
+    async fn opening(
+        options: &GlobalOptions,
+        can_prompt: bool,
+        announce: bool,
+        device_code: bool,
+    ) -> Result<Self, AppError> {
         // The keyring answers (a D-Bus round trip or more) while the inventory is parsed.
         let store = start_opening_store(announce);
         let inventory = Arc::new(load_inventory(options)?.inventory);
@@ -24,7 +41,8 @@ impl Context {
         let store = store.await;
         let commands = crate::domain::mfa_command::MfaCommands::from_inventory(&inventory);
         let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt).with_commands(commands));
-        Ok(Self { engine: Arc::new(build_engine(inventory, store, mfa)) })
+        let sign_in = Arc::new(TerminalSignIn::new(device_code));
+        Ok(Self { engine: Arc::new(build_engine_signing_in(inventory, store, mfa, sign_in)) })
     }
 
     /// For commands that show states and never open a session (`list`): the store's
@@ -46,6 +64,21 @@ impl Context {
             return Ok(session);
         }
         self.engine.session(role, renewal).await
+    }
+
+    /// Checks that `source` is an Identity Center source of the inventory.
+    pub fn role_of_source(&self, source: &str) -> Result<(), AppError> {
+        let inventory = self.engine.inventory();
+        match inventory.source(source) {
+            Some(found) if found.sso().is_some() => Ok(()),
+            Some(_) => Err(AppError::Usage(format!(
+                "source {source} holds keys; `login` and `logout` are for Identity Center sources (sso_start_url)"
+            ))),
+            None => {
+                let known: Vec<&str> = inventory.sources.keys().map(String::as_str).collect();
+                Err(AppError::Usage(format!("there is no source \"{source}\" (defined: {})", known.join(", "))))
+            }
+        }
     }
 
     pub fn role(&self, address: &str) -> Result<RoleKey, AppError> {

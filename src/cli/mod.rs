@@ -23,6 +23,7 @@ mod mfa;
 pub mod output;
 mod prompt;
 mod refresh;
+mod sign_in;
 mod run;
 mod sqs_dump;
 mod sqs_list;
@@ -95,6 +96,22 @@ pub enum Command {
     },
     /// Validate the inventory and print each role's plan: its layers and why
     Check,
+    /// Sign in to an IAM Identity Center source (PKCE in the browser; the device code over SSH)
+    Login {
+        /// The source (`[sources.NAME]` with `sso_start_url`)
+        source: String,
+        /// Show an address and a code to confirm on any device, instead of opening a browser here
+        #[arg(long)]
+        device_code: bool,
+        /// Sign in again even when the kept token is valid
+        #[arg(long)]
+        force: bool,
+    },
+    /// Sign out of an Identity Center source: revoke its token and forget the sessions it gave
+    Logout {
+        /// The source
+        source: String,
+    },
     /// Show where a role's session lands (STS GetCallerIdentity)
     Whoami {
         /// ACCOUNT/ROLE
@@ -314,6 +331,8 @@ pub async fn run(
     logging::init(options.verbose);
     match command {
         Command::Check => check::run(options),
+        Command::Login { source, device_code, force } => sign_in::login(options, &source, device_code, force).await,
+        Command::Logout { source } => sign_in::logout(options, &source).await,
         Command::List { json } => list::run(options, json).await,
         Command::Env { role, format, unset } => env::run(options, &role, format, unset).await,
         Command::Exec { role, force, ecs_server, command } => {

@@ -84,6 +84,11 @@ impl SessionCache {
         self.sessions.get(&self.scope, layer_id)
     }
 
+    /// `peek` without awaiting (one decryption; the screen asks it for one role at a time).
+    pub fn peek_now(&self, layer_id: &str) -> Option<Credentials> {
+        self.sessions.get(&self.scope, layer_id)
+    }
+
     /// Expiry and when obtained, without opening the sealed secret.
     pub fn metadata(&self, layer_id: &str) -> Option<SessionMeta> {
         self.sessions.metadata(&self.scope, layer_id)

@@ -275,6 +275,8 @@ impl Harness {
                 cache: SessionCache::new(store.clone()),
                 mfa: mfa.unwrap_or_else(|| prompt.clone()),
                 clock: clock.clone(),
+                identity_center: Arc::new(crate::domain::sso::aws::AwsIdentityCenter::default()),
+                sign_in: Arc::new(crate::domain::sso::signin::NoSignIn),
             },
         );
         Self { engine: Arc::new(engine), sts, prompt, clock, store }

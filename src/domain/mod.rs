@@ -21,5 +21,6 @@ pub mod plan;
 pub mod selection;
 pub mod sources;
 pub mod sqs;
+pub mod sso;
 pub mod store;
 pub mod sts;

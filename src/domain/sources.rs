@@ -22,6 +22,8 @@ pub enum SourceError {
     NoStoredKeys { source_name: String },
     #[error("source {source_name} keeps its keys in the OS keyring, which is not reachable here ({reason})")]
     KeyringUnavailable { source_name: String, reason: String },
+    #[error("source {source_name} signs in through Identity Center and has no keys of its own")]
+    SignsIn { source_name: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(
@@ -59,6 +61,7 @@ impl SourceKeys for LocalSourceKeys {
             SourceCredentials::Profile { profile, credentials_file } => {
                 profile_keys(source, profile, credentials_file.as_deref()).await
             }
+            SourceCredentials::Sso(_) => Err(SourceError::SignsIn { source_name: source.name.clone() }),
             SourceCredentials::Keyring => {
                 let store = KeyStore { store: self.store.clone(), endpoint: self.endpoint.clone() };
                 let name = source.name.clone();

@@ -7,6 +7,7 @@
 mod person;
 pub mod renewal;
 mod resolve;
+mod sso;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -23,6 +24,8 @@ use super::inventory::{Inventory, RoleKey};
 use super::mfa::{MfaError, MfaPrompt};
 use super::plan::{Layer, LayerKind, Plan, plans};
 use super::sources::{SourceError, SourceKeys, sts_endpoint};
+use super::sso::signin::SignInPrompt;
+use super::sso::{IdentityCenter, SsoError};
 use super::store::StoreError;
 use super::sts::{CallerIdentity, Sts, StsError};
 use renewal::{Held, Judged};
@@ -45,6 +48,10 @@ pub enum EngineError {
     CodeRejected { role: RoleKey, device: String, message: String },
     #[error("{role}: {error}")]
     Store { role: RoleKey, error: StoreError },
+    #[error("{role}: sign in to {start_url} first: run `switchboard login {source_name}` (or press r on the role in the screen)")]
+    SignInNeeded { role: RoleKey, source_name: String, start_url: String },
+    #[error("{role}: Identity Center ({start_url}): {error}")]
+    SignIn { role: RoleKey, start_url: String, error: SsoError },
 }
 
 impl EngineError {
@@ -121,6 +128,10 @@ pub struct EngineParts {
     pub cache: SessionCache,
     pub mfa: Arc<dyn MfaPrompt>,
     pub clock: Arc<dyn Clock>,
+    /// Identity Center's two services (sign-in and the portal).
+    pub identity_center: Arc<dyn IdentityCenter>,
+    /// How a sign-in is shown to a person (or refused where none can be asked).
+    pub sign_in: Arc<dyn SignInPrompt>,
 }
 
 pub struct Engine {
@@ -219,7 +230,7 @@ impl Engine {
         let plan = self.plan_or_error(role)?;
         let now = self.now();
         for (index, layer) in plan.layers.iter().enumerate().rev() {
-            if let LayerKind::SourceKeys { .. } = layer.kind {
+            if let LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } = layer.kind {
                 break;
             }
             let want = Want::of(index + 1 == plan.layers.len(), renewal, self.inventory.defaults.refresh_before);

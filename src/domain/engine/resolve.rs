@@ -36,8 +36,10 @@ impl Engine {
     ) -> BoxFuture<'a, Result<Credentials, EngineError>> {
         Box::pin(async move {
             let layer = &plan.layers[index];
-            if let LayerKind::SourceKeys { source } = &layer.kind {
-                return self.source_keys(plan, source).await;
+            match &layer.kind {
+                LayerKind::SourceKeys { source } => return self.source_keys(plan, source).await,
+                LayerKind::SsoSignIn { sso, .. } => return self.sso_token(plan, layer, sso).await.map(|t| t.to_kept()),
+                _ => {}
             }
             let want = Want::of(index + 1 == plan.layers.len(), renewal, self.inventory.defaults.refresh_before);
             let first = self.parts.cache.lookup(&layer.id, self.now()).await;
@@ -82,6 +84,9 @@ impl Engine {
     ) -> Result<Credentials, EngineError> {
         if let Some(device) = layer.mfa_device() {
             return self.with_code(plan, layer, device, parent, seen).await;
+        }
+        if let LayerKind::SsoRole { .. } = layer.kind {
+            return self.renew_sso_role(plan, layer, parent, seen).await;
         }
         let guards = match self.lock_and_reread(plan, layer, seen).await? {
             Locked::Renewed(session) => return Ok(session),
@@ -135,7 +140,8 @@ impl Engine {
     ) -> Result<Credentials, StsError> {
         let sts = &self.parts.sts;
         match &layer.kind {
-            LayerKind::SourceKeys { .. } => Ok(parent.clone()),
+            // Not STS layers: resolved before any call (`resolve`, `renew`).
+            LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } | LayerKind::SsoRole { .. } => Ok(parent.clone()),
             LayerKind::MfaSession { device, duration, region, .. } => {
                 let request = SessionTokenRequest { duration: *duration, mfa: code.map(|code| (device.clone(), code)) };
                 sts.get_session_token(parent, region, request).await

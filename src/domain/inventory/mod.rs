@@ -6,6 +6,7 @@ mod fields;
 mod limits;
 mod raw;
 mod session;
+mod sso;
 #[cfg(test)]
 mod tests;
 mod ui;
@@ -85,6 +86,27 @@ pub enum SourceCredentials {
     Profile { profile: String, credentials_file: Option<PathBuf> },
     /// Keys stored with `switchboard keys add SOURCE`.
     Keyring,
+    /// No keys: an IAM Identity Center sign-in, whose portal hands out role credentials.
+    Sso(SsoSettings),
+}
+
+/// An Identity Center session: where to sign in, in which region, with which scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSettings {
+    pub start_url: String,
+    pub region: String,
+    /// `["sso:account:access"]` unless set: the scope that gives a refresh token.
+    pub scopes: Vec<String>,
+}
+
+impl Source {
+    /// The source's Identity Center settings, when it signs in rather than holds keys.
+    pub fn sso(&self) -> Option<&SsoSettings> {
+        match &self.credentials {
+            SourceCredentials::Sso(settings) => Some(settings),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,7 +131,11 @@ impl Account {
 pub struct Role {
     pub key: RoleKey,
     pub account_id: String,
+    /// The IAM role's ARN; for an Identity Center role, the pattern of the role its
+    /// permission set makes (`…/AWSReservedSSO_NAME_*`), shown, never called.
     pub arn: String,
+    /// The permission set (the role name the portal lists) of a role of an Identity Center source.
+    pub permission_set: Option<String>,
     pub parent: RoleParent,
     pub mfa: bool,
     /// As written; the plan applies the defaults and AWS caps.

@@ -92,6 +92,10 @@ pub struct RawSource {
     pub region: Option<Text>,
     /// A command whose output is the device's current code (`ykman oath accounts code -s NAME`).
     pub mfa_command: Option<Text>,
+    /// IAM Identity Center: the portal's start URL, its region and the registration's scopes.
+    pub sso_start_url: Option<Text>,
+    pub sso_region: Option<Text>,
+    pub sso_scopes: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +117,8 @@ pub struct RawRole {
     pub name: Option<Text>,
     pub role_name: Option<Text>,
     pub arn: Option<Text>,
+    /// The permission set (as the portal lists it) of a role of an Identity Center source.
+    pub permission_set: Option<Text>,
     pub source: Option<Text>,
     pub via: Option<Text>,
     pub mfa: Option<Spanned<bool>>,

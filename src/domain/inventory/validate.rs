@@ -11,7 +11,7 @@ use super::limits::{check_chains, check_refresh_window};
 use toml::Spanned;
 
 use super::fields::{
-    Problems, checked_duration, checked_endpoint, checked_mfa_serial, checked_region, is_plain_name, parse_role_arn,
+    Problems, checked_duration, checked_endpoint, checked_mfa_serial, checked_region, is_plain_name,
 };
 use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource};
 use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
@@ -139,7 +139,10 @@ fn defaults(raw: RawDefaults, problems: &mut Problems) -> Defaults {
 fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, problems: &mut Problems) -> Source {
     let key = |field: &str| format!("sources.{name}.{field}");
     let uses_keyring = raw.keyring.as_ref().is_some_and(|flag| *flag.get_ref());
+    let signs_in = raw.sso_start_url.is_some() || raw.sso_region.is_some();
+    let sso = super::sso::sso_settings(name, &raw, problems);
     let credentials = match (&raw.profile, uses_keyring) {
+        _ if signs_in => sso.map(SourceCredentials::Sso),
         (Some(profile), false) => Some(SourceCredentials::Profile {
             profile: profile.get_ref().clone(),
             credentials_file: raw.credentials_file.as_ref().map(|file| base_dir.join(file.get_ref())),
@@ -157,12 +160,12 @@ fn source(name: &str, raw: RawSource, span: Range<usize>, base_dir: &Path, probl
             problems.at(
                 span.clone(),
                 format!("sources.{name}"),
-                "the source needs `profile = \"NAME\"` or `keyring = true`",
+                "the source needs `profile = \"NAME\"`, `keyring = true` or `sso_start_url` + `sso_region`",
             );
             None
         }
     };
-    if let (Some(file), true) = (&raw.credentials_file, uses_keyring) {
+    if let (Some(file), true, false) = (&raw.credentials_file, uses_keyring, signs_in) {
         problems.at(file.span(), key("credentials_file"), "credentials_file only applies to a `profile` source");
     }
     let mfa_serial = raw.mfa_serial.as_ref().map(|serial| {
@@ -324,47 +327,10 @@ impl RoleContext<'_> {
                 format!("account {} already has a role named \"{}\"", account.name, name.get_ref()),
             );
         }
-        let arn = match (&raw.role_name, &raw.arn) {
-            (Some(role_name), None) => {
-                let valid = !role_name.get_ref().is_empty()
-                    && role_name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
-                if !valid {
-                    problems.at(
-                        role_name.span(),
-                        key("role_name"),
-                        format!("\"{}\" is not an IAM role name", role_name.get_ref()),
-                    );
-                }
-                format!("arn:aws:iam::{}:role/{}", account.id, role_name.get_ref().trim_start_matches('/'))
-            }
-            (None, Some(arn)) => {
-                match parse_role_arn(arn.get_ref()) {
-                    Ok(arn_account) if !account.id.is_empty() && arn_account != account.id => problems.at(
-                        arn.span(),
-                        key("arn"),
-                        format!(
-                            "the ARN is in account {arn_account}, but the role is listed under {} ({})",
-                            account.name, account.id
-                        ),
-                    ),
-                    Ok(_) => {}
-                    Err(message) => problems.at(arn.span(), key("arn"), message),
-                }
-                arn.get_ref().clone()
-            }
-            (Some(role_name), Some(_)) => {
-                problems.at(role_name.span(), key("role_name"), "give either `role_name` or `arn`, not both");
-                String::new()
-            }
-            (None, None) => {
-                problems.at(
-                    name.span(),
-                    key("role_name"),
-                    "the role needs `role_name = \"NAME\"` or `arn = \"arn:aws:iam::ACCOUNT:role/NAME\"`",
-                );
-                String::new()
-            }
-        };
+        let signs_in = raw.source.as_ref().and_then(|source| {
+            self.sources.get(source.get_ref()).and_then(|found| found.sso()).map(|_| source.get_ref().as_str())
+        });
+        let (arn, permission_set) = super::sso::role_target(account, raw, name, signs_in, &key, problems);
         let parent = match (&raw.source, &raw.via) {
             (Some(source), None) => {
                 if !self.sources.contains_key(source.get_ref()) {
@@ -470,6 +436,7 @@ impl RoleContext<'_> {
             key: RoleKey { account: account.name.clone(), role: name.get_ref().clone() },
             account_id: account.id.clone(),
             arn,
+            permission_set,
             parent: parent.unwrap_or_else(|| RoleParent::Source(String::new())),
             mfa: raw.mfa.as_ref().is_some_and(|mfa| *mfa.get_ref()),
             duration,

@@ -284,6 +284,8 @@ id = "111111111111"
                     cache: SessionCache::new(Arc::new(MemoryStore::new("test"))),
                     mfa: prompt.clone(),
                     clock: clock.clone(),
+                    identity_center: Arc::new(crate::domain::sso::aws::AwsIdentityCenter::default()),
+                    sign_in: Arc::new(crate::domain::sso::signin::NoSignIn),
                 },
             );
             let admin = role("prod/admin");

@@ -5,6 +5,7 @@
 
 #[cfg(unix)]
 pub mod agent;
+pub mod fake_sso;
 pub mod fault_proxy;
 pub mod pty;
 pub mod store;
@@ -19,7 +20,7 @@ pub const HUB_KEY_ID: &str = "AKIATESTHUB000000001";
 pub const HUB_SECRET: &str = "hub-secret-not-real";
 pub const DEVICE: &str = "arn:aws:iam::123456789012:mfa/tester";
 
-fn repo() -> PathBuf {
+pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::duration::format_duration;
 use super::inventory::{
     Inventory, MAX_CHAINED_DURATION, Role, RoleKey, RoleParent, SessionAttributes, Source, SourceCredentials,
-    TemplateValues, current_user, expand_template,
+    SsoSettings, TemplateValues, current_user, expand_template,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,11 @@ pub enum LayerKind {
         /// Session tags, transitive keys and the source identity (filled) sent with AssumeRole.
         attributes: SessionAttributes,
     },
+    /// An IAM Identity Center sign-in: its token, renewed silently with the refresh token, or
+    /// by a person signing in (only when asked, like an MFA code).
+    SsoSignIn { source: String, sso: SsoSettings },
+    /// GetRoleCredentials of a permission set, with the sign-in's token.
+    SsoRole { role: RoleKey, account_id: String, permission_set: String, sso: SsoSettings, region: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +118,8 @@ impl Layer {
             LayerKind::MfaSession { .. } => "MFA session",
             LayerKind::AssumeRole { chained: true, .. } => "chained role",
             LayerKind::AssumeRole { .. } => "assume role",
+            LayerKind::SsoSignIn { .. } => "Identity Center sign-in",
+            LayerKind::SsoRole { .. } => "permission set",
         }
     }
 
@@ -120,7 +127,7 @@ impl Layer {
     pub fn duration(&self) -> Option<Duration> {
         match &self.kind {
             LayerKind::MfaSession { duration, .. } | LayerKind::AssumeRole { duration, .. } => Some(*duration),
-            LayerKind::SourceKeys { .. } => None,
+            LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } | LayerKind::SsoRole { .. } => None,
         }
     }
 
@@ -129,7 +136,7 @@ impl Layer {
         match &self.kind {
             LayerKind::MfaSession { device, .. } => Some(device),
             LayerKind::AssumeRole { mfa_device, .. } => mfa_device.as_deref(),
-            LayerKind::SourceKeys { .. } => None,
+            LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } | LayerKind::SsoRole { .. } => None,
         }
     }
 }
@@ -150,7 +157,7 @@ impl Plan {
 
     pub fn source_name(&self) -> &str {
         match &self.layers[0].kind {
-            LayerKind::SourceKeys { source } => source,
+            LayerKind::SourceKeys { source } | LayerKind::SsoSignIn { source, .. } => source,
             _ => "",
         }
     }
@@ -162,8 +169,12 @@ impl Plan {
             match &layer.kind {
                 LayerKind::MfaSession { .. } => route.push_str(" + MFA session"),
                 LayerKind::AssumeRole { role, .. } => route = format!("chained from {role}"),
-                LayerKind::SourceKeys { .. } => {}
+                LayerKind::SsoRole { .. } => route.push_str(" (Identity Center)"),
+                LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } => {}
             }
+        }
+        if let LayerKind::SsoRole { .. } = self.target().kind {
+            route.push_str(" (Identity Center)");
         }
         if self.target().mfa_device().is_some() {
             route.push_str(" + MFA code");
@@ -180,6 +191,15 @@ pub fn plans(inventory: &Inventory) -> Vec<Plan> {
 
 pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
     Planner::new(inventory).plan(role)
+}
+
+/// The plan of an Identity Center source's sign-in alone (`login`, `logout`), addressed as
+/// `SOURCE/sign-in`: a source may have no role yet (before `import sso`).
+pub fn sign_in_plan(inventory: &Inventory, source: &str) -> Option<Plan> {
+    let source = inventory.source(source)?;
+    source.sso()?;
+    let role = RoleKey { account: source.name.clone(), role: "sign-in".to_owned() };
+    Some(Plan { role, layers: vec![Arc::new(source_layer(source))] })
 }
 
 /// What every plan of one inventory shares, worked out once: at thousands of roles, the
@@ -209,6 +229,11 @@ impl<'a> Planner<'a> {
         match &role.parent {
             RoleParent::Source(name) => {
                 let source = inventory.source(name)?;
+                if let Some(sso) = source.sso() {
+                    let sign_in = self.source_layer(source);
+                    let role_layer = sso_role_layer(role, source, sso, &self.endpoint);
+                    return Some(Plan { role: role.key.clone(), layers: vec![sign_in, Arc::new(role_layer)] });
+                }
                 let mut layers = vec![self.source_layer(source)];
                 let mfa_layer = if role.mfa { self.mfa_layer(source) } else { None };
                 let mfa_session = mfa_layer.is_some();
@@ -300,7 +325,36 @@ fn mfa_session_layer(inventory: &Inventory, source: &Source, endpoint: &str) -> 
     })
 }
 
+/// GetRoleCredentials of the role's permission set, with the sign-in of its source.
+fn sso_role_layer(role: &Role, source: &Source, sso: &SsoSettings, endpoint: &str) -> Layer {
+    let permission_set = role.permission_set.clone().unwrap_or_default();
+    Layer {
+        id: format!("sso-role|{}|{}|{permission_set}|{}{endpoint}", role.key, role.account_id, sso.start_url),
+        reason: Reason::Written(format!(
+            "{permission_set} in account {} through GetRoleCredentials with the sign-in of source {}; the permission set's session duration decides how long (1h to 12h)",
+            role.account_id, source.name
+        )),
+        kind: LayerKind::SsoRole {
+            role: role.key.clone(),
+            account_id: role.account_id.clone(),
+            permission_set,
+            sso: sso.clone(),
+            region: role.region.clone(),
+        },
+    }
+}
+
 fn source_layer(source: &Source) -> Layer {
+    if let Some(sso) = source.sso() {
+        return Layer {
+            id: crate::domain::sso::kept::token_layer_id(sso),
+            reason: Reason::Written(format!(
+                "at {} ({}): the token lasts about an hour and is renewed with its refresh token, without you, until the Identity Center session ends; then `switchboard login {}` (or r in the screen) signs in again",
+                sso.start_url, sso.region, source.name
+            )),
+            kind: LayerKind::SsoSignIn { source: source.name.clone(), sso: sso.clone() },
+        };
+    }
     let why = match &source.credentials {
         SourceCredentials::Profile { profile, credentials_file: Some(file) } => format!(
             "long-term keys of source {}: profile \"{profile}\" in {}, read through aws-config; they do not expire and are never cached",
@@ -315,6 +369,7 @@ fn source_layer(source: &Source) -> Layer {
             "long-term keys of source {} from the OS keyring (stored with `switchboard keys add {}`); they do not expire and are never cached",
             source.name, source.name
         ),
+        SourceCredentials::Sso(_) => String::new(),
     };
     Layer {
         id: format!("source|{}", source.name),
@@ -357,101 +412,4 @@ fn describe_session(session_name: Option<&str>, attributes: &SessionAttributes) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    const INVENTORY: &str = r#"
-[defaults]
-region = "eu-west-1"
-duration = "4h"
-
-[sources.hub]
-profile = "hub"
-mfa_serial = "arn:aws:iam::123456789012:mfa/alice"
-session_duration = "12h"
-
-[sources.plain]
-profile = "plain"
-mfa_serial = "arn:aws:iam::123456789012:mfa/bob"
-
-[[accounts]]
-name = "prod"
-id = "111111111111"
-  [[accounts.roles]]
-  name = "admin"
-  role_name = "Admin"
-  source = "hub"
-  mfa = true
-  [[accounts.roles]]
-  name = "viewer"
-  role_name = "Viewer"
-  source = "hub"
-  [[accounts.roles]]
-  name = "deploy"
-  role_name = "Deploy"
-  via = "prod/admin"
-  [[accounts.roles]]
-  name = "break-glass"
-  role_name = "BreakGlass"
-  source = "plain"
-  mfa = true
-"#;
-
-    fn plan(address: &str) -> Plan {
-        let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
-        let role = inventory.find_role(address).unwrap();
-        plan_for(&inventory, role).unwrap()
-    }
-
-    fn labels(plan: &Plan) -> Vec<&'static str> {
-        plan.layers.iter().map(|layer| layer.label()).collect()
-    }
-
-    #[test]
-    fn mfa_role_goes_through_the_shared_mfa_session() {
-        let plan = plan("prod/admin");
-        assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role"]);
-        assert_eq!(plan.target().mfa_device(), None, "the MFA session carries the MFA, not the AssumeRole");
-        assert!(plan.layers[1].why().contains("12h"), "{}", plan.layers[1].why());
-        assert_eq!(plan.route(), "hub + MFA session");
-    }
-
-    #[test]
-    fn role_without_mfa_uses_the_source_keys_directly() {
-        let plan = plan("prod/viewer");
-        assert_eq!(labels(&plan), ["source keys", "assume role"]);
-        assert!(
-            matches!(plan.target().kind, LayerKind::AssumeRole { duration, .. } if duration == Duration::from_secs(4 * 3600))
-        );
-    }
-
-    #[test]
-    fn chained_role_is_capped_at_one_hour_and_says_why() {
-        let plan = plan("prod/deploy");
-        assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role", "chained role"]);
-        let target = plan.target();
-        assert!(
-            matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION)
-        );
-        assert!(target.why().contains("AWS caps this at 1h"), "{}", target.why());
-        assert!(target.why().contains("cut to 1h"), "{}", target.why());
-        assert_eq!(plan.route(), "chained from prod/admin");
-    }
-
-    #[test]
-    fn mfa_without_session_duration_sends_a_code_on_assume_role() {
-        let plan = plan("prod/break-glass");
-        assert_eq!(labels(&plan), ["source keys", "assume role"]);
-        assert_eq!(plan.target().mfa_device(), Some("arn:aws:iam::123456789012:mfa/bob"));
-        assert!(plan.target().why().contains("each renewal needs a new code"));
-    }
-
-    #[test]
-    fn roles_under_one_source_share_the_mfa_session_layer() {
-        let admin = plan("prod/admin");
-        let deploy = plan("prod/deploy");
-        assert_eq!(admin.layers[1].id, deploy.layers[1].id);
-        assert_ne!(admin.target().id, deploy.target().id);
-    }
-}
+mod tests;
