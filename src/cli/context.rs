@@ -20,19 +20,20 @@ pub struct Context {
 impl Context {
     /// `can_prompt`: whether asking on the terminal is allowed; `announce`: see `open_secret_store`.
     pub async fn open(options: &GlobalOptions, can_prompt: bool, announce: bool) -> Result<Self, AppError> {
-        Self::opening(options, can_prompt, announce, false).await
+        Self::opening(options, can_prompt, announce, None).await
     }
 
-    /// `open` for `login`: `device_code` asks for the device flow whatever this machine has.
+    /// `open` for `login`, which signs in wherever it runs: `device_code` asks for the device
+    /// flow whatever this machine has.
     pub async fn open_signing_in(options: &GlobalOptions, device_code: bool) -> Result<Self, AppError> {
-        Self::opening(options, true, true, device_code).await
+        Self::opening(options, true, true, Some(device_code)).await
     }
 
     async fn opening(
         options: &GlobalOptions,
         can_prompt: bool,
         announce: bool,
-        device_code: bool,
+        login: Option<bool>,
     ) -> Result<Self, AppError> {
         // The keyring answers (a D-Bus round trip or more) while the inventory is parsed.
         let store = start_opening_store(announce);
@@ -41,7 +42,7 @@ impl Context {
         let store = store.await;
         let commands = crate::domain::mfa_command::MfaCommands::from_inventory(&inventory);
         let mfa = Arc::new(TerminalPrompt::new(codes, can_prompt).with_commands(commands));
-        let sign_in = Arc::new(TerminalSignIn::new(device_code));
+        let sign_in = Arc::new(TerminalSignIn::new(login.unwrap_or(false), login.is_some()));
         Ok(Self { engine: Arc::new(build_engine_signing_in(inventory, store, mfa, sign_in)) })
     }
 

@@ -16,11 +16,14 @@ use crate::domain::sso::signin::{SignInPrompt, SignInShown, device_code_suits_he
 pub struct TerminalSignIn {
     /// `--device-code`: the device flow even where a browser could be opened here.
     pub force_device_code: bool,
+    /// `login` itself: the person asked for the sign-in, and reads what it prints.
+    pub asked_for: bool,
 }
 
 impl TerminalSignIn {
-    pub fn new(force_device_code: bool) -> Self {
-        Self { force_device_code }
+    /// The prompt of any command (it signs in when it must); `login` says `asked_for`.
+    pub fn new(force_device_code: bool, asked_for: bool) -> Self {
+        Self { force_device_code, asked_for }
     }
 }
 
@@ -35,7 +38,7 @@ fn someone_can_sign_in(device_code: bool) -> bool {
 #[async_trait]
 impl SignInPrompt for TerminalSignIn {
     fn can_ask(&self) -> bool {
-        someone_can_sign_in(self.device_code())
+        self.asked_for || someone_can_sign_in(self.device_code())
     }
 
     fn device_code(&self) -> bool {

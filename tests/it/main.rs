@@ -50,6 +50,7 @@ mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
+mod sso_sign_in;
 mod store_ask_before_lock;
 mod store_hung_keyring;
 mod store_processes;

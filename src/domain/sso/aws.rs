@@ -178,7 +178,15 @@ fn retryable(error: &SsoError) -> bool {
 }
 
 /// Runs a portal call up to `PORTAL_ATTEMPTS` times, backing off with full jitter.
-pub async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, SsoError>
+pub async fn with_retries<T, F, Fut>(call: F) -> Result<T, SsoError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SsoError>>,
+{
+    retrying(FIRST_BACKOFF, call).await
+}
+
+async fn retrying<T, F, Fut>(first_backoff: Duration, mut call: F) -> Result<T, SsoError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SsoError>>,
@@ -188,7 +196,7 @@ where
         attempt += 1;
         match call().await {
             Err(error) if retryable(&error) && attempt < PORTAL_ATTEMPTS => {
-                let ceiling = FIRST_BACKOFF.saturating_mul(1 << attempt.min(8)).min(LONGEST_BACKOFF);
+                let ceiling = first_backoff.saturating_mul(1 << attempt.min(8)).min(LONGEST_BACKOFF);
                 let wait = ceiling.mul_f64(jitter());
                 tracing::debug!(attempt, ?wait, "Identity Center portal: {error}; retrying");
                 tokio::time::sleep(wait).await;
@@ -381,10 +389,10 @@ mod tests {
         assert!(matches!(by_code("Weird", "m".into(), PORTAL), SsoError::Service { .. }));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_throttled_call_is_tried_ten_times_and_then_names_the_attempts() {
         let mut calls = 0;
-        let result: Result<(), SsoError> = with_retries(|| {
+        let result: Result<(), SsoError> = retrying(Duration::from_millis(1), || {
             calls += 1;
             async { Err(SsoError::Throttled { attempts: 1 }) }
         })
@@ -392,7 +400,7 @@ mod tests {
         assert_eq!(calls, PORTAL_ATTEMPTS);
         assert_eq!(result, Err(SsoError::Throttled { attempts: PORTAL_ATTEMPTS }));
         let mut calls = 0;
-        let result: Result<(), SsoError> = with_retries(|| {
+        let result: Result<(), SsoError> = retrying(Duration::from_millis(1), || {
             calls += 1;
             async { Err(SsoError::Unauthorized) }
         })

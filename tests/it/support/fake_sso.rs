@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use super::store::Keyring;
 use super::{Sandbox, python_path, repo};
 
 pub struct FakeSso {
@@ -89,6 +90,8 @@ impl Drop for FakeSso {
 pub struct SsoSandbox {
     pub sandbox: Sandbox,
     pub sso: FakeSso,
+    /// The session store every process of the test shares (sealed under a real keyring).
+    pub keyring: Keyring,
 }
 
 pub const START_URL: &str = "https://sandbox.awsapps.com/start";
@@ -110,12 +113,13 @@ impl SsoSandbox {
         .unwrap();
         #[cfg(unix)]
         std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        SsoSandbox { sandbox, sso }
+        let keyring = Keyring::start(sandbox.home.path());
+        SsoSandbox { sandbox, sso, keyring }
     }
 
-    /// The binary pointed at the fake, with the browser script.
+    /// The binary pointed at the fake, with the browser script and the shared store.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = self.sandbox.command(args);
+        let mut command = self.keyring.command(&self.sandbox, args);
         command
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
             .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
@@ -124,7 +128,29 @@ impl SsoSandbox {
     }
 
     pub fn run(&self, args: &[&str]) -> std::process::Output {
-        self.command(args).output().unwrap()
+        self.command(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// Every file under HOME (the store, the state directory, logs), read as bytes: what a
+    /// scan for secrets looks through.
+    pub fn files(&self) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<(std::path::PathBuf, Vec<u8>)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.map_while(Result::ok) {
+                let path = entry.path();
+                let Ok(kind) = entry.file_type() else { continue };
+                if kind.is_dir() {
+                    walk(&path, found);
+                } else if kind.is_file()
+                    && let Ok(bytes) = std::fs::read(&path)
+                {
+                    found.push((path, bytes));
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(self.sandbox.home.path(), &mut found);
+        found
     }
 
     /// The addresses the browser script was asked to open, in order.
