@@ -24,6 +24,10 @@ pub enum RenewFailure {
     NeedsMfa {
         device: String,
     },
+    /// Renewing needs an Identity Center sign-in, which only a key press starts.
+    NeedsSignIn {
+        start_url: String,
+    },
     Cancelled,
     Failed(String),
 }
@@ -33,7 +37,8 @@ impl RenewFailure {
     pub fn describe(&self) -> String {
         match self {
             RenewFailure::NeedsMfa { device } => format!("needs an MFA code for {device}"),
-            RenewFailure::Cancelled => "the MFA prompt was cancelled".to_owned(),
+            RenewFailure::NeedsSignIn { start_url } => format!("needs a sign-in to {start_url}"),
+            RenewFailure::Cancelled => "cancelled".to_owned(),
             RenewFailure::Failed(message) => message.clone(),
         }
     }
@@ -62,6 +67,16 @@ pub enum Action {
         /// The process without a terminal the agent asks on behalf of, if any.
         caller: Option<MfaCaller>,
         reply: MfaReply,
+    },
+    /// An Identity Center sign-in is under way: the modal shows it; Esc sends on `cancel`.
+    SignInShown {
+        shown: crate::domain::sso::signin::SignInShown,
+        cancel: super::sign_in::Cancel,
+    },
+    /// The sign-in of a start URL ended: its token came, or why not.
+    SignInEnded {
+        start_url: String,
+        outcome: Result<(), String>,
     },
     /// The browser was started on the role's console (or why not).
     ConsoleOpened {

@@ -36,6 +36,7 @@ pub struct Executor {
 fn failure(error: EngineError) -> RenewFailure {
     match error {
         EngineError::Mfa { error: MfaError::Cancelled, .. } => RenewFailure::Cancelled,
+        EngineError::SignIn { error: crate::domain::sso::SsoError::Cancelled, .. } => RenewFailure::Cancelled,
         other => RenewFailure::Failed(other.to_string()),
     }
 }
@@ -149,6 +150,10 @@ async fn renew(engine: &Engine, role: &RoleKey, mode: RenewMode) -> Result<Snaps
         RenewMode::IfNeeded | RenewMode::Automatic => Renewal::IfNeeded,
     };
     if mode == RenewMode::Automatic {
+        // Never unprompted: a sign-in, like a code, waits for the operator's key.
+        if let Some(start_url) = engine.sign_in_needed_for(role) {
+            return Err(RenewFailure::NeedsSignIn { start_url });
+        }
         match engine.device_needed(role, renewal).await {
             Ok(Some(device)) => return Err(RenewFailure::NeedsMfa { device }),
             Ok(None) => {}

@@ -22,6 +22,7 @@ pub mod list;
 pub mod mfa;
 pub mod overlays;
 pub mod panels;
+pub mod sign_in;
 
 // The composition: the state of every feature, and dispatch by focus.
 pub mod render;
@@ -35,7 +36,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine, load_inventory, shell_export_format};
+use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine_signing_in, load_inventory, shell_export_format};
 
 use crate::domain::mfa::MfaCode;
 use crate::domain::store::{MemoryStore, SecretStore, StoreChoice, open_store};
@@ -62,7 +63,8 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     // Codes the hosted agent asks for callers without a terminal name the caller in the modal.
     #[cfg(unix)]
     let prompt = Arc::new(crate::app::agent::server::AgentPrompt::new(prompt));
-    let engine = Arc::new(build_engine(inventory.clone(), store.clone(), prompt));
+    let sign_in = Arc::new(sign_in::prompt::ModalSignIn::new(actions.clone()));
+    let engine = Arc::new(build_engine_signing_in(inventory.clone(), store.clone(), prompt, sign_in));
     let rows = rows_with(&inventory, |_, key| engine.plan(key));
     let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);
     state.list.selected = state.list.roles(&state.rows).first().map(|row| row.key.clone());

@@ -9,7 +9,7 @@ use super::base::layout::areas;
 use super::base::theme::Theme;
 use super::overlays::Overlay;
 use super::state::{Screen, State};
-use super::{account, exports, fleet, list, mfa, overlays};
+use super::{account, exports, fleet, list, mfa, overlays, sign_in};
 
 pub fn render(frame: &mut Frame, state: &State) {
     let theme = Theme { color: !state.no_color };
@@ -39,6 +39,9 @@ fn overlays_and_modal(frame: &mut Frame, area: Rect, state: &State, theme: Theme
     }
     if !state.mfa.asks.is_empty() {
         mfa::render::render(frame, area, state, theme);
+    }
+    if state.sign_in.is_open() {
+        sign_in::render::render(frame, area, state, theme);
     }
 }
 

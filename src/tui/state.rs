@@ -23,6 +23,7 @@ use super::fleet::view::FleetView;
 use super::list::ListState;
 use super::mfa::MfaModal;
 use super::overlays::Overlay;
+use super::sign_in::SignInModal;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusLine {
@@ -43,6 +44,7 @@ pub enum Screen {
 /// Which part of the screen takes the keys, top first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    SignIn,
     Mfa,
     Overlay,
     Account,
@@ -60,6 +62,8 @@ pub struct State {
     pub rows: Vec<RoleRow>,
     pub list: ListState,
     pub mfa: MfaModal,
+    /// Identity Center sign-ins under way, over everything (even the MFA modal).
+    pub sign_in: SignInModal,
     pub overlay: Overlay,
     /// How far the help or log overlay is scrolled.
     pub overlay_scroll: u16,
@@ -100,6 +104,7 @@ impl State {
             rows,
             list: ListState::new(selected),
             mfa: MfaModal::default(),
+            sign_in: SignInModal::default(),
             overlay: Overlay::None,
             overlay_scroll: 0,
             screens: Vec::new(),
@@ -126,7 +131,9 @@ impl State {
     /// What takes the keys now: the MFA modal over everything, then an overlay, then the
     /// top screen, then the list.
     pub fn focus(&self) -> Focus {
-        if !self.mfa.asks.is_empty() {
+        if self.sign_in.is_open() {
+            Focus::SignIn
+        } else if !self.mfa.asks.is_empty() {
             Focus::Mfa
         } else if self.overlay != Overlay::None {
             Focus::Overlay
@@ -213,6 +220,7 @@ impl State {
     /// screen.
     pub fn quit(&mut self) -> Vec<Effect> {
         self.should_quit = true;
+        self.sign_in.cancel_all();
         self.mfa.input.clear();
         self.mfa
             .asks

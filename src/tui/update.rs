@@ -14,7 +14,7 @@ use super::base::row::{Activity, RoleRow, RowState};
 use super::effect::{Effect, RenewMode};
 use super::mfa::MfaAsk;
 use super::state::{Focus, State};
-use super::{account, fleet, list, mfa, overlays};
+use super::{account, fleet, list, mfa, overlays, sign_in};
 
 /// The cache is re-read this often, to show sessions another switchboard process obtained.
 const STATUS_RELOAD: Duration = Duration::from_secs(10);
@@ -56,6 +56,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.mfa.asks.push(MfaAsk { device, roles, problem, reused, caller, reply });
             Vec::new()
         }
+        Action::SignInShown { shown, cancel } => sign_in::update::on_shown(state, shown, cancel),
+        Action::SignInEnded { start_url, outcome } => sign_in::update::on_ended(state, &start_url, outcome),
         Action::ConsoleOpened { role, result } => {
             match result {
                 Ok(()) => state.set_status(format!("opened the console of {role} in the browser"), false),
@@ -129,6 +131,11 @@ fn on_renewed(state: &mut State, role: RoleKey, request: u64, result: Result<Sna
             let left = row.time_left(now).map(format_countdown).unwrap_or_else(|| "-".into());
             (format!("{role}: session renewed, {left} left"), false)
         }
+        Err(RenewFailure::NeedsSignIn { start_url }) => {
+            let text = format!("{role} needs a sign-in to {start_url}: press r to sign in");
+            row.activity = Activity::NeedsSignIn { start_url };
+            (text, false)
+        }
         Err(RenewFailure::NeedsMfa { device }) => {
             let text = format!("{role} needs an MFA code for {device}: press r to enter it");
             row.activity = Activity::NeedsMfa { device };
@@ -136,7 +143,7 @@ fn on_renewed(state: &mut State, role: RoleKey, request: u64, result: Result<Sna
         }
         Err(RenewFailure::Cancelled) => {
             row.activity = Activity::Idle;
-            (format!("{role}: MFA cancelled, nothing renewed"), false)
+            (format!("{role}: cancelled, nothing renewed"), false)
         }
         Err(RenewFailure::Failed(message)) => {
             row.activity = Activity::Failed { message: message.clone() };
@@ -193,6 +200,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return state.quit();
     }
     match state.focus() {
+        Focus::SignIn => sign_in::update::on_key(state, key),
         Focus::Mfa => mfa::update::on_key(state, key),
         Focus::Overlay => overlays::update::on_key(state, key),
         Focus::Account => account::update::on_key(state, key),
@@ -209,7 +217,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
             account::update::on_paste(state, text);
         }
         Focus::List => list::update::on_paste(state, text),
-        Focus::Overlay | Focus::Account | Focus::Fleet => {}
+        Focus::SignIn | Focus::Overlay | Focus::Account | Focus::Fleet => {}
     }
     Vec::new()
 }

@@ -243,6 +243,12 @@ impl SignInPerson<'_> {
                     Waited::Cancelled => return Err(fail(SsoError::Cancelled)),
                 }
             }
+            // Registering and starting are short steps without a person: under the record's
+            // lock, so twenty processes needing a sign-in at once make one, not twenty.
+            let lock = self.lock_record().await?;
+            if self.pending_elsewhere().await.is_some() {
+                continue;
+            }
             let pkce = !engine.parts.sign_in.device_code();
             let registration = engine.registration(self.sso, pkce).await.map_err(fail)?;
             let started = signin::start(engine.parts.identity_center.as_ref(), self.sso, &registration)
@@ -255,9 +261,8 @@ impl SignInPerson<'_> {
                 owner_pid: std::process::id(),
                 started_at: engine.now(),
             };
-            if !self.record(&pending).await? {
-                continue;
-            }
+            engine.parts.cache.put(&kept::pending_id(self.sso), &pending.to_kept(), engine.now()).await;
+            drop(lock);
             let outcome = self.run(&pending, registration, started).await;
             engine.parts.cache.remove(&kept::pending_id(self.sso)).await;
             return outcome;
@@ -305,22 +310,16 @@ impl SignInPerson<'_> {
         PendingSignIn::from_kept(&kept).filter(|pending| pending.owner_pid != std::process::id() && pending.stands(now))
     }
 
-    /// Records this process's sign-in as pending, under a lock held for that write only;
-    /// `false` when another process's stands by now (then that one is waited on).
-    async fn record(&self, pending: &PendingSignIn) -> Result<bool, EngineError> {
-        let engine = self.engine;
+    /// The lock around the pending record: held to read it, register, start and record a
+    /// sign-in, never while a person signs in.
+    async fn lock_record(&self) -> Result<crate::domain::cache::LayerLock, EngineError> {
         let id = kept::pending_id(self.sso);
-        let _lock = engine
+        self.engine
             .parts
             .cache
             .lock_layer(&id, &format!("the sign-in record of {}", self.sso.start_url))
             .await
-            .map_err(|error| EngineError::Store { role: self.plan.role.clone(), error })?;
-        if self.pending_elsewhere().await.is_some() {
-            return Ok(false);
-        }
-        engine.parts.cache.put(&id, &pending.to_kept(), engine.now()).await;
-        Ok(true)
+            .map_err(|error| EngineError::Store { role: self.plan.role.clone(), error })
     }
 
     /// Shows another process's sign-in and waits for the token it stores, or until that

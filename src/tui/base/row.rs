@@ -20,6 +20,7 @@ pub enum RowState {
     Expired,
     Refreshing,
     NeedsMfa,
+    NeedsSignIn,
     Error,
 }
 
@@ -32,6 +33,7 @@ impl RowState {
             RowState::Expired => "expired",
             RowState::Refreshing => "refreshing",
             RowState::NeedsMfa => "needs MFA",
+            RowState::NeedsSignIn => "sign in",
             RowState::Error => "error",
         }
     }
@@ -47,6 +49,9 @@ pub enum Activity {
     },
     NeedsMfa {
         device: String,
+    },
+    NeedsSignIn {
+        start_url: String,
     },
     Failed {
         message: String,
@@ -100,6 +105,7 @@ impl RoleRow {
         match &self.activity {
             Activity::Refreshing { .. } => RowState::Refreshing,
             Activity::NeedsMfa { .. } => RowState::NeedsMfa,
+            Activity::NeedsSignIn { .. } => RowState::NeedsSignIn,
             Activity::Failed { .. } => RowState::Error,
             Activity::Idle => match self.session_state(now, refresh_before) {
                 SessionState::None => RowState::None,

@@ -21,7 +21,7 @@ impl Theme {
             RowState::Expiring => self.fg(Color::Yellow).add_modifier(Modifier::BOLD),
             RowState::Expired => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             RowState::Refreshing => self.fg(Color::Cyan),
-            RowState::NeedsMfa => self.fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            RowState::NeedsMfa | RowState::NeedsSignIn => self.fg(Color::Magenta).add_modifier(Modifier::BOLD),
             RowState::Error => self.fg(Color::Red).add_modifier(Modifier::BOLD),
         }
     }

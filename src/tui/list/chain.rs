@@ -34,6 +34,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             format!("needs an MFA code for {device}: press r"),
             theme.state(crate::tui::base::row::RowState::NeedsMfa),
         ))),
+        Activity::NeedsSignIn { start_url } => lines.push(Line::from(Span::styled(
+            format!("needs a sign-in to {start_url}: press r"),
+            theme.state(crate::tui::base::row::RowState::NeedsSignIn),
+        ))),
         _ => {}
     }
     // Every layer's countdown matters more than its explanation: when the pane is too short

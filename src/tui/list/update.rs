@@ -94,7 +94,7 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
                 .filter(|row| {
                     matches!(
                         row.state(now, state.refresh_before),
-                        RowState::Expiring | RowState::Expired | RowState::NeedsMfa
+                        RowState::Expiring | RowState::Expired | RowState::NeedsMfa | RowState::NeedsSignIn
                     )
                 })
                 .map(|row| row.key.clone())

@@ -191,6 +191,9 @@ const LAST_MINUTE: Duration = Duration::from_secs(60);
 /// as it is; one that cannot be had without a code is refused with why and what to press.
 pub async fn session_for_panel(engine: &Engine, role: &RoleKey) -> Result<Session, NoSession> {
     let failed = |error: crate::domain::engine::EngineError| NoSession::Failed(error.to_string());
+    if let Some(start_url) = engine.sign_in_needed_for(role) {
+        return Err(NoSession::Failed(format!("{role} needs a sign-in to {start_url}: press r on its row to sign in")));
+    }
     let renewal = match engine.device_needed(role, Renewal::IfNeeded).await.map_err(failed)? {
         None => Renewal::IfNeeded,
         Some(_) => match engine.device_needed(role, Renewal::Within(LAST_MINUTE)).await.map_err(failed)? {
