@@ -59,6 +59,15 @@ def stats(state, req):
     return Reply(body=body)
 
 
+def secrets(state, req):
+    """Every secret the fake handed out (access and refresh tokens, client secrets, device codes):
+    what a test scans switchboard's files, logs and screens for."""
+    with state.lock:
+        found = list(state.access) + list(state.refresh) + list(state.devices)
+        found += [client.secret for client in state.clients.values()]
+    return Reply(body={"secrets": found})
+
+
 def reset_stats(state, req):
     with state.lock:
         state.stats = new_stats()

@@ -29,6 +29,7 @@ ROUTES = {
     ("GET", "/federation/credentials"): portal.get_role_credentials,
     ("POST", "/logout"): portal.logout,
     ("GET", "/_fake/stats"): control.stats,
+    ("GET", "/_fake/secrets"): control.secrets,
     ("POST", "/_fake/reset-stats"): control.reset_stats,
     ("POST", "/_fake/approve"): control.approve_device,
     ("POST", "/_fake/deny"): control.deny_device,

@@ -247,6 +247,7 @@ impl Engine {
 
     /// The role's session, renewing what needs it.
     pub async fn session(&self, role: &RoleKey, renewal: Renewal) -> Result<Session, EngineError> {
+        tracing::trace!(%role, ?renewal, "session asked for");
         let plan = self.plan_or_error(role)?;
         let credentials = self.resolve(plan, plan.layers.len() - 1, renewal).await?;
         let region = self

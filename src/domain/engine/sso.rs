@@ -34,6 +34,7 @@ impl Engine {
             if renewal::serves_as_stepping_stone(held, now)
                 && let Some(token) = SsoToken::from_kept(&found.credentials)
             {
+                tracing::trace!(role = %plan.role, "the kept Identity Center token of {} serves until {}", sso.start_url, token.expires_at);
                 return Ok(token);
             }
         }
@@ -173,6 +174,7 @@ impl Engine {
             && let Some(registration) = Registration::from_kept(&kept)
             && registration.usable(now)
         {
+            tracing::debug!("reusing the client registration for {} (until {})", sso.start_url, registration.expires_at);
             return Ok(registration);
         }
         let registration = self.parts.identity_center.register(sso, pkce).await?;

@@ -72,6 +72,10 @@ impl FakeSso {
         stats[name].as_u64().unwrap_or_else(|| panic!("no count {name} in {stats}"))
     }
 
+    pub fn control_get(&self, path: &str) -> serde_json::Value {
+        serde_json::from_str(&self.call("GET", path, "")).unwrap()
+    }
+
     pub fn control(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         let answer = self.call("POST", path, &body.to_string());
         serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null)
