@@ -108,8 +108,58 @@ stop_keyring() {
   rm -f "$KEYRING_ENV"
 }
 
+# The Identity Center fake (scripts/fake_sso.py): beside moto, its role credentials issued by
+# moto's STS; it approves a sign-in when its address is opened (--auto-approve), which the
+# sandbox's $BROWSER does a moment later, so the sign-in modal can be seen.
+SSO_PIDFILE="$SANDBOX/fake_sso.pid"
+SSO_PORTFILE="$SANDBOX/fake_sso.port"
+
+sso_alive() {
+  [[ -f "$SSO_PIDFILE" && -f "$SSO_PORTFILE" ]] || return 1
+  local pid
+  pid="$(<"$SSO_PIDFILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  grep -q fake_sso "/proc/$pid/cmdline" 2>/dev/null || return 1
+  http_ok_sso "http://127.0.0.1:$(<"$SSO_PORTFILE")"
+}
+
+http_ok_sso() {
+  "$PY" - "$1/_fake/stats" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=2).read(1)
+PY
+}
+
+start_sso() {
+  if sso_alive; then
+    return 0
+  fi
+  rm -f "$SSO_PORTFILE"
+  local launcher=()
+  command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+  nohup "${launcher[@]}" "$PY" "$REPO/scripts/fake_sso.py" --port 0 --port-file "$SSO_PORTFILE" \
+    --moto "$1" --auto-approve --quiet </dev/null >"$SANDBOX/fake_sso.log" 2>&1 &
+  echo $! >"$SSO_PIDFILE"
+  for _ in $(seq 1 80); do
+    [[ -s "$SSO_PORTFILE" ]] && return 0
+    sleep 0.25
+  done
+  log "the Identity Center fake did not start; last lines of $SANDBOX/fake_sso.log:"
+  tail -n 20 "$SANDBOX/fake_sso.log" >&2 || true
+  exit 1
+}
+
+stop_sso() {
+  if [[ -f "$SSO_PIDFILE" ]] && grep -q fake_sso "/proc/$(<"$SSO_PIDFILE")/cmdline" 2>/dev/null; then
+    kill "$(<"$SSO_PIDFILE")" 2>/dev/null || true
+    log "stopped the Identity Center fake"
+  fi
+  rm -f "$SSO_PIDFILE" "$SSO_PORTFILE"
+}
+
 if [[ "${1:-}" == "--stop" ]]; then
   stop_moto
+  stop_sso
   stop_keyring
   exit 0
 fi
@@ -176,8 +226,13 @@ if ((FRESH)) || [[ ! -f "$SANDBOX/accounts.toml" ]]; then
 fi
 
 start_keyring
+if ((FRESH)); then stop_sso; fi
+start_sso "$ENDPOINT"
+SSO_ENDPOINT="http://127.0.0.1:$(<"$SSO_PORTFILE")"
+export AWS_ENDPOINT_URL_SSO_OIDC="$SSO_ENDPOINT" AWS_ENDPOINT_URL_SSO="$SSO_ENDPOINT"
+export BROWSER="$REPO/scripts/sandbox_browser.sh"
 
-log "moto at $ENDPOINT (stop with scripts/sandbox.sh --stop)"
+log "moto at $ENDPOINT, Identity Center fake at $SSO_ENDPOINT (stop with scripts/sandbox.sh --stop)"
 # Sandbox sessions get a store file of their own, beside their own keyring's key.
 export SWITCHBOARD_STATE_DIR="$SANDBOX/state"
 exec "$BIN" --inventory "$SANDBOX/accounts.toml" "$@"

@@ -206,6 +206,12 @@ profile = "sandbox-hub"
 credentials_file = "aws-credentials"      # relative to this file
 mfa_serial = "arn:aws:iam::{hub}:mfa/sandbox-operator"
 session_duration = "12h"
+
+# IAM Identity Center: a local fake (scripts/fake_sso.py) beside moto. `r` on an sso-* role
+# (or `switchboard login corp`) signs in; the sandbox's "browser" approves what it opens.
+[sources.corp]
+sso_start_url = "https://sandbox.awsapps.com/start"
+sso_region = "eu-west-1"
 """
 
 TOML_ACCOUNTS = """
@@ -234,6 +240,16 @@ region = "eu-central-1"
   role_name = "Deploy"
   via = "sandbox-shared/admin"      # role chaining: assumed from sandbox-shared/admin
 
+  [[accounts.roles]]
+  name = "sso-admin"
+  permission_set = "AdministratorAccess"   # through the Identity Center sign-in of source corp
+  source = "corp"
+
+  [[accounts.roles]]
+  name = "sso-readonly"
+  permission_set = "ReadOnly"
+  source = "corp"
+
 [[accounts]]
 name = "sandbox-staging"
 id = "222222222222"
@@ -251,6 +267,11 @@ tags = ["payments", "sandbox"]
   name = "deploy"
   role_name = "Deploy"
   source = "hub"
+
+  [[accounts.roles]]
+  name = "sso-readonly"
+  permission_set = "ReadOnly"
+  source = "corp"
 
 [[accounts]]
 name = "sandbox-dev"

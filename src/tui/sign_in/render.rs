@@ -27,7 +27,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Line::from(vec![Span::raw("sign in to "), Span::styled(shown.start_url.clone(), theme.account())]),
         Line::from(vec![Span::raw("unlocks    "), Span::raw(names.join(", "))]),
         Line::raw(""),
-        Line::from(vec![Span::raw("open       "), Span::styled(shown.url.clone(), theme.accent())]),
+        Line::raw("open this address in a browser (switchboard opened it if it could):"),
+        Line::from(Span::styled(shown.url.clone(), theme.accent())),
     ];
     if let Some(code) = &shown.user_code {
         lines.push(Line::from(vec![Span::raw("code       "), Span::styled(code.clone(), theme.accent())]));
