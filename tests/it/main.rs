@@ -50,6 +50,7 @@ mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
+mod sso_faults;
 mod sso_one_sign_in;
 mod sso_secrets;
 mod sso_sign_in;
