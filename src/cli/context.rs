@@ -7,7 +7,8 @@ use super::output;
 use super::prompt::{CodeSource, TerminalPrompt};
 use super::sign_in::TerminalSignIn;
 use crate::app::{
-    AppError, GlobalOptions, build_engine, build_engine_signing_in, load_inventory, open_states_store, start_opening_store,
+    AppError, GlobalOptions, build_engine, build_engine_signing_in, load_inventory, open_states_store,
+    start_opening_store,
 };
 use crate::domain::clock::skew_notice;
 use crate::domain::engine::{Engine, EngineError, Renewal, Session};

@@ -31,7 +31,8 @@ impl TerminalSignIn {
 /// this desktop (a credential_process call has no terminal, but its browser tab is seen).
 fn someone_can_sign_in(device_code: bool) -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-    let browser_here = !device_code && (set("BROWSER") || set("DISPLAY") || set("WAYLAND_DISPLAY") || cfg!(target_os = "macos"));
+    let browser_here =
+        !device_code && (set("BROWSER") || set("DISPLAY") || set("WAYLAND_DISPLAY") || cfg!(target_os = "macos"));
     std::io::stderr().is_terminal() || browser_here
 }
 
@@ -84,7 +85,12 @@ pub fn describe(shown: &SignInShown) -> String {
 }
 
 /// `switchboard login SOURCE [--device-code] [--force]`.
-pub async fn login(options: &GlobalOptions, source: &str, device_code: bool, force: bool) -> Result<ExitCode, AppError> {
+pub async fn login(
+    options: &GlobalOptions,
+    source: &str,
+    device_code: bool,
+    force: bool,
+) -> Result<ExitCode, AppError> {
     let context = Context::open_signing_in(options, device_code).await?;
     context.role_of_source(source)?;
     let status = context.engine.sign_in(source, force).await?;

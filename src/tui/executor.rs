@@ -36,7 +36,9 @@ pub struct Executor {
 fn failure(error: EngineError) -> RenewFailure {
     match error {
         EngineError::Mfa { error: MfaError::Cancelled, .. } => RenewFailure::Cancelled,
-        EngineError::SignIn { error: crate::domain::sso::SsoError::Cancelled, .. } => RenewFailure::Cancelled,
+        EngineError::SignIn { error, .. } if *error == crate::domain::sso::SsoError::Cancelled => {
+            RenewFailure::Cancelled
+        }
         other => RenewFailure::Failed(other.to_string()),
     }
 }

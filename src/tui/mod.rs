@@ -36,7 +36,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::app::{AppError, GlobalOptions, LoadedInventory, build_engine_signing_in, load_inventory, shell_export_format};
+use crate::app::{
+    AppError, GlobalOptions, LoadedInventory, build_engine_signing_in, load_inventory, shell_export_format,
+};
 
 use crate::domain::mfa::MfaCode;
 use crate::domain::store::{MemoryStore, SecretStore, StoreChoice, open_store};

@@ -64,5 +64,5 @@ mod tui_agent_pty;
 mod tui_fleet_pty;
 mod tui_hung_endpoint;
 mod tui_panels_pty;
-mod tui_sign_in_pty;
 mod tui_pty;
+mod tui_sign_in_pty;

@@ -31,7 +31,10 @@ fn a_refused_refresh_token_makes_the_sign_in_needed_and_keeps_the_cached_role_se
     let (refused, _) = run_with_deadline(command, Duration::from_secs(30)).unwrap();
     assert!(!refused.status.success());
     let text = stderr(&refused);
-    assert!(text.contains("sign in to https://sandbox.awsapps.com/start first: run `switchboard login corp`"), "{text}");
+    assert!(
+        text.contains("sign in to https://sandbox.awsapps.com/start first: run `switchboard login corp`"),
+        "{text}"
+    );
     assert_eq!(sso.sso.stats()["refreshes"], 0, "the refresh was refused: {}", sso.sso.stats());
     // The role session obtained before is still served.
     assert_success(&sso.run(&["env", "payments/admin", "--format", "json"]));

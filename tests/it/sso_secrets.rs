@@ -36,7 +36,10 @@ fn a_trace_run_of_every_sign_in_path_leaves_no_token_in_any_output_or_file() {
             outputs.push((format!("stdout of {args:?}"), output.stdout));
         }
     }
-    let trace_lines = outputs.iter().filter(|(label, bytes)| label.starts_with("stderr") && bytes.windows(5).any(|w| w == b"TRACE")).count();
+    let trace_lines = outputs
+        .iter()
+        .filter(|(label, bytes)| label.starts_with("stderr") && bytes.windows(5).any(|w| w == b"TRACE"))
+        .count();
     assert!(trace_lines > 0, "trace was on: some command logged at TRACE");
 
     // The screen, signing in through its modal (the device flow is approved at the fake).
@@ -52,7 +55,9 @@ fn a_trace_run_of_every_sign_in_path_leaves_no_token_in_any_output_or_file() {
     );
     tui.wait_for("the list of roles", roles_are_shown);
     tui.send("r");
-    tui.wait_for("the row to turn valid", |screen| screen.lines().any(|line| line.contains("valid") && line.contains(':')));
+    tui.wait_for("the row to turn valid", |screen| {
+        screen.lines().any(|line| line.contains("valid") && line.contains(':'))
+    });
     tui.send("q");
     tui.wait_for_exit();
     outputs.push(("what the screen drew".into(), tui.raw.clone()));
@@ -66,9 +71,11 @@ fn a_trace_run_of_every_sign_in_path_leaves_no_token_in_any_output_or_file() {
     assert!(secrets.len() >= 6, "tokens, refresh tokens, client secrets and a device code: {}", secrets.len());
     let files = sso.files();
     assert!(files.iter().any(|(path, _)| path.ends_with("switchboard.log")), "the log file is scanned too");
-    for (label, bytes) in outputs.iter().map(|(label, bytes)| (label.clone(), bytes)).chain(
-        files.iter().map(|(path, bytes)| (path.display().to_string(), bytes)),
-    ) {
+    for (label, bytes) in outputs
+        .iter()
+        .map(|(label, bytes)| (label.clone(), bytes))
+        .chain(files.iter().map(|(path, bytes)| (path.display().to_string(), bytes)))
+    {
         for secret in &secrets {
             assert!(
                 !bytes.windows(secret.len()).any(|window| window == secret.as_bytes()),

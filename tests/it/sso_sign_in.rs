@@ -94,7 +94,11 @@ fn logout_revokes_the_token_at_the_portal_and_forgets_its_sessions() {
     assert_success(&sso.run(&["env", "payments/admin", "--format", "json"]));
     let logout = sso.run(&["logout", "corp"]);
     assert_success(&logout);
-    assert!(stderr(&logout).contains("token revoked at the portal; 1 session(s) it gave forgotten"), "{}", stderr(&logout));
+    assert!(
+        stderr(&logout).contains("token revoked at the portal; 1 session(s) it gave forgotten"),
+        "{}",
+        stderr(&logout)
+    );
     assert_eq!(sso.sso.stats()["logouts"], 1);
     let list = sso.run(&["list", "--json"]);
     assert_success(&list);

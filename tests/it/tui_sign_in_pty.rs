@@ -67,7 +67,8 @@ fn esc_cancels_the_sign_in_and_nothing_is_renewed() {
     tui.send("r");
     tui.wait_for("the sign-in modal", |screen| modal_shown(screen) && user_code(screen).is_some());
     tui.send("\x1b");
-    let screen = tui.wait_for("the modal to close", |screen| !modal_shown(screen) && footer(screen).contains("cancelled"));
+    let screen =
+        tui.wait_for("the modal to close", |screen| !modal_shown(screen) && footer(screen).contains("cancelled"));
     assert!(footer(&screen).contains("cancelled"), "{screen}");
     assert_eq!(sso.sso.stats()["tokens_issued"], 0);
     tui.send("q");

@@ -48,10 +48,12 @@ pub enum EngineError {
     CodeRejected { role: RoleKey, device: String, message: String },
     #[error("{role}: {error}")]
     Store { role: RoleKey, error: StoreError },
-    #[error("{role}: sign in to {start_url} first: run `switchboard login {source_name}` (or press r on the role in the screen)")]
+    #[error(
+        "{role}: sign in to {start_url} first: run `switchboard login {source_name}` (or press r on the role in the screen)"
+    )]
     SignInNeeded { role: RoleKey, source_name: String, start_url: String },
     #[error("{role}: Identity Center ({start_url}): {error}")]
-    SignIn { role: RoleKey, start_url: String, error: SsoError },
+    SignIn { role: RoleKey, start_url: String, error: Box<SsoError> },
 }
 
 impl EngineError {

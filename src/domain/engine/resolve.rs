@@ -141,7 +141,9 @@ impl Engine {
         let sts = &self.parts.sts;
         match &layer.kind {
             // Not STS layers: resolved before any call (`resolve`, `renew`).
-            LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } | LayerKind::SsoRole { .. } => Ok(parent.clone()),
+            LayerKind::SourceKeys { .. } | LayerKind::SsoSignIn { .. } | LayerKind::SsoRole { .. } => {
+                Ok(parent.clone())
+            }
             LayerKind::MfaSession { device, duration, region, .. } => {
                 let request = SessionTokenRequest { duration: *duration, mfa: code.map(|code| (device.clone(), code)) };
                 sts.get_session_token(parent, region, request).await

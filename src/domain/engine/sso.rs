@@ -26,7 +26,12 @@ const WAIT_STEP: Duration = Duration::from_millis(250);
 
 impl Engine {
     /// The sign-in layer's token (see the module's order).
-    pub(super) async fn sso_token(&self, plan: &Plan, layer: &Layer, sso: &SsoSettings) -> Result<SsoToken, EngineError> {
+    pub(super) async fn sso_token(
+        &self,
+        plan: &Plan,
+        layer: &Layer,
+        sso: &SsoSettings,
+    ) -> Result<SsoToken, EngineError> {
         let now = self.now();
         let cached = self.parts.cache.lookup(&layer.id, now).await;
         if let Some(found) = &cached {
@@ -154,7 +159,7 @@ impl Engine {
     }
 
     fn sign_in_error(&self, plan: &Plan, sso: &SsoSettings, error: SsoError) -> EngineError {
-        EngineError::SignIn { role: plan.role.clone(), start_url: sso.start_url.clone(), error }
+        EngineError::SignIn { role: plan.role.clone(), start_url: sso.start_url.clone(), error: Box::new(error) }
     }
 
     /// Every role whose plan goes through this sign-in: what the person unlocks.
@@ -174,7 +179,11 @@ impl Engine {
             && let Some(registration) = Registration::from_kept(&kept)
             && registration.usable(now)
         {
-            tracing::debug!("reusing the client registration for {} (until {})", sso.start_url, registration.expires_at);
+            tracing::debug!(
+                "reusing the client registration for {} (until {})",
+                sso.start_url,
+                registration.expires_at
+            );
             return Ok(registration);
         }
         let registration = self.parts.identity_center.register(sso, pkce).await?;
@@ -253,9 +262,8 @@ impl SignInPerson<'_> {
             }
             let pkce = !engine.parts.sign_in.device_code();
             let registration = engine.registration(self.sso, pkce).await.map_err(fail)?;
-            let started = signin::start(engine.parts.identity_center.as_ref(), self.sso, &registration)
-                .await
-                .map_err(fail)?;
+            let started =
+                signin::start(engine.parts.identity_center.as_ref(), self.sso, &registration).await.map_err(fail)?;
             let pending = PendingSignIn {
                 url: started.url().to_owned(),
                 user_code: started.user_code().map(str::to_owned),
@@ -351,10 +359,9 @@ impl SignInPerson<'_> {
         };
         let outcome = match &waited {
             Waited::Token(_) => Ok(()),
-            Waited::Gone => Err(format!(
-                "the sign-in started by pid {} ended without a token; starting another",
-                pending.owner_pid
-            )),
+            Waited::Gone => {
+                Err(format!("the sign-in started by pid {} ended without a token; starting another", pending.owner_pid))
+            }
             Waited::Cancelled => Err(SsoError::Cancelled.to_string()),
         };
         engine.parts.sign_in.ended(&self.sso.start_url, outcome);
@@ -388,9 +395,7 @@ impl Engine {
             self.parts.cache.remove(&layer.id).await;
         }
         let token = self.sso_token(&plan, &layer, sso).await?;
-        let left = crate::domain::duration::format_duration(
-            token.expires_at.duration_since(self.now()).unsigned_abs(),
-        );
+        let left = crate::domain::duration::format_duration(token.expires_at.duration_since(self.now()).unsigned_abs());
         let renewal = if token.refreshable(self.now()) {
             "renewed with its refresh token, without you, until the Identity Center session ends"
         } else {
@@ -411,13 +416,11 @@ impl Engine {
         };
         let token = self.parts.cache.peek(&layer.id).await.and_then(|kept| SsoToken::from_kept(&kept));
         let revoked = match &token {
-            Some(token) if token.expires_at > self.now() => {
-                match self.parts.identity_center.logout(sso, token).await {
-                    Ok(()) => "revoked at the portal".to_owned(),
-                    Err(SsoError::Unauthorized) => "already ended at the portal".to_owned(),
-                    Err(error) => format!("not revoked at the portal ({error}); forgotten here anyway"),
-                }
-            }
+            Some(token) if token.expires_at > self.now() => match self.parts.identity_center.logout(sso, token).await {
+                Ok(()) => "revoked at the portal".to_owned(),
+                Err(SsoError::Unauthorized) => "already ended at the portal".to_owned(),
+                Err(error) => format!("not revoked at the portal ({error}); forgotten here anyway"),
+            },
             Some(_) => "expired already".to_owned(),
             None => "no token was kept".to_owned(),
         };

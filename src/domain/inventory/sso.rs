@@ -60,9 +60,10 @@ pub(super) fn sso_settings(name: &str, raw: &RawSource, problems: &mut Problems)
     let scopes = match &raw.sso_scopes {
         Some(scopes) => {
             let valid = !scopes.get_ref().is_empty()
-                && scopes.get_ref().iter().all(|scope| {
-                    !scope.is_empty() && scope.chars().all(|c| c.is_ascii_graphic() && c != ',')
-                });
+                && scopes
+                    .get_ref()
+                    .iter()
+                    .all(|scope| !scope.is_empty() && scope.chars().all(|c| c.is_ascii_graphic() && c != ','));
             if !valid {
                 problems.at(
                     scopes.span(),
@@ -127,7 +128,11 @@ pub(super) fn role_target(
         refuse(problems, external_id.span(), "external_id", "`external_id` does not apply to a permission set");
     }
     let Some(permission_set) = &raw.permission_set else {
-        problems.at(name.span(), key("permission_set"), "the role needs `permission_set = \"NAME\"` (as the portal lists it)");
+        problems.at(
+            name.span(),
+            key("permission_set"),
+            "the role needs `permission_set = \"NAME\"` (as the portal lists it)",
+        );
         return (String::new(), None);
     };
     let text = permission_set.get_ref();
@@ -139,13 +144,23 @@ pub(super) fn role_target(
 }
 
 /// The role's ARN from `role_name` or `arn` (one of them, not both).
-fn role_arn(account: &Account, raw: &RawRole, name: &Text, key: &dyn Fn(&str) -> String, problems: &mut Problems) -> String {
+fn role_arn(
+    account: &Account,
+    raw: &RawRole,
+    name: &Text,
+    key: &dyn Fn(&str) -> String,
+    problems: &mut Problems,
+) -> String {
     match (&raw.role_name, &raw.arn) {
         (Some(role_name), None) => {
             let valid = !role_name.get_ref().is_empty()
                 && role_name.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c));
             if !valid {
-                problems.at(role_name.span(), key("role_name"), format!("\"{}\" is not an IAM role name", role_name.get_ref()));
+                problems.at(
+                    role_name.span(),
+                    key("role_name"),
+                    format!("\"{}\" is not an IAM role name", role_name.get_ref()),
+                );
             }
             format!("arn:aws:iam::{}:role/{}", account.id, role_name.get_ref().trim_start_matches('/'))
         }
@@ -175,6 +190,124 @@ fn role_arn(account: &Account, raw: &RawRole, name: &Text, key: &dyn Fn(&str) ->
                 "the role needs `role_name = \"NAME\"` or `arn = \"arn:aws:iam::ACCOUNT:role/NAME\"`",
             );
             String::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::domain::inventory::{Inventory, InventoryError, Problem, SourceCredentials};
+
+    const VALID: &str = r#"
+[sources.corp]
+sso_start_url = "https://corp.awsapps.com/start"
+sso_region = "eu-west-1"
+
+[sources.hub]
+profile = "hub"
+
+[[accounts]]
+name = "prod"
+id = "111111111111"
+  [[accounts.roles]]
+  name = "admin"
+  permission_set = "AdministratorAccess"
+  source = "corp"
+  [[accounts.roles]]
+  name = "deploy"
+  role_name = "Deploy"
+  via = "prod/admin"
+  [[accounts.roles]]
+  name = "keys"
+  role_name = "Keys"
+  source = "hub"
+"#;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match Inventory::parse(Path::new("/etc/accounts.toml"), text) {
+            Err(InventoryError::Invalid(found)) => found,
+            Ok(_) => panic!("expected the inventory to be rejected"),
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+
+    #[test]
+    fn an_identity_center_source_and_its_roles_load_with_the_default_scope() {
+        let inventory = Inventory::parse(Path::new("accounts.toml"), VALID).unwrap();
+        let SourceCredentials::Sso(sso) = &inventory.source("corp").unwrap().credentials else {
+            panic!("corp is an Identity Center source");
+        };
+        assert_eq!(sso.scopes, ["sso:account:access"]);
+        let admin = inventory.find_role("prod/admin").unwrap();
+        assert_eq!(admin.permission_set.as_deref(), Some("AdministratorAccess"));
+        assert!(admin.arn.contains("AWSReservedSSO_AdministratorAccess_"), "{}", admin.arn);
+    }
+
+    #[test]
+    fn each_identity_center_rule_points_at_its_key() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "\"https://corp.awsapps.com/start\"",
+                "\"http://corp.awsapps.com/start\"",
+                "sources.corp.sso_start_url",
+                "is not a start URL",
+            ),
+            ("sso_region = \"eu-west-1\"", "sso_region = \"europe\"", "sources.corp.sso_region", "not an AWS region"),
+            (
+                "sso_region = \"eu-west-1\"\n",
+                "sso_region = \"eu-west-1\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/a\"\n",
+                "sources.corp.mfa_serial",
+                "MFA is part of its sign-in",
+            ),
+            (
+                "sso_region = \"eu-west-1\"\n",
+                "sso_region = \"eu-west-1\"\nprofile = \"x\"\n",
+                "sources.corp.profile",
+                "belongs to a source of keys",
+            ),
+            (
+                "sso_region = \"eu-west-1\"\n",
+                "sso_region = \"eu-west-1\"\nsso_scopes = []\n",
+                "sources.corp.sso_scopes",
+                "a list of scopes",
+            ),
+            ("sso_region = \"eu-west-1\"\n", "", "sources.corp.sso_region", "needs `sso_region`"),
+            (
+                "permission_set = \"AdministratorAccess\"\n",
+                "role_name = \"Admin\"\n",
+                "accounts[prod].roles[admin].role_name",
+                "named by its `permission_set`",
+            ),
+            (
+                "permission_set = \"AdministratorAccess\"\n",
+                "permission_set = \"AdministratorAccess\"\n  duration = \"2h\"\n",
+                "accounts[prod].roles[admin].duration",
+                "the permission set decides",
+            ),
+            (
+                "role_name = \"Keys\"\n",
+                "permission_set = \"Keys\"\n",
+                "accounts[prod].roles[keys].permission_set",
+                "source holds keys",
+            ),
+            (
+                "permission_set = \"AdministratorAccess\"",
+                "permission_set = \"Admin Access\"",
+                "accounts[prod].roles[admin].permission_set",
+                "not a permission set name",
+            ),
+        ];
+        for (from, to, key, says) in cases {
+            assert!(VALID.contains(from), "test setup: {from:?}");
+            let found = problems(&VALID.replacen(from, to, 1));
+            let problem = found
+                .iter()
+                .find(|problem| problem.key == *key)
+                .unwrap_or_else(|| panic!("{to:?}: no problem at {key}: {found:#?}"));
+            assert!(problem.message.contains(says), "{to:?}: {}", problem.message);
+            assert!(problem.line > 0 && problem.column > 0, "{problem:?}");
         }
     }
 }

@@ -10,9 +10,7 @@ use super::limits::{check_chains, check_refresh_window};
 
 use toml::Spanned;
 
-use super::fields::{
-    Problems, checked_duration, checked_endpoint, checked_mfa_serial, checked_region, is_plain_name,
-};
+use super::fields::{Problems, checked_duration, checked_endpoint, checked_mfa_serial, checked_region, is_plain_name};
 use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource};
 use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
 use crate::domain::duration::{format_duration, parse_duration};

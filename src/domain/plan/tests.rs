@@ -1,7 +1,7 @@
 use super::*;
-    use std::path::Path;
+use std::path::Path;
 
-    const INVENTORY: &str = r#"
+const INVENTORY: &str = r#"
 [defaults]
 region = "eu-west-1"
 duration = "4h"
@@ -38,59 +38,59 @@ id = "111111111111"
   mfa = true
 "#;
 
-    fn plan(address: &str) -> Plan {
-        let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
-        let role = inventory.find_role(address).unwrap();
-        plan_for(&inventory, role).unwrap()
-    }
+fn plan(address: &str) -> Plan {
+    let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
+    let role = inventory.find_role(address).unwrap();
+    plan_for(&inventory, role).unwrap()
+}
 
-    fn labels(plan: &Plan) -> Vec<&'static str> {
-        plan.layers.iter().map(|layer| layer.label()).collect()
-    }
+fn labels(plan: &Plan) -> Vec<&'static str> {
+    plan.layers.iter().map(|layer| layer.label()).collect()
+}
 
-    #[test]
-    fn mfa_role_goes_through_the_shared_mfa_session() {
-        let plan = plan("prod/admin");
-        assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role"]);
-        assert_eq!(plan.target().mfa_device(), None, "the MFA session carries the MFA, not the AssumeRole");
-        assert!(plan.layers[1].why().contains("12h"), "{}", plan.layers[1].why());
-        assert_eq!(plan.route(), "hub + MFA session");
-    }
+#[test]
+fn mfa_role_goes_through_the_shared_mfa_session() {
+    let plan = plan("prod/admin");
+    assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role"]);
+    assert_eq!(plan.target().mfa_device(), None, "the MFA session carries the MFA, not the AssumeRole");
+    assert!(plan.layers[1].why().contains("12h"), "{}", plan.layers[1].why());
+    assert_eq!(plan.route(), "hub + MFA session");
+}
 
-    #[test]
-    fn role_without_mfa_uses_the_source_keys_directly() {
-        let plan = plan("prod/viewer");
-        assert_eq!(labels(&plan), ["source keys", "assume role"]);
-        assert!(
-            matches!(plan.target().kind, LayerKind::AssumeRole { duration, .. } if duration == Duration::from_secs(4 * 3600))
-        );
-    }
+#[test]
+fn role_without_mfa_uses_the_source_keys_directly() {
+    let plan = plan("prod/viewer");
+    assert_eq!(labels(&plan), ["source keys", "assume role"]);
+    assert!(
+        matches!(plan.target().kind, LayerKind::AssumeRole { duration, .. } if duration == Duration::from_secs(4 * 3600))
+    );
+}
 
-    #[test]
-    fn chained_role_is_capped_at_one_hour_and_says_why() {
-        let plan = plan("prod/deploy");
-        assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role", "chained role"]);
-        let target = plan.target();
-        assert!(
-            matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION)
-        );
-        assert!(target.why().contains("AWS caps this at 1h"), "{}", target.why());
-        assert!(target.why().contains("cut to 1h"), "{}", target.why());
-        assert_eq!(plan.route(), "chained from prod/admin");
-    }
+#[test]
+fn chained_role_is_capped_at_one_hour_and_says_why() {
+    let plan = plan("prod/deploy");
+    assert_eq!(labels(&plan), ["source keys", "MFA session", "assume role", "chained role"]);
+    let target = plan.target();
+    assert!(
+        matches!(target.kind, LayerKind::AssumeRole { duration, chained: true, .. } if duration == MAX_CHAINED_DURATION)
+    );
+    assert!(target.why().contains("AWS caps this at 1h"), "{}", target.why());
+    assert!(target.why().contains("cut to 1h"), "{}", target.why());
+    assert_eq!(plan.route(), "chained from prod/admin");
+}
 
-    #[test]
-    fn mfa_without_session_duration_sends_a_code_on_assume_role() {
-        let plan = plan("prod/break-glass");
-        assert_eq!(labels(&plan), ["source keys", "assume role"]);
-        assert_eq!(plan.target().mfa_device(), Some("arn:aws:iam::123456789012:mfa/bob"));
-        assert!(plan.target().why().contains("each renewal needs a new code"));
-    }
+#[test]
+fn mfa_without_session_duration_sends_a_code_on_assume_role() {
+    let plan = plan("prod/break-glass");
+    assert_eq!(labels(&plan), ["source keys", "assume role"]);
+    assert_eq!(plan.target().mfa_device(), Some("arn:aws:iam::123456789012:mfa/bob"));
+    assert!(plan.target().why().contains("each renewal needs a new code"));
+}
 
-    #[test]
-    fn roles_under_one_source_share_the_mfa_session_layer() {
-        let admin = plan("prod/admin");
-        let deploy = plan("prod/deploy");
-        assert_eq!(admin.layers[1].id, deploy.layers[1].id);
-        assert_ne!(admin.target().id, deploy.target().id);
-    }
+#[test]
+fn roles_under_one_source_share_the_mfa_session_layer() {
+    let admin = plan("prod/admin");
+    let deploy = plan("prod/deploy");
+    assert_eq!(admin.layers[1].id, deploy.layers[1].id);
+    assert_ne!(admin.target().id, deploy.target().id);
+}

@@ -114,7 +114,9 @@ fn grant(
     Ok(TokenGrant {
         access_token: SecretString::from(access_token.to_owned()),
         expires_in: Duration::from_secs(u64::try_from(expires_in).unwrap_or(0)),
-        refresh_token: refresh_token.filter(|token| !token.is_empty()).map(|token| SecretString::from(token.to_owned())),
+        refresh_token: refresh_token
+            .filter(|token| !token.is_empty())
+            .map(|token| SecretString::from(token.to_owned())),
     })
 }
 
@@ -135,10 +137,7 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             let (code, message) = match unread_error_answer(&error) {
                 Some(ErrorAnswer::Aws { code, message }) => (code, message),
                 Some(ErrorAnswer::Foreign(answer)) => return SsoError::Unreadable(answer.line(service)),
-                None => (
-                    error.code().unwrap_or("Unknown").to_owned(),
-                    error.message().unwrap_or_default().to_owned(),
-                ),
+                None => (error.code().unwrap_or("Unknown").to_owned(), error.message().unwrap_or_default().to_owned()),
             };
             by_code(&code, message, service)
         }

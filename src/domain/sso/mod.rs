@@ -139,7 +139,9 @@ pub enum SsoError {
     Unauthorized,
     #[error("Identity Center throttled the request (429) {attempts} times: retry in a minute")]
     Throttled { attempts: u32 },
-    #[error("the role is no longer assigned to you in Identity Center ({message}): ask your administrator, or remove it")]
+    #[error(
+        "the role is no longer assigned to you in Identity Center ({message}): ask your administrator, or remove it"
+    )]
     Forbidden { message: String },
     #[error("{service} did not answer within {seconds}s; check the network (VPN, proxy), then retry")]
     Timeout { service: &'static str, seconds: u64 },

@@ -143,8 +143,8 @@ pub async fn start(
     let port = listener.local_addr().map_err(|error| SsoError::Browser(error.to_string()))?.port();
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
     let verifier = SecretString::from(random_text(64));
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(verifier.expose_secret().as_bytes()));
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.expose_secret().as_bytes()));
     let state = random_text(32);
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")

@@ -37,9 +37,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Some(pid) => format!("started by pid {pid} · "),
         None => String::new(),
     };
-    let waiting = Line::from(vec![
-        Span::styled(format!("{whose}waiting for the browser… · expires in {left}"), theme.dim()),
-    ]);
+    let waiting =
+        Line::from(vec![Span::styled(format!("{whose}waiting for the browser… · expires in {left}"), theme.dim())]);
     let footer = Line::from(Span::styled("closes by itself when signed in · Esc cancels", theme.dim()));
     let width = area.width.saturating_sub(4).min(100);
     let big = if shown.user_code.is_some() { 5 } else { 0 };
@@ -58,7 +57,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let mut y = inside.y + text_height + 1;
     if let Some(code) = &shown.user_code {
         let code_area = Rect { y, height: 4, ..inside }.intersection(inside);
-        let big_text = BigText::builder().pixel_size(PixelSize::Quadrant).style(theme.accent()).lines(vec![code.as_str().into()]).build();
+        let big_text = BigText::builder()
+            .pixel_size(PixelSize::Quadrant)
+            .style(theme.accent())
+            .lines(vec![code.as_str().into()])
+            .build();
         frame.render_widget(big_text, code_area);
         y += 5;
     }
