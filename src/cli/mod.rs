@@ -209,6 +209,20 @@ pub enum ImportAction {
         #[arg(long)]
         tags_from_ou: bool,
     },
+    /// Every account and role an Identity Center source grants you, merged into the inventory
+    Sso {
+        /// The Identity Center source (signs in first when needed)
+        source: String,
+        /// Print the diff of the inventory instead of writing it
+        #[arg(long)]
+        dry_run: bool,
+        /// Remove the source's roles the portal no longer lists (without it they are only named)
+        #[arg(long)]
+        prune: bool,
+        /// Only permission sets matching this glob, e.g. '*ReadOnly*'
+        #[arg(long, value_name = "GLOB")]
+        role_filter: Option<String>,
+    },
 }
 
 /// Which roles a fleet command acts on. Patterns are OR-ed, `--tag`s AND-ed (the account
@@ -357,6 +371,9 @@ pub async fn run(
         }
         Command::Import { action: ImportAction::Organizations { via, role_name, dry_run, tags_from_ou } } => {
             import::organizations(options, import::OrganizationsArgs { via, role_name, dry_run, tags_from_ou }).await
+        }
+        Command::Import { action: ImportAction::Sso { source, dry_run, prune, role_filter } } => {
+            import::sso::run(options, import::sso::SsoArgs { source, dry_run, prune, role_filter }).await
         }
         Command::Sqs { action: SqsAction::List { select, json, no_counts } } => {
             let counts = if no_counts { sqs_list::Counts::Skip } else { sqs_list::Counts::Read };

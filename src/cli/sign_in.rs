@@ -77,8 +77,12 @@ pub fn describe(shown: &SignInShown) -> String {
             "sign in to {}{unlocks}: {whose}open {} and confirm the code {code} (expires in {expiry}); waiting…",
             shown.start_url, shown.url
         ),
+        None if shown.started_by.is_some() => format!(
+            "sign in to {}{unlocks}: {whose}finish it in the browser it opened, or open {} (gives up in {expiry}); waiting…",
+            shown.start_url, shown.url
+        ),
         None => format!(
-            "sign in to {}{unlocks}: {whose}your browser opens {} (if it does not, open it by hand; gives up in {expiry}); waiting…",
+            "sign in to {}{unlocks}: your browser opens {} (if it does not, open it by hand; gives up in {expiry}); waiting…",
             shown.start_url, shown.url
         ),
     }

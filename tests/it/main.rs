@@ -51,6 +51,7 @@ mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
 mod sso_faults;
+mod sso_import;
 mod sso_one_sign_in;
 mod sso_secrets;
 mod sso_sign_in;

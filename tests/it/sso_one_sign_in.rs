@@ -60,7 +60,17 @@ fn twenty_credential_process_calls_without_a_token_make_one_sign_in() {
         .unwrap();
     assert!(browser.status.success(), "{}", String::from_utf8_lossy(&browser.stderr));
     for child in children {
-        let output = child.wait_with_output().unwrap();
+        let pid = child.id();
+        let (done, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(child.wait_with_output());
+        });
+        let Ok(output) = output.recv_timeout(Duration::from_secs(90)) else {
+            // SAFETY: signalling a child of this test by its pid.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("caller pid {pid} still waits 90 s after the approval: {heard:#?}");
+        };
+        let output = output.unwrap();
         assert!(output.status.success(), "{:?}: {heard:#?}", output.status);
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(json["Version"], 1);

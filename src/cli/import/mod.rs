@@ -3,6 +3,7 @@
 
 pub mod awsconfig;
 pub mod organizations;
+pub mod sso;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -23,6 +23,8 @@ use crate::domain::sts::StsError;
 
 /// How often a process waiting on another's sign-in looks for its token.
 const WAIT_STEP: Duration = Duration::from_millis(250);
+/// How long a waiter looks for the token once the sign-in it waited on has no record left.
+const TOKEN_GRACE: Duration = Duration::from_secs(10);
 
 impl Engine {
     /// The sign-in layer's token (see the module's order).
@@ -339,6 +341,7 @@ impl SignInPerson<'_> {
         let engine = self.engine;
         let shown = self.shown(pending, Some(pending.owner_pid));
         let waiting = async {
+            let mut gone_since: Option<std::time::Instant> = None;
             loop {
                 tokio::time::sleep(WAIT_STEP).await;
                 let now = engine.now();
@@ -348,8 +351,18 @@ impl SignInPerson<'_> {
                 {
                     return Waited::Token(token);
                 }
-                if self.pending_elsewhere().await.is_none_or(|current| current.started_at != pending.started_at) {
-                    return Waited::Gone;
+                match self.pending_elsewhere().await {
+                    Some(current) if current.started_at == pending.started_at => gone_since = None,
+                    // Replaced by another sign-in: wait on that one.
+                    Some(_) => return Waited::Gone,
+                    // The owner takes its record away just before it stores the token: give
+                    // the token a moment to appear before starting a sign-in of our own.
+                    None => {
+                        let since = *gone_since.get_or_insert_with(std::time::Instant::now);
+                        if since.elapsed() > TOKEN_GRACE {
+                            return Waited::Gone;
+                        }
+                    }
                 }
             }
         };
@@ -435,5 +448,23 @@ impl Engine {
         }
         self.parts.cache.remove(&layer.id).await;
         Ok(format!("signed out of {}: token {revoked}; {forgotten} session(s) it gave forgotten", sso.start_url))
+    }
+}
+
+impl Engine {
+    /// What `import sso` lists the portal with: the services, the source's settings and a
+    /// token that serves (signing in when needed, as `login` does).
+    pub async fn portal_session(
+        &self,
+        source: &str,
+    ) -> Result<(std::sync::Arc<dyn crate::domain::sso::IdentityCenter>, SsoSettings, SsoToken), EngineError> {
+        let plan = sign_in_plan(&self.inventory, source)
+            .ok_or_else(|| EngineError::UnknownRole(format!("no Identity Center source {source}")))?;
+        let layer = plan.layers[0].clone();
+        let LayerKind::SsoSignIn { sso, .. } = &layer.kind else {
+            return Err(EngineError::UnknownRole(format!("no Identity Center source {source}")));
+        };
+        let token = self.sso_token(&plan, &layer, sso).await?;
+        Ok((self.parts.identity_center.clone(), sso.clone(), token))
     }
 }

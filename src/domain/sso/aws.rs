@@ -13,9 +13,10 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::limiter::{self, Limiter};
 use super::{
-    ACCOUNT_ACCESS_SCOPE, DeviceAuthorization, IdentityCenter, REGISTERED_REDIRECT, Registration, SsoError, SsoToken,
-    TokenGrant,
+    ACCOUNT_ACCESS_SCOPE, DeviceAuthorization, IdentityCenter, Page, PortalAccount, REGISTERED_REDIRECT, Registration,
+    SsoError, SsoToken, TokenGrant,
 };
 use crate::domain::aws::{CONNECT_TIMEOUT, ErrorAnswer, unread_error_answer};
 use crate::domain::credentials::Credentials;
@@ -27,6 +28,9 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 pub const PORTAL_ATTEMPTS: u32 = 10;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The most the portal gives (and accepts: more is a 400 since May 2026).
+const PAGE_SIZE: i32 = 100;
 
 const OIDC: &str = "Identity Center sign-in (SSO OIDC)";
 const PORTAL: &str = "the Identity Center portal";
@@ -177,15 +181,16 @@ fn retryable(error: &SsoError) -> bool {
 }
 
 /// Runs a portal call up to `PORTAL_ATTEMPTS` times, backing off with full jitter.
-pub async fn with_retries<T, F, Fut>(call: F) -> Result<T, SsoError>
+/// Each attempt waits for its turn at the start URL's `limiter`, and tells it how it went.
+pub async fn with_retries<T, F, Fut>(limiter: &Limiter, call: F) -> Result<T, SsoError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SsoError>>,
 {
-    retrying(FIRST_BACKOFF, call).await
+    retrying(FIRST_BACKOFF, limiter, call).await
 }
 
-async fn retrying<T, F, Fut>(first_backoff: Duration, mut call: F) -> Result<T, SsoError>
+async fn retrying<T, F, Fut>(first_backoff: Duration, limiter: &Limiter, mut call: F) -> Result<T, SsoError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SsoError>>,
@@ -193,7 +198,14 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match call().await {
+        limiter.acquire().await;
+        let outcome = call().await;
+        match &outcome {
+            Err(SsoError::Throttled { .. }) => limiter.throttled(),
+            Ok(_) => limiter.succeeded(),
+            Err(_) => {}
+        }
+        match outcome {
             Err(error) if retryable(&error) && attempt < PORTAL_ATTEMPTS => {
                 let ceiling = first_backoff.saturating_mul(1 << attempt.min(8)).min(LONGEST_BACKOFF);
                 let wait = ceiling.mul_f64(jitter());
@@ -326,7 +338,7 @@ impl IdentityCenter for AwsIdentityCenter {
         role_name: &str,
     ) -> Result<Credentials, SsoError> {
         let client = self.portal(sso);
-        let answer = with_retries(|| async {
+        let answer = with_retries(&limiter::for_start_url(&sso.start_url), || async {
             client
                 .get_role_credentials()
                 .access_token(token.bearer())
@@ -358,10 +370,63 @@ impl IdentityCenter for AwsIdentityCenter {
 
     async fn logout(&self, sso: &SsoSettings, token: &SsoToken) -> Result<(), SsoError> {
         let client = self.portal(sso);
-        with_retries(|| async {
+        with_retries(&limiter::for_start_url(&sso.start_url), || async {
             client.logout().access_token(token.bearer()).send().await.map(drop).map_err(|error| classify(error, PORTAL))
         })
         .await
+    }
+
+    async fn list_accounts_page(
+        &self,
+        sso: &SsoSettings,
+        token: &SsoToken,
+        next_token: Option<String>,
+    ) -> Result<Page<PortalAccount>, SsoError> {
+        let client = self.portal(sso);
+        let answer = with_retries(&limiter::for_start_url(&sso.start_url), || async {
+            client
+                .list_accounts()
+                .access_token(token.bearer())
+                .max_results(PAGE_SIZE)
+                .set_next_token(next_token.clone())
+                .send()
+                .await
+                .map_err(|error| classify(error, PORTAL))
+        })
+        .await?;
+        let items = answer
+            .account_list()
+            .iter()
+            .map(|account| PortalAccount {
+                id: account.account_id().unwrap_or_default().to_owned(),
+                name: account.account_name().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        Ok(Page { items, next_token: answer.next_token().map(str::to_owned) })
+    }
+
+    async fn list_roles_page(
+        &self,
+        sso: &SsoSettings,
+        token: &SsoToken,
+        account_id: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<String>, SsoError> {
+        let client = self.portal(sso);
+        let answer = with_retries(&limiter::for_start_url(&sso.start_url), || async {
+            client
+                .list_account_roles()
+                .access_token(token.bearer())
+                .account_id(account_id)
+                .max_results(PAGE_SIZE)
+                .set_next_token(next_token.clone())
+                .send()
+                .await
+                .map_err(|error| classify(error, PORTAL))
+        })
+        .await?;
+        let items = answer.role_list().iter().filter_map(|role| role.role_name().map(str::to_owned)).collect();
+        Ok(Page { items, next_token: answer.next_token().map(str::to_owned) })
     }
 
     fn authorize_endpoint(&self, sso: &SsoSettings) -> String {
@@ -391,15 +456,17 @@ mod tests {
     #[tokio::test]
     async fn a_throttled_call_is_tried_ten_times_and_then_names_the_attempts() {
         let mut calls = 0;
-        let result: Result<(), SsoError> = retrying(Duration::from_millis(1), || {
+        let limiter = Limiter::new(1000.0);
+        let result: Result<(), SsoError> = retrying(Duration::from_millis(1), &limiter, || {
             calls += 1;
             async { Err(SsoError::Throttled { attempts: 1 }) }
         })
         .await;
         assert_eq!(calls, PORTAL_ATTEMPTS);
         assert_eq!(result, Err(SsoError::Throttled { attempts: PORTAL_ATTEMPTS }));
+        assert_eq!(limiter.throttles(), u64::from(PORTAL_ATTEMPTS), "each 429 told the limiter");
         let mut calls = 0;
-        let result: Result<(), SsoError> = retrying(Duration::from_millis(1), || {
+        let result: Result<(), SsoError> = retrying(Duration::from_millis(1), &limiter, || {
             calls += 1;
             async { Err(SsoError::Unauthorized) }
         })

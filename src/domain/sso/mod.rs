@@ -6,6 +6,8 @@
 
 pub mod aws;
 pub mod kept;
+pub mod limiter;
+pub mod portal;
 pub mod signin;
 
 use std::time::Duration;
@@ -168,6 +170,20 @@ impl SsoError {
     }
 }
 
+/// An account the portal grants the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalAccount {
+    pub id: String,
+    pub name: String,
+}
+
+/// One page of a portal listing and the token of the next, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
 /// The two Identity Center services, as the engine calls them; tests swap in a fake.
 #[async_trait]
 pub trait IdentityCenter: Send + Sync {
@@ -202,6 +218,21 @@ pub trait IdentityCenter: Send + Sync {
         role_name: &str,
     ) -> Result<Credentials, SsoError>;
     async fn logout(&self, sso: &SsoSettings, token: &SsoToken) -> Result<(), SsoError>;
+    /// One page of ListAccounts (at most 100, as the portal allows since May 2026).
+    async fn list_accounts_page(
+        &self,
+        sso: &SsoSettings,
+        token: &SsoToken,
+        next_token: Option<String>,
+    ) -> Result<Page<PortalAccount>, SsoError>;
+    /// One page of ListAccountRoles: the role (permission set) names.
+    async fn list_roles_page(
+        &self,
+        sso: &SsoSettings,
+        token: &SsoToken,
+        account_id: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<String>, SsoError>;
     /// `https://oidc.{region}.amazonaws.com/authorize` or the emulator's.
     fn authorize_endpoint(&self, sso: &SsoSettings) -> String;
 }
