@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 pub const START_RATE: f64 = 10.0;
 const LOWEST_RATE: f64 = 1.0;
 const HIGHEST_RATE: f64 = 500.0;
+/// Past the last ceiling, each call that goes through raises the rate this much: at 40 calls
+/// a second, by under one call a second each second.
+const PROBE_STEP: f64 = 0.02;
 /// Calls that may go at once after a quiet spell.
 const BURST: f64 = 10.0;
 
@@ -30,11 +33,27 @@ struct Bucket {
     ceiling: Option<f64>,
     tokens: f64,
     at: Instant,
+    /// When the rate was last halved: the calls already in flight then come back 429 too,
+    /// and halving again for each of them would take the rate to the floor for one burst.
+    cut_at: Option<Instant>,
+    /// When the calls of the last second went through: what the portal really let pass,
+    /// which is where the ceiling is set at a 429 (the rate asked for may be far above it).
+    passed: std::collections::VecDeque<Instant>,
 }
+
+/// 429s this soon after a halving belong to the same burst.
+const ONE_BURST: Duration = Duration::from_secs(1);
 
 impl Limiter {
     pub fn new(rate: f64) -> Self {
-        let bucket = Bucket { rate, ceiling: None, tokens: BURST.min(rate), at: Instant::now() };
+        let bucket = Bucket {
+            rate,
+            ceiling: None,
+            tokens: BURST.min(rate),
+            at: Instant::now(),
+            cut_at: None,
+            passed: std::collections::VecDeque::new(),
+        };
         Self { state: Mutex::new(bucket), throttled: AtomicU64::new(0) }
     }
 
@@ -61,18 +80,25 @@ impl Limiter {
     pub fn throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
         let mut bucket = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        bucket.ceiling = Some(bucket.rate);
-        bucket.rate = (bucket.rate / 2.0).max(LOWEST_RATE);
         bucket.tokens = 0.0;
+        if bucket.cut_at.is_some_and(|at| at.elapsed() < ONE_BURST) {
+            return;
+        }
+        bucket.cut_at = Some(Instant::now());
+        let passed = bucket.passed_last_second() as f64;
+        bucket.ceiling = Some(if passed >= LOWEST_RATE { passed.min(bucket.rate) } else { bucket.rate });
+        bucket.rate = (bucket.rate / 2.0).max(LOWEST_RATE);
     }
 
     /// A call that went through: a step back up.
     pub fn succeeded(&self) {
         let mut bucket = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        bucket.passed.push_back(Instant::now());
+        bucket.passed_last_second();
         let near = bucket.ceiling.map_or(f64::INFINITY, |ceiling| ceiling * 0.9);
         // Below the last ceiling: back up within about a second. Past it: a slow probe.
-        let step = if bucket.rate < near { bucket.rate * 0.05 } else { bucket.rate * 0.002 };
-        bucket.rate = (bucket.rate + step.max(0.01)).min(HIGHEST_RATE);
+        let step = if bucket.rate < near { bucket.rate * 0.05 } else { PROBE_STEP };
+        bucket.rate = (bucket.rate + step).min(HIGHEST_RATE);
     }
 
     /// 429s seen since the limiter was made.
@@ -82,6 +108,16 @@ impl Limiter {
 
     pub fn rate(&self) -> f64 {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).rate
+    }
+}
+
+impl Bucket {
+    /// Calls that went through in the last second (older ones are forgotten here).
+    fn passed_last_second(&mut self) -> usize {
+        while self.passed.front().is_some_and(|at| at.elapsed() > Duration::from_secs(1)) {
+            self.passed.pop_front();
+        }
+        self.passed.len()
     }
 }
 
@@ -112,6 +148,9 @@ mod tests {
         limiter.throttled();
         assert_eq!(limiter.rate(), 10.0);
         assert_eq!(limiter.throttles(), 1);
+        limiter.throttled();
+        assert_eq!(limiter.rate(), 10.0, "the 429s of one burst halve the rate once");
+        assert_eq!(limiter.throttles(), 2);
         let mut calls = 0;
         while limiter.rate() < 18.0 {
             limiter.succeeded();
