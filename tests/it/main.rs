@@ -50,6 +50,7 @@ mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
+mod sso_cli_cache;
 mod sso_faults;
 mod sso_import;
 mod sso_one_sign_in;

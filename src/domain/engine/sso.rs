@@ -16,6 +16,7 @@ use super::{Engine, EngineError};
 use crate::domain::credentials::Credentials;
 use crate::domain::inventory::{RoleKey, SsoSettings};
 use crate::domain::plan::{Layer, LayerKind, Plan, sign_in_plan};
+use crate::domain::sso::cli_cache;
 use crate::domain::sso::kept::{self, PendingSignIn};
 use crate::domain::sso::signin::{self, SignInShown, Started};
 use crate::domain::sso::{Registration, SsoError, SsoToken};
@@ -46,7 +47,15 @@ impl Engine {
             }
         }
         let seen = cached.map(|found| found.credentials.access_key_id);
+        if let LayerKind::SsoSignIn { source, .. } = &layer.kind
+            && let Some(token) = cli_cache::read(source, sso, now, jiff::SignedDuration::from_mins(1))
+        {
+            // An `aws sso login` of the same session: no sign-in asked of the person.
+            self.parts.cache.put(&layer.id, &token.to_kept(), now).await;
+            return Ok(token);
+        }
         if let Some(token) = self.refreshed(plan, layer, sso, seen.as_deref()).await? {
+            self.share_with_aws_cli(layer, sso, &token);
             return Ok(token);
         }
         if !self.parts.sign_in.can_ask() {
@@ -58,7 +67,25 @@ impl Engine {
                 Box::pin(async move { Ok(token.to_kept()) })
             })
             .await?;
-        SsoToken::from_kept(&kept).ok_or_else(|| self.sign_in_needed(plan, layer))
+        let token = SsoToken::from_kept(&kept).ok_or_else(|| self.sign_in_needed(plan, layer))?;
+        self.share_with_aws_cli(layer, sso, &token);
+        Ok(token)
+    }
+
+    /// With `sso_share_with_aws_cli`, the new token goes where the AWS CLI reads it too.
+    fn share_with_aws_cli(&self, layer: &Layer, sso: &SsoSettings, token: &SsoToken) {
+        let LayerKind::SsoSignIn { source, .. } = &layer.kind else { return };
+        if !sso.share_with_aws_cli {
+            return;
+        }
+        match cli_cache::write(source, sso, token) {
+            Ok(path) => tracing::info!(
+                "the Identity Center token of {} is shared with the AWS CLI in {}",
+                sso.start_url,
+                path.display()
+            ),
+            Err(error) => tracing::warn!("could not share the token of {} with the AWS CLI: {error}", sso.start_url),
+        }
     }
 
     /// Renews the token with its refresh token, under the layer's locks; `None` when there is

@@ -97,6 +97,8 @@ pub struct SsoSettings {
     pub region: String,
     /// `["sso:account:access"]` unless set: the scope that gives a refresh token.
     pub scopes: Vec<String>,
+    /// `sso_share_with_aws_cli`: write the token where the AWS CLI reads it (plain text).
+    pub share_with_aws_cli: bool,
 }
 
 impl Source {

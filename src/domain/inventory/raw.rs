@@ -96,6 +96,8 @@ pub struct RawSource {
     pub sso_start_url: Option<Text>,
     pub sso_region: Option<Text>,
     pub sso_scopes: Option<Spanned<Vec<String>>>,
+    /// Write the token to the AWS CLI's cache too (it is plain text there, by the CLI's design).
+    pub sso_share_with_aws_cli: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -20,6 +20,13 @@ pub(super) fn sso_settings(name: &str, raw: &RawSource, problems: &mut Problems)
             if let Some(scopes) = &raw.sso_scopes {
                 problems.at(scopes.span(), key("sso_scopes"), "sso_scopes needs `sso_start_url` and `sso_region`");
             }
+            if let Some(share) = &raw.sso_share_with_aws_cli {
+                problems.at(
+                    share.span(),
+                    key("sso_share_with_aws_cli"),
+                    "sso_share_with_aws_cli needs `sso_start_url` and `sso_region`",
+                );
+            }
             return None;
         }
         (Some(url), Some(region)) => (url, region),
@@ -75,7 +82,8 @@ pub(super) fn sso_settings(name: &str, raw: &RawSource, problems: &mut Problems)
         }
         None => vec![DEFAULT_SCOPE.to_owned()],
     };
-    Some(SsoSettings { start_url: start_url.get_ref().clone(), region, scopes })
+    let share_with_aws_cli = raw.sso_share_with_aws_cli.as_ref().is_some_and(|share| *share.get_ref());
+    Some(SsoSettings { start_url: start_url.get_ref().clone(), region, scopes, share_with_aws_cli })
 }
 
 fn checked_start_url(url: &Text, key: &str, problems: &mut Problems) {

@@ -5,6 +5,7 @@
 //! `aws`. The engine makes these layers of a plan (`engine::sso`).
 
 pub mod aws;
+pub mod cli_cache;
 pub mod kept;
 pub mod limiter;
 pub mod portal;
