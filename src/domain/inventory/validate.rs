@@ -74,7 +74,7 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
         }
     }
     let checked_roles =
-        RoleContext { sources: &sources, accounts: &accounts, pending: &pending_roles, defaults: &defaults };
+        RoleContext::new(&sources, &accounts, &pending_roles, &defaults);
     let roles_by_account: Vec<Vec<Role>> = pending_roles
         .iter()
         .zip(&accounts)
@@ -262,20 +262,37 @@ fn account(raw: RawAccount, span: Range<usize>, problems: &mut Problems) -> Opti
 
 struct RoleContext<'a> {
     sources: &'a BTreeMap<String, Source>,
-    accounts: &'a [Account],
     pending: &'a [PendingRoles],
     defaults: &'a Defaults,
+    /// Each account's place in `pending` by name (the first, when a name is given twice),
+    /// and every `ACCOUNT/ROLE` written: found in constant time, so validating 100,000
+    /// roles is linear (scanning every account for every role was quadratic).
+    account_at: std::collections::HashMap<&'a str, usize>,
+    roles: std::collections::HashSet<(&'a str, &'a str)>,
 }
 
-impl RoleContext<'_> {
+impl<'a> RoleContext<'a> {
+    fn new(
+        sources: &'a BTreeMap<String, Source>,
+        accounts: &'a [Account],
+        pending: &'a [PendingRoles],
+        defaults: &'a Defaults,
+    ) -> Self {
+        let mut account_at = std::collections::HashMap::with_capacity(accounts.len());
+        let mut roles = std::collections::HashSet::new();
+        for (at, (account, written)) in accounts.iter().zip(pending).enumerate() {
+            account_at.entry(account.name.as_str()).or_insert(at);
+            for role in &written.roles {
+                if let Some(name) = &role.get_ref().name {
+                    roles.insert((account.name.as_str(), name.get_ref().as_str()));
+                }
+            }
+        }
+        Self { sources, pending, defaults, account_at, roles }
+    }
+
     fn role_exists(&self, key: &RoleKey) -> bool {
-        self.accounts.iter().zip(self.pending).any(|(account, pending)| {
-            account.name == key.account
-                && pending
-                    .roles
-                    .iter()
-                    .any(|role| role.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
-        })
+        self.roles.contains(&(key.account.as_str(), key.role.as_str()))
     }
 
     fn role(&self, account: &Account, spanned: &Spanned<RawRole>, problems: &mut Problems) -> Option<Role> {
@@ -297,12 +314,7 @@ impl RoleContext<'_> {
                 ),
             );
         }
-        let pending = self
-            .pending
-            .iter()
-            .zip(self.accounts)
-            .find(|(_, known)| known.name == account.name)
-            .map(|(pending, _)| pending);
+        let pending = self.account_at.get(account.name.as_str()).map(|at| &self.pending[*at]);
         let twins = pending.map_or(0, |pending| {
             pending
                 .roles
