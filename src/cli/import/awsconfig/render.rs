@@ -24,7 +24,7 @@ pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
                 continue;
             }
         };
-        let _ = write!(out, "\n[sources.{}]\nprofile = {}\n", name, quoted(&source.profile));
+        let _ = write!(out, "\n[sources.{}]\nprofile = {}\n", table_key(name), quoted(&source.profile));
         if let Some(serial) = &source.mfa_serial {
             let _ = writeln!(out, "mfa_serial = {}", quoted(serial));
         }
@@ -102,7 +102,7 @@ fn sign_in_source(out: &mut String, name: &str, source: &SsoSource) {
         "\n# {} (line {})\n[sources.{}]\nsso_start_url = {}\nsso_region = {}\n",
         one_line(&source.origin),
         source.line,
-        name,
+        table_key(name),
         quoted(&source.start_url),
         quoted(&source.region)
     );
@@ -110,6 +110,11 @@ fn sign_in_source(out: &mut String, name: &str, source: &SsoSource) {
         let scopes: Vec<String> = scopes.iter().map(|scope| quoted(scope)).collect();
         let _ = writeln!(out, "sso_scopes = [{}]", scopes.join(", "));
     }
+}
+
+/// A source's name in a table header: quoted when it holds a `.`, which would nest the table.
+fn table_key(name: &str) -> String {
+    if name.contains('.') { quoted(name) } else { name.to_owned() }
 }
 
 /// A TOML basic string, escaped.

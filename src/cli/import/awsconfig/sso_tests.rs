@@ -339,3 +339,24 @@ fn a_config_of_sessions_alone_imports_their_sources() {
     assert_eq!(inventory.sources.len(), 1);
     assert_eq!(result.sources, 1);
 }
+
+#[test]
+fn a_source_name_with_a_dot_is_quoted_in_its_table_header() {
+    let config = "\
+[sso-session corp.prod]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+[profile a]
+sso_session = corp.prod
+sso_account_id = 111111111111
+sso_role_name = Admin
+[profile b]
+role_arn = arn:aws:iam::111111111111:role/B
+source_profile = team.keys
+";
+    let (result, inventory) = imported(config);
+    assert!(result.toml.contains("[sources.\"corp.prod\"]"), "{}", result.toml);
+    assert!(inventory.source("corp.prod").unwrap().sso().is_some());
+    let b = inventory.find_role(&result.addresses["b"]).unwrap();
+    assert_eq!(b.parent, RoleParent::Source("team.keys".into()));
+}
