@@ -180,8 +180,9 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportAction {
-    /// The role profiles of an AWS config file (source_profile chains, MFA, external ids);
-    /// SSO and credential_process profiles are listed as skipped, with their lines
+    /// The role profiles of an AWS config file (source_profile chains, MFA, external ids) and its
+    /// Identity Center sessions and profiles; credential_process profiles are listed as skipped,
+    /// with their lines
     AwsConfig {
         /// The AWS config file [default: $AWS_CONFIG_FILE, else ~/.aws/config]
         #[arg(long, value_name = "FILE")]

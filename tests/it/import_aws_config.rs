@@ -1,6 +1,8 @@
 //! `switchboard import aws-config` on a generated config of 2,000 profiles (chains, MFA,
-//! external ids, SSO and credential_process profiles to skip): the written inventory passes
-//! `check`, and every imported role's plan is the profile's. Bad input is listed with lines.
+//! external ids, SSO profiles of a missing session and credential_process profiles to skip):
+//! the written inventory passes `check`, and every imported role's plan is the profile's. Bad
+//! input is listed with lines. Identity Center profiles become sources, permission sets and
+//! chains whose plans `check` prints.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -229,4 +231,97 @@ not a key value line
     assert!(stderr.contains("were not imported"), "{stderr}");
     assert!(stdout.contains("role/Good") && !stdout.contains("role/A\""), "{stdout}");
     assert!(stdout.contains("# Not imported (5):"), "the inventory says it is partial:\n{stdout}");
+}
+
+#[test]
+fn identity_center_profiles_import_into_sources_permission_sets_and_chains_that_check_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let text = "\
+[default]
+region = eu-west-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+
+[profile payments-prod-admin]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = AdministratorAccess
+
+[profile data-dev-read]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = ReadOnlyAccess
+region = us-west-2
+
+[profile legacy-ops]
+sso_start_url = https://legacy.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 333333333333
+sso_role_name = PowerUserAccess
+
+[profile payments-prod-deploy]
+role_arn = arn:aws:iam::111111111111:role/Deploy
+source_profile = payments-prod-admin
+
+[profile contrary]
+sso_session = corp
+sso_region = us-east-1
+sso_account_id = 111111111111
+sso_role_name = ViewOnlyAccess
+";
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("accounts.toml");
+    let output = switchboard(
+        dir.path(),
+        &["import", "aws-config", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let file = config.display();
+    let contrary = format!(
+        "{file}:line 30: profile contrary: sso_region = us-east-1 (line 32) is not the sso_region of [sso-session corp]"
+    );
+    assert!(stderr.contains(&contrary), "{contrary:?} is not in:\n{stderr}");
+    assert!(stderr.contains("imported 4 roles in 3 accounts from 2 sources"), "{stderr}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(!written.contains("sso_scopes"), "the default scope is not written:\n{written}");
+
+    let check = switchboard(dir.path(), &["--inventory", out.to_str().unwrap(), "check"]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(report.contains("valid (2 sources, 3 accounts, 4 roles)"), "{report}");
+    // Each plan, as `check` prints it: the role's line, then its numbered layers.
+    let plan = |address: &str| -> Vec<String> {
+        let start =
+            report.find(&format!("\n{address}  ")).unwrap_or_else(|| panic!("no plan for {address}:\n{report}"));
+        report[start + 1..]
+            .lines()
+            .skip(1)
+            .take_while(|line| line.starts_with("  "))
+            .map(|line| line.trim().to_owned())
+            .collect()
+    };
+    let deploy = plan("payments-prod/deploy");
+    let layers: Vec<&str> = deploy.iter().map(|line| line.split_once(". ").unwrap().1).collect();
+    assert_eq!(layers.len(), 3, "{deploy:#?}");
+    assert!(layers[0].starts_with("Identity Center sign-in") && layers[0].contains("https://corp.awsapps.com/start"));
+    assert!(
+        layers[1].starts_with("permission set") && layers[1].contains("AdministratorAccess in account 111111111111")
+    );
+    assert!(layers[2].starts_with("chained role") && layers[2].contains("arn:aws:iam::111111111111:role/Deploy"));
+    let read = plan("data-dev/read");
+    assert!(read[0].contains("Identity Center sign-in") && read[1].contains("ReadOnlyAccess in account 222222222222"));
+    let legacy = plan("legacy/ops");
+    assert!(legacy[0].contains("https://legacy.awsapps.com/start (us-east-1)"), "{legacy:#?}");
+    assert!(legacy[1].contains("PowerUserAccess") && legacy[1].contains("source legacy"), "{legacy:#?}");
+
+    let inventory = Inventory::load(&out).unwrap();
+    assert!(
+        matches!(&inventory.source("corp").unwrap().credentials, SourceCredentials::Sso(sso) if sso.region == "eu-west-1")
+    );
+    assert_eq!(inventory.find_role("data-dev/read").unwrap().region, "us-west-2");
 }

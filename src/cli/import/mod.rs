@@ -1,5 +1,6 @@
-//! `switchboard import aws-config`: writes an inventory made from the role profiles of an AWS
-//! config file, after checking it passes `check`; never over an existing file without `--force`.
+//! `switchboard import aws-config`: writes an inventory made from the role profiles (and the
+//! Identity Center sessions and profiles) of an AWS config file, after checking it passes
+//! `check`; never over an existing file without `--force`.
 
 pub mod awsconfig;
 pub mod organizations;
@@ -41,7 +42,8 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
     let started = std::time::Instant::now();
     let import = awsconfig::import(&text, &config);
     tracing::info!(elapsed = ?started.elapsed(), "read {}", config.display());
-    if import.addresses.is_empty() {
+    // A config of Identity Center sessions alone still gives their sources (to sign in with).
+    if import.addresses.is_empty() && import.sources == 0 {
         report(&config, "not imported", &import.skipped);
         return Err(AppError::Failed(format!("{} has no role profile switchboard can import", config.display())));
     }

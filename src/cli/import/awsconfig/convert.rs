@@ -1,5 +1,6 @@
-//! From classified profiles to inventory entries: sources per key profile (and MFA device),
-//! accounts grouped by account id, roles named from their profiles, chains as `via`.
+//! From classified profiles to inventory entries: sources per key profile (and MFA device) and
+//! per Identity Center sign-in, accounts grouped by account id, roles named from their
+//! profiles, chains as `via`.
 //!
 //! Names are predictable: an account is named after the prefix its profiles share up to a
 //! separator (`prod-admin`, `prod-ro` → `prod` with roles `admin`, `ro`), else its account id;
@@ -9,7 +10,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ini::ParsedConfig;
-use super::profiles::{Finding, RoleProfile};
+use super::profiles::{Finding, RoleProfile, Target};
+use super::sso::{self, Sessions, SignIn, SsoSource};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceEntry {
@@ -25,7 +27,7 @@ pub struct RoleEntry {
     pub name: String,
     pub profile: String,
     pub line: usize,
-    pub arn: String,
+    pub target: Target,
     pub parent: Parent,
     pub mfa: bool,
     pub duration_seconds: Option<u64>,
@@ -53,18 +55,40 @@ pub struct AccountEntry {
 pub struct Entries {
     pub region: Option<String>,
     pub sources: Vec<SourceEntry>,
+    /// Identity Center sources: name and sign-in.
+    pub sign_ins: Vec<(String, SsoSource)>,
     pub accounts: Vec<AccountEntry>,
     /// Profile name → `ACCOUNT/ROLE`.
     pub addresses: HashMap<String, String>,
 }
 
-pub fn convert(parsed: &ParsedConfig, roles: Vec<RoleProfile>, skipped: &mut Vec<Finding>) -> Entries {
+pub fn convert(
+    parsed: &ParsedConfig,
+    sessions: &Sessions,
+    roles: Vec<RoleProfile>,
+    skipped: &mut Vec<Finding>,
+    notes: &mut Vec<Finding>,
+) -> Entries {
     let mut sources = SourceNames::default();
+    // Sessions first: a session's name is what the AWS CLI knows it by.
+    for (name, session) in &sessions.usable {
+        sources.add_session(name, session, notes);
+    }
     // Role profile → the name of the source at the root of its chain.
     let mut root_source_of: HashMap<String, String> = HashMap::new();
     let mut placed: Vec<(RoleProfile, Parent, bool)> = Vec::new();
     for role in roles {
         let parent_source = role.parent.as_ref().and_then(|parent| root_source_of.get(parent).cloned());
+        if let (None, Target::PermissionSet { sign_in, .. }) = (&role.parent, &role.target) {
+            match sources.for_sign_in(sign_in, sessions, parsed, &role.profile, notes) {
+                Some(name) => {
+                    root_source_of.insert(role.profile.clone(), name.clone());
+                    placed.push((role, Parent::Source(name), false));
+                }
+                None => skipped.push(finding(&role, "its Identity Center sign-in is not imported".to_owned())),
+            }
+            continue;
+        }
         let (parent, source_name, source_serial) = match (&role.parent, parent_source) {
             (None, _) => {
                 let own_serial = parsed.profile(&role.root).and_then(|profile| profile.get("mfa_serial"));
@@ -81,6 +105,13 @@ pub fn convert(parsed: &ParsedConfig, roles: Vec<RoleProfile>, skipped: &mut Vec
             }
         };
         let mfa = role.mfa_serial.is_some();
+        if mfa && sources.signs_in(&source_name) {
+            skipped.push(finding(
+                &role,
+                "mfa_serial on a role chained from an Identity Center role: the sign-in is the chain's MFA, and switchboard sends codes only from the device of a source of keys".to_owned(),
+            ));
+            continue;
+        }
         if mfa && role.mfa_serial != source_serial {
             skipped.push(finding(
                 &role,
@@ -112,7 +143,7 @@ pub fn convert(parsed: &ParsedConfig, roles: Vec<RoleProfile>, skipped: &mut Vec
             account
         })
         .collect();
-    Entries { region, sources: sources.entries, accounts, addresses }
+    Entries { region, sources: sources.entries, sign_ins: sources.sign_ins, accounts, addresses }
 }
 
 fn finding(role: &RoleProfile, message: String) -> Finding {
@@ -125,9 +156,70 @@ struct SourceNames {
     taken: HashSet<String>,
     /// Key profile → indexes into `entries`, first one first.
     of_profile: HashMap<String, Vec<usize>>,
+    sign_ins: Vec<(String, SsoSource)>,
+    /// Sign-in → the name of its source.
+    of_sign_in: HashMap<SignIn, String>,
 }
 
 impl SourceNames {
+    /// A source for an `[sso-session]`, named after it (made valid and unique, and said so).
+    fn add_session(&mut self, session: &str, source: &SsoSource, notes: &mut Vec<Finding>) {
+        let name = unique(&plain_name(session), &mut self.taken);
+        if name != session {
+            notes.push(Finding {
+                profile: None,
+                line: source.line,
+                message: format!(
+                    "sso-session {session} is source {name}: a source name is letters, digits, '-', '_' and '.', and unique"
+                ),
+            });
+        }
+        self.of_sign_in.insert(SignIn::Session(session.to_owned()), name.clone());
+        self.sign_ins.push((name, source.clone()));
+    }
+
+    /// The source of a sign-in. A legacy start URL and region get one source, shared with a
+    /// session of the same start URL and region if there is one.
+    fn for_sign_in(
+        &mut self,
+        sign_in: &SignIn,
+        sessions: &Sessions,
+        parsed: &ParsedConfig,
+        profile: &str,
+        notes: &mut Vec<Finding>,
+    ) -> Option<String> {
+        if let Some(name) = self.of_sign_in.get(sign_in) {
+            return Some(name.clone());
+        }
+        let SignIn::Legacy { start_url, region } = sign_in else { return None };
+        let config = parsed.profile(profile)?;
+        let same =
+            sessions.usable.iter().find(|(_, session)| session.start_url == *start_url && session.region == *region);
+        let name = match same.and_then(|(session, _)| self.of_sign_in.get(&SignIn::Session(session.clone()))) {
+            Some(name) => {
+                notes.push(Finding {
+                    profile: Some(profile.to_owned()),
+                    line: config.line_of("sso_start_url"),
+                    message: format!(
+                        "sso_start_url and sso_region are those of an sso-session: source {name} signs in for both"
+                    ),
+                });
+                name.clone()
+            }
+            None => {
+                let name = unique(&plain_name(sso::legacy_name(start_url, profile)), &mut self.taken);
+                self.sign_ins.push((name.clone(), sso::legacy_source(start_url, region, config)));
+                name
+            }
+        };
+        self.of_sign_in.insert(sign_in.clone(), name.clone());
+        Some(name)
+    }
+
+    fn signs_in(&self, name: &str) -> bool {
+        self.sign_ins.iter().any(|(known, _)| known == name)
+    }
+
     /// The first `mfa_process` seen for a source's device becomes its `mfa_command`.
     fn set_mfa_command(&mut self, name: &str, command: &str) {
         if let Some(entry) = self.entries.iter_mut().find(|entry| entry.name == name && entry.mfa_command.is_none()) {
@@ -229,7 +321,7 @@ fn group_accounts(placed: Vec<(RoleProfile, Parent, bool)>, default_region: Opti
                     region: role.region.clone().filter(|region| Some(region.as_str()) != default_region),
                     profile: role.profile,
                     line: role.line,
-                    arn: role.arn,
+                    target: role.target,
                     parent,
                     mfa,
                     duration_seconds: role.duration_seconds,
@@ -283,9 +375,17 @@ fn unique(wanted: &str, taken: &mut HashSet<String>) -> String {
     name
 }
 
+/// A source as the inventory writes it.
+pub enum SourceRef<'a> {
+    Keys(&'a SourceEntry),
+    SignIn(&'a SsoSource),
+}
+
 /// Sources in name order, as the inventory lists them.
-pub fn sorted_sources(entries: &Entries) -> BTreeMap<&str, &SourceEntry> {
-    entries.sources.iter().map(|source| (source.name.as_str(), source)).collect()
+pub fn sorted_sources(entries: &Entries) -> BTreeMap<&str, SourceRef<'_>> {
+    let keys = entries.sources.iter().map(|source| (source.name.as_str(), SourceRef::Keys(source)));
+    let sign_ins = entries.sign_ins.iter().map(|(name, source)| (name.as_str(), SourceRef::SignIn(source)));
+    keys.chain(sign_ins).collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-/// One `[profile NAME]` (or `[default]`) section, merged with any later section of the same name.
+/// One `[profile NAME]` (or `[default]`, or `[sso-session NAME]`) section, merged with any later
+/// section of the same name.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConfigProfile {
     pub name: String,
@@ -38,20 +39,38 @@ pub struct ParsedConfig {
     /// In the order their first section appears.
     pub profiles: Vec<ConfigProfile>,
     pub problems: Vec<SyntaxProblem>,
+    /// `[sso-session NAME]` sections, in the order their first section appears.
+    pub sso_sessions: Vec<ConfigProfile>,
     /// Profile name → index in `profiles`: lookups stay constant time at 10,000 profiles.
     index_of: HashMap<String, usize>,
+    /// Session name → index in `sso_sessions`.
+    session_index_of: HashMap<String, usize>,
 }
 
 impl ParsedConfig {
     pub fn profile(&self, name: &str) -> Option<&ConfigProfile> {
         self.index_of.get(name).and_then(|&index| self.profiles.get(index))
     }
+
+    pub fn sso_session(&self, name: &str) -> Option<&ConfigProfile> {
+        self.session_index_of.get(name).and_then(|&index| self.sso_sessions.get(index))
+    }
+
+    fn section_mut(&mut self, section: &Section) -> Option<&mut ConfigProfile> {
+        match section {
+            Section::Profile(index) => self.profiles.get_mut(*index),
+            Section::SsoSession(index) => self.sso_sessions.get_mut(*index),
+            Section::Other | Section::None => None,
+        }
+    }
 }
 
 enum Section {
     /// Index into `profiles`.
     Profile(usize),
-    /// `[sso-session x]`, `[services x]` and sections that are not profiles: read, not used.
+    /// Index into `sso_sessions`.
+    SsoSession(usize),
+    /// `[services x]` and sections that are not profiles: read, not used.
     Other,
     /// Before the first section header.
     None,
@@ -78,18 +97,16 @@ pub fn parse(text: &str) -> ParsedConfig {
         if let Some(header) = line.strip_prefix('[') {
             open_key = None;
             section = match header_name(header) {
-                Ok(Some(name)) => {
-                    let index = *parsed.index_of.entry(name.to_owned()).or_insert_with(|| {
-                        parsed.profiles.push(ConfigProfile {
-                            name: name.to_owned(),
-                            line: line_number,
-                            ..ConfigProfile::default()
-                        });
-                        parsed.profiles.len() - 1
-                    });
-                    Section::Profile(index)
+                Ok(Header::Profile(name)) => {
+                    Section::Profile(add_section(&mut parsed.profiles, &mut parsed.index_of, name, line_number))
                 }
-                Ok(None) => Section::Other,
+                Ok(Header::SsoSession(name)) => Section::SsoSession(add_section(
+                    &mut parsed.sso_sessions,
+                    &mut parsed.session_index_of,
+                    name,
+                    line_number,
+                )),
+                Ok(Header::Other) => Section::Other,
                 Err(message) => {
                     parsed.problems.push(SyntaxProblem { line: line_number, message });
                     Section::Other
@@ -113,8 +130,8 @@ pub fn parse(text: &str) -> ParsedConfig {
         let value = strip_inline_comment(value.trim());
         open_key = Some(key.to_owned());
         match section {
-            Section::Profile(index) => {
-                if let Some(profile) = parsed.profiles.get_mut(index) {
+            Section::Profile(_) | Section::SsoSession(_) => {
+                if let Some(profile) = parsed.section_mut(&section) {
                     profile.values.insert(key.to_ascii_lowercase(), (value.to_owned(), line_number));
                 }
             }
@@ -128,28 +145,53 @@ pub fn parse(text: &str) -> ParsedConfig {
     parsed
 }
 
-/// `profile NAME]` → `Some(NAME)`, `default]` → `Some("default")`; other known sections → `None`.
-fn header_name(header: &str) -> Result<Option<&str>, String> {
+/// The index of the section called `name`, added at `line` if it is the first of that name.
+fn add_section(
+    sections: &mut Vec<ConfigProfile>,
+    index_of: &mut HashMap<String, usize>,
+    name: &str,
+    line: usize,
+) -> usize {
+    *index_of.entry(name.to_owned()).or_insert_with(|| {
+        sections.push(ConfigProfile { name: name.to_owned(), line, ..ConfigProfile::default() });
+        sections.len() - 1
+    })
+}
+
+enum Header<'a> {
+    Profile(&'a str),
+    SsoSession(&'a str),
+    Other,
+}
+
+/// `profile NAME]` and `default]` are profiles, `sso-session NAME]` a session; `services NAME]`
+/// is read and passed over.
+fn header_name(header: &str) -> Result<Header<'_>, String> {
     let Some(inside) = header.trim_end().strip_suffix(']') else {
         return Err(format!("\"[{}\" has no closing ']'", shorten(header)));
     };
     let inside = inside.trim();
     if inside == "default" {
-        return Ok(Some("default"));
+        return Ok(Header::Profile("default"));
     }
     if let Some(name) = inside.strip_prefix("profile").filter(|rest| rest.starts_with([' ', '\t'])) {
         let name = name.trim();
-        return if name.is_empty() { Err("[profile] needs a name".to_owned()) } else { Ok(Some(name)) };
+        return if name.is_empty() { Err("[profile] needs a name".to_owned()) } else { Ok(Header::Profile(name)) };
+    }
+    if inside == "sso-session" {
+        return Err("[sso-session] needs a name: [sso-session NAME]".to_owned());
+    }
+    if let Some(name) = inside.strip_prefix("sso-session").filter(|rest| rest.starts_with([' ', '\t'])) {
+        return Ok(Header::SsoSession(name.trim()));
     }
     if inside.starts_with("sso-session") || inside.starts_with("services") || inside.is_empty() {
-        return Ok(None);
+        return Ok(Header::Other);
     }
     Err(format!("[{inside}] is not a profile: in the config file a profile is written [profile {inside}]"))
 }
 
 fn mark_broken(parsed: &mut ParsedConfig, section: &Section, line: usize, message: &str) {
-    if let Section::Profile(index) = section
-        && let Some(profile) = parsed.profiles.get_mut(*index)
+    if let Some(profile) = parsed.section_mut(section)
         && profile.broken.is_none()
     {
         profile.broken = Some((line, message.to_owned()));
@@ -189,6 +231,20 @@ mod tests {
         assert_eq!(prod.get("role_arn"), Some("arn:aws:iam::111111111111:role/Admin"));
         assert_eq!(prod.line_of("source_profile"), 7);
         assert_eq!(prod.get("max_concurrent_requests"), None, "a nested property is not a key of the profile");
+        let corp = parsed.sso_session("corp").unwrap();
+        assert_eq!((corp.line, corp.get("sso_region")), (10, Some("us-east-1")));
+        assert!(parsed.profile("corp").is_none(), "a session is not a profile");
+    }
+
+    #[test]
+    fn a_session_keeps_its_keys_and_a_broken_line_and_needs_a_name() {
+        let parsed = parse("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\noops\n[sso-session]\n");
+        let corp = parsed.sso_session("corp").unwrap();
+        assert_eq!(corp.get("sso_start_url"), Some("https://corp.awsapps.com/start"));
+        assert_eq!(corp.broken.as_ref().map(|(line, _)| *line), Some(3));
+        let lines: Vec<usize> = parsed.problems.iter().map(|problem| problem.line).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(parsed.problems[1].message.contains("needs a name"), "{:?}", parsed.problems[1]);
     }
 
     #[test]

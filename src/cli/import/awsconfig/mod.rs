@@ -6,6 +6,7 @@ mod convert;
 mod ini;
 mod profiles;
 mod render;
+mod sso;
 mod vault;
 
 use std::collections::HashMap;
@@ -45,21 +46,25 @@ pub fn import(text: &str, origin: &Path) -> Import {
         .iter()
         .map(|problem| Finding { profile: None, line: problem.line, message: problem.message.clone() })
         .collect();
-    let classified = profiles::classify(&parsed);
+    let mut notes = Vec::new();
+    let sessions = sso::sessions(&parsed, &mut skipped, &mut notes);
+    let classified = profiles::classify(&parsed, &sessions);
     skipped.extend(classified.skipped);
-    let entries = convert::convert(&parsed, classified.roles, &mut skipped);
+    notes.extend(classified.notes);
+    let entries = convert::convert(&parsed, &sessions, classified.roles, &mut skipped, &mut notes);
     skipped.sort_by_key(|finding| finding.line);
-    let mut notes = classified.notes;
     notes.sort_by_key(|finding| finding.line);
     Import {
         toml: render::render(&entries, origin, &skipped),
         skipped,
         notes,
-        sources: entries.sources.len(),
+        sources: entries.sources.len() + entries.sign_ins.len(),
         accounts: entries.accounts.len(),
         addresses: entries.addresses,
     }
 }
 
+#[cfg(test)]
+mod sso_tests;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,11 @@
 //! What each profile of an AWS config is to switchboard: a role to import (its fields checked
-//! the way the inventory will check them), a source of keys, or something skipped and why.
+//! the way the inventory will check them), a permission set of an Identity Center sign-in, a
+//! source of keys, or something skipped and why.
 
 use std::collections::HashMap;
 
 use super::ini::{ConfigProfile, ParsedConfig};
+use super::sso::{self, Sessions, SignIn, SsoRole};
 use crate::domain::inventory::{checked_mfa_serial, parse_role_arn};
 
 /// Keys the AWS CLI and SDKs know that mean nothing to an imported inventory: read and passed over.
@@ -47,10 +49,6 @@ const IGNORED_KEYS: &[&str] = &[
     "request_checksum_calculation",
     "response_checksum_validation",
     "auth_scheme_preference",
-    "sso_registration_scopes",
-    "sso_region",
-    "sso_role_name",
-    "sso_account_id",
 ];
 
 /// Keys this import reads.
@@ -66,6 +64,10 @@ const IMPORTED_KEYS: &[&str] = &[
     "credential_process",
     "sso_session",
     "sso_start_url",
+    "sso_region",
+    "sso_registration_scopes",
+    "sso_account_id",
+    "sso_role_name",
     "web_identity_token_file",
 ];
 
@@ -81,14 +83,21 @@ pub struct Finding {
     pub message: String,
 }
 
-/// A role profile whose chain reaches keys.
+/// What a role is in its account: an IAM role by ARN, or a permission set of a sign-in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Arn(String),
+    PermissionSet { name: String, sign_in: SignIn },
+}
+
+/// A role profile whose chain reaches keys or an Identity Center sign-in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleProfile {
     pub profile: String,
     pub line: usize,
-    pub arn: String,
+    pub target: Target,
     pub account_id: String,
-    /// The profile of long-term keys at the root of the chain.
+    /// The profile of long-term keys at the root of the chain (an Identity Center profile's own name).
     pub root: String,
     /// The role profile this one is assumed from, for a chain.
     pub parent: Option<String>,
@@ -103,7 +112,12 @@ pub struct RoleProfile {
 }
 
 enum Kind {
-    Role { source_profile: String },
+    /// A role assumed (`role_arn`) with the credentials of `source_profile`.
+    Role {
+        source_profile: String,
+    },
+    /// A permission set of an Identity Center sign-in.
+    Sso(Box<SsoRole>),
     Keys,
     Skipped(String),
 }
@@ -121,7 +135,7 @@ pub struct Classified {
     pub notes: Vec<Finding>,
 }
 
-pub fn classify(parsed: &ParsedConfig) -> Classified {
+pub fn classify(parsed: &ParsedConfig, sessions: &Sessions) -> Classified {
     let mut notes = Vec::new();
     let by_name: HashMap<&str, &ConfigProfile> =
         parsed.profiles.iter().map(|profile| (profile.name.as_str(), profile)).collect();
@@ -130,7 +144,7 @@ pub fn classify(parsed: &ParsedConfig) -> Classified {
         .iter()
         .map(|profile| {
             note_unknown_keys(profile, &mut notes);
-            (profile.name.as_str(), kind_of(profile))
+            (profile.name.as_str(), kind_of(profile, parsed, sessions))
         })
         .collect();
     let mut resolver = Resolver { by_name: &by_name, kinds: &kinds, states: HashMap::new(), notes: &mut notes };
@@ -144,6 +158,7 @@ pub fn classify(parsed: &ParsedConfig) -> Classified {
                     skipped.push(Finding { profile: Some(profile.name.clone()), line: profile.line, message: reason })
                 }
             },
+            Some(Kind::Sso(role)) => roles.push(resolver.permission_set(profile, role)),
             Some(Kind::Skipped(reason)) => skipped.push(Finding {
                 profile: Some(profile.name.clone()),
                 line: profile.line,
@@ -156,14 +171,24 @@ pub fn classify(parsed: &ParsedConfig) -> Classified {
     Classified { roles, skipped, notes }
 }
 
-fn kind_of(profile: &ConfigProfile) -> Kind {
+fn kind_of(profile: &ConfigProfile, parsed: &ParsedConfig, sessions: &Sessions) -> Kind {
     if let Some((line, message)) = &profile.broken {
         return Kind::Skipped(format!("line {line} of the profile could not be read: {message}"));
     }
-    if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
-        return Kind::Skipped(
-            "an IAM Identity Center (SSO) profile: switchboard's sources are long-term keys, not SSO".to_owned(),
-        );
+    if sso::is_sso_profile(profile) {
+        // As in the AWS CLI, `role_arn` comes first: the sign-in is then only what a
+        // `source_profile` naming this profile would use.
+        if profile.get("role_arn").is_none() {
+            return match sso::role(profile, parsed, sessions) {
+                Ok(role) => Kind::Sso(Box::new(role)),
+                Err(reason) => Kind::Skipped(reason),
+            };
+        }
+        if profile.get("source_profile") == Some(profile.name.as_str()) {
+            return Kind::Skipped(
+                "role_arn with source_profile naming itself on an Identity Center profile: one profile cannot be both the permission set and the role assumed from it; give the sso_* keys a profile of their own and name it in source_profile".to_owned(),
+            );
+        }
     }
     if profile.get("credential_process").is_some() {
         return Kind::Skipped(
@@ -249,6 +274,8 @@ impl Resolver<'_> {
             match self.kinds.get(source_profile.as_str()) {
                 // Not in the config: its keys are in the credentials file.
                 None | Some(Kind::Keys) => (source_profile.clone(), None, 0),
+                // Chained from the permission set's session.
+                Some(Kind::Sso(_)) => (source_profile.clone(), Some(source_profile.clone()), 1),
                 Some(Kind::Skipped(reason)) => {
                     return Err(format!("its source_profile {source_profile} is skipped ({reason})"));
                 }
@@ -292,17 +319,18 @@ impl Resolver<'_> {
             }
             valid
         });
-        let region = profile.get("region").map(str::to_owned).filter(|region| {
-            let valid = is_region(region);
-            if !valid {
-                self.note(profile, "region", &format!("\"{region}\" is not an AWS region: passed over"));
-            }
-            valid
-        });
+        let region = self.region(profile);
+        if sso::is_sso_profile(profile) {
+            self.note(
+                profile,
+                if profile.get("sso_session").is_some() { "sso_session" } else { "sso_start_url" },
+                "its Identity Center keys are passed over: role_arn with source_profile comes first, as in the AWS CLI",
+            );
+        }
         Ok(RoleProfile {
             profile: name.to_owned(),
             line: profile.line,
-            arn: role_arn.to_owned(),
+            target: Target::Arn(role_arn.to_owned()),
             account_id,
             root,
             parent,
@@ -313,6 +341,36 @@ impl Resolver<'_> {
             session_name,
             region,
             extras: super::vault::extras(profile, self.notes),
+        })
+    }
+
+    /// An Identity Center profile's role: its permission set, in the account it names.
+    fn permission_set(&mut self, profile: &ConfigProfile, role: &SsoRole) -> RoleProfile {
+        sso::note_passed_over(profile, self.notes);
+        RoleProfile {
+            profile: profile.name.clone(),
+            line: profile.line,
+            target: Target::PermissionSet { name: role.permission_set.clone(), sign_in: role.sign_in.clone() },
+            account_id: role.account_id.clone(),
+            root: profile.name.clone(),
+            parent: None,
+            depth: 0,
+            mfa_serial: None,
+            external_id: None,
+            duration_seconds: None,
+            session_name: None,
+            region: self.region(profile),
+            extras: super::vault::VaultExtras::default(),
+        }
+    }
+
+    fn region(&mut self, profile: &ConfigProfile) -> Option<String> {
+        profile.get("region").map(str::to_owned).filter(|region| {
+            let valid = is_region(region);
+            if !valid {
+                self.note(profile, "region", &format!("\"{region}\" is not an AWS region: passed over"));
+            }
+            valid
         })
     }
 

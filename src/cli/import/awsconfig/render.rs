@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::convert::{Entries, Parent, sorted_sources};
-use super::profiles::Finding;
+use super::convert::{Entries, Parent, SourceRef, sorted_sources};
+use super::profiles::{Finding, Target};
+use super::sso::SsoSource;
 use crate::domain::duration::format_duration;
 
 pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
@@ -16,7 +17,14 @@ pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
         let _ = write!(out, "\n[defaults]\nregion = {}\n", quoted(region));
     }
     for (name, source) in sorted_sources(entries) {
-        let _ = write!(out, "\n[sources.{}]\nprofile = {}\n", name, quoted(&source.profile));
+        let source = match source {
+            SourceRef::Keys(source) => source,
+            SourceRef::SignIn(sign_in) => {
+                sign_in_source(&mut out, name, sign_in);
+                continue;
+            }
+        };
+        let _ = write!(out, "\n[sources.{}]\nprofile = {}\n", table_key(name), quoted(&source.profile));
         if let Some(serial) = &source.mfa_serial {
             let _ = writeln!(out, "mfa_serial = {}", quoted(serial));
         }
@@ -27,13 +35,17 @@ pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
     for account in &entries.accounts {
         let _ = write!(out, "\n[[accounts]]\nname = {}\nid = {}\n", quoted(&account.name), quoted(&account.id));
         for role in &account.roles {
+            let (key, target) = match &role.target {
+                Target::Arn(arn) => ("arn", arn),
+                Target::PermissionSet { name, .. } => ("permission_set", name),
+            };
             let _ = write!(
                 out,
-                "\n  [[accounts.roles]]\n  # profile {} (line {})\n  name = {}\n  arn = {}\n",
+                "\n  [[accounts.roles]]\n  # profile {} (line {})\n  name = {}\n  {key} = {}\n",
                 role.profile,
                 role.line,
                 quoted(&role.name),
-                quoted(&role.arn)
+                quoted(target)
             );
             match &role.parent {
                 Parent::Source(source) => {
@@ -81,6 +93,28 @@ pub fn render(entries: &Entries, origin: &Path, skipped: &[Finding]) -> String {
         }
     }
     out
+}
+
+/// An Identity Center source, with where it was written.
+fn sign_in_source(out: &mut String, name: &str, source: &SsoSource) {
+    let _ = write!(
+        out,
+        "\n# {} (line {})\n[sources.{}]\nsso_start_url = {}\nsso_region = {}\n",
+        one_line(&source.origin),
+        source.line,
+        table_key(name),
+        quoted(&source.start_url),
+        quoted(&source.region)
+    );
+    if let Some(scopes) = &source.scopes {
+        let scopes: Vec<String> = scopes.iter().map(|scope| quoted(scope)).collect();
+        let _ = writeln!(out, "sso_scopes = [{}]", scopes.join(", "));
+    }
+}
+
+/// A source's name in a table header: quoted when it holds a `.`, which would nest the table.
+fn table_key(name: &str) -> String {
+    if name.contains('.') { quoted(name) } else { name.to_owned() }
 }
 
 /// A TOML basic string, escaped.
