@@ -51,6 +51,8 @@ mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
 mod store_ask_before_lock;
+#[cfg(unix)]
+mod store_deleted_locks;
 mod store_hung_keyring;
 mod store_processes;
 #[cfg(unix)]

@@ -57,7 +57,12 @@ pub struct SessionFile {
     path: PathBuf,
     v2_path: PathBuf,
     lock_path: PathBuf,
+    /// `sessions.v3.tmp-<pid>`, with `.<n>` for the second store of a process and on (tests).
+    temporary: PathBuf,
 }
+
+/// Stores opened by this process so far: each writes its own temporary file.
+static OPENED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl SessionFile {
     pub fn open(dir: PathBuf) -> Result<Self, StoreError> {
@@ -68,11 +73,23 @@ impl SessionFile {
             fs::set_permissions(&private, fs::Permissions::from_mode(0o700))
                 .map_err(|error| io_error(&private, "cannot make private", &error))?;
         }
-        Ok(Self { path: dir.join(FILE_NAME), v2_path: dir.join(V2_FILE_NAME), lock_path: dir.join(LOCK_NAME), dir })
+        let opened = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let suffix = if opened == 0 { String::new() } else { format!(".{opened}") };
+        Ok(Self {
+            path: dir.join(FILE_NAME),
+            v2_path: dir.join(V2_FILE_NAME),
+            lock_path: dir.join(LOCK_NAME),
+            temporary: dir.join(format!("{FILE_NAME}.tmp-{}{suffix}", std::process::id())),
+            dir,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn lock_path(&self) -> &Path {
+        &self.lock_path
     }
 
     /// The file read: the v3 one, or the v2 one while there is no v3 file yet.
@@ -135,31 +152,42 @@ impl SessionFile {
         Ok(Some(document.with_sealed(sealed)))
     }
 
-    pub fn write(&self, document: &Document) -> Result<(), StoreError> {
+    /// Writes `document` in place of the file, under `lock`: `Ok(false)` when the lock's file
+    /// was deleted or replaced before the new file went in (another process may hold the new
+    /// lock and be writing), and nothing was changed. A temporary file left by a failure is
+    /// removed; one planted as a symlink is refused, never followed.
+    pub fn write(&self, document: &Document, lock: &LockFile) -> Result<bool, StoreError> {
         let encode_error = |error: String| StoreError {
             backend: "session store".into(),
             message: format!("cannot encode the session store: {error}"),
         };
         let metadata = layout::encode(document).map_err(encode_error)?;
         let sealed = serde_json::to_vec(document.sealed_section()).map_err(|error| encode_error(error.to_string()))?;
-        let temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id()));
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(header(&metadata, &sealed).as_bytes())?;
-            file.write_all(&metadata)?;
-            file.write_all(&sealed)?;
-            file.sync_all()
-        });
-        written.map_err(|error| io_error(&temporary, "cannot write", &error))?;
-        fs::rename(&temporary, &self.path).map_err(|error| io_error(&self.path, "cannot replace", &error))?;
+        let temporary = &self.temporary;
+        let mut file = create_temporary(temporary)?;
+        let written = file
+            .write_all(header(&metadata, &sealed).as_bytes())
+            .and_then(|()| file.write_all(&metadata))
+            .and_then(|()| file.write_all(&sealed))
+            .and_then(|()| file.sync_all());
+        drop(file);
+        if let Err(error) = written {
+            let _ = fs::remove_file(temporary);
+            return Err(io_error(temporary, "cannot write", &error));
+        }
+        if !lock.still_exclusive() {
+            let _ = fs::remove_file(temporary);
+            return Ok(false);
+        }
+        if let Err(error) = fs::rename(temporary, &self.path) {
+            let _ = fs::remove_file(temporary);
+            return Err(io_error(&self.path, "cannot replace", &error));
+        }
         // The rename itself must reach the disk too, or a crash could bring back the old file.
         if let Ok(dir) = File::open(&self.dir) {
             let _ = dir.sync_all();
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Moves an unreadable file out of the way (kept for a post-mortem, never read again).
@@ -181,6 +209,38 @@ impl SessionFile {
         let digest = Sha256::digest(entry_key.as_bytes());
         let name: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
         self.dir.join("locks").join(format!("{name}.lock"))
+    }
+}
+
+/// A new file, 0600, never through a symlink: a leftover of a process that had this pid and
+/// died mid-write is replaced; a symlink planted under the name is refused.
+fn create_temporary(path: &Path) -> Result<File, StoreError> {
+    let create = || {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        options.open(path)
+    };
+    match create() {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let found = fs::symlink_metadata(path).map_err(|error| io_error(path, "cannot write", &error))?;
+            if found.file_type().is_symlink() {
+                return Err(StoreError {
+                    backend: "session store".into(),
+                    message: format!(
+                        "{} is a symbolic link, not a file of switchboard's: remove it (it is not followed)",
+                        path.display()
+                    ),
+                });
+            }
+            fs::remove_file(path).map_err(|error| io_error(path, "cannot replace", &error))?;
+            create().map_err(|error| io_error(path, "cannot write", &error))
+        }
+        created => created.map_err(|error| io_error(path, "cannot write", &error)),
     }
 }
 
