@@ -128,13 +128,15 @@ impl Write for LogFile {
     }
 }
 
+/// Never through a symlink: one planted where the log goes is refused (ELOOP), so nothing is
+/// appended to (or made 0600) whatever it points at.
 fn open_private(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         let file = options.open(path)?;
         // `mode` applies only when the file is created; one left by an older version may be 0644.
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;

@@ -50,6 +50,8 @@ mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
 mod sqs_against_moto;
+#[cfg(unix)]
+mod state_dir_files;
 mod store_ask_before_lock;
 #[cfg(unix)]
 mod store_deleted_locks;

@@ -57,35 +57,52 @@ pub struct SessionFile {
     path: PathBuf,
     v2_path: PathBuf,
     lock_path: PathBuf,
-    /// `sessions.v3.tmp-<pid>`, with `.<n>` for the second store of a process and on (tests).
+    /// `sessions.v3.tmp-<pid>`, with `.<n>` for the second store a process writes and on
+    /// (tests, where many stores share a process).
     temporary: PathBuf,
 }
 
-/// Stores opened by this process so far: each writes its own temporary file.
-static OPENED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Stores this process opened for writing so far: each writes its own temporary file.
+static WRITERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl SessionFile {
+    /// The store file of `dir`, which is made (0700) when missing. A directory that exists
+    /// keeps its mode: `SWITCHBOARD_STATE_DIR` may name one of the operator's, and one open to
+    /// others is only warned about. Nothing here needs `dir` to be writable (see `writable`).
     pub fn open(dir: PathBuf) -> Result<Self, StoreError> {
-        fs::create_dir_all(dir.join("locks")).map_err(|error| io_error(&dir, "cannot create", &error))?;
-        #[cfg(unix)]
-        for private in [dir.clone(), dir.join("locks")] {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&private, fs::Permissions::from_mode(0o700))
-                .map_err(|error| io_error(&private, "cannot make private", &error))?;
-        }
-        let opened = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let suffix = if opened == 0 { String::new() } else { format!(".{opened}") };
+        create_private_dir(&dir)?;
+        warn_if_open_to_others(&dir);
         Ok(Self {
             path: dir.join(FILE_NAME),
             v2_path: dir.join(V2_FILE_NAME),
             lock_path: dir.join(LOCK_NAME),
-            temporary: dir.join(format!("{FILE_NAME}.tmp-{}{suffix}", std::process::id())),
+            temporary: dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id())),
             dir,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether this process may write here (the lock files and the store); the lock
+    /// directory is made (0700) when missing. A read-only directory is no reason not to read.
+    pub fn writable(&mut self) -> Result<(), StoreError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let path = std::ffi::CString::new(self.dir.as_os_str().as_bytes()).unwrap_or_default();
+            // SAFETY: a NUL-terminated path; access reads it and changes nothing.
+            if unsafe { libc::access(path.as_ptr(), libc::W_OK) } != 0 {
+                return Err(io_error(&self.dir, "cannot write in", &std::io::Error::last_os_error()));
+            }
+        }
+        create_private_dir(&self.dir.join("locks"))?;
+        let writers = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if writers > 0 {
+            self.temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}.{writers}", std::process::id()));
+        }
+        Ok(())
     }
 
     pub fn lock_path(&self) -> &Path {
@@ -152,11 +169,12 @@ impl SessionFile {
         Ok(Some(document.with_sealed(sealed)))
     }
 
-    /// Writes `document` in place of the file, under `lock`: `Ok(false)` when the lock's file
-    /// was deleted or replaced before the new file went in (another process may hold the new
-    /// lock and be writing), and nothing was changed. A temporary file left by a failure is
-    /// removed; one planted as a symlink is refused, never followed.
-    pub fn write(&self, document: &Document, lock: &LockFile) -> Result<bool, StoreError> {
+    /// Writes `document` in place of the file, under `lock`: the stamp of the file written,
+    /// or `None` when the lock's file was deleted or replaced before the new file went in
+    /// (another process may hold the new lock and be writing), and nothing was changed. A
+    /// temporary file left by a failure is removed; one planted as a symlink is refused, never
+    /// followed.
+    pub fn write(&self, document: &Document, lock: &LockFile) -> Result<Option<Stamp>, StoreError> {
         let encode_error = |error: String| StoreError {
             backend: "session store".into(),
             message: format!("cannot encode the session store: {error}"),
@@ -169,15 +187,21 @@ impl SessionFile {
             .write_all(header(&metadata, &sealed).as_bytes())
             .and_then(|()| file.write_all(&metadata))
             .and_then(|()| file.write_all(&sealed))
-            .and_then(|()| file.sync_all());
+            .and_then(|()| file.sync_all())
+            // Of this very file: whatever the path names a moment after the rename may be
+            // another process's already, if the lock file was deleted.
+            .and_then(|()| file.metadata());
         drop(file);
-        if let Err(error) = written {
-            let _ = fs::remove_file(temporary);
-            return Err(io_error(temporary, "cannot write", &error));
-        }
+        let stamp = match written {
+            Ok(metadata) => Self::stamp_of(&metadata),
+            Err(error) => {
+                let _ = fs::remove_file(temporary);
+                return Err(io_error(temporary, "cannot write", &error));
+            }
+        };
         if !lock.still_exclusive() {
             let _ = fs::remove_file(temporary);
-            return Ok(false);
+            return Ok(None);
         }
         if let Err(error) = fs::rename(temporary, &self.path) {
             let _ = fs::remove_file(temporary);
@@ -187,7 +211,7 @@ impl SessionFile {
         if let Ok(dir) = File::open(&self.dir) {
             let _ = dir.sync_all();
         }
-        Ok(true)
+        Ok(Some(stamp))
     }
 
     /// Moves an unreadable file out of the way (kept for a post-mortem, never read again).
@@ -209,6 +233,33 @@ impl SessionFile {
         let digest = Sha256::digest(entry_key.as_bytes());
         let name: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
         self.dir.join("locks").join(format!("{name}.lock"))
+    }
+}
+
+/// Makes `dir` (and its missing parents) 0700; an existing one is left as it is.
+pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|error| io_error(dir, "cannot create", &error))
+}
+
+/// One line, once per process, when the state directory is open to the group or others.
+fn warn_if_open_to_others(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let Ok(metadata) = fs::metadata(dir) else { return };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "the state directory {} is open to other users (mode {mode:o}): the session file is sealed and 0600, but make the directory private (chmod 700 {})",
+                dir.display(),
+                dir.display()
+            );
+        }
     }
 }
 

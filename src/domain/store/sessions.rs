@@ -37,6 +37,13 @@ enum Place {
     Memory,
 }
 
+/// What `SessionStore::open_file` found.
+pub enum Opened {
+    Shared(SessionStore),
+    /// A copy of the file in memory, and why the file cannot be written.
+    ReadOnly { sessions: SessionStore, why: StoreError },
+}
+
 pub struct SessionStore {
     key: StoreKey,
     place: Place,
@@ -60,8 +67,35 @@ impl SessionStore {
         Self::new(StoreKey::generate().0, Place::Memory)
     }
 
+    /// The store of `dir`, which must be writable (tests, benchmarks; see `open_file`).
     pub fn in_file(dir: PathBuf, key: StoreKey) -> Result<Self, StoreError> {
-        Ok(Self::new(key, Place::File(SessionFile::open(dir)?)))
+        let mut file = SessionFile::open(dir)?;
+        file.writable()?;
+        Ok(Self::new(key, Place::File(file)))
+    }
+
+    /// The store of `dir`, shared with every process; where this process cannot write (a
+    /// read-only directory), a copy in memory of what is stored there: stored sessions are
+    /// still used (an MFA role is not asked for a code again), new ones end with the process.
+    pub fn open_file(dir: PathBuf, key: StoreKey) -> Result<Opened, StoreError> {
+        let mut file = SessionFile::open(dir)?;
+        let Err(why) = file.writable() else {
+            return Ok(Opened::Shared(Self::new(key, Place::File(file))));
+        };
+        let mut document = match file.read() {
+            Ok(found) => found.unwrap_or_default(),
+            Err(ReadError::Io(error)) => return Err(error),
+            Err(ReadError::Corrupt(damage)) => {
+                tracing::warn!("the session store {} is unreadable ({damage}); not using it", file.path().display());
+                Document::default()
+            }
+        };
+        if document.load_sealed().is_err() {
+            document = Document::default();
+        }
+        let sessions = Self::new(key, Place::Memory);
+        *sessions.snapshot() = (Stamp::of_generation(document.generation), Arc::new(document));
+        Ok(Opened::ReadOnly { sessions, why })
     }
 
     /// The file's metadata (layers, expiry, when obtained) without its key: for `list`,
@@ -335,12 +369,12 @@ impl SessionStore {
             let result = edit(&mut document);
             document.drop_orphans();
             document.generation += 1;
-            if !file.write(&document, &held)? {
+            let Some(stamp) = file.write(&document, &held)? else {
                 replaced += 1;
                 tracing::debug!("the session store's lock file was replaced while held; locking again");
                 continue;
-            }
-            *self.snapshot() = (file.stamp(), Arc::new(document));
+            };
+            *self.snapshot() = (stamp, Arc::new(document));
             *lock_ignoring_poison(&self.checked_at) = Some(Instant::now());
             let first = written.take().unwrap_or(result);
             if held.still_exclusive() {
