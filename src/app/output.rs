@@ -79,7 +79,13 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
 }
 
 fn is_unsafe(character: char) -> bool {
-    character.is_control() && character != '\n' && character != '\t'
+    (character.is_control() && character != '\n' && character != '\t') || is_bidi_control(character)
+}
+
+/// The characters that reorder text (right-to-left overrides and embeddings, isolates and
+/// marks): a queue name `invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`. Escaped like controls.
+fn is_bidi_control(character: char) -> bool {
+    matches!(character, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn is_c1(character: char) -> bool {
@@ -96,6 +102,15 @@ mod tests {
         let safe = terminal_safe(arn);
         assert_eq!(safe, "arn:aws:iam::1:role/x\\x1b]0;pwned\\x07\\x0d\\x1b[2J");
         assert!(!safe.chars().any(char::is_control), "{safe:?}");
+    }
+
+    #[test]
+    fn bidi_overrides_isolates_and_marks_are_escaped() {
+        assert_eq!(terminal_safe("invoice\u{202e}fdp.exe"), "invoice\\u{202e}fdp.exe");
+        for character in ['\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202d}', '\u{2066}', '\u{2069}'] {
+            assert!(!terminal_safe(&character.to_string()).contains(character), "{character:?}");
+        }
+        assert_eq!(terminal_safe("مرحبا queue"), "مرحبا queue", "right-to-left letters themselves are text");
     }
 
     #[test]

@@ -23,3 +23,4 @@ pub mod sources;
 pub mod sqs;
 pub mod store;
 pub mod sts;
+pub mod text;

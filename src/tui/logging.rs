@@ -63,6 +63,9 @@ pub fn init(verbose: u8) -> (mpsc::UnboundedReceiver<String>, Option<PathBuf>) {
     };
     let layer = PaneLayer { lines: sender, file: file.map(Mutex::new) };
     let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
+    if let Some(problem) = crate::app::logging::filter_problem() {
+        tracing::warn!("{problem}");
+    }
     if let (Some(path), Some(error)) = (&path, problem) {
         let symlink = std::fs::symlink_metadata(path).is_ok_and(|found| found.file_type().is_symlink());
         let why = if symlink { " (a symlink, never followed)" } else { "" };

@@ -24,6 +24,8 @@ mod alarms_panel;
 mod architecture;
 mod cli_against_moto;
 mod cli_check;
+#[cfg(unix)]
+mod cli_hostile_input;
 mod cli_run;
 mod cli_sqs_dump;
 mod cli_sqs_files;

@@ -41,7 +41,10 @@ enum Place {
 pub enum Opened {
     Shared(SessionStore),
     /// A copy of the file in memory, and why the file cannot be written.
-    ReadOnly { sessions: SessionStore, why: StoreError },
+    ReadOnly {
+        sessions: SessionStore,
+        why: StoreError,
+    },
 }
 
 pub struct SessionStore {
@@ -382,7 +385,9 @@ impl SessionStore {
             }
             written = Some(first);
             replaced += 1;
-            tracing::debug!("the session store's lock file was replaced while writing; writing again under the new lock");
+            tracing::debug!(
+                "the session store's lock file was replaced while writing; writing again under the new lock"
+            );
         }
         Err(lock_lost(file, replaced))
     }

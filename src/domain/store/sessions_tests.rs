@@ -239,7 +239,9 @@ fn with_the_file_alone_a_deleted_store_lock_loses_no_session() {
             .collect();
         let failed: Vec<String> = writers
             .into_iter()
-            .filter_map(|writer| writer.join().map_or(Some("panicked".to_owned()), |done| done.err().map(|e| e.to_string())))
+            .filter_map(|writer| {
+                writer.join().map_or(Some("panicked".to_owned()), |done| done.err().map(|e| e.to_string()))
+            })
             .collect();
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         assert!(failed.is_empty(), "{failed:?}");
