@@ -48,6 +48,8 @@ mod import_organizations;
 mod import_session_tags;
 mod keyring_cache;
 mod logs_secret_scan;
+#[cfg(target_os = "linux")]
+mod not_dumpable;
 mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
