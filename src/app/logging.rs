@@ -106,7 +106,12 @@ pub struct LogFile {
 impl LogFile {
     pub fn open(path: &Path, limit: u64) -> io::Result<Self> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            // Private like the rest of the state directory, which this may be the first to make.
+            let mut private = std::fs::DirBuilder::new();
+            private.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut private, 0o700);
+            private.create(parent)?;
         }
         let file = open_private(path)?;
         let written = file.metadata()?.len();

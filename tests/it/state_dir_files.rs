@@ -102,3 +102,16 @@ fn a_symlink_planted_as_the_screens_log_is_not_followed() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me", "the log was written through the symlink");
     assert_eq!(mode(&target), 0o644, "the symlink's target was chmodded");
 }
+
+#[test]
+fn the_screen_makes_the_state_directory_private_when_it_is_the_first() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.home.path().join(".local/state/switchboard");
+    assert!(!dir.exists());
+    let mut tui = Tui::start(&sandbox);
+    tui.wait_for("the list of roles", roles_are_shown);
+    tui.send("q");
+    tui.wait_for_exit();
+    assert_eq!(mode(&dir), 0o700, "made by the screen's log file");
+    assert_eq!(mode(&dir.join("switchboard.log")), 0o600);
+}
