@@ -23,7 +23,8 @@ pub fn println(text: &str) -> Result<(), AppError> {
 }
 
 /// Writes machine-readable JSON: serde already escapes C0 characters in strings; the C1 ones
-/// it leaves raw are escaped as `\u0080`..`\u009f`, which is the same JSON value.
+/// it leaves raw are escaped as `\u0080`..`\u009f`, and the bidi controls as `\u202e` and
+/// the like, which is the same JSON value.
 pub fn print_json(json: &str) -> Result<(), AppError> {
     let mut escaped = json_with_c1_escaped(json);
     escaped.push('\n');
@@ -33,7 +34,7 @@ pub fn print_json(json: &str) -> Result<(), AppError> {
 fn json_with_c1_escaped(json: &str) -> String {
     let mut escaped = String::with_capacity(json.len());
     for character in json.chars() {
-        if is_c1(character) {
+        if is_c1(character) || is_bidi_control(character) {
             escaped.push_str(&format!("\\u{:04x}", u32::from(character)));
         } else {
             escaped.push(character);
@@ -128,9 +129,10 @@ mod tests {
 
     #[test]
     fn json_keeps_its_value_with_c1_escaped() {
-        let value = serde_json::json!({ "name": "q\u{9b}\u{1b}x" });
+        let value = serde_json::json!({ "name": "q\u{9b}\u{1b}x\u{202e}y" });
         let escaped = json_with_c1_escaped(&serde_json::to_string(&value).unwrap());
-        assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
+        assert!(!escaped.chars().any(|c| c.is_control() || is_bidi_control(c)), "{escaped:?}");
+        assert!(escaped.contains("\\u202e"), "{escaped:?}");
         let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
         assert_eq!(back, value);
     }

@@ -113,6 +113,12 @@ fn a_bidi_override_in_a_queue_name_prints_escaped() {
     let printed = stdout(&output);
     assert!(printed.contains("invoice\\u{202e}fdp.exe"), "{printed:?}");
     assert!(!printed.contains('\u{202e}'), "{printed:?}");
+    // JSON keeps the name's value, with the override written as an escape.
+    let json = sandbox.run(&["sqs", "list", "--no-counts", "--json", "prod/viewer"]);
+    assert_success(&json);
+    assert!(!stdout(&json).contains('\u{202e}') && stdout(&json).contains("\\u202e"), "{}", stdout(&json));
+    let accounts: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(accounts[0]["queues"][0]["name"], QUEUE_WITH_OVERRIDE, "{accounts}");
 }
 
 #[test]
