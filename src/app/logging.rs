@@ -53,6 +53,21 @@ where
     operator.and(ceiling())
 }
 
+/// What is wrong with `SWITCHBOARD_LOG`, in one line, when it is set and cannot be read as a
+/// filter (the default is used instead); `None` when it is unset or fine.
+pub fn filter_problem() -> Option<String> {
+    let value = std::env::var_os(LOG_VARIABLE)?;
+    let Some(text) = value.to_str() else {
+        return Some(format!("{LOG_VARIABLE} is not UTF-8 text; using the default filter"));
+    };
+    let problem = EnvFilter::builder().parse(text).err()?;
+    let problem = problem.to_string().replace('\n', " ");
+    Some(format!(
+        "{LOG_VARIABLE}={} is not a log filter ({problem}); using the default filter (write e.g. {LOG_VARIABLE}=debug or {LOG_VARIABLE}=switchboard=trace)",
+        crate::domain::text::echoed(text)
+    ))
+}
+
 /// `layer` behind the operator's filter and the ceiling.
 pub fn filtered<S, L>(layer: L, own_level: &str) -> Filtered<L, impl Filter<S> + 'static, S>
 where
@@ -74,6 +89,9 @@ pub fn init_stderr(verbose: u8) {
     let colours = io::IsTerminal::is_terminal(&io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     let layer = tracing_subscriber::fmt::layer().with_writer(io::stderr).with_target(false).with_ansi(colours);
     let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
+    if let Some(problem) = filter_problem() {
+        super::output::warn(&problem);
+    }
 }
 
 /// An append-only log file created 0600 (and made 0600 if an older one was looser), moved
@@ -88,7 +106,12 @@ pub struct LogFile {
 impl LogFile {
     pub fn open(path: &Path, limit: u64) -> io::Result<Self> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            // Private like the rest of the state directory, which this may be the first to make.
+            let mut private = std::fs::DirBuilder::new();
+            private.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut private, 0o700);
+            private.create(parent)?;
         }
         let file = open_private(path)?;
         let written = file.metadata()?.len();
@@ -128,13 +151,15 @@ impl Write for LogFile {
     }
 }
 
+/// Never through a symlink: one planted where the log goes is refused (ELOOP), so nothing is
+/// appended to (or made 0600) whatever it points at.
 fn open_private(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         let file = options.open(path)?;
         // `mode` applies only when the file is created; one left by an older version may be 0644.
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;

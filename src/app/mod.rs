@@ -11,6 +11,7 @@
 pub mod agent;
 mod engine;
 mod error;
+pub mod hardening;
 pub mod keys;
 pub mod listing;
 pub mod logging;

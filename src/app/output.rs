@@ -23,7 +23,8 @@ pub fn println(text: &str) -> Result<(), AppError> {
 }
 
 /// Writes machine-readable JSON: serde already escapes C0 characters in strings; the C1 ones
-/// it leaves raw are escaped as `\u0080`..`\u009f`, which is the same JSON value.
+/// it leaves raw are escaped as `\u0080`..`\u009f`, and the bidi controls as `\u202e` and
+/// the like, which is the same JSON value.
 pub fn print_json(json: &str) -> Result<(), AppError> {
     let mut escaped = json_with_c1_escaped(json);
     escaped.push('\n');
@@ -33,7 +34,7 @@ pub fn print_json(json: &str) -> Result<(), AppError> {
 fn json_with_c1_escaped(json: &str) -> String {
     let mut escaped = String::with_capacity(json.len());
     for character in json.chars() {
-        if is_c1(character) {
+        if is_c1(character) || is_bidi_control(character) {
             escaped.push_str(&format!("\\u{:04x}", u32::from(character)));
         } else {
             escaped.push(character);
@@ -79,7 +80,13 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
 }
 
 fn is_unsafe(character: char) -> bool {
-    character.is_control() && character != '\n' && character != '\t'
+    (character.is_control() && character != '\n' && character != '\t') || is_bidi_control(character)
+}
+
+/// The characters that reorder text (right-to-left overrides and embeddings, isolates and
+/// marks): a queue name `invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`. Escaped like controls.
+fn is_bidi_control(character: char) -> bool {
+    matches!(character, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn is_c1(character: char) -> bool {
@@ -99,6 +106,15 @@ mod tests {
     }
 
     #[test]
+    fn bidi_overrides_isolates_and_marks_are_escaped() {
+        assert_eq!(terminal_safe("invoice\u{202e}fdp.exe"), "invoice\\u{202e}fdp.exe");
+        for character in ['\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202d}', '\u{2066}', '\u{2069}'] {
+            assert!(!terminal_safe(&character.to_string()).contains(character), "{character:?}");
+        }
+        assert_eq!(terminal_safe("مرحبا queue"), "مرحبا queue", "right-to-left letters themselves are text");
+    }
+
+    #[test]
     fn c1_controls_and_delete_are_escaped_too() {
         assert_eq!(terminal_safe("a\u{9b}31mb\u{7f}"), "a\\u{9b}31mb\\x7f");
         assert_eq!(terminal_safe("\u{85}"), "\\u{85}");
@@ -113,9 +129,10 @@ mod tests {
 
     #[test]
     fn json_keeps_its_value_with_c1_escaped() {
-        let value = serde_json::json!({ "name": "q\u{9b}\u{1b}x" });
+        let value = serde_json::json!({ "name": "q\u{9b}\u{1b}x\u{202e}y" });
         let escaped = json_with_c1_escaped(&serde_json::to_string(&value).unwrap());
-        assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
+        assert!(!escaped.chars().any(|c| c.is_control() || is_bidi_control(c)), "{escaped:?}");
+        assert!(escaped.contains("\\u202e"), "{escaped:?}");
         let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
         assert_eq!(back, value);
     }

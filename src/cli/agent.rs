@@ -28,6 +28,7 @@ pub async fn run(options: &GlobalOptions, args: AgentArgs) -> Result<ExitCode, A
     if args.status {
         return print_status().await;
     }
+    crate::app::hardening::keep_out_of_core_dumps();
     let inventory = load_inventory(options)?.inventory;
     let path =
         agent_client::socket_path().ok_or_else(|| AppError::Failed(AgentUnavailable::NoSocketPath.to_string()))?;

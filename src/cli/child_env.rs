@@ -45,6 +45,15 @@ const OTHER_CREDENTIAL_PREFIXES: [&str; 2] = ["AWS_CONTAINER_", "AWS_EC2_METADAT
 /// `AWS_ENDPOINT_URL` and what overrides it in the SDKs.
 const ENDPOINT_VARIABLES: [&str; 3] = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"];
 
+/// Known members of the families above, unset by `env --unset` even when this process does
+/// not see them set.
+const KNOWN_FAMILY_MEMBERS: [&str; 4] = [
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
 /// An empty file for the SDKs' files that must yield nothing.
 #[cfg(unix)]
 const EMPTY_FILE: &str = "/dev/null";
@@ -65,6 +74,24 @@ fn competes(name: &str, own_endpoint: bool) -> bool {
     ALL_VARIABLES.contains(&name)
         || OTHER_CREDENTIAL_SOURCES.contains(&name)
         || OTHER_CREDENTIAL_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+}
+
+/// What `env --unset` clears in the operator's shell: what `exec` removes (`competes`, over the
+/// names known and those set in this process's environment, the shell's), but for what `exec`
+/// pins to a safe value instead of leaving unset (the shared credentials file, the instance
+/// metadata settings): unset in a shell, those would open the way to other credentials.
+pub fn unset_in_shell(own_endpoint: bool) -> Vec<String> {
+    let pinned = |name: &str| name == "AWS_SHARED_CREDENTIALS_FILE" || name.starts_with("AWS_EC2_METADATA_");
+    let known = ALL_VARIABLES.iter().chain(&OTHER_CREDENTIAL_SOURCES).chain(&KNOWN_FAMILY_MEMBERS);
+    let known = known.chain(&ENDPOINT_VARIABLES[..1]).chain(&ENDPOINT_VARIABLES[2..]).map(|name| (*name).to_owned());
+    let set = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    let mut names: Vec<String> = Vec::new();
+    for name in known.chain(set) {
+        if competes(&name, own_endpoint) && !pinned(&name) && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Clears what could compete with the session, then sets its exports and `SWITCHBOARD_ROLE`.
@@ -126,6 +153,30 @@ mod tests {
         for name in ["AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS", "AWS_CONFIG_FILE", "PATH", "AWS_USE_FIPS_ENDPOINT"] {
             assert!(!competes(name, true), "{name}");
         }
+    }
+
+    #[test]
+    fn env_unset_clears_what_exec_clears_but_what_exec_pins() {
+        let with_endpoint = unset_in_shell(true);
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_ACCESS_KEY",
+            "AWS_SECRET_KEY",
+            "AWS_SECURITY_TOKEN",
+            "AWS_ROLE_ARN",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_ENDPOINT_URL",
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        ] {
+            assert!(with_endpoint.iter().any(|unset| unset == name), "{name}: {with_endpoint:?}");
+        }
+        for name in ["AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_CONFIG_FILE", "AWS_CA_BUNDLE"] {
+            assert!(!with_endpoint.iter().any(|unset| unset == name), "{name}: {with_endpoint:?}");
+        }
+        let without = unset_in_shell(false);
+        assert!(!without.iter().any(|name| name.starts_with("AWS_ENDPOINT_URL")), "{without:?}");
+        assert!(without.iter().any(|name| name == "AWS_SECRET_KEY"), "{without:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::domain::engine::Renewal;
-use crate::domain::exports::{self, ALL_VARIABLES, ExportFormat};
+use crate::domain::exports::{self, ExportFormat};
 
 use super::AppError;
 use super::GlobalOptions;
@@ -20,10 +20,9 @@ pub async fn run(
     if unset {
         let inventory = crate::app::load_inventory(options)?.inventory;
         inventory.find_role(address)?;
-        let mut names: Vec<&str> = ALL_VARIABLES.to_vec();
-        if inventory.defaults.endpoint_url.is_none() {
-            names.retain(|name| *name != "AWS_ENDPOINT_URL");
-        }
+        // What `exec` clears, so a shell is as clean as a command it starts.
+        let names = super::child_env::unset_in_shell(inventory.defaults.endpoint_url.is_some());
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         output::print_raw(&exports::unset(format, &names)?)?;
         return Ok(ExitCode::SUCCESS);
     }

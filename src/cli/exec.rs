@@ -32,6 +32,10 @@ pub async fn run(
             "already inside `switchboard exec` for {outer}; nested sessions are easy to mistake for each other: exit that shell, or pass --force"
         )));
     }
+    if matches!(handover, Handover::EcsServer) {
+        // It serves sessions for as long as the command runs; the command itself is dumpable.
+        crate::app::hardening::keep_out_of_core_dumps();
+    }
     let context = Context::open(options, true, false).await?;
     let role = context.role(address)?;
     let renewal = match handover {

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
 use crate::domain::mfa_command::{self, MFA_COMMAND_TIMEOUT, MfaCommands};
 
@@ -101,6 +102,11 @@ impl MfaPrompt for TerminalPrompt {
             }
         });
         asked.await.unwrap_or(Err(MfaError::Cancelled))
+    }
+
+    /// On stderr, where the code was asked for.
+    fn not_needed(&self, _role: &RoleKey, _device: &str, message: &str) {
+        super::output::warn(message);
     }
 }
 

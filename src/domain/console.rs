@@ -28,8 +28,9 @@ pub enum ConsoleError {
     Timeout { url: String },
     #[error("cannot reach the federation endpoint {url}: {message}")]
     Unreachable { url: String, message: String },
-    /// What it answered as one line (an AWS error's code and message, or the status and type
-    /// of anything else, never a page's text).
+    /// What it answered as one line: its status, content type and an AWS error's code, never
+    /// any text of its body (an endpoint that echoes the request would show the session's
+    /// secret key), nor a code or type that is part of what was sent.
     #[error(
         "the federation endpoint {url} answered {answer}; check federation_url and that the role's session is an assumed role's, then retry"
     )]
@@ -114,7 +115,7 @@ pub async fn signin_url(
     let base = federation_url.trim_end_matches('?');
     let request_url =
         format!("{base}?Action=getSigninToken&SessionDuration={}&Session={}", duration.as_secs(), encode(&session));
-    let body = get(&request_url, base).await?;
+    let body = get(&request_url, base, &session).await?;
     let signin_token = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|value| value.get("SigninToken").and_then(|token| token.as_str()).map(str::to_owned))
@@ -126,8 +127,9 @@ pub async fn signin_url(
     ))
 }
 
-/// One GET with a timeout; `shown` names the endpoint in errors (never the query: it holds the keys).
-async fn get(url: &str, shown: &str) -> Result<String, ConsoleError> {
+/// One GET with a timeout; `shown` names the endpoint in errors (never the query: it holds the
+/// keys, as `sent` does, the session as sent).
+async fn get(url: &str, shown: &str, sent: &str) -> Result<String, ConsoleError> {
     let unreachable = |message: String| ConsoleError::Unreachable { url: shown.to_owned(), message };
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
@@ -149,13 +151,38 @@ async fn get(url: &str, shown: &str) -> Result<String, ConsoleError> {
         .map_err(|_| ConsoleError::Timeout { url: shown.to_owned() })??;
     if status != 200 {
         let content_type = content_type.as_ref().and_then(|value| value.to_str().ok());
-        let answer = match read_error_answer(status, content_type, &body) {
-            ErrorAnswer::Aws { code, message } => format!("HTTP {status}, {code}: {message}"),
-            ErrorAnswer::Foreign(answer) => answer.to_string(),
-        };
-        return Err(ConsoleError::Refused { url: shown.to_owned(), answer });
+        return Err(ConsoleError::Refused {
+            url: shown.to_owned(),
+            answer: refusal(status, content_type, &body, sent),
+        });
     }
     Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The federation endpoint's refusal in a few words of our own: the status, the content type
+/// and an AWS error's code when it is a plain identifier that is not part of what was sent.
+/// Never its message or any other text of the body: that is where an endpoint echoing the
+/// request would put the session's secret key.
+fn refusal(status: u16, content_type: Option<&str>, body: &[u8], sent: &str) -> String {
+    // Compared without case: the content type comes lowercased.
+    let sent = sent.to_ascii_lowercase();
+    let echoed = |text: &str| text.len() >= 4 && sent.contains(&text.to_ascii_lowercase());
+    match read_error_answer(status, content_type, body) {
+        ErrorAnswer::Aws { code, .. } => {
+            let plain = code.len() <= 64
+                && code.starts_with(|c: char| c.is_ascii_alphabetic())
+                && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+            if plain && !echoed(&code) {
+                format!("HTTP {status} with the error {code}")
+            } else {
+                format!("HTTP {status} with an error")
+            }
+        }
+        ErrorAnswer::Foreign(mut answer) => {
+            answer.content_type = answer.content_type.filter(|kind| !echoed(kind));
+            answer.to_string()
+        }
+    }
 }
 
 fn encode(text: &str) -> String {
@@ -179,6 +206,20 @@ mod tests {
                 .url("eu-west-1")
                 .ends_with("#/queues/https%3A%2F%2Fsqs.eu-west-1.amazonaws.com%2F111111111111%2Forders")
         );
+    }
+
+    #[test]
+    fn a_refusal_shows_no_text_of_the_body_and_nothing_that_was_sent() {
+        let sent =
+            r#"{"sessionId":"ASIAX","sessionKey":"wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY","sessionToken":"FwoG"}"#;
+        let xml = format!("<Error><Code>InvalidSession</Code><Message>you sent {sent}</Message></Error>");
+        assert_eq!(refusal(400, Some("text/xml"), xml.as_bytes(), sent), "HTTP 400 with the error InvalidSession");
+        let json = r#"{"code":"wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY","message":"x"}"#;
+        assert_eq!(refusal(403, Some("application/json"), json.as_bytes(), sent), "HTTP 403 with an error");
+        let text = refusal(400, Some("wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"), sent.as_bytes(), sent);
+        assert!(!text.to_ascii_lowercase().contains("examplekey"), "{text}");
+        let page = refusal(500, Some("text/html"), b"<html>oops\nsecond line</html>", sent);
+        assert_eq!(page, "HTTP 500 with an HTML page, text/html");
     }
 
     #[test]

@@ -96,6 +96,15 @@ pub trait MfaPrompt: Send + Sync {
     fn waits_for_a_person(&self) -> bool {
         true
     }
+
+    /// The code given for `role` on `device` was not needed after all: another process renewed
+    /// the layer while the person typed, so its session is used and the code was neither sent
+    /// nor marked used. `message` says so in one line; a front end shows it where the person
+    /// looks (stderr, the screen's status line).
+    fn not_needed(&self, role: &RoleKey, device: &str, message: &str) {
+        let _ = (role, device);
+        tracing::warn!("{message}");
+    }
 }
 
 /// Seconds until a TOTP device shows its next code.

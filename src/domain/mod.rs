@@ -24,3 +24,4 @@ pub mod sqs;
 pub mod sso;
 pub mod store;
 pub mod sts;
+pub mod text;

@@ -51,17 +51,18 @@ impl Selector {
                     .map_err(|error| SelectionError::UnknownRole(error.to_string()))?;
             }
             if !inventory.roles().any(|(_, role)| pattern.matches(&role.key)) {
-                unmatched.push(format!("pattern \"{}\" matches no role", pattern.text()));
+                unmatched.push(format!("pattern \"{}\" matches no role", crate::domain::text::echoed(&pattern.text())));
             }
         }
         for tag in &self.tags {
             if !inventory.accounts().iter().any(|account| has_tag(account, tag)) {
-                unmatched.push(format!("no account has tag \"{tag}\""));
+                unmatched.push(format!("no account has tag \"{}\"", crate::domain::text::echoed(tag)));
             }
         }
         for environment in &self.environments {
             if !inventory.accounts().iter().any(|account| in_environment(account, environment)) {
-                unmatched.push(format!("no account is in environment \"{environment}\""));
+                unmatched
+                    .push(format!("no account is in environment \"{}\"", crate::domain::text::echoed(environment)));
             }
         }
         if !unmatched.is_empty() {
@@ -117,7 +118,10 @@ enum Pattern {
 
 impl Pattern {
     fn parse(text: &str) -> Result<Self, SelectionError> {
-        let bad = |reason: &str| SelectionError::BadPattern { pattern: text.to_owned(), reason: reason.to_owned() };
+        let bad = |reason: &str| SelectionError::BadPattern {
+            pattern: crate::domain::text::echoed(text).into_owned(),
+            reason: reason.to_owned(),
+        };
         let (account, role) = text.split_once('/').ok_or_else(|| bad("write it as ACCOUNT/ROLE, e.g. prod-*/admin"))?;
         if account.is_empty() || role.is_empty() || role.contains('/') {
             return Err(bad("write it as ACCOUNT/ROLE, e.g. prod-*/admin"));

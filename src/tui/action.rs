@@ -88,6 +88,12 @@ pub enum Action {
         device: String,
         result: Result<crate::domain::mfa::MfaCode, String>,
     },
+    /// The code entered for `role` was not needed: another process renewed meanwhile, and the
+    /// code was not sent.
+    MfaNotNeeded {
+        role: RoleKey,
+        device: String,
+    },
     /// Per role, how many processes the agent serves (see `State::served`).
     AgentServed(Vec<(RoleKey, usize)>),
     ExportsReady {

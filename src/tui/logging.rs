@@ -54,9 +54,22 @@ pub fn log_path() -> Option<PathBuf> {
 pub fn init(verbose: u8) -> (mpsc::UnboundedReceiver<String>, Option<PathBuf>) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let path = log_path();
-    let file = path.as_ref().and_then(|path| LogFile::open(path, LOG_ROTATE_BYTES).ok());
+    let opened = path.as_ref().map(|path| LogFile::open(path, LOG_ROTATE_BYTES));
     let level = if verbose > 1 { "debug" } else { "info" };
+    let (file, problem) = match opened {
+        Some(Ok(file)) => (Some(file), None),
+        Some(Err(error)) => (None, Some(error)),
+        None => (None, None),
+    };
     let layer = PaneLayer { lines: sender, file: file.map(Mutex::new) };
     let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
+    if let Some(problem) = crate::app::logging::filter_problem() {
+        tracing::warn!("{problem}");
+    }
+    if let (Some(path), Some(error)) = (&path, problem) {
+        let symlink = std::fs::symlink_metadata(path).is_ok_and(|found| found.file_type().is_symlink());
+        let why = if symlink { " (a symlink, never followed)" } else { "" };
+        tracing::warn!("no log file: cannot open {}{why}: {error}; remove it or fix its directory", path.display());
+    }
     (receiver, path)
 }

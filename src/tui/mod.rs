@@ -49,6 +49,7 @@ use executor::Executor;
 use state::State;
 
 pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
+    crate::app::hardening::keep_out_of_core_dumps();
     // The keyring answers (a D-Bus round trip or more) while the inventory is parsed.
     let opening = tokio::spawn(open_store(StoreChoice::from_env()));
     let LoadedInventory { inventory, keymaps } = load_inventory(options)?;

@@ -66,6 +66,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::MfaCodeFilled { device, result } => mfa::update::on_filled(state, &device, result),
+        Action::MfaNotNeeded { role, device } => mfa::update::on_not_needed(state, role, &device),
         Action::AgentServed(counts) => mfa::update::on_agent_served(state, counts),
         Action::ExportsReady { role, request, format_name, result } => {
             crate::tui::exports::update::on_ready(state, role, request, format_name, result)
@@ -129,7 +130,13 @@ fn on_renewed(state: &mut State, role: RoleKey, request: u64, result: Result<Sna
             merge_snapshot(row, snapshot);
             row.activity = Activity::Idle;
             let left = row.time_left(now).map(format_countdown).unwrap_or_else(|| "-".into());
-            (format!("{role}: session renewed, {left} left"), false)
+            let before = state.mfa.not_needed.len();
+            state.mfa.not_needed.retain(|done| *done != role);
+            if state.mfa.not_needed.len() < before {
+                (mfa::update::not_needed_text(&role, Some(&left)), false)
+            } else {
+                (format!("{role}: session renewed, {left} left"), false)
+            }
         }
         Err(RenewFailure::NeedsSignIn { start_url }) => {
             let text = format!("{role} needs a sign-in to {start_url}: press r to sign in");

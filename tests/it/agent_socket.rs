@@ -118,6 +118,19 @@ fn a_malformed_request_gets_an_error_reply_and_the_agent_keeps_serving() {
     let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(reply["reply"], "error");
     assert_eq!(reply["kind"], "bad_request");
+    // A line that is not UTF-8 gets its error reply too, on the same connection.
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    stream.write_all(b"{\"op\":\"status\xff\xfe\"}\n").unwrap();
+    let mut reply = String::new();
+    reader.read_line(&mut reply).unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap_or_else(|_| panic!("no reply: {reply:?}"));
+    assert_eq!(reply["reply"], "error");
+    assert_eq!(reply["kind"], "bad_request");
+    assert!(reply["message"].as_str().unwrap().contains("not UTF-8"), "{reply}");
+    stream.write_all(b"{\"op\":\"status\"}\n").unwrap();
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.contains("\"reply\":\"status\""), "the connection goes on: {status:?}");
     assert_success(&credential_process(&sandbox, "prod/viewer"));
 }
 

@@ -172,3 +172,85 @@ fn o_in_the_sqs_panel_opens_the_selected_queues_console_page() {
     tui.send("q");
     assert!(tui.wait_for_exit().success());
 }
+
+/// A federation endpoint that refuses every GetSigninToken by echoing the session it was sent
+/// (its secret key and token): as an AWS error's message (XML), as its code and message
+/// (JSON), as a page of text over several lines, and in its content type. It keeps the
+/// sessions it saw.
+fn echoing_federation() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/federation", listener.local_addr().unwrap());
+    let sessions = Arc::new(Mutex::new(Vec::new()));
+    let seen = sessions.clone();
+    std::thread::spawn(move || {
+        for (index, stream) in listener.incoming().map_while(Result::ok).enumerate() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|read| read > 2) {
+                header.clear();
+            }
+            let target = request_line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+            let query = target.split_once('?').map(|(_, query)| query).unwrap_or_default();
+            let session = form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "Session")
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+            seen.lock().unwrap().push(session.clone());
+            let secret = serde_json::from_str::<serde_json::Value>(&session).unwrap_or_default()["sessionKey"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let (content_type, body) = match index % 4 {
+                0 => (
+                    "text/xml",
+                    format!("<Error><Code>InvalidSession</Code><Message>bad session {session}</Message></Error>"),
+                ),
+                1 => ("application/json", serde_json::json!({ "code": secret, "message": session }).to_string()),
+                2 => ("text/plain", format!("you sent:\n{session}\nwhich is\nnot valid\n")),
+                _ => (secret.as_str(), session.clone()),
+            };
+            let content_type = content_type.to_owned();
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, sessions)
+}
+
+#[test]
+fn a_federation_endpoint_echoing_the_session_in_its_error_shows_no_secret_in_one_line() {
+    let sandbox = Sandbox::new();
+    let (url, sessions) = echoing_federation();
+    for case in ["an AWS error's message", "an AWS error's code", "a text over lines", "the content type"] {
+        let output = sandbox
+            .command(&["console", "prod/viewer", "--print"])
+            .env("SWITCHBOARD_FEDERATION_URL", &url)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{case}: {}", crate::support::stderr(&output));
+        let session = sessions.lock().unwrap().last().cloned().unwrap();
+        let session: serde_json::Value = serde_json::from_str(&session).unwrap();
+        let printed = format!("{}{}", stdout(&output), crate::support::stderr(&output));
+        for field in ["sessionKey", "sessionToken"] {
+            let secret = session[field].as_str().unwrap();
+            assert!(secret.len() > 10, "{case}: {field}");
+            assert!(
+                !printed.to_lowercase().contains(&secret.to_lowercase()),
+                "{case}: the {field} was printed:\n{printed}"
+            );
+        }
+        // switchboard's own lines (the SDK's warning about the sandbox's missing config file aside).
+        let lines: Vec<&str> = printed
+            .lines()
+            .filter(|line| !line.contains("session cache: memory only") && !line.contains("config file overridden"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{case}: {lines:?}");
+        assert!(lines[0].contains("the federation endpoint") && lines[0].contains("HTTP 400"), "{case}: {lines:?}");
+    }
+}

@@ -169,3 +169,33 @@ fn exec_ecs_server_leaves_the_command_only_its_own_endpoint_and_boto3_lands_in_t
     assert!(output.status.success(), "boto3 under exec --ecs-server failed: {}", stderr(&output));
     assert_eq!(stdout(&output).trim(), "account 111111111111", "{}", stderr(&output));
 }
+
+/// `env --unset` in a shell full of the parent's settings clears what `exec` clears, but for
+/// what `exec` pins to a safe value (the credentials file, the instance metadata settings),
+/// which a shell keeps.
+#[test]
+fn env_unset_clears_in_the_shell_what_exec_clears() {
+    let sandbox = Sandbox::new();
+    let unset = with_parent(&sandbox, &["env", ROLE, "--unset", "--format", "bash"]).output().unwrap();
+    assert_success(&unset);
+    let script = format!("{}\nenv", stdout(&unset));
+    let template = with_parent(&sandbox, &[]);
+    let mut shell = std::process::Command::new("bash");
+    shell.args(["-c", &script]);
+    for (name, value) in template.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    let output = shell.output().unwrap();
+    assert_success(&output);
+    let left = environment(&stdout(&output), "");
+    let pinned = |name: &str| name == "AWS_SHARED_CREDENTIALS_FILE" || name.starts_with("AWS_EC2_METADATA_");
+    for (name, _) in parent(&sandbox) {
+        if !pinned(name) && !KEPT_WITH_KEYS.contains(&name) {
+            assert!(!left.contains_key(name), "{name} is still set after env --unset:\n{}", stdout(&unset));
+        }
+    }
+    assert!(left.contains_key("AWS_SHARED_CREDENTIALS_FILE"), "the shell keeps its credentials file setting");
+}

@@ -87,6 +87,40 @@ fn an_escape_sequence_in_a_servers_answer_prints_as_text() {
     assert!(!ours.chars().any(char::is_control), "{message:?}");
 }
 
+/// A queue named `invoice` + RIGHT-TO-LEFT OVERRIDE + `fdp.exe` shows as `invoiceexe.pdf` on a
+/// terminal that honours it: the override prints as `\u{202e}`.
+pub const QUEUE_WITH_OVERRIDE: &str = "invoice\u{202e}fdp.exe";
+
+/// Creates `invoice` and has the proxy name it `QUEUE_WITH_OVERRIDE` in every ListQueues.
+pub fn queue_with_a_bidi_override(sandbox: &Sandbox, proxy: &FaultProxy) {
+    let client = crate::support::sqs_client(sandbox, "prod/viewer");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(client.create_queue().queue_name("invoice").send()).unwrap();
+    proxy.always(
+        Some("ListQueues"),
+        Fault::Rewrite { from: "/invoice\"".into(), to: format!("/{QUEUE_WITH_OVERRIDE}\"") },
+    );
+}
+
+#[test]
+fn a_bidi_override_in_a_queue_name_prints_escaped() {
+    let sandbox = Sandbox::new();
+    let proxy = FaultProxy::start(&sandbox.moto.endpoint);
+    set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    queue_with_a_bidi_override(&sandbox, &proxy);
+    let output = sandbox.run(&["sqs", "list", "--no-counts", "prod/viewer"]);
+    assert_success(&output);
+    let printed = stdout(&output);
+    assert!(printed.contains("invoice\\u{202e}fdp.exe"), "{printed:?}");
+    assert!(!printed.contains('\u{202e}'), "{printed:?}");
+    // JSON keeps the name's value, with the override written as an escape.
+    let json = sandbox.run(&["sqs", "list", "--no-counts", "--json", "prod/viewer"]);
+    assert_success(&json);
+    assert!(!stdout(&json).contains('\u{202e}') && stdout(&json).contains("\\u202e"), "{}", stdout(&json));
+    let accounts: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(accounts[0]["queues"][0]["name"], QUEUE_WITH_OVERRIDE, "{accounts}");
+}
+
 #[test]
 fn a_clock_offset_measured_by_one_command_is_known_to_list_and_check_which_make_no_call() {
     let sandbox = Sandbox::new();

@@ -136,6 +136,12 @@ fn a_read_only_or_full_state_directory_fails_in_one_line_and_keeps_the_cache() {
             assert!(line.is_some_and(|line| line.contains(&dir.display().to_string())), "{args:?}: {message}");
         }
     }
+    // What is stored is still used: the MFA role's session is handed out without a code, and
+    // `list` shows it valid.
+    let (stored, _) = run_with_deadline(bench.command(&["env", "prod/admin", "--format", "json"]), DEADLINE)
+        .unwrap_or_else(|stuck| panic!("{stuck}"));
+    assert!(stored.status.success(), "a stored MFA session is used from a read-only directory: {}", stderr(&stored));
+    assert_seeds_valid(&bench, "read-only, while read-only");
     match &bench.mount {
         Some(mount) => assert!(Command::new("mount").args(["-o", "remount,rw"]).arg(mount).status().unwrap().success()),
         None => {
@@ -169,6 +175,12 @@ fn a_read_only_or_full_state_directory_fails_in_one_line_and_keeps_the_cache() {
         }
     }
     assert_eq!(std::fs::read(bench.sessions_file()).unwrap(), before, "the store file is whole");
+    let left: Vec<String> = std::fs::read_dir(mount)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left by the failed writes: {left:?}");
     std::fs::remove_file(&filler).unwrap();
     assert_seeds_valid(&bench, "disk full");
 }

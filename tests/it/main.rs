@@ -24,6 +24,8 @@ mod alarms_panel;
 mod architecture;
 mod cli_against_moto;
 mod cli_check;
+#[cfg(unix)]
+mod cli_hostile_input;
 mod cli_run;
 mod cli_sqs_dump;
 mod cli_sqs_files;
@@ -46,6 +48,8 @@ mod import_organizations;
 mod import_session_tags;
 mod keyring_cache;
 mod logs_secret_scan;
+#[cfg(target_os = "linux")]
+mod not_dumpable;
 mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
@@ -56,7 +60,11 @@ mod sso_import;
 mod sso_one_sign_in;
 mod sso_secrets;
 mod sso_sign_in;
+#[cfg(unix)]
+mod state_dir_files;
 mod store_ask_before_lock;
+#[cfg(unix)]
+mod store_deleted_locks;
 mod store_hung_keyring;
 mod store_processes;
 #[cfg(unix)]

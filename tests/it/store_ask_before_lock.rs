@@ -9,7 +9,8 @@ use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::store::{CountingProxy, Keyring, set_inventory_endpoint};
+use crate::support::pty::{Tui, footer, roles_are_shown};
+use crate::support::store::{CountingProxy, Keyring, set_inventory_endpoint, state_dir};
 use crate::support::{Sandbox, assert_success, run_with_deadline, stderr, stdout};
 
 /// Far below the 60 s a layer lock is waited for: the process with a code must not wait on
@@ -102,7 +103,9 @@ fn a_process_waiting_for_its_operator_does_not_block_one_with_a_code() {
         let (late, lines) = silent.answer("222222");
         assert_success(&late);
         let log = lines.join("\n");
-        assert!(log.contains("the MFA code was not needed"), "{role}: {log}");
+        // Said to the operator in switchboard's own words on stderr, not only logged.
+        let notice = format!("switchboard: {role}: the MFA code was not needed: ");
+        assert_eq!(lines.iter().filter(|line| line.starts_with(&notice)).count(), 1, "{role}: {log}");
         assert!(log.contains("renewed meanwhile"), "{role}: {log}");
         assert_eq!(until(&stdout(&late)), until(&stdout(&output)), "{role}: it took the session the other renewed");
         assert_eq!(proxy.count(action), 1, "{role}: the late code was not sent");
@@ -116,4 +119,51 @@ fn a_process_waiting_for_its_operator_does_not_block_one_with_a_code() {
             assert!(proxy.seen().contains("TokenCode=222222"), "{role}: sent now");
         }
     }
+}
+
+/// The same in the screen: a code typed in the modal after another process renewed the layer
+/// is not sent, and the status line says it was not needed.
+#[test]
+fn a_code_typed_in_the_screen_that_was_not_needed_is_said_on_the_status_line() {
+    let (role, action) = ("prod/break-glass", "AssumeRole");
+    let sandbox = Sandbox::new();
+    let proxy = CountingProxy::start(&sandbox.moto.endpoint);
+    set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    let keyring = Keyring::start(sandbox.home.path());
+    let state = state_dir(&sandbox);
+    let env = [
+        ("SWITCHBOARD_CACHE", "keyring"),
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.bus.as_str()),
+        ("SWITCHBOARD_STATE_DIR", state.to_str().unwrap()),
+    ];
+    let mut tui = Tui::start_with(&sandbox, &env);
+    tui.wait_for("the list of roles", roles_are_shown);
+    tui.send("/prod break");
+    tui.wait_for("the filter being typed", |screen| footer(screen).contains("/ prod break▏"));
+    tui.send("\r");
+    tui.wait_for("the filter to be kept", |screen| screen.contains("roles matching \"prod break\" (1)"));
+    tui.send("r");
+    tui.wait_for("the MFA modal", |screen| screen.contains("MFA code") && screen.contains("mfa/direct"));
+
+    // Meanwhile another process (away from the screen's agent) renews with its own code.
+    let elsewhere = sandbox.home.path().join("run-elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let mut other = keyring.command(&sandbox, &["refresh", role, "--mfa-code", "111111"]);
+    other.env("XDG_RUNTIME_DIR", &elsewhere);
+    let (output, _) = run_with_deadline(other, Duration::from_secs(30)).unwrap_or_else(|problem| panic!("{problem}"));
+    assert_success(&output);
+    assert_eq!(proxy.count(action), 1);
+
+    tui.send("222222");
+    tui.send("\r");
+    tui.wait_for("the status line saying the code was not needed", |screen| {
+        footer(screen).contains(&format!("{role}: renewed meanwhile by another process"))
+            && footer(screen).contains("MFA code not needed, not sent")
+    });
+    tui.wait_for("the modal to be gone", |screen| !screen.contains("MFA code for"));
+    assert_eq!(proxy.count(action), 1, "the code typed in the screen was not sent");
+    assert!(!proxy.seen().contains("TokenCode=222222"));
+    tui.send("q");
+    tui.wait_for_exit();
 }

@@ -397,3 +397,17 @@ fn a_long_body_scrolls_and_x_saves_the_peek_to_a_file_that_parses() {
     let status = tui.wait_for_exit();
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// The screen escapes a right-to-left override in a queue's name as the commands do.
+#[test]
+fn a_bidi_override_in_a_queue_name_shows_escaped_in_the_panel() {
+    let sandbox = Sandbox::new();
+    let proxy = support::fault_proxy::FaultProxy::start(&sandbox.moto.endpoint);
+    support::store::set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    crate::fault_output::queue_with_a_bidi_override(&sandbox, &proxy);
+    let mut tui = Tui::start(&sandbox);
+    open_panels(&mut tui, "prod viewer", "viewer");
+    let screen = tui.wait_for("the queue's name, escaped", |screen| screen.contains("invoice\\u{202e}fdp.exe"));
+    assert!(!screen.contains('\u{202e}'), "{screen}");
+    assert!(!tui.raw.windows(3).any(|bytes| bytes == "\u{202e}".as_bytes()), "the override reached the terminal");
+}

@@ -110,9 +110,22 @@ fn remember(file: &std::path::Path, ahead: SignedDuration, at: Timestamp) {
     private.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut private, 0o700);
+    // A new file, never through a symlink planted under its name (nor a leftover: it is
+    // removed, and a symlink removed is not followed).
+    let create = || {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+        options.open(&temporary)
+    };
     let written = private
         .create(dir)
-        .and_then(|()| std::fs::write(&temporary, line))
+        .and_then(|()| {
+            let _ = std::fs::remove_file(&temporary);
+            create()
+        })
+        .and_then(|mut created| std::io::Write::write_all(&mut created, line.as_bytes()))
         .and_then(|()| std::fs::rename(&temporary, file));
     if let Err(error) = written {
         let _ = std::fs::remove_file(&temporary);
@@ -157,6 +170,21 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_as_the_temporary_file_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("clock").join("aws.offset");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").unwrap();
+        let temporary = file.parent().unwrap().join(format!(".clock.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&target, &temporary).unwrap();
+        remember(&file, SignedDuration::from_mins(10), Timestamp::now());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert!(std::fs::read_to_string(&file).unwrap().starts_with("600000 "), "kept all the same");
     }
 
     #[test]

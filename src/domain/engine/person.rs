@@ -53,6 +53,9 @@ pub(super) trait Person: Send + Sync {
     fn refused(&self, error: &StsError) -> Option<String>;
     /// The error once the person has been asked enough (or gave nothing more).
     fn gave_up(&self, failure: Option<Failure>) -> EngineError;
+    /// Tells the person their input was not needed (`message`, one line): another process
+    /// renewed meanwhile, and the input was not spent.
+    fn not_needed(&self, message: &str);
 }
 
 impl Engine {
@@ -79,9 +82,11 @@ impl Engine {
             let guards = match self.lock_and_reread(plan, layer, seen).await? {
                 Locked::Renewed(session) => {
                     let (role, label, what) = (&plan.role, layer.label(), person.what());
-                    tracing::warn!(
+                    let message = format!(
                         "{role}: {what} was not needed: the {label} layer of {role} was renewed meanwhile by another process; using that session ({what} was not sent and is not marked used)"
                     );
+                    tracing::debug!("{message}");
+                    person.not_needed(&message);
                     return Ok(session);
                 }
                 Locked::Held(guards) => guards,
@@ -179,6 +184,10 @@ impl Person for MfaCodes<'_> {
             StsError::InvalidMfaCode { message } => Some(message.clone()),
             _ => None,
         }
+    }
+
+    fn not_needed(&self, message: &str) {
+        self.engine.parts.mfa.not_needed(self.role, self.device, message);
     }
 
     fn gave_up(&self, failure: Option<Failure>) -> EngineError {

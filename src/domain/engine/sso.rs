@@ -264,6 +264,11 @@ impl super::person::Person for SignInPerson<'_> {
         None
     }
 
+    /// A token another process stored is how a waiter's sign-in ends: nothing to tell.
+    fn not_needed(&self, message: &str) {
+        tracing::debug!("{message}");
+    }
+
     fn gave_up(&self, _failure: Option<super::person::Failure>) -> EngineError {
         self.engine.sign_in_needed(self.plan, self.layer)
     }

@@ -85,7 +85,7 @@ pub(super) fn checked_endpoint(url: &str) -> Result<String, String> {
         return Err(format!("\"{url}\" has no host"));
     }
     if let Some(port) = port
-        && port.parse::<u16>().is_err()
+        && !port.parse::<u16>().is_ok_and(|port| port != 0)
     {
         return Err(format!("\"{url}\" has a port that is not a number from 1 to 65535"));
     }

@@ -180,7 +180,10 @@ impl FromStr for RoleKey {
             Some((account, role)) if !account.is_empty() && !role.is_empty() && !role.contains('/') => {
                 Ok(Self { account: account.to_owned(), role: role.to_owned() })
             }
-            _ => Err(format!("\"{text}\" is not a role address; write it as ACCOUNT/ROLE, e.g. prod/admin")),
+            _ => Err(format!(
+                "\"{}\" is not a role address; write it as ACCOUNT/ROLE, e.g. prod/admin",
+                crate::domain::text::echoed(text)
+            )),
         }
     }
 }
@@ -209,6 +212,14 @@ pub enum InventoryError {
     Missing { path: PathBuf },
     #[error("no inventory location: pass --inventory PATH or set SWITCHBOARD_INVENTORY")]
     NoLocation,
+    #[error("the inventory {} is {what}, not a file; pass --inventory with the path of a TOML file", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error(
+        "the inventory {} is larger than {} MiB, more than any inventory needs (100,000 roles take about 10 MiB); check the path",
+        path.display(),
+        MAX_INVENTORY_BYTES / (1024 * 1024)
+    )]
+    TooLarge { path: PathBuf },
     #[error("{}", list_problems(.0))]
     Invalid(Vec<Problem>),
     #[error("{0}")]
@@ -241,14 +252,48 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, InventoryError> {
         .ok_or(InventoryError::NoLocation)
 }
 
+/// Generous: 100,000 roles take about 10 MiB of TOML.
+pub const MAX_INVENTORY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The inventory's text: only from a regular file (a FIFO would hang the read, a device such
+/// as /dev/zero would never end), and at most `MAX_INVENTORY_BYTES`.
+fn read_capped(path: &Path) -> Result<String, InventoryError> {
+    use std::io::Read;
+    let read_error = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::NotFound => InventoryError::Missing { path: path.to_path_buf() },
+        _ => InventoryError::Read { path: path.to_path_buf(), source },
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading waits for a writer; without blocking it returns at once.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if !metadata.is_file() {
+        let what = if metadata.is_dir() { "a directory" } else { "a pipe, socket or device" };
+        return Err(InventoryError::NotAFile { path: path.to_path_buf(), what });
+    }
+    if metadata.len() > MAX_INVENTORY_BYTES {
+        return Err(InventoryError::TooLarge { path: path.to_path_buf() });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or_default());
+    // It may grow while read: never past the cap.
+    file.take(MAX_INVENTORY_BYTES + 1).read_to_end(&mut bytes).map_err(read_error)?;
+    if bytes.len() as u64 > MAX_INVENTORY_BYTES {
+        return Err(InventoryError::TooLarge { path: path.to_path_buf() });
+    }
+    String::from_utf8(bytes).map_err(|_| InventoryError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"),
+    })
+}
+
 impl Inventory {
     /// Reads, parses and validates the file, or takes the compiled copy of exactly this text
     /// (see `compiled`): parsing thousands of roles costs more than the rest of a command.
     pub fn load(path: &Path) -> Result<Self, InventoryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => InventoryError::Missing { path: path.to_path_buf() },
-            _ => InventoryError::Read { path: path.to_path_buf(), source },
-        })?;
+        let text = read_capped(path)?;
         let compiled = compiled::CompiledCopy::for_text(path, &text);
         if let Some(inventory) = compiled.as_ref().and_then(compiled::CompiledCopy::read) {
             return Ok(inventory);
@@ -308,11 +353,13 @@ impl Inventory {
         let message = match self.account(&key.account) {
             Some(account) => {
                 let names: Vec<&str> = account.roles.iter().map(|role| role.key.role.as_str()).collect();
-                format!("account {} has no role \"{}\" (its roles: {})", account.name, key.role, names.join(", "))
+                let role = crate::domain::text::echoed(&key.role);
+                format!("account {} has no role \"{role}\" (its roles: {})", account.name, names.join(", "))
             }
             None => {
                 let names: Vec<&str> = self.accounts.iter().map(|account| account.name.as_str()).collect();
-                format!("no account \"{}\" in {} (accounts: {})", key.account, self.path.display(), names.join(", "))
+                let account = crate::domain::text::echoed(&key.account);
+                format!("no account \"{account}\" in {} (accounts: {})", self.path.display(), names.join(", "))
             }
         };
         Err(InventoryError::UnknownRole(message))

@@ -119,10 +119,11 @@ pub(super) struct PendingSession {
 }
 
 impl Document {
-    pub(super) fn insert(&mut self, batch: Vec<PendingSession>) {
+    /// Copies: an update may apply its edit again (see `SessionStore::update`).
+    pub(super) fn insert(&mut self, batch: &[PendingSession]) {
         for PendingSession { scope, layer, meta, sealed } in batch {
-            self.sealed.insert(entry_key(&scope, &layer), sealed);
-            self.sessions.entry(scope).or_default().insert(layer, meta);
+            self.sealed.insert(entry_key(scope, layer), sealed.clone());
+            self.sessions.entry(scope.clone()).or_default().insert(layer.clone(), *meta);
         }
     }
 

@@ -57,22 +57,56 @@ pub struct SessionFile {
     path: PathBuf,
     v2_path: PathBuf,
     lock_path: PathBuf,
+    /// `sessions.v3.tmp-<pid>`, with `.<n>` for the second store a process writes and on
+    /// (tests, where many stores share a process).
+    temporary: PathBuf,
 }
 
+/// Stores this process opened for writing so far: each writes its own temporary file.
+static WRITERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 impl SessionFile {
+    /// The store file of `dir`, which is made (0700) when missing. A directory that exists
+    /// keeps its mode: `SWITCHBOARD_STATE_DIR` may name one of the operator's, and one open to
+    /// others is only warned about. Nothing here needs `dir` to be writable (see `writable`).
     pub fn open(dir: PathBuf) -> Result<Self, StoreError> {
-        fs::create_dir_all(dir.join("locks")).map_err(|error| io_error(&dir, "cannot create", &error))?;
-        #[cfg(unix)]
-        for private in [dir.clone(), dir.join("locks")] {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&private, fs::Permissions::from_mode(0o700))
-                .map_err(|error| io_error(&private, "cannot make private", &error))?;
-        }
-        Ok(Self { path: dir.join(FILE_NAME), v2_path: dir.join(V2_FILE_NAME), lock_path: dir.join(LOCK_NAME), dir })
+        create_private_dir(&dir)?;
+        warn_if_open_to_others(&dir);
+        Ok(Self {
+            path: dir.join(FILE_NAME),
+            v2_path: dir.join(V2_FILE_NAME),
+            lock_path: dir.join(LOCK_NAME),
+            temporary: dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id())),
+            dir,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether this process may write here (the lock files and the store); the lock
+    /// directory is made (0700) when missing. A read-only directory is no reason not to read.
+    pub fn writable(&mut self) -> Result<(), StoreError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let path = std::ffi::CString::new(self.dir.as_os_str().as_bytes()).unwrap_or_default();
+            // SAFETY: a NUL-terminated path; access reads it and changes nothing.
+            if unsafe { libc::access(path.as_ptr(), libc::W_OK) } != 0 {
+                return Err(io_error(&self.dir, "cannot write in", &std::io::Error::last_os_error()));
+            }
+        }
+        create_private_dir(&self.dir.join("locks"))?;
+        let writers = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if writers > 0 {
+            self.temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}.{writers}", std::process::id()));
+        }
+        Ok(())
+    }
+
+    pub fn lock_path(&self) -> &Path {
+        &self.lock_path
     }
 
     /// The file read: the v3 one, or the v2 one while there is no v3 file yet.
@@ -135,31 +169,49 @@ impl SessionFile {
         Ok(Some(document.with_sealed(sealed)))
     }
 
-    pub fn write(&self, document: &Document) -> Result<(), StoreError> {
+    /// Writes `document` in place of the file, under `lock`: the stamp of the file written,
+    /// or `None` when the lock's file was deleted or replaced before the new file went in
+    /// (another process may hold the new lock and be writing), and nothing was changed. A
+    /// temporary file left by a failure is removed; one planted as a symlink is refused, never
+    /// followed.
+    pub fn write(&self, document: &Document, lock: &LockFile) -> Result<Option<Stamp>, StoreError> {
         let encode_error = |error: String| StoreError {
             backend: "session store".into(),
             message: format!("cannot encode the session store: {error}"),
         };
         let metadata = layout::encode(document).map_err(encode_error)?;
         let sealed = serde_json::to_vec(document.sealed_section()).map_err(|error| encode_error(error.to_string()))?;
-        let temporary = self.dir.join(format!("{FILE_NAME}.tmp-{}", std::process::id()));
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(header(&metadata, &sealed).as_bytes())?;
-            file.write_all(&metadata)?;
-            file.write_all(&sealed)?;
-            file.sync_all()
-        });
-        written.map_err(|error| io_error(&temporary, "cannot write", &error))?;
-        fs::rename(&temporary, &self.path).map_err(|error| io_error(&self.path, "cannot replace", &error))?;
+        let temporary = &self.temporary;
+        let mut file = create_temporary(temporary)?;
+        let written = file
+            .write_all(header(&metadata, &sealed).as_bytes())
+            .and_then(|()| file.write_all(&metadata))
+            .and_then(|()| file.write_all(&sealed))
+            .and_then(|()| file.sync_all())
+            // Of this very file: whatever the path names a moment after the rename may be
+            // another process's already, if the lock file was deleted.
+            .and_then(|()| file.metadata());
+        drop(file);
+        let stamp = match written {
+            Ok(metadata) => Self::stamp_of(&metadata),
+            Err(error) => {
+                let _ = fs::remove_file(temporary);
+                return Err(io_error(temporary, "cannot write", &error));
+            }
+        };
+        if !lock.still_exclusive() {
+            let _ = fs::remove_file(temporary);
+            return Ok(None);
+        }
+        if let Err(error) = fs::rename(temporary, &self.path) {
+            let _ = fs::remove_file(temporary);
+            return Err(io_error(&self.path, "cannot replace", &error));
+        }
         // The rename itself must reach the disk too, or a crash could bring back the old file.
         if let Ok(dir) = File::open(&self.dir) {
             let _ = dir.sync_all();
         }
-        Ok(())
+        Ok(Some(stamp))
     }
 
     /// Moves an unreadable file out of the way (kept for a post-mortem, never read again).
@@ -181,6 +233,65 @@ impl SessionFile {
         let digest = Sha256::digest(entry_key.as_bytes());
         let name: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
         self.dir.join("locks").join(format!("{name}.lock"))
+    }
+}
+
+/// Makes `dir` (and its missing parents) 0700; an existing one is left as it is.
+pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|error| io_error(dir, "cannot create", &error))
+}
+
+/// One line, once per process, when the state directory is open to the group or others.
+fn warn_if_open_to_others(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let Ok(metadata) = fs::metadata(dir) else { return };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "the state directory {} is open to other users (mode {mode:o}): the session file is sealed and 0600, but make the directory private (chmod 700 {})",
+                dir.display(),
+                dir.display()
+            );
+        }
+    }
+}
+
+/// A new file, 0600, never through a symlink: a leftover of a process that had this pid and
+/// died mid-write is replaced; a symlink planted under the name is refused.
+fn create_temporary(path: &Path) -> Result<File, StoreError> {
+    let create = || {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        options.open(path)
+    };
+    match create() {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let found = fs::symlink_metadata(path).map_err(|error| io_error(path, "cannot write", &error))?;
+            if found.file_type().is_symlink() {
+                return Err(StoreError {
+                    backend: "session store".into(),
+                    message: format!(
+                        "{} is a symbolic link, not a file of switchboard's: remove it (it is not followed)",
+                        path.display()
+                    ),
+                });
+            }
+            fs::remove_file(path).map_err(|error| io_error(path, "cannot replace", &error))?;
+            create().map_err(|error| io_error(path, "cannot write", &error))
+        }
+        created => created.map_err(|error| io_error(path, "cannot write", &error)),
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 pub use file::Stamp;
 pub use memory::MemoryStore;
 pub use sealed::StoreKey;
-pub use sessions::{CodeMark, SessionMeta, SessionStore};
+pub use sessions::{CodeMark, Opened, SessionMeta, SessionStore};
 
 use self::keyring::KeyringStore;
 
@@ -162,7 +162,7 @@ fn read_or_create_store_key(dir: &Path) -> Result<StoreKey, String> {
     if let Some(text) = keyring::get_blocking(STORE_KEY_ITEM)? {
         return StoreKey::from_text(&text).map_err(|error| error.to_string());
     }
-    std::fs::create_dir_all(dir).map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    file::create_private_dir(dir).map_err(|error| error.message)?;
     let _creating = lock::lock_blocking(&dir.join("store-key.lock"), PROBE_TIMEOUT, "creating the store key")
         .map_err(|error| error.message)?;
     if let Some(text) = keyring::get_blocking(STORE_KEY_ITEM)? {
@@ -217,14 +217,21 @@ pub async fn open_store(choice: StoreChoice) -> Arc<dyn SecretStore> {
             return Arc::new(MemoryStore::new(reason));
         }
     };
-    match SessionStore::in_file(dir, key) {
-        Ok(sessions) => {
+    match SessionStore::open_file(dir, key) {
+        Ok(Opened::Shared(sessions)) => {
             let file = sessions.location().map(PathBuf::from).unwrap_or_default();
             Arc::new(KeyringStore {
                 backend: Backend::Keyring { file },
                 sessions: Arc::new(sessions),
                 unresponsive: AtomicBool::new(false),
             })
+        }
+        Ok(Opened::ReadOnly { sessions, why }) => {
+            let reason = format!(
+                "cannot use the session store: {}; the sessions stored there are used, new ones are not kept",
+                why.message
+            );
+            Arc::new(MemoryStore::with_sessions(Backend::Memory { reason }, sessions))
         }
         Err(error) => Arc::new(MemoryStore::new(format!("cannot use the session store: {}", error.message))),
     }

@@ -21,6 +21,8 @@ use crate::domain::credentials::{Credentials, StoredCredentials};
 const KEEP_EXPIRED: SignedDuration = SignedDuration::from_hours(24);
 /// How old what `metadata` shows may be (a screen frame is 16 ms).
 const DISPLAY_STALENESS: Duration = Duration::from_millis(20);
+/// How long an update keeps starting again because its lock file was deleted while held.
+const LOCK_REPLACED_FOR: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeMark {
@@ -33,6 +35,16 @@ pub enum CodeMark {
 enum Place {
     File(SessionFile),
     Memory,
+}
+
+/// What `SessionStore::open_file` found.
+pub enum Opened {
+    Shared(SessionStore),
+    /// A copy of the file in memory, and why the file cannot be written.
+    ReadOnly {
+        sessions: SessionStore,
+        why: StoreError,
+    },
 }
 
 pub struct SessionStore {
@@ -58,8 +70,35 @@ impl SessionStore {
         Self::new(StoreKey::generate().0, Place::Memory)
     }
 
+    /// The store of `dir`, which must be writable (tests, benchmarks; see `open_file`).
     pub fn in_file(dir: PathBuf, key: StoreKey) -> Result<Self, StoreError> {
-        Ok(Self::new(key, Place::File(SessionFile::open(dir)?)))
+        let mut file = SessionFile::open(dir)?;
+        file.writable()?;
+        Ok(Self::new(key, Place::File(file)))
+    }
+
+    /// The store of `dir`, shared with every process; where this process cannot write (a
+    /// read-only directory), a copy in memory of what is stored there: stored sessions are
+    /// still used (an MFA role is not asked for a code again), new ones end with the process.
+    pub fn open_file(dir: PathBuf, key: StoreKey) -> Result<Opened, StoreError> {
+        let mut file = SessionFile::open(dir)?;
+        let Err(why) = file.writable() else {
+            return Ok(Opened::Shared(Self::new(key, Place::File(file))));
+        };
+        let mut document = match file.read() {
+            Ok(found) => found.unwrap_or_default(),
+            Err(ReadError::Io(error)) => return Err(error),
+            Err(ReadError::Corrupt(damage)) => {
+                tracing::warn!("the session store {} is unreadable ({damage}); not using it", file.path().display());
+                Document::default()
+            }
+        };
+        if document.load_sealed().is_err() {
+            document = Document::default();
+        }
+        let sessions = Self::new(key, Place::Memory);
+        *sessions.snapshot() = (Stamp::of_generation(document.generation), Arc::new(document));
+        Ok(Opened::ReadOnly { sessions, why })
     }
 
     /// The file's metadata (layers, expiry, when obtained) without its key: for `list`,
@@ -224,7 +263,7 @@ impl SessionStore {
             for layers in document.sessions.values_mut() {
                 layers.retain(|_, meta| meta.expires_at.is_none_or(|until| until > keep_after));
             }
-            document.insert(batch);
+            document.insert(&batch);
         })
     }
 
@@ -258,7 +297,7 @@ impl SessionStore {
             batch.push(self.seal_entry(scope, layer, credentials, now)?);
         }
         let _writer = lock_ignoring_poison(&self.flushing);
-        self.update(|document| document.insert(batch))
+        self.update(|document| document.insert(&batch))
     }
 
     pub fn remove(&self, scope: &str, layer: &str) -> Result<(), StoreError> {
@@ -289,7 +328,7 @@ impl SessionStore {
             if codes.iter().any(|used| used.digest == digest) {
                 return CodeMark::AlreadyUsed;
             }
-            codes.push(UsedCode { digest, at: now });
+            codes.push(UsedCode { digest: digest.clone(), at: now });
             CodeMark::Fresh
         })
     }
@@ -303,8 +342,14 @@ impl SessionStore {
     }
 
     /// Read, edit and write back as one step: under the file lock for a file, under the
-    /// snapshot mutex in memory.
-    fn update<R>(&self, edit: impl FnOnce(&mut Document) -> R) -> Result<R, StoreError> {
+    /// snapshot mutex in memory. The lock file may be deleted while held (a cleaner of the
+    /// state directory): then another process can lock a new one and read the store at the
+    /// same time. So the lock is checked before the new file goes in (still ours: write;
+    /// replaced: nothing written, lock and edit again) and after (replaced meanwhile: the
+    /// other process may have read the store before our write and overwrite it, so the edit
+    /// is made again once we hold the new lock). `edit` may run more than once; the result of
+    /// the first edit written is returned.
+    fn update<R>(&self, mut edit: impl FnMut(&mut Document) -> R) -> Result<R, StoreError> {
         if self.metadata_only {
             return Err(StoreError {
                 backend: "session store".into(),
@@ -320,7 +365,36 @@ impl SessionStore {
             snapshot.0 = Stamp::of_generation(document.generation);
             return Ok(result);
         };
-        let _held = file.lock()?;
+        let (mut written, started, mut replaced) = (None, Instant::now(), 0);
+        while replaced == 0 || started.elapsed() < LOCK_REPLACED_FOR {
+            let held = file.lock()?;
+            let mut document = self.document_under_lock(file)?;
+            let result = edit(&mut document);
+            document.drop_orphans();
+            document.generation += 1;
+            let Some(stamp) = file.write(&document, &held)? else {
+                replaced += 1;
+                tracing::debug!("the session store's lock file was replaced while held; locking again");
+                continue;
+            };
+            *self.snapshot() = (stamp, Arc::new(document));
+            *lock_ignoring_poison(&self.checked_at) = Some(Instant::now());
+            let first = written.take().unwrap_or(result);
+            if held.still_exclusive() {
+                return Ok(first);
+            }
+            written = Some(first);
+            replaced += 1;
+            tracing::debug!(
+                "the session store's lock file was replaced while writing; writing again under the new lock"
+            );
+        }
+        Err(lock_lost(file, replaced))
+    }
+
+    /// The document to edit, read under the store lock (the snapshot when the file is
+    /// unchanged); an unreadable file is set aside.
+    fn document_under_lock(&self, file: &SessionFile) -> Result<Document, StoreError> {
         let stamp = file.stamp();
         let mut document = {
             let snapshot = self.snapshot();
@@ -337,13 +411,7 @@ impl SessionStore {
         if let Err(why) = document.load_sealed() {
             document = self.set_aside(file, &why)?;
         }
-        let result = edit(&mut document);
-        document.drop_orphans();
-        document.generation += 1;
-        file.write(&document)?;
-        *self.snapshot() = (file.stamp(), Arc::new(document));
-        *lock_ignoring_poison(&self.checked_at) = Some(Instant::now());
-        Ok(result)
+        Ok(document)
     }
 
     fn set_aside(&self, file: &SessionFile, why: &str) -> Result<Document, StoreError> {
@@ -403,6 +471,17 @@ pub fn session_file_header(v2: bool, metadata: &[u8], sealed: &[u8]) -> String {
 
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lock_lost(file: &SessionFile, times: usize) -> StoreError {
+    StoreError {
+        backend: "session store".to_owned(),
+        message: format!(
+            "its lock file {} was deleted {times} times while held within {}s; stop whatever deletes files in that directory, then try again",
+            file.lock_path().display(),
+            LOCK_REPLACED_FOR.as_secs()
+        ),
+    }
 }
 
 fn store_error(error: &dyn std::fmt::Display) -> StoreError {

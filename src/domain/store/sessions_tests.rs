@@ -200,3 +200,57 @@ fn a_v2_store_is_read_until_the_first_write_which_makes_a_v3_file_beside_it() {
     }
     assert_eq!(std::fs::read(dir.path().join("sessions")).unwrap(), v2, "the v2 file is left to the old version");
 }
+
+/// With the lock file alone deciding (no socket beside it), a lock file deleted while held is
+/// noticed by its holder before and after each write: twenty "processes" (stores of their
+/// own, each on its own thread) writing while `sessions.lock` is deleted again and again keep
+/// every session.
+#[test]
+fn with_the_file_alone_a_deleted_store_lock_loses_no_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (_, text) = StoreKey::generate();
+    let open = || SessionStore::in_file(state.clone(), StoreKey::from_text(&text).unwrap()).unwrap();
+    let stores: Vec<SessionStore> = (0..20).map(|_| open()).collect();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let deleted = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                if std::fs::remove_file(state.join("sessions.lock")).is_ok() {
+                    deleted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let writers: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(index, store)| {
+                scope.spawn(move || {
+                    super::super::lock::without_guard(|| {
+                        (0..5).try_for_each(|round| {
+                            let layer = format!("layer-{index}-{round}");
+                            store.put("scope", &layer, &session("ASIAONE", "2026-01-01T01:00:00Z"), at(NOW))
+                        })
+                    })
+                })
+            })
+            .collect();
+        let failed: Vec<String> = writers
+            .into_iter()
+            .filter_map(|writer| {
+                writer.join().map_or(Some("panicked".to_owned()), |done| done.err().map(|e| e.to_string()))
+            })
+            .collect();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(failed.is_empty(), "{failed:?}");
+    });
+    assert!(deleted.into_inner() > 0, "the lock file was never deleted: the test proves nothing");
+    let reader = open();
+    let missing: Vec<String> = (0..20)
+        .flat_map(|index| (0..5).map(move |round| format!("layer-{index}-{round}")))
+        .filter(|layer| reader.metadata("scope", layer).is_none())
+        .collect();
+    assert!(missing.is_empty(), "lost: {missing:?}");
+}

@@ -9,11 +9,14 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-/// `text` cut or padded to exactly `width` characters, always ending in a space.
+/// `text` cut or padded to exactly `width` characters, always ending in a space. Text from a
+/// server (a queue's or an alarm's name) has its control and bidi characters escaped first
+/// (`\u{202e}`), as the commands print it.
 pub fn cell(text: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
+    let text = &*crate::app::output::terminal_safe(text);
     let room = width - 1;
     let count = text.chars().count();
     if count > room {

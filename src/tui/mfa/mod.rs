@@ -30,6 +30,9 @@ pub struct MfaModal {
     pub input: String,
     /// The input came from the device's `mfa_command` (typing replaces it).
     pub filled: bool,
+    /// Roles whose entered code was not needed (another process renewed meanwhile): their
+    /// renewal's status line says so.
+    pub not_needed: Vec<RoleKey>,
 }
 
 impl MfaModal {

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
 use crate::domain::mfa_command::{self, MFA_COMMAND_TIMEOUT, MfaCommands};
 
@@ -67,6 +68,12 @@ impl MfaPrompt for ModalPrompt {
             answer = answer => answer.unwrap_or(Err(MfaError::Cancelled)),
             () = self.fill_from_command(request) => Err(MfaError::Cancelled),
         }
+    }
+
+    /// On the status line (the modal closed when the code was entered).
+    fn not_needed(&self, role: &RoleKey, device: &str, message: &str) {
+        tracing::info!("{message}");
+        let _ = self.actions.send(Action::MfaNotNeeded { role: role.clone(), device: device.to_owned() });
     }
 }
 

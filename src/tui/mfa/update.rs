@@ -72,6 +72,24 @@ pub fn on_agent_served(state: &mut State, counts: Vec<(RoleKey, usize)>) -> Vec<
     Vec::new()
 }
 
+/// The code entered for `role` was not needed: the modal's asks for its device whose caller
+/// stopped waiting go, and the status line says so now and again when the renewal's result
+/// comes (which would otherwise say only "session renewed").
+pub fn on_not_needed(state: &mut State, role: RoleKey, device: &str) -> Vec<Effect> {
+    state.mfa.asks.retain(|ask| ask.device != device || !ask.reply.is_closed());
+    state.set_status(not_needed_text(&role, None), false);
+    if !state.mfa.not_needed.contains(&role) {
+        state.mfa.not_needed.push(role);
+    }
+    Vec::new()
+}
+
+/// The status line of a renewal whose code was not needed.
+pub fn not_needed_text(role: &RoleKey, left: Option<&str>) -> String {
+    let left = left.map(|left| format!(", {left} left")).unwrap_or_default();
+    format!("{role}: renewed meanwhile by another process{left}; MFA code not needed, not sent")
+}
+
 /// The modal's own complaint about the typed code goes once the code changes.
 pub fn clear_input_problem(state: &mut State) {
     if let Some(ask) = state.mfa.asks.first_mut()

@@ -38,10 +38,24 @@ impl Tui {
 
     /// `start`, with a few more environment variables (e.g. `BROWSER`).
     pub fn start_with(sandbox: &Sandbox, more_env: &[(&str, &str)]) -> Tui {
+        Tui::start_as(sandbox, more_env, None)
+    }
+
+    /// `start_with`, the app running as user (and group) `uid` when given (through `setpriv`,
+    /// which becomes the app: the child's pid is the app's).
+    pub fn start_as(sandbox: &Sandbox, more_env: &[(&str, &str)], uid: Option<u32>) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
             .expect("open a pty");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_switchboard"));
+        let mut command = match uid {
+            None => CommandBuilder::new(env!("CARGO_BIN_EXE_switchboard")),
+            Some(uid) => {
+                let mut command = CommandBuilder::new("setpriv");
+                command.args([format!("--reuid={uid}"), format!("--regid={uid}"), "--clear-groups".to_owned()]);
+                command.args(["--", env!("CARGO_BIN_EXE_switchboard")]);
+                command
+            }
+        };
         // Nothing from the test's own environment: only what the sandbox sets, and what a
         // terminal session has.
         command.env_clear();

@@ -66,6 +66,10 @@ impl<P: MfaPrompt + ?Sized> MfaPrompt for AgentPrompt<P> {
             Err(_) => self.host.waits_for_a_person(),
         }
     }
+
+    fn not_needed(&self, role: &crate::domain::inventory::RoleKey, device: &str, message: &str) {
+        self.host.not_needed(role, device, message);
+    }
 }
 
 /// The headless agent's requests for codes, waiting for `switchboard mfa`.

@@ -62,22 +62,24 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
     }
     let mut reader = BufReader::new(reader);
     loop {
-        let mut line = String::new();
+        let mut line = Vec::new();
         let mut limited = (&mut reader).take(MAX_REQUEST_BYTES);
-        let read = match tokio::time::timeout(REQUEST_READ_TIMEOUT, limited.read_line(&mut line)).await {
+        // Bytes, not text: a line that is not UTF-8 gets an error reply like any bad request.
+        let read = match tokio::time::timeout(REQUEST_READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
             Ok(Ok(read)) => read,
             Ok(Err(_)) | Err(_) => return,
         };
         if read == 0 {
             return;
         }
-        if !line.ends_with('\n') && read as u64 >= MAX_REQUEST_BYTES {
+        if !line.ends_with(b"\n") && read as u64 >= MAX_REQUEST_BYTES {
             let _ = write_reply(&mut writer, &error(AgentErrorKind::BadRequest, "request too long".into())).await;
             return;
         }
-        let reply = match serde_json::from_str::<AgentRequest>(&line) {
-            Ok(request) => answer(&server, request, peer_pid).await,
-            Err(problem) => error(AgentErrorKind::BadRequest, format!("not a request: {problem}")),
+        let reply = match std::str::from_utf8(&line).map(serde_json::from_str::<AgentRequest>) {
+            Ok(Ok(request)) => answer(&server, request, peer_pid).await,
+            Ok(Err(problem)) => error(AgentErrorKind::BadRequest, format!("not a request: {problem}")),
+            Err(_) => error(AgentErrorKind::BadRequest, "not a request: the line is not UTF-8 text".into()),
         };
         if write_reply(&mut writer, &reply).await.is_err() {
             return;

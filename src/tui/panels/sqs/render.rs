@@ -2,6 +2,7 @@
 //! picker, confirmation), the send form and a redrive's progress. One queue's detail and its
 //! peek are in `render_queue`.
 
+use crate::app::output::terminal_safe;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -101,7 +102,7 @@ fn redrive_pick(
     (sources, selected): (usize, usize),
     theme: Theme,
 ) {
-    let name = panel.queue(url).map_or(url, |row| row.summary.name.as_str());
+    let name = terminal_safe(panel.queue(url).map_or(url, |row| row.summary.name.as_str()));
     let mut lines = vec![Line::raw(format!("Move the messages of {name} to:")), Line::raw("")];
     for (index, choice) in choices.iter().enumerate() {
         let queue = choice.rsplit('/').next().unwrap_or(choice);

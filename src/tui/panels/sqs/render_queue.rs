@@ -1,6 +1,7 @@
 //! Drawing one queue: its detail (attributes, redrive policies, DLQ sources) and a peek at
 //! its messages.
 
+use crate::app::output::terminal_safe;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -29,8 +30,8 @@ pub fn detail(
     };
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(row.summary.name.clone(), theme.account()),
-            Span::styled(format!("  {url}"), theme.dim()),
+            Span::styled(terminal_safe(&row.summary.name).into_owned(), theme.account()),
+            Span::styled(format!("  {}", terminal_safe(url)), theme.dim()),
         ]),
         Line::raw(""),
     ];
@@ -96,7 +97,7 @@ pub fn peek(
     (messages, selected, reading): (Option<&Result<Vec<PeekedMessage>, String>>, usize, &Reading),
     theme: Theme,
 ) {
-    let name = panel.queue(url).map_or(url, |row| row.summary.name.as_str());
+    let name = terminal_safe(panel.queue(url).map_or(url, |row| row.summary.name.as_str()));
     let max_receive = panel
         .queue(url)
         .and_then(|row| row.attributes.as_ref()?.redrive_policy())
