@@ -73,8 +73,7 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
             accounts.push(account);
         }
     }
-    let checked_roles =
-        RoleContext::new(&sources, &accounts, &pending_roles, &defaults);
+    let checked_roles = RoleContext::new(&sources, &accounts, &pending_roles, &defaults);
     let roles_by_account: Vec<Vec<Role>> = pending_roles
         .iter()
         .zip(&accounts)

@@ -97,7 +97,13 @@ impl Limiter {
         bucket.passed_last_second();
         let near = bucket.ceiling.map_or(f64::INFINITY, |ceiling| ceiling * 0.9);
         // Below the last ceiling: back up within about a second. Past it: a slow probe.
-        let step = if bucket.rate < near { bucket.rate * 0.05 } else { PROBE_STEP };
+        // Before any 429, double within about a second of calls (a slow start, as TCP's);
+        // below the last ceiling, back up as fast; past it, a slow probe.
+        let step = match bucket.ceiling {
+            None => bucket.rate * 0.1,
+            Some(_) if bucket.rate < near => bucket.rate * 0.05,
+            Some(_) => PROBE_STEP,
+        };
         bucket.rate = (bucket.rate + step).min(HIGHEST_RATE);
     }
 
