@@ -66,6 +66,8 @@ struct Shared {
     counts: HashMap<String, usize>,
     /// The body of the last request of each action.
     last_bodies: HashMap<String, String>,
+    /// Every request's body, per action, in the order they came.
+    bodies: HashMap<String, Vec<String>>,
 }
 
 pub struct FaultProxy {
@@ -138,6 +140,11 @@ impl FaultProxy {
         self.shared.lock().unwrap().last_bodies.get(action).cloned()
     }
 
+    /// The bodies of every request of this action so far, as text, in the order they came.
+    pub fn bodies(&self, action: &str) -> Vec<String> {
+        self.shared.lock().unwrap().bodies.get(action).cloned().unwrap_or_default()
+    }
+
     pub fn reset_counts(&self) {
         self.shared.lock().unwrap().counts.clear();
     }
@@ -167,7 +174,9 @@ fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>, down: &std::
         let fault = {
             let mut shared = shared.lock().unwrap();
             *shared.counts.entry(request.action.clone()).or_default() += 1;
-            shared.last_bodies.insert(request.action.clone(), String::from_utf8_lossy(&request.body).into_owned());
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            shared.bodies.entry(request.action.clone()).or_default().push(body.clone());
+            shared.last_bodies.insert(request.action.clone(), body);
             take_fault(&mut shared.rules, &request.action)
         };
         if !answer(&mut client, &mut reader, upstream, &request, fault) {
