@@ -31,6 +31,13 @@ fn minutes_left(screen: &str) -> Option<u32> {
     left.split(':').next()?.parse().ok()
 }
 
+/// The chain pane's text (the right-hand box), its wrapped lines joined by spaces.
+fn chain_pane(screen: &str) -> String {
+    let lines =
+        screen.lines().filter_map(|line| line.split_once("││").map(|(_, pane)| pane.trim_end_matches('│').trim()));
+    lines.filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 #[test]
 fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
     let sandbox = Sandbox::new();
@@ -61,19 +68,24 @@ fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
     assert!((58..=60).contains(&left), "countdown in AWS time, not the local clock's 70 minutes:\n{screen}");
     proxy.clear();
 
+    // Each case waits for text of its own, absent from the screen the case before left (so
+    // a stale screen cannot satisfy it), and for what the operator is told to do.
     let faults = [
-        (Fault::Status(500), "InternalFailure"),
-        (Fault::Status(503), "a failure on AWS's side"),
-        (Fault::Reset, "Connection reset by peer"),
-        (Fault::Garble, "unreadable answer"),
-        (Fault::AccessDenied, "access denied"),
+        (Fault::Status(500), "STS said InternalFailure", "a failure on AWS's side"),
+        (Fault::Status(503), "STS said ServiceUnavailable", "a failure on AWS's side"),
+        (Fault::Reset, "Connection reset by peer", "check the network"),
+        (Fault::Garble, "unreadable answer", "check that the endpoint is STS"),
+        (Fault::AccessDenied, "access denied", "fault proxy"),
     ];
-    for (fault, says) in faults {
+    for (fault, new_text, advice) in faults {
         proxy.clear();
         proxy.always(Some("AssumeRole"), fault.clone());
+        let before = chain_pane(&tui.screen_text());
+        assert!(!before.contains(new_text), "{fault:?}: {new_text:?} is on the screen already: {before}");
         tui.send("r");
         tui.wait_for(&format!("{fault:?} on the row"), |screen| {
-            viewer_state(screen).as_deref() == Some("error") && screen.contains(says)
+            let chain = chain_pane(screen);
+            viewer_state(screen).as_deref() == Some("error") && chain.contains(new_text) && chain.contains(advice)
         });
     }
 

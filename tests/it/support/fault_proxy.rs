@@ -24,7 +24,8 @@ pub enum Fault {
     Hang,
     /// Close the connection with a TCP reset before answering.
     Reset,
-    /// An HTTP status (500, 503) with a service error body.
+    /// An HTTP status with a service error body: `ServiceUnavailable` for 503, else
+    /// `InternalFailure`.
     Status(u16),
     /// 400 `Throttling` (STS) / `ThrottlingException` (SQS).
     Throttling,
@@ -221,6 +222,8 @@ fn answer(
             reset(client);
             return false;
         }
+        // As AWS names them: 503 is ServiceUnavailable, any other 5xx an InternalFailure.
+        Some(Fault::Status(503)) => error(503, "ServiceUnavailable", "the fault proxy is unavailable"),
         Some(Fault::Status(status)) => error(status, "InternalFailure", "the fault proxy failed this request"),
         Some(Fault::Throttling) => {
             error(400, if request.json { "ThrottlingException" } else { "Throttling" }, "Rate exceeded")
