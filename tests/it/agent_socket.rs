@@ -112,12 +112,18 @@ fn a_malformed_request_gets_an_error_reply_and_the_agent_keeps_serving() {
     reader.read_line(&mut greeting).unwrap();
     let greeting: serde_json::Value = serde_json::from_str(&greeting).unwrap();
     assert_eq!(greeting["protocol"], 1, "the agent greets first: {greeting}");
-    stream.write_all(b"this is not json\n").unwrap();
-    let mut reply = String::new();
-    reader.read_line(&mut reply).unwrap();
-    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
-    assert_eq!(reply["reply"], "error");
-    assert_eq!(reply["kind"], "bad_request");
+    // Not JSON, then not even UTF-8: each line gets its error reply on the same connection.
+    for (line, says) in
+        [(&b"this is not json\n"[..], "not a request: expected ident"), (b"{\"op\":\"st\xff\"}\n", "not UTF-8")]
+    {
+        stream.write_all(line).unwrap();
+        let mut reply = String::new();
+        reader.read_line(&mut reply).unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(reply["reply"], "error");
+        assert_eq!(reply["kind"], "bad_request");
+        assert!(reply["message"].as_str().unwrap().contains(says), "{reply}");
+    }
     assert_success(&credential_process(&sandbox, "prod/viewer"));
 }
 

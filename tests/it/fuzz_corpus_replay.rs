@@ -64,6 +64,11 @@ fn sts_answer_corpus_replays() {
 }
 
 #[test]
+fn agent_request_corpus_replays() {
+    replay("agent_request");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_fuzz_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     for target in fuzz_targets::TARGETS {
@@ -88,6 +93,14 @@ fn seeds_reach_the_code_under_test() {
     assert!(matches!(&throttled, Err(StsError::Service { code, .. }) if code == "Throttling"), "{throttled:?}");
     let missing = fuzz_targets::sts_outcome(&seed("sts_answer", "no-expiration")).unwrap();
     assert!(missing.is_err(), "a session without an expiry was accepted");
+    // Every request the agent's clients send reads as a request, not as a malformed line.
+    use switchboard::app::agent::protocol::{AgentRequest, parse_request};
+    for name in AGENT_SEEDS.map(|(name, _)| name) {
+        let request = parse_request(&seed("agent_request", name));
+        assert!(request.is_ok(), "{name}: {request:?}");
+    }
+    let session = parse_request(&seed("agent_request", "session-headless")).unwrap();
+    assert!(matches!(session, AgentRequest::Session { caller: Some(_), mfa_wait_seconds: Some(120), .. }));
     let key = switchboard::domain::store::StoreKey::from_text(FUZZ_STORE_KEY).unwrap();
     for name in ["file", "framed", "framed-v2"] {
         let bytes = seed("session_store", name);
@@ -141,6 +154,24 @@ fn exports_corpus_reads_back_through_real_shells() {
     }
     assert!(checked > 0, "neither bash nor sh ran");
 }
+
+/// The agent's request lines, one of each kind its clients send (`write_seed_corpus`).
+const AGENT_SEEDS: [(&str, &str); 8] = [
+    (
+        "session",
+        r#"{"op":"session","inventory":"/home/op/.config/switchboard/accounts.toml","role":"prod/admin","renewal":{"within_seconds":900},"served_pid":4242}"#,
+    ),
+    (
+        "session-headless",
+        r#"{"op":"session","inventory":"/i.toml","role":"staging/deploy","renewal":{"at_least_seconds":900},"caller":{"pid":77,"command":"terraform apply","client_pid":78},"mfa_wait_seconds":120}"#,
+    ),
+    ("status", r#"{"op":"status"}"#),
+    ("list", r#"{"op":"list","inventory":"/i.toml","json":true}"#),
+    ("whoami", r#"{"op":"whoami","inventory":"/i.toml","role":"prod/viewer"}"#),
+    ("pending", r#"{"op":"pending_mfa"}"#),
+    ("answer", r#"{"op":"answer_mfa","id":3,"code":"123456"}"#),
+    ("force", r#"{"op":"session","inventory":"/i.toml","role":"a/b","renewal":"force"}"#),
+];
 
 /// Writes the seeds each corpus started from (then grown by the fuzzer and minimised with
 /// `cargo fuzz cmin`).
@@ -282,5 +313,8 @@ fn write_seed_corpus() {
     ];
     for (name, first, body) in sts_seeds {
         write("sts_answer", name, &[[first].as_slice(), body.as_bytes()].concat());
+    }
+    for (name, line) in AGENT_SEEDS {
+        write("agent_request", name, format!("{line}\n").as_bytes());
     }
 }

@@ -12,7 +12,7 @@ use super::AgentServer;
 use super::asks::{AgentAsk, on_behalf_of};
 use super::socket::{AgentSocket, peer_allowed};
 use crate::app::agent::protocol::{
-    AgentErrorKind, AgentReply, AgentRequest, Greeting, MAX_REQUEST_BYTES, WireRenewal, WireSession,
+    AgentErrorKind, AgentReply, AgentRequest, Greeting, MAX_REQUEST_BYTES, WireRenewal, WireSession, parse_request,
 };
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::inventory::RoleKey;
@@ -62,22 +62,22 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
     }
     let mut reader = BufReader::new(reader);
     loop {
-        let mut line = String::new();
+        let mut line = Vec::new();
         let mut limited = (&mut reader).take(MAX_REQUEST_BYTES);
-        let read = match tokio::time::timeout(REQUEST_READ_TIMEOUT, limited.read_line(&mut line)).await {
+        let read = match tokio::time::timeout(REQUEST_READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
             Ok(Ok(read)) => read,
             Ok(Err(_)) | Err(_) => return,
         };
         if read == 0 {
             return;
         }
-        if !line.ends_with('\n') && read as u64 >= MAX_REQUEST_BYTES {
+        if !line.ends_with(b"\n") && read as u64 >= MAX_REQUEST_BYTES {
             let _ = write_reply(&mut writer, &error(AgentErrorKind::BadRequest, "request too long".into())).await;
             return;
         }
-        let reply = match serde_json::from_str::<AgentRequest>(&line) {
+        let reply = match parse_request(&line) {
             Ok(request) => answer(&server, request, peer_pid).await,
-            Err(problem) => error(AgentErrorKind::BadRequest, format!("not a request: {problem}")),
+            Err(problem) => error(AgentErrorKind::BadRequest, problem),
         };
         if write_reply(&mut writer, &reply).await.is_err() {
             return;
