@@ -1,8 +1,11 @@
-//! Completion scripts loaded into a real bash (and fish, when installed) complete role
-//! addresses from the inventory; the man page renders with `man -l`.
+//! Completion scripts loaded into a real bash and fish complete role addresses from the
+//! inventory; the man page renders with `man -l`. A shell or `man` that is missing fails the
+//! test (scripts/test.sh installs them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::support::prerequisites::require_tool;
 
 const INVENTORY: &str = r#"
 [sources.main]
@@ -105,10 +108,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
 
 #[test]
 fn fish_loads_the_script_and_completes_a_role_address() {
-    if Command::new("fish").arg("--version").output().is_err() {
-        eprintln!("fish is not installed: skipping the fish half (apt-get install fish)");
-        return;
-    }
+    require_tool("fish", "fish");
     let (dir, inventory, script) = setup("fish");
     let program = format!(
         "source '{}'; or exit 9; complete -C 'switchboard --inventory {} whoami prod-eu/r'",
@@ -136,23 +136,17 @@ fn the_man_page_renders_with_every_subcommand() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let page = dir.path().join("switchboard.1");
     std::fs::write(&page, &output.stdout).unwrap();
+    require_tool("man", "man-db");
     let rendered = Command::new("man")
         .arg("-l")
         .arg(&page)
         .env("MANPAGER", "cat")
         .env("MANWIDTH", "100")
         .env("LANG", "C.UTF-8")
-        .output();
-    let text = match rendered {
-        Ok(rendered) if rendered.status.success() => String::from_utf8_lossy(&rendered.stdout).into_owned(),
-        // No man here: groff renders the same roff.
-        _ => {
-            let rendered =
-                Command::new("groff").args(["-man", "-Tutf8"]).arg(&page).output().expect("neither man nor groff");
-            assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
-            String::from_utf8_lossy(&rendered.stdout).into_owned()
-        }
-    };
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "man -l: {}", String::from_utf8_lossy(&rendered.stderr));
+    let text = String::from_utf8_lossy(&rendered.stdout).into_owned();
     for expected in ["switchboard", "SYNOPSIS", "completions", "import", "credential-process"] {
         assert!(text.contains(expected), "{expected:?} is not in the rendered page:\n{text}");
     }

@@ -6,12 +6,13 @@
 //! `tui_hung_endpoint.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use jiff::SignedDuration;
 
 use crate::support::Sandbox;
 use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::prerequisites::mount_tmpfs;
 use crate::support::pty::{Tui, roles_are_shown};
 use crate::support::store::{Keyring, set_inventory_endpoint, silent_bus, state_dir};
 
@@ -183,15 +184,6 @@ fn with_the_keyring_locked_the_screen_says_memory_only_and_the_stored_sessions_s
     assert_eq!(seeded.sessions(), before, "the store file is untouched");
 }
 
-/// Unmounts the state directory's tmpfs when the test ends, however it ends.
-struct Mounted(PathBuf);
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 fn remount(dir: &Path, mode: &str) {
     let done = Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(dir).status();
     assert!(done.is_ok_and(|status| status.success()), "remount {mode}");
@@ -199,19 +191,11 @@ fn remount(dir: &Path, mode: &str) {
 
 #[test]
 fn with_a_read_only_state_directory_the_screen_says_memory_only_and_refreshes_work() {
-    // Root ignores file modes: a tmpfs of its own is made read-only instead (CI runs as root).
+    // Root ignores file modes: a tmpfs of its own is made read-only instead (CI runs as root,
+    // and there a failed mount fails the test).
     let mut mounted = None;
-    let seeded = Seeded::new(|state| {
-        let done = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs"])
-            .arg(state)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        mounted = done.then(|| Mounted(state.to_path_buf()));
-    });
+    let seeded = Seeded::new(|state| mounted = mount_tmpfs(state, "the read-only state directory"));
     if mounted.is_none() {
-        eprintln!("read-only case not run: mounting a tmpfs needs root");
         return;
     }
     let before = seeded.sessions();

@@ -6,6 +6,7 @@
 #[cfg(unix)]
 pub mod agent;
 pub mod fault_proxy;
+pub mod prerequisites;
 pub mod pty;
 pub mod store;
 
