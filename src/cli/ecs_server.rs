@@ -211,6 +211,7 @@ async fn answer(request: Request<Incoming>, served: Arc<Served>) -> Result<Respo
         let message = format!("the session of {} expired and could not be renewed (see the terminal)", session.role);
         return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, error_body("ExpiredSession", &message)));
     }
+    tracing::trace!("credentials endpoint: serving {} to a caller with the token", session.role);
     let credentials = &session.credentials;
     let role_arn = served.engine.inventory().role(&session.role).map(|role| role.arn.as_str());
     let body = ContainerCredentials {

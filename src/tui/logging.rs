@@ -58,5 +58,6 @@ pub fn init(verbose: u8) -> (mpsc::UnboundedReceiver<String>, Option<PathBuf>) {
     let level = if verbose > 1 { "debug" } else { "info" };
     let layer = PaneLayer { lines: sender, file: file.map(Mutex::new) };
     let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
+    crate::app::logging::trace_started();
     (receiver, path)
 }

@@ -82,6 +82,21 @@ pub fn parse_request(line: &[u8]) -> Result<AgentRequest, String> {
     serde_json::from_str::<AgentRequest>(text).map_err(|problem| format!("not a request: {problem}"))
 }
 
+impl AgentRequest {
+    /// The request's kind as the wire names it (`session`, `answer_mfa`): what a log may say
+    /// of a request, whose fields can hold a code.
+    pub fn op(&self) -> &'static str {
+        match self {
+            AgentRequest::Session { .. } => "session",
+            AgentRequest::Status => "status",
+            AgentRequest::List { .. } => "list",
+            AgentRequest::Whoami { .. } => "whoami",
+            AgentRequest::PendingMfa => "pending_mfa",
+            AgentRequest::AnswerMfa { .. } => "answer_mfa",
+        }
+    }
+}
+
 /// An MFA code on the wire; `Debug` never shows it.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -103,6 +103,7 @@ fn error(kind: AgentErrorKind, message: String) -> AgentReply {
 }
 
 async fn answer(server: &AgentServer, request: AgentRequest, peer_pid: Option<u32>) -> AgentReply {
+    tracing::trace!("agent: {} request from pid {}", request.op(), peer_pid.map_or("?".into(), |pid| pid.to_string()));
     let outcome = match request {
         AgentRequest::Status => Ok(AgentReply::Status(server.status())),
         AgentRequest::Session { inventory, role, renewal, caller, mfa_wait_seconds, served_pid } => {
