@@ -111,8 +111,9 @@ async fn keep_fresh(engine: Arc<Engine>, window: Duration, sender: watch::Sender
                 let next = until_renewal(&session, engine.now(), window);
                 let changed = sender.borrow().credentials.access_key_id != session.credentials.access_key_id;
                 if changed {
-                    tracing::info!("credentials endpoint: serving a renewed session of {role}");
+                    // Said once it is so: a client asking after this line gets the new session.
                     sender.send_replace(Arc::new(session));
+                    tracing::info!("credentials endpoint: serving a renewed session of {role}");
                 }
                 next
             }

@@ -55,3 +55,16 @@ pub fn mount_tmpfs(dir: &Path, case: &str) -> Option<Tmpfs> {
     eprintln!("NOT RUN: {case}: mounting a tmpfs needs root ({why}); CI runs it as root");
     None
 }
+
+/// Whether this process is root, which a case that runs something as another user needs. When
+/// it is not: in CI the test fails; elsewhere stderr says `case` was not run.
+#[track_caller]
+pub fn running_as_root(case: &str) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(!every_case_must_run(), "{case}: needs root, and in CI this case must run (CI runs as root)");
+    eprintln!("NOT RUN: {case}: needs root; CI runs it as root");
+    false
+}
