@@ -27,6 +27,9 @@ fn hung_endpoint() -> (String, Arc<Mutex<Vec<TcpStream>>>) {
 /// build on a busy machine, and far below the 30 s a key waiting on the hung call would take.
 const KEY_BOUND: Duration = Duration::from_secs(3);
 
+/// What the screen must show once a key has been handled.
+type Shown = fn(&str) -> bool;
+
 /// The seconds a refresh has waited, as its row shows them ("refreshing …3s").
 fn refresh_age(screen: &str) -> Option<u64> {
     let after = screen.split("refreshing").nth(1)?.trim_start().strip_prefix('…')?;
@@ -53,7 +56,7 @@ fn a_refresh_against_a_hung_endpoint_delays_no_key_and_no_tick() {
     assert!(!held.lock().unwrap().is_empty(), "the STS call reached the hung endpoint and is waiting there");
     // Keys are handled at once: each key's frame comes within KEY_BOUND, measured from the
     // key to the frame that shows it, while the call hangs.
-    let keys: [(&str, &str, fn(&str) -> bool); 4] = [
+    let keys: [(&str, &str, Shown); 4] = [
         ("?", "help", |screen| screen.contains(" keys ") && screen.contains("refresh the selected role")),
         ("\x1b", "help to close", |screen| {
             !screen.contains("refresh the selected role") && refresh_age(screen).is_some()
