@@ -2,7 +2,10 @@
 # Install what the integration tests and the sandbox need:
 #   - a Python venv at $REPO/.venv with moto[server] (a local fake AWS),
 #   - dbus-run-session + gnome-keyring-daemon (a throwaway Secret Service for keyring tests),
-#   - tmux (drives the TUI in end-to-end tests).
+#   - tmux (drives the TUI in end-to-end tests),
+#   - zsh and fish (completion scripts and exports read back by the real shells), man-db (the
+#     man page rendered with `man -l`).
+# A test whose program is missing fails (tests/it/support/prerequisites.rs), it never skips.
 # Idempotent: when everything is already present it only runs a few quick checks.
 set -euo pipefail
 
@@ -19,11 +22,19 @@ declare -A PKG_FOR=(
   [dbus-run-session]=dbus
   [gnome-keyring-daemon]=gnome-keyring
   [tmux]=tmux
+  [zsh]=zsh
+  [fish]=fish
+  [man]=man-db
+  [setpriv]=util-linux
 )
 missing=()
 for cmd in "${!PKG_FOR[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_FOR[$cmd]}")
 done
+# The venv below needs python3 with its venv module (a separate package on Debian).
+if [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  missing+=(python3 python3-venv)
+fi
 
 if ((${#missing[@]})); then
   if ((EUID == 0)); then

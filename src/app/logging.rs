@@ -92,6 +92,13 @@ pub fn init_stderr(verbose: u8) {
     if let Some(problem) = filter_problem() {
         super::output::warn(&problem);
     }
+    trace_started();
+}
+
+/// Once logging is set up: a trace-level line naming the build and the process, so a log
+/// taken at `trace` shows that it was (the secret scan at trace checks for it).
+pub fn trace_started() {
+    tracing::trace!("switchboard {} started, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
 }
 
 /// An append-only log file created 0600 (and made 0600 if an older one was looser), moved

@@ -111,8 +111,9 @@ async fn keep_fresh(engine: Arc<Engine>, window: Duration, sender: watch::Sender
                 let next = until_renewal(&session, engine.now(), window);
                 let changed = sender.borrow().credentials.access_key_id != session.credentials.access_key_id;
                 if changed {
-                    tracing::info!("credentials endpoint: serving a renewed session of {role}");
+                    // Said once it is so: a client asking after this line gets the new session.
                     sender.send_replace(Arc::new(session));
+                    tracing::info!("credentials endpoint: serving a renewed session of {role}");
                 }
                 next
             }
@@ -211,6 +212,7 @@ async fn answer(request: Request<Incoming>, served: Arc<Served>) -> Result<Respo
         let message = format!("the session of {} expired and could not be renewed (see the terminal)", session.role);
         return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, error_body("ExpiredSession", &message)));
     }
+    tracing::trace!("credentials endpoint: serving {} to a caller with the token", session.role);
     let credentials = &session.credentials;
     let role_arn = served.engine.inventory().role(&session.role).map(|role| role.arn.as_str());
     let body = ContainerCredentials {

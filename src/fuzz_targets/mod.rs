@@ -5,6 +5,7 @@
 //! does not hold. That is why this module, unlike the rest of the crate, panics.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod agent;
 pub mod shells;
 mod sts;
 
@@ -20,10 +21,11 @@ use crate::domain::sqs::{self, MessageAttribute, PeekedMessage, QueueAttributes,
 use crate::domain::store::StoreKey;
 use crate::domain::store::sessions::open_every_session;
 
+pub use agent::agent_request;
 pub use sts::{sts_answer, sts_outcome};
 
 /// The names of the targets, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
-pub const TARGETS: [&str; 5] = ["inventory", "exports", "session_store", "sqs_message", "sts_answer"];
+pub const TARGETS: [&str; 6] = ["inventory", "exports", "session_store", "sqs_message", "sts_answer", "agent_request"];
 
 /// Runs the target called `name` on `data` (the replay test's entry).
 pub fn run(name: &str, data: &[u8]) {
@@ -33,6 +35,7 @@ pub fn run(name: &str, data: &[u8]) {
         "session_store" => session_store(data),
         "sqs_message" => sqs_message(data),
         "sts_answer" => sts_answer(data),
+        "agent_request" => agent_request(data),
         _ => panic!("no fuzz target {name}"),
     }
 }

@@ -71,5 +71,6 @@ pub fn init(verbose: u8) -> (mpsc::UnboundedReceiver<String>, Option<PathBuf>) {
         let why = if symlink { " (a symlink, never followed)" } else { "" };
         tracing::warn!("no log file: cannot open {}{why}: {error}; remove it or fix its directory", path.display());
     }
+    crate::app::logging::trace_started();
     (receiver, path)
 }

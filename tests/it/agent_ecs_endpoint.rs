@@ -1,12 +1,16 @@
 //! `exec --ecs-server` end to end against moto: a boto3 command outlives its sessions
-//! because the local endpoint renews them ahead, the endpoint refuses callers without the
-//! token and listens on loopback only, and the exec process passes signals and exit codes on.
+//! because the local endpoint renews them ahead (and tries again after a renewal fails), the
+//! endpoint refuses callers without the token and listens on loopback only, and the exec
+//! process passes signals (SIGTERM, SIGHUP) and exit codes on.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::store::set_inventory_endpoint;
 use crate::support::{Sandbox, python_path, stderr};
 
 /// Sessions of 15 minutes renewed 10 s after they are obtained: a renewal every ~10 s.
@@ -76,8 +80,8 @@ fn a_chained_role_is_renewed_through_the_endpoint_too() {
     run_long_script("staging/deploy", "222222222222");
 }
 
-/// `exec --ecs-server` around a shell that prints the endpoint's address and token, then
-/// waits for a line on stdin and exits with 5.
+/// `exec --ecs-server` (with `-v`: its renewals are logged) around a shell that prints the
+/// endpoint's address and token, then waits for a line on stdin and exits with 5.
 struct Exec {
     child: Child,
     stdout: BufReader<ChildStdout>,
@@ -87,7 +91,7 @@ struct Exec {
 
 fn start_exec(sandbox: &Sandbox, script: &str) -> Exec {
     let mut child = sandbox
-        .command(&["exec", "--ecs-server", "prod/viewer", "--", "sh", "-c", script])
+        .command(&["-v", "exec", "--ecs-server", "prod/viewer", "--", "sh", "-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -190,4 +194,90 @@ fn a_terminate_signal_reaches_the_command_and_its_status_comes_back() {
     assert_eq!(status.code(), Some(128 + libc::SIGTERM), "exec reports the command's end by SIGTERM");
     let mut rest = String::new();
     exec.stdout.read_to_string(&mut rest).unwrap();
+}
+
+/// Every line of `stderr`, as it comes, for waiting on with a deadline.
+fn lines_of(stderr: ChildStderr) -> mpsc::Receiver<String> {
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    lines
+}
+
+/// Waits (at most `within`) for a line containing `text`; fails with what came instead.
+fn wait_for_line(lines: &mpsc::Receiver<String>, text: &str, within: Duration) -> String {
+    let deadline = std::time::Instant::now() + within;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(text) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!("no line with {text:?} within {within:?}; the exec wrote:\n{}", seen.join("\n"))
+}
+
+fn access_key(exec: &Exec) -> String {
+    let (status, body) = get(&exec.uri, Some(&exec.token));
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<serde_json::Value>(&body).unwrap()["AccessKeyId"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_failed_renewal_is_tried_again_and_the_next_session_served() {
+    // Sessions renewed 10 s after they are obtained; STS behind a fault proxy that counts.
+    let sandbox = short_session_sandbox();
+    let proxy = FaultProxy::start(&sandbox.moto.endpoint);
+    set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    let mut exec = start_exec(&sandbox, PRINT_AND_WAIT);
+    let lines = lines_of(exec.child.stderr.take().unwrap());
+    let first = access_key(&exec);
+    assert_eq!(proxy.count("AssumeRole"), 1);
+
+    // The first renewal is refused; the endpoint says so, keeps serving the session it has,
+    // and tries again.
+    proxy.next(Some("AssumeRole"), 1, Fault::AccessDenied);
+    wait_for_line(&lines, "credentials endpoint: cannot renew prod/viewer", Duration::from_secs(30));
+    assert_eq!(access_key(&exec), first, "the current session is still served");
+    wait_for_line(&lines, "credentials endpoint: serving a renewed session of prod/viewer", Duration::from_secs(30));
+    let renewed = access_key(&exec);
+    assert_ne!(renewed, first, "the session renewed on the second try is served");
+    assert_eq!(proxy.count("AssumeRole"), 3, "the first session, the refused renewal, the one tried again");
+
+    exec.child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert_eq!(exec.child.wait().unwrap().code(), Some(5));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hangup_reaches_the_command() {
+    let sandbox = Sandbox::new();
+    // The shell names the signal it got: a HUP it traps, anything else ends it unnamed.
+    let mut exec = start_exec(
+        &sandbox,
+        "trap 'kill $! 2>/dev/null; echo got-hup; exit 7' HUP; \
+         echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; \
+         sleep 60 >/dev/null 2>&1 & wait $!",
+    );
+    let pid = i32::try_from(exec.child.id()).unwrap();
+    // SAFETY: a signal to the exec process this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    let (done, status) = mpsc::channel();
+    let mut child = exec.child;
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let Ok(status) = status.recv_timeout(Duration::from_secs(20)) else {
+        // SAFETY: as above; the exec did not end.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("exec did not end within 20 s of SIGHUP: the command never got it");
+    };
+    let mut rest = String::new();
+    exec.stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest.trim(), "got-hup", "the command got SIGHUP itself");
+    assert_eq!(status.unwrap().code(), Some(7), "and exec reports the command's exit code");
 }

@@ -3,8 +3,10 @@
 //! connections, answering garbage or AccessDenied, or whose clock is ten minutes off ours.
 //! Each case is the real binary through a fault proxy of its own in front of one shared
 //! moto, with sessions in the real (gnome-keyring sealed) store. For each: no panic, an exit
-//! within the documented timeout, a one-line error naming the role and what to do, and the
-//! sessions cached before are still there, valid, afterwards. Cases run in parallel.
+//! within the documented timeout, a one-line error naming the role and what to do, the
+//! attempts the README promises counted at the proxy (3 on a 5xx, a reset, a body cut short;
+//! one on a refusal), and the sessions cached before are still there, valid, afterwards.
+//! Cases run in parallel.
 
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -203,6 +205,10 @@ fn check(outcome: &Outcome) -> Vec<String> {
     match case {
         // Retried with backoff: two throttled answers, then the one that succeeds.
         Case::Throttled if *proxy_count != calls + 2 => problem(format!("{proxy_count} calls, expected {}", calls + 2)),
+        // The README's retries: 3 attempts per call on a 5xx, a reset connection, a body cut short.
+        Case::ServerError | Case::Reset | Case::Truncated if *proxy_count != 3 * calls => {
+            problem(format!("{proxy_count} attempts at the proxy, expected 3 for each of {calls} calls"))
+        }
         // A refusal is final: asked once per role.
         Case::AccessDenied if *proxy_count != calls => problem(format!("{proxy_count} calls, expected {calls}")),
         // Countdowns in AWS time: a fresh hour, not 50 or 70 minutes.

@@ -6,12 +6,13 @@
 //! `tui_hung_endpoint.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use jiff::SignedDuration;
 
 use crate::support::Sandbox;
 use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::prerequisites::mount_tmpfs;
 use crate::support::pty::{Tui, roles_are_shown};
 use crate::support::store::{Keyring, set_inventory_endpoint, silent_bus, state_dir};
 
@@ -29,6 +30,13 @@ fn minutes_left(screen: &str) -> Option<u32> {
     let line = screen.lines().find(|line| line.contains("▸") && line.contains("viewer") && line.contains("valid"))?;
     let left = line.split_whitespace().skip_while(|word| *word != "valid").nth(1)?;
     left.split(':').next()?.parse().ok()
+}
+
+/// The chain pane's text (the right-hand box), its wrapped lines joined by spaces.
+fn chain_pane(screen: &str) -> String {
+    let lines =
+        screen.lines().filter_map(|line| line.split_once("││").map(|(_, pane)| pane.trim_end_matches('│').trim()));
+    lines.filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 #[test]
@@ -61,19 +69,24 @@ fn every_fault_class_shows_on_the_row_and_the_screen_goes_on() {
     assert!((58..=60).contains(&left), "countdown in AWS time, not the local clock's 70 minutes:\n{screen}");
     proxy.clear();
 
+    // Each case waits for text of its own, absent from the screen the case before left (so
+    // a stale screen cannot satisfy it), and for what the operator is told to do.
     let faults = [
-        (Fault::Status(500), "InternalFailure"),
-        (Fault::Status(503), "a failure on AWS's side"),
-        (Fault::Reset, "Connection reset by peer"),
-        (Fault::Garble, "unreadable answer"),
-        (Fault::AccessDenied, "access denied"),
+        (Fault::Status(500), "STS said InternalFailure", "a failure on AWS's side"),
+        (Fault::Status(503), "STS said ServiceUnavailable", "a failure on AWS's side"),
+        (Fault::Reset, "Connection reset by peer", "check the network"),
+        (Fault::Garble, "unreadable answer", "check that the endpoint is STS"),
+        (Fault::AccessDenied, "access denied", "fault proxy"),
     ];
-    for (fault, says) in faults {
+    for (fault, new_text, advice) in faults {
         proxy.clear();
         proxy.always(Some("AssumeRole"), fault.clone());
+        let before = chain_pane(&tui.screen_text());
+        assert!(!before.contains(new_text), "{fault:?}: {new_text:?} is on the screen already: {before}");
         tui.send("r");
         tui.wait_for(&format!("{fault:?} on the row"), |screen| {
-            viewer_state(screen).as_deref() == Some("error") && screen.contains(says)
+            let chain = chain_pane(screen);
+            viewer_state(screen).as_deref() == Some("error") && chain.contains(new_text) && chain.contains(advice)
         });
     }
 
@@ -171,15 +184,6 @@ fn with_the_keyring_locked_the_screen_says_memory_only_and_the_stored_sessions_s
     assert_eq!(seeded.sessions(), before, "the store file is untouched");
 }
 
-/// Unmounts the state directory's tmpfs when the test ends, however it ends.
-struct Mounted(PathBuf);
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 fn remount(dir: &Path, mode: &str) {
     let done = Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(dir).status();
     assert!(done.is_ok_and(|status| status.success()), "remount {mode}");
@@ -187,19 +191,11 @@ fn remount(dir: &Path, mode: &str) {
 
 #[test]
 fn with_a_read_only_state_directory_the_screen_says_memory_only_and_refreshes_work() {
-    // Root ignores file modes: a tmpfs of its own is made read-only instead (CI runs as root).
+    // Root ignores file modes: a tmpfs of its own is made read-only instead (CI runs as root,
+    // and there a failed mount fails the test).
     let mut mounted = None;
-    let seeded = Seeded::new(|state| {
-        let done = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs"])
-            .arg(state)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        mounted = done.then(|| Mounted(state.to_path_buf()));
-    });
+    let seeded = Seeded::new(|state| mounted = mount_tmpfs(state, "the read-only state directory"));
     if mounted.is_none() {
-        eprintln!("read-only case not run: mounting a tmpfs needs root");
         return;
     }
     let before = seeded.sessions();

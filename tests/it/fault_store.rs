@@ -5,13 +5,14 @@
 //! sessions valid: a failure never loses or overwrites what was cached.
 //!
 //! The state directory is a tmpfs of its own so it can be made read-only or full. That
-//! needs root (the CI container is); without it, the read-only case uses chmod and the
-//! disk-full case is reported as not run.
+//! needs root: in CI and as root a failed mount fails the test; a developer without root gets
+//! the read-only case through chmod and is told the disk-full case was not run.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::support::prerequisites::{Tmpfs, mount_tmpfs};
 use crate::support::store::{Keyring, silent_bus, state_dir};
 use crate::support::{Sandbox, run_with_deadline, stderr, stdout};
 
@@ -20,17 +21,11 @@ use crate::support::{Sandbox, run_with_deadline, stderr, stdout};
 const DEADLINE: Duration = Duration::from_secs(20);
 
 struct Bench {
+    // First, so it is unmounted before the sandbox's directory is removed.
+    _tmpfs: Option<Tmpfs>,
     sandbox: Sandbox,
     keyring: Keyring,
     mount: Option<PathBuf>,
-}
-
-impl Drop for Bench {
-    fn drop(&mut self) {
-        if let Some(mount) = &self.mount {
-            let _ = Command::new("umount").arg("-l").arg(mount).status();
-        }
-    }
 }
 
 impl Bench {
@@ -39,13 +34,9 @@ impl Bench {
         let keyring = Keyring::start(sandbox.home.path());
         let dir = state_dir(&sandbox);
         std::fs::create_dir_all(&dir).unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs"])
-            .arg(&dir)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        Bench { sandbox, keyring, mount: mounted.then_some(dir) }
+        let tmpfs = mount_tmpfs(&dir, "a read-only (remounted) or full state directory");
+        let mount = tmpfs.as_ref().map(|tmpfs| tmpfs.0.clone());
+        Bench { _tmpfs: tmpfs, sandbox, keyring, mount }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -154,7 +145,7 @@ fn a_read_only_or_full_state_directory_fails_in_one_line_and_keeps_the_cache() {
 
     // Full: a filler takes every free block of the tmpfs.
     let Some(mount) = &bench.mount else {
-        eprintln!("disk-full case not run: mounting a tmpfs needs root");
+        eprintln!("NOT RUN: the disk-full case: mounting a tmpfs needs root; CI runs it as root");
         return;
     };
     let filler = mount.join("filler");

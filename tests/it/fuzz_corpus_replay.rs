@@ -1,7 +1,7 @@
 //! Every file of `fuzz/corpus/<target>/` through the same function the fuzz target calls
 //! (`switchboard::fuzz_targets`), on stable, in the normal test run: a finding once fixed stays
 //! fixed, and the corpora stay valid as the code changes. The export corpus is also read
-//! back by the real shells that are installed (bash, sh, fish).
+//! back by the real shells (bash, sh, zsh, fish).
 //!
 //! `write_seed_corpus` (ignored) writes the hand-made seeds each corpus started from.
 
@@ -10,6 +10,8 @@ use std::process::Command;
 
 use switchboard::domain::exports::{self, ExportFormat};
 use switchboard::fuzz_targets::{self, FUZZ_STORE_KEY};
+
+use crate::support::prerequisites::require_tool;
 
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join("corpus").join(target)
@@ -64,6 +66,11 @@ fn sts_answer_corpus_replays() {
 }
 
 #[test]
+fn agent_request_corpus_replays() {
+    replay("agent_request");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_fuzz_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     for target in fuzz_targets::TARGETS {
@@ -88,6 +95,14 @@ fn seeds_reach_the_code_under_test() {
     assert!(matches!(&throttled, Err(StsError::Service { code, .. }) if code == "Throttling"), "{throttled:?}");
     let missing = fuzz_targets::sts_outcome(&seed("sts_answer", "no-expiration")).unwrap();
     assert!(missing.is_err(), "a session without an expiry was accepted");
+    // Every request the agent's clients send reads as a request, not as a malformed line.
+    use switchboard::app::agent::protocol::{AgentRequest, parse_request};
+    for name in AGENT_SEEDS.map(|(name, _)| name) {
+        let request = parse_request(&seed("agent_request", name));
+        assert!(request.is_ok(), "{name}: {request:?}");
+    }
+    let session = parse_request(&seed("agent_request", "session-headless")).unwrap();
+    assert!(matches!(session, AgentRequest::Session { caller: Some(_), mfa_wait_seconds: Some(120), .. }));
     let key = switchboard::domain::store::StoreKey::from_text(FUZZ_STORE_KEY).unwrap();
     for name in ["file", "framed", "framed-v2"] {
         let bytes = seed("session_store", name);
@@ -102,23 +117,26 @@ fn seeds_reach_the_code_under_test() {
 /// How many corpus inputs (besides the seeds) go through the real shells.
 const SHELL_SAMPLE: usize = 64;
 
-/// Runs `script` then prints every variable NUL-terminated, in `shell`; `None` when the
-/// shell is not installed.
-fn read_back_in(shell: &str, script: &str, names: &[&str]) -> Option<Vec<String>> {
+/// Runs `script` then prints every variable NUL-terminated, in `shell`.
+fn read_back_in(shell: &str, script: &str, names: &[&str]) -> Vec<String> {
     let mut full = format!("{script}\n");
     for name in names {
         full.push_str(&format!("printf '%s\\0' \"${name}\"\n"));
     }
-    let output = Command::new(shell).arg("-c").arg(full).output().ok()?;
+    let output = Command::new(shell).arg("-c").arg(full).output().unwrap();
     assert!(output.status.success(), "{shell} failed: {}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).expect("UTF-8 values stay UTF-8");
-    Some(text.split_terminator('\0').map(str::to_owned).collect())
+    text.split_terminator('\0').map(str::to_owned).collect()
 }
 
 /// The real shells agree with the target's readers: every export input of the corpus, set in
-/// bash (its own format), sh (the POSIX form zsh gets) and fish when installed, reads back.
+/// bash (its own format), sh and zsh (the POSIX form zsh gets) and fish, reads back. A shell
+/// that is missing fails the test (scripts/test.sh installs them).
 #[test]
 fn exports_corpus_reads_back_through_real_shells() {
+    for (shell, package) in [("bash", "bash"), ("sh", "dash"), ("zsh", "zsh"), ("fish", "fish")] {
+        require_tool(shell, package);
+    }
     let mut checked = 0;
     // The seeds and a bounded sample of the rest: two shells per file cost milliseconds each.
     let files = corpus_files("exports");
@@ -129,18 +147,40 @@ fn exports_corpus_reads_back_through_real_shells() {
         let vars = fuzz_targets::export_variables(bytes);
         let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
         let values: Vec<String> = vars.iter().map(|(_, value)| value.clone()).collect();
-        for (format, shell) in [(ExportFormat::Bash, "bash"), (ExportFormat::Zsh, "sh"), (ExportFormat::Fish, "fish")] {
+        let shells = [
+            (ExportFormat::Bash, "bash"),
+            (ExportFormat::Zsh, "sh"),
+            (ExportFormat::Zsh, "zsh"),
+            (ExportFormat::Fish, "fish"),
+        ];
+        for (format, shell) in shells {
             let script = exports::render(format, &vars).unwrap();
             let script = if shell == "fish" { script } else { format!("set -e\n{script}") };
-            let Some(read) = read_back_in(shell, &script, &names) else {
-                continue;
-            };
+            let read = read_back_in(shell, &script, &names);
             assert!(read == values, "{shell} reads {} differently", path.display());
             checked += 1;
         }
     }
-    assert!(checked > 0, "neither bash nor sh ran");
+    assert!(checked >= 4 * 8, "only {checked} shell runs");
 }
+
+/// The agent's request lines, one of each kind its clients send (`write_seed_corpus`).
+const AGENT_SEEDS: [(&str, &str); 8] = [
+    (
+        "session",
+        r#"{"op":"session","inventory":"/home/op/.config/switchboard/accounts.toml","role":"prod/admin","renewal":{"within_seconds":900},"served_pid":4242}"#,
+    ),
+    (
+        "session-headless",
+        r#"{"op":"session","inventory":"/i.toml","role":"staging/deploy","renewal":{"at_least_seconds":900},"caller":{"pid":77,"command":"terraform apply","client_pid":78},"mfa_wait_seconds":120}"#,
+    ),
+    ("status", r#"{"op":"status"}"#),
+    ("list", r#"{"op":"list","inventory":"/i.toml","json":true}"#),
+    ("whoami", r#"{"op":"whoami","inventory":"/i.toml","role":"prod/viewer"}"#),
+    ("pending", r#"{"op":"pending_mfa"}"#),
+    ("answer", r#"{"op":"answer_mfa","id":3,"code":"123456"}"#),
+    ("force", r#"{"op":"session","inventory":"/i.toml","role":"a/b","renewal":"force"}"#),
+];
 
 /// Writes the seeds each corpus started from (then grown by the fuzzer and minimised with
 /// `cargo fuzz cmin`).
@@ -282,5 +322,8 @@ fn write_seed_corpus() {
     ];
     for (name, first, body) in sts_seeds {
         write("sts_answer", name, &[[first].as_slice(), body.as_bytes()].concat());
+    }
+    for (name, line) in AGENT_SEEDS {
+        write("agent_request", name, format!("{line}\n").as_bytes());
     }
 }

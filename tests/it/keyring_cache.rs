@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support;
-use crate::support::store::{files_containing, require};
+use crate::support::prerequisites::require_tool;
+use crate::support::store::files_containing;
 use crate::support::{Sandbox, caller_account, clean_env, stderr};
 
 fn read(dir: &Path, name: &str) -> String {
@@ -27,8 +28,8 @@ fn json(dir: &Path, name: &str) -> serde_json::Map<String, serde_json::Value> {
 
 #[test]
 fn sessions_survive_a_restart_in_the_secret_service_and_never_touch_disk_in_plain_text() {
-    require("dbus-run-session");
-    require("gnome-keyring-daemon");
+    require_tool("dbus-run-session", "dbus");
+    require_tool("gnome-keyring-daemon", "gnome-keyring");
     let sandbox = Sandbox::new();
     let out = tempfile::tempdir().unwrap();
     // Each line is a separate switchboard process inside one D-Bus session with one keyring.

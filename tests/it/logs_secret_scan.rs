@@ -1,10 +1,12 @@
-//! Logs that cannot leak: every command, and the screen with an MFA code typed, run with
-//! `SWITCHBOARD_LOG=trace` against moto (behind a proxy that records every answer, so every
-//! secret access key and session token STS handed out is known), with the real session store
-//! and keyring. Then stderr, the stdout of every command that does not print secrets on
-//! purpose, what the screen wrote, the log file and every file under HOME are searched for
-//! each secret, long-term key and MFA code. Failure messages name a secret by kind and
-//! length, never by value.
+//! Logs that cannot leak: every command, the screen with an MFA code typed, an agent serving a
+//! caller and `exec --ecs-server` asked by its command, run with `SWITCHBOARD_LOG=trace`
+//! against moto (behind a proxy that records every answer, so every secret access key and
+//! session token STS handed out is known), with the real session store and keyring. Each
+//! process proves trace was on (its trace line at start; the agent's and the endpoint's
+//! trace lines for the request they served). Then stderr, the stdout of every command that
+//! does not print secrets on purpose, what the screen wrote, the agent's log, the log file and
+//! every file under HOME are searched for each secret, long-term key, MFA code and the ECS
+//! endpoint's token. Failure messages name a secret by kind and length, never by value.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,6 +15,7 @@ use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 
 use crate::support;
+use crate::support::agent::start_agent;
 use crate::support::pty::Tui;
 use crate::support::store::{Keyring, set_inventory_endpoint, state_dir};
 use crate::support::{DEVICE, HUB_SECRET, Sandbox, stderr};
@@ -112,6 +115,69 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     found
 }
 
+/// Holds the line every process writes at trace level once its logging is set up (the
+/// screen's log file writes the level as `TRACE`, stderr too).
+fn traced(log: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(log);
+    text.lines().any(|line| line.contains("TRACE") && line.contains(" started, pid "))
+}
+
+/// Starts an agent at trace, has it renew a chained role through STS (`refresh`) and serve
+/// it to `credential-process`, stops it: every line it logged, and the callers' outputs.
+fn agent_serving_a_caller(
+    sandbox: &Sandbox,
+    keyring: &Keyring,
+    run: &dyn Fn(&[&str], Option<&str>) -> Output,
+) -> (Vec<String>, [(String, Output, bool); 2]) {
+    let mut command = keyring.command(sandbox, &["agent"]);
+    command.env("SWITCHBOARD_LOG", "trace").env("SWITCHBOARD_NOTIFY", "off");
+    let mut agent = start_agent(command);
+    let renewed = run(&["refresh", "staging/deploy"], None);
+    assert!(renewed.status.success(), "refresh through the agent: {}", stderr(&renewed));
+    let served = run(&["credential-process", "staging/deploy"], None);
+    assert!(served.status.success(), "credential-process through the agent: {}", stderr(&served));
+    assert!(stderr(&served).contains("served by the agent"), "{}", stderr(&served));
+    for _ in 0..2 {
+        agent.wait_for_log("agent: session request from pid", std::time::Duration::from_secs(10));
+    }
+    let mut lines = agent.started.clone();
+    lines.extend(agent.stop());
+    let runs = [
+        ("refresh through the agent".to_owned(), renewed, true),
+        ("credential-process through the agent".to_owned(), served, false),
+    ];
+    (lines, runs)
+}
+
+/// `exec --ecs-server` at trace around a command that asks the endpoint once with its token
+/// (and checks the answer holds a session), then writes the token into `token_dir` (outside
+/// HOME) for the scan: the exec's output, and the token.
+fn ecs_endpoint_asked_with_its_token(sandbox: &Sandbox, keyring: &Keyring, token_dir: &Path) -> (Output, String) {
+    const ASK: &str = r#"
+import json, os, sys, urllib.request
+request = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+request.add_header("Authorization", os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
+with urllib.request.urlopen(request, timeout=10) as answer:
+    body = json.loads(answer.read())
+    assert answer.status == 200 and body["SecretAccessKey"] and body["Token"], answer.status
+open(sys.argv[1], "w").write(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
+print("asked the endpoint: 200")
+"#;
+    let token_file = token_dir.join("token");
+    let python = support::python_path();
+    let args = ["exec", "--ecs-server", "prod/viewer", "--", python.to_str().unwrap(), "-c", ASK];
+    let mut command = keyring.command(sandbox, &args);
+    command.arg(&token_file).env("SWITCHBOARD_LOG", "trace").stdin(Stdio::null());
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "exec --ecs-server: {}\n{}", support::stdout(&output), stderr(&output));
+    assert!(
+        stderr(&output).contains("credentials endpoint: serving prod/viewer to a caller with the token"),
+        "the endpoint's trace line: {}",
+        stderr(&output)
+    );
+    (output, std::fs::read_to_string(&token_file).unwrap())
+}
+
 #[test]
 fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
     let sandbox = Sandbox::new();
@@ -198,8 +264,20 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
         let output = run(args, stdin);
         runs.push((args.join(" "), output, stdout_is_clean));
     }
-    let logged = runs.iter().filter(|(_, output, _)| !output.stderr.is_empty()).count();
-    assert!(logged > 0, "no command logged anything at trace");
+    // An agent serving a caller, and `exec --ecs-server` whose command asks its endpoint with
+    // the token: both at trace, every line they write kept.
+    let (agent_log, served) = agent_serving_a_caller(&sandbox, &keyring, &run);
+    runs.extend(served);
+    clean.push(("stderr of `agent`".into(), agent_log.join("\n").into_bytes()));
+    let token_dir = tempfile::tempdir().unwrap();
+    let (ecs, ecs_token) = ecs_endpoint_asked_with_its_token(&sandbox, &keyring, token_dir.path());
+    runs.push(("exec --ecs-server".into(), ecs, true));
+
+    // Trace was on in every process: each wrote the trace line every process writes at start.
+    for (label, output, _) in &runs {
+        assert!(traced(&output.stderr), "`{label}` wrote no trace line:\n{}", stderr(output));
+    }
+    assert!(traced(agent_log.join("\n").as_bytes()), "the agent wrote no trace line:\n{}", agent_log.join("\n"));
     for (label, output, stdout_is_clean) in runs {
         clean.push((format!("stderr of `{label}`"), output.stderr));
         if stdout_is_clean {
@@ -209,7 +287,7 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
 
     let log = sandbox.home.path().join(".local/state/switchboard/switchboard.log");
     let log_bytes = std::fs::read(&log).unwrap_or_else(|error| panic!("{}: {error}", log.display()));
-    assert!(!log_bytes.is_empty(), "the screen logged nothing at trace");
+    assert!(traced(&log_bytes), "the screen's log file has no trace line");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the log file's mode");
@@ -237,6 +315,8 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
     for code in CODES.iter().take(3) {
         secrets.push(Secret { kind: "MFA code", value: (*code).to_owned() });
     }
+    assert_eq!(ecs_token.len(), 43, "the endpoint's token, as its command saw it");
+    secrets.push(Secret { kind: "ECS endpoint token", value: ecs_token });
     // The codes did reach STS (so their absence elsewhere means something).
     let sent = String::from_utf8_lossy(&proxy.seen.lock().unwrap()).into_owned();
     assert!(sent.contains(&format!("TokenCode={}", CODES[0])), "the screen's code was not sent");

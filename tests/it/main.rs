@@ -13,6 +13,8 @@
 mod support;
 
 #[cfg(unix)]
+mod agent_boundaries;
+#[cfg(unix)]
 mod agent_commands;
 mod agent_ecs_endpoint;
 #[cfg(unix)]

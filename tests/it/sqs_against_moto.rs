@@ -193,8 +193,13 @@ async fn the_copy_redrive_keeps_every_attribute_byte_for_byte_and_counts() {
     assert_eq!(report.method, MoveMethod::Copy);
     assert_eq!((report.moved, report.failed, report.end), (23, 0, Some(CopyEnd::Drained)));
     assert_eq!(seen.last(), Some(&23));
+    // Counted, not only collected by body (a message copied twice would hide in a map).
+    let counts = sqs.attributes(&jobs).await.unwrap();
+    assert_eq!((counts.visible(), counts.in_flight(), counts.delayed()), (Some(23), Some(0), Some(0)), "jobs' depth");
+    let drained = drain(&sqs, &jobs).await;
+    assert_eq!(drained.len(), 23, "23 messages received from jobs");
     let arrived: BTreeMap<String, BTreeMap<String, MessageAttribute>> =
-        drain(&sqs, &jobs).await.into_iter().map(|message| (message.body, message.attributes)).collect();
+        drained.into_iter().map(|message| (message.body, message.attributes)).collect();
     assert_eq!(arrived, sent, "every message arrived once with identical body and attributes");
     assert_eq!(sqs.attributes(&dlq).await.unwrap().visible(), Some(0), "and left the DLQ");
 }
@@ -236,6 +241,8 @@ async fn a_fifo_dead_letter_queue_is_copied_with_its_groups_in_order() {
     .unwrap();
     assert_eq!((report.moved, report.failed), (12, 0));
 
+    let counts = sqs.attributes(&events).await.unwrap();
+    assert_eq!((counts.visible(), counts.in_flight(), counts.delayed()), (Some(12), Some(0), Some(0)), "events' depth");
     let arrived = drain(&sqs, &events).await;
     assert_eq!(arrived.len(), 12);
     for message in &arrived {

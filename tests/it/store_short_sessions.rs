@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::agent::start_agent;
+use crate::support::agent::{start_agent, without_terminal};
 use crate::support::fault_proxy::{Fault, FaultProxy};
 use crate::support::store::{Keyring, set_inventory_endpoint};
 use crate::support::{Sandbox, assert_success, stderr};
@@ -94,4 +94,43 @@ fn a_hundred_credential_processes_for_a_15_minute_chained_role_through_the_agent
     let (_, again) = all_at_once(command);
     assert_eq!(proxy.count("AssumeRole"), 0, "a fresh 15-minute session is handed out as it is");
     assert_eq!(again, session);
+}
+
+/// credential-process wants 15 minutes left, so a 15-minute session is inside its window from
+/// the start; once a renewal would gain time, renewing a role that sends its own MFA code needs
+/// a code. Without a terminal (an SDK runs it) nobody can give one: the still-valid session is
+/// handed out, with one line saying so, and nothing reaches STS.
+#[test]
+fn credential_process_without_a_terminal_hands_out_the_valid_session_when_renewing_needs_a_code() {
+    let sandbox = Sandbox::new();
+    // 15-minute sessions renewed at refresh_before as written: renewing gains time (a second)
+    // as soon as the session is a second old.
+    let inventory = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    let inventory = inventory
+        .replace("duration = \"1h\"\nrefresh_before = \"5m\"", "duration = \"15m\"\nrefresh_before = \"14m59s\"");
+    assert!(inventory.contains("14m59s"), "the fixture's defaults changed: {inventory}");
+    std::fs::write(sandbox.inventory(), inventory).unwrap();
+    let proxy = FaultProxy::start(&sandbox.moto.endpoint);
+    set_inventory_endpoint(&sandbox, Some(&proxy.endpoint));
+    let keyring = Keyring::start(sandbox.home.path());
+    // prod/break-glass's source has no MFA session: its AssumeRole carries the code itself.
+    let role = "prod/break-glass";
+    assert_success(&keyring.command(&sandbox, &["refresh", role, "--mfa-code", "123456"]).output().unwrap());
+    assert_eq!(proxy.count("AssumeRole"), 1);
+    assert!(proxy.last_body("AssumeRole").unwrap().contains("TokenCode=123456"), "the role sends its own code");
+    // Aging, not waiting on anything: the session must be older than what a renewal must gain.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let mut command = keyring.command(&sandbox, &["credential-process", role]);
+    without_terminal(&mut command);
+    let output = command.output().unwrap();
+    assert_success(&output);
+    let said = stderr(&output);
+    assert!(said.contains("needs an MFA code") && said.contains("there is no terminal"), "{said}");
+    assert!(said.contains("handing out the current session until it expires"), "{said}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expiration: jiff::Timestamp = json["Expiration"].as_str().unwrap().parse().unwrap();
+    let left = expiration.duration_since(jiff::Timestamp::now());
+    assert!(left > jiff::SignedDuration::ZERO && left < jiff::SignedDuration::from_mins(15), "{left:?} left");
+    assert_eq!(proxy.count("AssumeRole"), 1, "nothing was sent: renewing needed a code nobody could give");
 }

@@ -349,6 +349,18 @@ fn seed_long_message(sandbox: &Sandbox) {
     });
 }
 
+/// The number of the first body line shown ("body line 141" at the top of the body).
+fn first_body_line(screen: &str) -> Option<u32> {
+    let after = screen.split("body line ").nth(1)?;
+    after.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Waits for the body's first shown line to be `line`; fails with the screen otherwise.
+fn scrolled_to(tui: &mut Tui, what: &str, line: u32) -> u32 {
+    tui.wait_for(&format!("{what}: line {line} first"), |screen| first_body_line(screen) == Some(line));
+    line
+}
+
 #[test]
 fn a_long_body_scrolls_and_x_saves_the_peek_to_a_file_that_parses() {
     let sandbox = Sandbox::new();
@@ -366,13 +378,22 @@ fn a_long_body_scrolls_and_x_saves_the_peek_to_a_file_that_parses() {
             && screen.contains("2 bytes · hex cafe · base64 yv4=")
     });
 
-    // PgDn pages through the body, J one more line, K one back.
-    tui.send("\x1b[6~\x1b[6~\x1b[6~\x1b[6~\x1b[6~\x1b[6~\x1b[6~");
-    tui.send("J");
-    tui.send("K");
-    tui.wait_for("the body scrolled past its 140th line", |screen| {
-        screen.contains("body line 150") && !screen.contains("body line 1 ")
-    });
+    // PgDn pages through the body 20 lines at a time, J one line down, K one up: each key
+    // waits for the one position only the right scroll gives (the body's first line shown).
+    tui.send("\x1b[6~");
+    let mut top =
+        tui.wait_until("the first page down", |tui| first_body_line(&tui.screen_text()).filter(|top| *top > 1));
+    for _ in 0..6 {
+        tui.send("\x1b[6~");
+        top = scrolled_to(&mut tui, "a page down", top + 20);
+    }
+    assert!(top > 100, "seven pages down show line {top} first");
+    for (key, what, to) in [("J", "J", top + 1), ("J", "J again", top + 2), ("K", "K", top + 1), ("J", "J", top + 2)] {
+        tui.send(key);
+        scrolled_to(&mut tui, what, to);
+    }
+    let screen = tui.screen_text();
+    assert!(screen.contains("body line 150") && !screen.contains("body line 1 "), "{screen}");
 
     tui.send("x");
     let dir = sandbox.home.path().join(".local/state/switchboard/messages");

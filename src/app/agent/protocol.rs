@@ -74,6 +74,29 @@ pub enum AgentRequest {
     AnswerMfa { id: u64, code: WireCode },
 }
 
+/// One request line as the agent reads it (its `\n` included or not): the request, or why it
+/// is none (the message of the error reply). Bytes that are not UTF-8 are not a request
+/// either: they get a reply like any other malformed line.
+pub fn parse_request(line: &[u8]) -> Result<AgentRequest, String> {
+    let text = std::str::from_utf8(line).map_err(|problem| format!("not a request: not UTF-8 ({problem})"))?;
+    serde_json::from_str::<AgentRequest>(text).map_err(|problem| format!("not a request: {problem}"))
+}
+
+impl AgentRequest {
+    /// The request's kind as the wire names it (`session`, `answer_mfa`): what a log may say
+    /// of a request, whose fields can hold a code.
+    pub fn op(&self) -> &'static str {
+        match self {
+            AgentRequest::Session { .. } => "session",
+            AgentRequest::Status => "status",
+            AgentRequest::List { .. } => "list",
+            AgentRequest::Whoami { .. } => "whoami",
+            AgentRequest::PendingMfa => "pending_mfa",
+            AgentRequest::AnswerMfa { .. } => "answer_mfa",
+        }
+    }
+}
+
 /// An MFA code on the wire; `Debug` never shows it.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -272,6 +295,14 @@ mod tests {
         assert_eq!(Renewal::from(WireRenewal::WithinSeconds(900)), Renewal::Within(Duration::from_secs(900)));
         let status = serde_json::to_string(&AgentRequest::Status).unwrap();
         assert_eq!(status, r#"{"op":"status"}"#);
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_request_says_why() {
+        assert_eq!(parse_request(b"{\"op\":\"status\"}\n"), Ok(AgentRequest::Status));
+        assert!(parse_request(b"{\"op\":\"st\xffatus\"}\n").unwrap_err().starts_with("not a request: not UTF-8"));
+        assert!(parse_request(b"{\"op\":\"reboot\"}").unwrap_err().contains("unknown variant `reboot`"));
+        assert!(parse_request(b"").unwrap_err().starts_with("not a request: "));
     }
 
     #[test]

@@ -76,12 +76,15 @@ pub fn start_agent(mut command: Command) -> Agent {
             let _ = send.send(line);
         }
     });
-    Agent { child, log }
+    Agent { child, log, started: seen, stopped: false }
 }
 
 pub struct Agent {
     pub child: Child,
     log: mpsc::Receiver<String>,
+    /// What it logged until it said it serves.
+    pub started: Vec<String>,
+    stopped: bool,
 }
 
 impl Agent {
@@ -105,8 +108,25 @@ impl Agent {
     }
 }
 
+impl Agent {
+    /// Ends the agent (SIGTERM) and waits for it: every line it logged that was not read yet,
+    /// to the last one.
+    pub fn stop(&mut self) -> Vec<String> {
+        // SAFETY: a signal to the agent this test started and has not reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        self.stopped = true;
+        assert!(status.success(), "the agent ended with {status:?} on SIGTERM");
+        // Its stderr closed with it: the reader ends and so does this.
+        self.log.iter().collect()
+    }
+}
+
 impl Drop for Agent {
     fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
         // SAFETY: a signal to the agent this test started and has not reaped.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();

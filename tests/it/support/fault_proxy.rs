@@ -24,7 +24,8 @@ pub enum Fault {
     Hang,
     /// Close the connection with a TCP reset before answering.
     Reset,
-    /// An HTTP status (500, 503) with a service error body.
+    /// An HTTP status with a service error body: `ServiceUnavailable` for 503, else
+    /// `InternalFailure`.
     Status(u16),
     /// 400 `Throttling` (STS) / `ThrottlingException` (SQS).
     Throttling,
@@ -66,6 +67,8 @@ struct Shared {
     counts: HashMap<String, usize>,
     /// The body of the last request of each action.
     last_bodies: HashMap<String, String>,
+    /// Every request's body, per action, in the order they came.
+    bodies: HashMap<String, Vec<String>>,
 }
 
 pub struct FaultProxy {
@@ -138,6 +141,11 @@ impl FaultProxy {
         self.shared.lock().unwrap().last_bodies.get(action).cloned()
     }
 
+    /// The bodies of every request of this action so far, as text, in the order they came.
+    pub fn bodies(&self, action: &str) -> Vec<String> {
+        self.shared.lock().unwrap().bodies.get(action).cloned().unwrap_or_default()
+    }
+
     pub fn reset_counts(&self) {
         self.shared.lock().unwrap().counts.clear();
     }
@@ -167,7 +175,9 @@ fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>, down: &std::
         let fault = {
             let mut shared = shared.lock().unwrap();
             *shared.counts.entry(request.action.clone()).or_default() += 1;
-            shared.last_bodies.insert(request.action.clone(), String::from_utf8_lossy(&request.body).into_owned());
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            shared.bodies.entry(request.action.clone()).or_default().push(body.clone());
+            shared.last_bodies.insert(request.action.clone(), body);
             take_fault(&mut shared.rules, &request.action)
         };
         if !answer(&mut client, &mut reader, upstream, &request, fault) {
@@ -212,6 +222,8 @@ fn answer(
             reset(client);
             return false;
         }
+        // As AWS names them: 503 is ServiceUnavailable, any other 5xx an InternalFailure.
+        Some(Fault::Status(503)) => error(503, "ServiceUnavailable", "the fault proxy is unavailable"),
         Some(Fault::Status(status)) => error(status, "InternalFailure", "the fault proxy failed this request"),
         Some(Fault::Throttling) => {
             error(400, if request.json { "ThrottlingException" } else { "Throttling" }, "Rate exceeded")

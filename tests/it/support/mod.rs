@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod fake_sso;
 pub mod fault_proxy;
+pub mod prerequisites;
 pub mod pty;
 pub mod store;
 

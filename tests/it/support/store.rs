@@ -9,15 +9,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
+use super::prerequisites::require_tool;
 use super::{Sandbox, clean_env};
-
-pub fn require(tool: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(found, "{tool} is missing: run scripts/test.sh (it installs dbus and gnome-keyring)");
-}
 
 /// A D-Bus session with an unlocked gnome-keyring, alive until dropped.
 pub struct Keyring {
@@ -28,8 +21,8 @@ pub struct Keyring {
 
 impl Keyring {
     pub fn start(home: &Path) -> Keyring {
-        require("dbus-run-session");
-        require("gnome-keyring-daemon");
+        require_tool("dbus-run-session", "dbus");
+        require_tool("gnome-keyring-daemon", "gnome-keyring");
         // The script reports the bus address and its own pid, then holds the session open
         // until the test ends it (exec keeps the pid).
         let script = r#"

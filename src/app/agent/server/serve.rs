@@ -12,7 +12,7 @@ use super::AgentServer;
 use super::asks::{AgentAsk, on_behalf_of};
 use super::socket::{AgentSocket, peer_allowed};
 use crate::app::agent::protocol::{
-    AgentErrorKind, AgentReply, AgentRequest, Greeting, MAX_REQUEST_BYTES, WireRenewal, WireSession,
+    AgentErrorKind, AgentReply, AgentRequest, Greeting, MAX_REQUEST_BYTES, WireRenewal, WireSession, parse_request,
 };
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::inventory::RoleKey;
@@ -64,7 +64,6 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
     loop {
         let mut line = Vec::new();
         let mut limited = (&mut reader).take(MAX_REQUEST_BYTES);
-        // Bytes, not text: a line that is not UTF-8 gets an error reply like any bad request.
         let read = match tokio::time::timeout(REQUEST_READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
             Ok(Ok(read)) => read,
             Ok(Err(_)) | Err(_) => return,
@@ -76,10 +75,9 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
             let _ = write_reply(&mut writer, &error(AgentErrorKind::BadRequest, "request too long".into())).await;
             return;
         }
-        let reply = match std::str::from_utf8(&line).map(serde_json::from_str::<AgentRequest>) {
-            Ok(Ok(request)) => answer(&server, request, peer_pid).await,
-            Ok(Err(problem)) => error(AgentErrorKind::BadRequest, format!("not a request: {problem}")),
-            Err(_) => error(AgentErrorKind::BadRequest, "not a request: the line is not UTF-8 text".into()),
+        let reply = match parse_request(&line) {
+            Ok(request) => answer(&server, request, peer_pid).await,
+            Err(problem) => error(AgentErrorKind::BadRequest, problem),
         };
         if write_reply(&mut writer, &reply).await.is_err() {
             return;
@@ -105,6 +103,7 @@ fn error(kind: AgentErrorKind, message: String) -> AgentReply {
 }
 
 async fn answer(server: &AgentServer, request: AgentRequest, peer_pid: Option<u32>) -> AgentReply {
+    tracing::trace!("agent: {} request from pid {}", request.op(), peer_pid.map_or("?".into(), |pid| pid.to_string()));
     let outcome = match request {
         AgentRequest::Status => Ok(AgentReply::Status(server.status())),
         AgentRequest::Session { inventory, role, renewal, caller, mfa_wait_seconds, served_pid } => {
