@@ -71,3 +71,25 @@ fn an_html_page_from_the_sign_in_endpoint_is_one_line_without_the_page() {
     assert!(text.contains("HTTP 502 with an HTML page"), "{text}");
     assert!(!text.contains('<') && !text.contains("Bad Gateway"), "{text}");
 }
+
+#[test]
+fn a_browser_that_never_comes_back_is_given_up_and_its_listener_closed() {
+    let sso = SsoSandbox::new(&[]);
+    // A browser that opens nothing: the fake never approves, nothing calls back.
+    let mut command = sso.command(&["login", "corp"]);
+    command.env("BROWSER", "/bin/true").env("SWITCHBOARD_BROWSER_WAIT", "2");
+    let (output, took) = run_with_deadline(command, Duration::from_secs(30)).unwrap();
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.contains("no browser came back within 2s: the sign-in was given up"), "{text}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    // The address it showed pointed at its listener: closed now.
+    let port: u16 = text
+        .split("127.0.0.1%3A")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no callback port in {text}"));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the listener on {port} is closed");
+    assert_eq!(sso.sso.stats()["tokens_issued"], 0);
+}

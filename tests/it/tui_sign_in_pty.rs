@@ -74,3 +74,33 @@ fn esc_cancels_the_sign_in_and_nothing_is_renewed() {
     tui.send("q");
     tui.wait_for_exit();
 }
+
+#[test]
+fn a_caller_without_a_terminal_signs_in_through_the_screen_hosting_the_agent() {
+    let sso = SsoSandbox::new(&[]);
+    let mut tui = start(&sso);
+    tui.wait_for("the screen hosting the agent", |screen| {
+        roles_are_shown(screen) && screen.contains("agent: this screen")
+    });
+    // An SDK's credential_process: no terminal, no browser of its own.
+    let mut caller = sso.sandbox.command(&["credential-process", "data/read"]);
+    crate::support::agent::without_terminal(&mut caller)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &sso.sso.endpoint)
+        .env("AWS_ENDPOINT_URL_SSO", &sso.sso.endpoint)
+        .env_remove("BROWSER")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let caller = caller.spawn().unwrap();
+    let screen =
+        tui.wait_for("the sign-in modal for the caller", |screen| modal_shown(screen) && user_code(screen).is_some());
+    assert!(screen.contains("data/read"), "{screen}");
+    sso.sso.control("/_fake/approve", serde_json::json!({ "userCode": user_code(&screen).unwrap() }));
+    let output = caller.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["Version"], 1);
+    tui.wait_for("the modal closed", |screen| !modal_shown(screen));
+    assert_eq!(sso.sso.stats()["device_authorizations"], 1, "one sign-in, the screen's");
+    tui.send("q");
+    tui.wait_for_exit();
+}

@@ -156,8 +156,8 @@ pub enum SsoError {
     Unreadable(String),
     #[error("the sign-in was cancelled")]
     Cancelled,
-    #[error("no browser came back within {minutes} minutes: the sign-in was given up")]
-    BrowserTimedOut { minutes: u64 },
+    #[error("no browser came back within {}: the sign-in was given up (sign in again when you are at the browser)", crate::domain::duration::format_duration(*.waited))]
+    BrowserTimedOut { waited: Duration },
     #[error("the browser's answer carried the wrong state and was refused (not this sign-in's)")]
     StateMismatch,
     #[error("{0}")]

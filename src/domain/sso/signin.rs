@@ -27,6 +27,15 @@ use crate::domain::inventory::{RoleKey, SsoSettings};
 
 /// A browser that has not come back by then will not: the listener closes.
 pub const BROWSER_WAIT: Duration = Duration::from_secs(10 * 60);
+
+/// `BROWSER_WAIT`, or `SWITCHBOARD_BROWSER_WAIT` seconds (1 to 3600) for a shorter or longer one.
+pub fn browser_wait() -> Duration {
+    std::env::var("SWITCHBOARD_BROWSER_WAIT")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|seconds| (1..=3600).contains(seconds))
+        .map_or(BROWSER_WAIT, Duration::from_secs)
+}
 /// One request to the listener (a browser, or anything else that connects) gets this long.
 const REQUEST_WAIT: Duration = Duration::from_secs(10);
 
@@ -121,7 +130,7 @@ impl Started {
     pub fn expires_at(&self, now: Timestamp) -> Timestamp {
         match self {
             Started::Device { authorization } => authorization.expires_at,
-            Started::Pkce { .. } => now.checked_add(BROWSER_WAIT).unwrap_or(now),
+            Started::Pkce { .. } => now.checked_add(browser_wait()).unwrap_or(now),
         }
     }
 }
@@ -169,9 +178,10 @@ pub async fn finish(
     match started {
         Started::Device { authorization } => poll_device(center, sso, registration, &authorization).await,
         Started::Pkce { listener, redirect_uri, state, verifier, .. } => {
-            let code = tokio::time::timeout(BROWSER_WAIT, callback(&listener, &state))
+            let waited = browser_wait();
+            let code = tokio::time::timeout(waited, callback(&listener, &state))
                 .await
-                .map_err(|_| SsoError::BrowserTimedOut { minutes: BROWSER_WAIT.as_secs() / 60 })??;
+                .map_err(|_| SsoError::BrowserTimedOut { waited })??;
             drop(listener);
             center.token_for_code(sso, registration, &code, &redirect_uri, &verifier).await
         }
