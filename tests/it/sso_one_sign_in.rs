@@ -52,6 +52,12 @@ fn twenty_credential_process_calls_without_a_token_make_one_sign_in() {
     }
     assert_eq!(starters.len(), 1, "one process signs in: {heard:#?}");
     assert_eq!(waiters.len(), CALLERS - 1);
+    // The browser script reaches the fake's /authorize a moment after the tab is said to open.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while sso.sso.count("pending_authorizations") == 0 {
+        assert!(std::time::Instant::now() < deadline, "the browser never reached /authorize: {:?}", sso.opened());
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let approved = sso.sso.control("/_fake/authorize/approve", serde_json::json!({}));
     let callback = approved["redirectUrl"].as_str().expect("the approval names the callback").to_owned();
     let browser = std::process::Command::new(crate::support::python_path())
