@@ -33,6 +33,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick(now) => on_tick(state, now),
         Action::AwsClock(ahead) => {
+            // `now` is AWS time as of the last tick: moved by the change in the offset at
+            // once, so no countdown is shown in the old time beside the new notice.
+            let (before, after) = (state.clock_ahead.unwrap_or_default(), ahead.unwrap_or_default());
+            state.now = state.now.checked_add(before - after).unwrap_or(state.now);
             state.clock_ahead = ahead;
             Vec::new()
         }
