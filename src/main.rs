@@ -8,8 +8,11 @@ use clap::{CommandFactory, Parser};
 use switchboard::app::GlobalOptions;
 use switchboard::{cli, tui};
 
+/// `0.1.0 (1a2b3c4d5e6f)`: the release and the git commit it was built from (`build.rs`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWITCHBOARD_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Sessions of many AWS accounts and roles, one MFA code a morning")]
+#[command(name = "switchboard", version = VERSION, about = "Sessions of many AWS accounts and roles, one MFA code a morning")]
 struct Arguments {
     #[command(flatten)]
     options: GlobalOptions,

@@ -78,3 +78,4 @@ mod tui_hung_endpoint;
 mod tui_panels_pty;
 mod tui_pty;
 mod tui_sign_in_pty;
+mod version;

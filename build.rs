@@ -1,0 +1,29 @@
+//! The build's git commit for `--version` (`0.1.0 (1a2b3c4d5e6f)`, `-dirty` when tracked
+//! files differ from it), so a bug report says which build. Without git (a source tarball)
+//! it says `unknown commit`.
+
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let output = Command::new("git").args(args).output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+fn main() {
+    let commit = match git(&["rev-parse", "--short=12", "HEAD"]) {
+        Some(commit) if !commit.is_empty() => {
+            let dirty =
+                git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|changes| !changes.is_empty());
+            if dirty { format!("{commit}-dirty") } else { commit }
+        }
+        _ => "unknown commit".to_owned(),
+    };
+    println!("cargo:rustc-env=SWITCHBOARD_COMMIT={commit}");
+    // A new commit or a changed file in the index builds the version again.
+    for path in [".git/HEAD", ".git/index", ".git/refs/heads"] {
+        if std::path::Path::new(path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+}
