@@ -58,6 +58,7 @@ mod sqs_access_denied;
 mod sqs_against_moto;
 mod sso_cli_cache;
 mod sso_faults;
+mod sso_headless_agent;
 mod sso_import;
 mod sso_one_sign_in;
 mod sso_secrets;

@@ -26,6 +26,11 @@ pub struct AgentAsk {
     pub wait: Duration,
 }
 
+/// The agent request being answered by this task, if any: whom a code or sign-in is for.
+pub(super) fn current() -> Option<AgentAsk> {
+    ASKED_FOR.try_with(Clone::clone).ok()
+}
+
 /// Runs `work` (an engine call for one agent request) with its caller known to `AgentPrompt`.
 pub async fn on_behalf_of<T>(ask: AgentAsk, work: impl Future<Output = T>) -> T {
     ASKED_FOR.scope(ask, work).await
@@ -141,12 +146,8 @@ impl MfaPrompt for PendingAsks {
     }
 }
 
-/// A desktop notification where one can be shown: best effort, never waited for long.
+/// The MFA request as a desktop notification.
 fn notify(request: &MfaRequest) {
-    if std::env::var("SWITCHBOARD_NOTIFY").is_ok_and(|value| value.eq_ignore_ascii_case("off")) {
-        return;
-    }
-    let Some(program) = on_path("notify-send") else { return };
     let whom = request.caller.as_ref().map(|caller| format!("{caller} ")).unwrap_or_default();
     let roles: Vec<String> = request.roles.iter().map(ToString::to_string).collect();
     let body = format!(
@@ -154,29 +155,7 @@ fn notify(request: &MfaRequest) {
         request.device,
         roles.join(", ")
     );
-    let spawned = tokio::process::Command::new(program)
-        .args(["--app-name=switchboard", "switchboard: MFA code needed", &body])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
-    match spawned {
-        Ok(mut child) => {
-            tokio::spawn(async move {
-                // A notification daemon that hangs must not leave processes behind.
-                if tokio::time::timeout(Duration::from_secs(5), child.wait()).await.is_err() {
-                    let _ = child.kill().await;
-                }
-            });
-        }
-        Err(error) => tracing::debug!("notify-send: {error}"),
-    }
-}
-
-fn on_path(program: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
+    super::notify::send("switchboard: MFA code needed", &body);
 }
 
 #[cfg(test)]

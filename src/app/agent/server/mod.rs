@@ -4,8 +4,10 @@
 //! front ends reach it through here, so neither names the other.
 
 mod asks;
+mod notify;
 mod serve;
 mod served;
+mod sign_ins;
 mod socket;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ pub use socket::{AgentSocket, bind};
 
 use super::client as agent_client;
 use super::protocol::{AgentStatus, ServedRole};
-use crate::app::build_engine;
+use crate::app::build_engine_signing_in;
 use crate::domain::engine::Engine;
 use crate::domain::inventory::Inventory;
 use crate::domain::mfa::MfaPrompt;
@@ -28,6 +30,13 @@ use crate::domain::store::SecretStore;
 struct Reload {
     store: Arc<dyn SecretStore>,
     prompt: Arc<dyn MfaPrompt>,
+}
+
+impl Reload {
+    fn engine(&self, inventory: Inventory) -> Arc<Engine> {
+        let sign_in = Arc::new(sign_ins::HeadlessSignIn);
+        Arc::new(build_engine_signing_in(Arc::new(inventory), self.store.clone(), self.prompt.clone(), sign_in))
+    }
 }
 
 pub struct AgentServer {
@@ -57,17 +66,19 @@ fn status_of(inventory: &Inventory, host: &str) -> AgentStatus {
 
 impl AgentServer {
     /// `switchboard agent`: its own engine; codes for callers without a terminal are pending
-    /// requests; a changed inventory file is read again.
+    /// requests, sign-ins for them are started and notified (`sign_ins`); a changed
+    /// inventory file is read again.
     pub fn headless(inventory: Inventory, store: Arc<dyn SecretStore>) -> Self {
         let pending = Arc::new(PendingAsks::default());
         let prompt: Arc<dyn MfaPrompt> = Arc::new(AgentPrompt::new(pending.clone()));
         let status = status_of(&inventory, "agent");
         let stamp = modified(&inventory.path);
-        let engine = Arc::new(build_engine(Arc::new(inventory), store.clone(), prompt.clone()));
+        let reload = Reload { store, prompt };
+        let engine = reload.engine(inventory);
         Self {
             engine: RwLock::new(engine),
             inventory_stamp: RwLock::new(stamp),
-            reload: Some(Reload { store, prompt }),
+            reload: Some(reload),
             status,
             pending: Some(pending),
             served: Default::default(),
@@ -115,7 +126,7 @@ impl AgentServer {
         };
         let inventory = Inventory::load(&path).map_err(|error| error.to_string())?;
         tracing::info!("agent: {} changed; read again", path.display());
-        let fresh = Arc::new(build_engine(Arc::new(inventory), reload.store.clone(), reload.prompt.clone()));
+        let fresh = reload.engine(inventory);
         *self.engine.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
         *self.inventory_stamp.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
         Ok(fresh)

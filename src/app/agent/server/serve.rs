@@ -17,6 +17,7 @@ use crate::app::agent::protocol::{
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::{MfaCaller, MfaCode, MfaError};
+use crate::domain::sso::SsoError;
 
 /// A client that connects and says nothing is dropped after this.
 const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -154,7 +155,7 @@ async fn session(server: &AgentServer, asked: SessionAsked) -> Result<AgentReply
         return Err((
             AgentErrorKind::MfaNotGiven,
             format!(
-                "{key}: no session within {} s (waiting for an MFA code): run `switchboard mfa` in a terminal (or answer in the switchboard screen), then retry",
+                "{key}: no session within {} s (waiting for an MFA code or a sign-in): run `switchboard mfa` or `switchboard login` in a terminal (or answer in the switchboard screen), then retry",
                 (wait + STS_GRACE).as_secs()
             ),
         ));
@@ -208,6 +209,13 @@ fn find(engine: &Engine, role: &str) -> Result<RoleKey, Refusal> {
 /// told a code is needed and asks itself.
 fn engine_error(problem: &EngineError, headless: bool) -> Refusal {
     match (problem, problem.mfa_device()) {
+        // Only a caller's wait running out cancels the headless agent's sign-in.
+        (EngineError::SignIn { role, start_url, error }, _) if headless && **error == SsoError::Cancelled => (
+            AgentErrorKind::MfaNotGiven,
+            format!(
+                "{role} needs a sign-in to {start_url} and nobody signed in in time: run `switchboard login` in a terminal (or sign in in the switchboard screen), then retry"
+            ),
+        ),
         (EngineError::Mfa { role, device, error: mfa }, Some(_)) if headless => {
             let what = match mfa {
                 MfaError::TimedOut { seconds } => format!("nobody gave it within {seconds} s"),
