@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::app::agent::protocol::{AgentErrorKind, AgentReply, AgentRequest, parse_request};
+use crate::app::agent::protocol::{
+    AgentErrorKind, AgentReply, AgentRequest, Unreadable, encode, parse_reply, parse_request,
+};
 use crate::domain::engine::Renewal;
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::MfaCode;
@@ -17,18 +19,26 @@ pub fn agent_request(data: &[u8]) {
         match parse_request(line) {
             Ok(request) => check_request(&request),
             Err(problem) => {
-                assert!(problem.starts_with("not a request: "), "{problem}");
-                let reply = AgentReply::Error { kind: AgentErrorKind::BadRequest, message: problem };
-                let text = serde_json::to_string(&reply).unwrap();
+                let kind = match &problem {
+                    Unreadable::Malformed(_) => AgentErrorKind::BadRequest,
+                    Unreadable::OtherProtocol(_) => AgentErrorKind::OtherProtocol,
+                };
+                let message = problem.to_string();
+                assert!(
+                    message.starts_with("not a request: ") || message.starts_with("a message of protocol"),
+                    "{message}"
+                );
+                let reply = AgentReply::Error { kind, message };
+                let text = encode(&reply).unwrap();
                 assert!(!text.contains('\n'), "an error reply of two lines: {text}");
-                assert_eq!(serde_json::from_str::<AgentReply>(&text).unwrap(), reply);
+                assert_eq!(parse_reply(text.as_bytes()).unwrap(), reply);
             }
         }
     }
 }
 
 fn check_request(request: &AgentRequest) {
-    let text = serde_json::to_string(request).unwrap();
+    let text = encode(request).unwrap();
     assert!(!text.contains('\n'), "a request of two lines: {text}");
     let again = parse_request(format!("{text}\n").as_bytes());
     assert_eq!(again.as_ref(), Ok(request), "{text}");

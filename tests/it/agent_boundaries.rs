@@ -61,8 +61,8 @@ client.connect(sys.argv[1])
 client.settimeout(20)
 reader = client.makefile("rb")
 lines = [reader.readline()]
-if b'"protocol"' in lines[0]:
-    client.sendall(b'{"op":"status"}\n')
+if b'"pid"' in lines[0]:
+    client.sendall(b'{"op":"status","protocol":2}\n')
     lines.append(reader.readline())
 lines.append(reader.readline())
 sys.stdout.write(b"".join(lines).decode())
@@ -101,7 +101,7 @@ fn a_process_of_another_user_is_refused_by_the_agent() {
     assert_eq!(
         replies,
         [
-            serde_json::json!({"reply": "error", "kind": "bad_request", "message": "this agent serves only its own user"})
+            serde_json::json!({"reply": "error", "kind": "bad_request", "message": "this agent serves only its own user", "protocol": 2})
         ],
         "one refusal, then the connection closed: no greeting, no status"
     );

@@ -105,13 +105,13 @@ fn a_second_agent_refuses_and_names_the_first() {
 #[test]
 fn a_malformed_request_gets_an_error_reply_and_the_agent_keeps_serving() {
     let sandbox = AgentSandbox::new();
-    let _agent = sandbox.start_agent();
+    let agent = sandbox.start_agent();
     let mut stream = UnixStream::connect(sandbox.socket()).unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut greeting = String::new();
     reader.read_line(&mut greeting).unwrap();
     let greeting: serde_json::Value = serde_json::from_str(&greeting).unwrap();
-    assert_eq!(greeting["protocol"], 1, "the agent greets first: {greeting}");
+    assert_eq!(greeting["protocol"], 2, "the agent greets first: {greeting}");
     stream.write_all(b"this is not json\n").unwrap();
     let mut reply = String::new();
     reader.read_line(&mut reply).unwrap();
@@ -127,7 +127,15 @@ fn a_malformed_request_gets_an_error_reply_and_the_agent_keeps_serving() {
     assert_eq!(reply["reply"], "error");
     assert_eq!(reply["kind"], "bad_request");
     assert!(reply["message"].as_str().unwrap().contains("not UTF-8"), "{reply}");
+    // A request of an older build (it names no protocol) is refused, naming this agent.
     stream.write_all(b"{\"op\":\"status\"}\n").unwrap();
+    let mut reply = String::new();
+    reader.read_line(&mut reply).unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["kind"], "other_protocol", "{reply}");
+    let message = reply["message"].as_str().unwrap();
+    assert!(message.contains(&format!("agent pid {} runs switchboard 0.1.0 (", agent.child.id())), "{message}");
+    stream.write_all(b"{\"op\":\"status\",\"protocol\":2}\n").unwrap();
     let mut status = String::new();
     reader.read_line(&mut status).unwrap();
     assert!(status.contains("\"reply\":\"status\""), "the connection goes on: {status:?}");
@@ -168,7 +176,7 @@ fn an_agent_that_dies_mid_request_makes_callers_fall_back() {
     // would.
     std::thread::spawn(move || {
         for mut stream in listener.incoming().map_while(Result::ok) {
-            let _ = writeln!(stream, r#"{{"protocol":1,"pid":1,"version":"0.1.0"}}"#);
+            let _ = writeln!(stream, r#"{{"protocol":2,"pid":1,"version":"0.1.0"}}"#);
             let mut request = String::new();
             let _ = BufReader::new(&stream).read_line(&mut request);
         }

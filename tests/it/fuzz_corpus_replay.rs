@@ -168,18 +168,18 @@ fn exports_corpus_reads_back_through_real_shells() {
 const AGENT_SEEDS: [(&str, &str); 8] = [
     (
         "session",
-        r#"{"op":"session","inventory":"/home/op/.config/switchboard/accounts.toml","role":"prod/admin","renewal":{"within_seconds":900},"served_pid":4242}"#,
+        r#"{"op":"session","protocol":2,"inventory":"/home/op/.config/switchboard/accounts.toml","role":"prod/admin","renewal":{"within_seconds":900},"served_pid":4242}"#,
     ),
     (
         "session-headless",
-        r#"{"op":"session","inventory":"/i.toml","role":"staging/deploy","renewal":{"at_least_seconds":900},"caller":{"pid":77,"command":"terraform apply","client_pid":78},"mfa_wait_seconds":120}"#,
+        r#"{"op":"session","protocol":2,"inventory":"/i.toml","role":"staging/deploy","renewal":{"at_least_seconds":900},"caller":{"pid":77,"command":"terraform apply","client_pid":78},"mfa_wait_seconds":120}"#,
     ),
-    ("status", r#"{"op":"status"}"#),
-    ("list", r#"{"op":"list","inventory":"/i.toml","json":true}"#),
-    ("whoami", r#"{"op":"whoami","inventory":"/i.toml","role":"prod/viewer"}"#),
-    ("pending", r#"{"op":"pending_mfa"}"#),
-    ("answer", r#"{"op":"answer_mfa","id":3,"code":"123456"}"#),
-    ("force", r#"{"op":"session","inventory":"/i.toml","role":"a/b","renewal":"force"}"#),
+    ("status", r#"{"op":"status","protocol":2}"#),
+    ("list", r#"{"op":"list","protocol":2,"inventory":"/i.toml","json":true}"#),
+    ("whoami", r#"{"op":"whoami","protocol":2,"inventory":"/i.toml","role":"prod/viewer"}"#),
+    ("pending", r#"{"op":"pending_mfa","protocol":2}"#),
+    ("answer", r#"{"op":"answer_mfa","protocol":2,"id":3,"code":"123456"}"#),
+    ("force", r#"{"op":"session","protocol":2,"inventory":"/i.toml","role":"a/b","renewal":"force"}"#),
 ];
 
 /// Writes the seeds each corpus started from (then grown by the fuzzer and minimised with

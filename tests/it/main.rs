@@ -19,6 +19,7 @@ mod agent_commands;
 mod agent_ecs_endpoint;
 #[cfg(unix)]
 mod agent_mfa;
+mod agent_protocol;
 #[cfg(unix)]
 mod agent_socket;
 mod alarms_against_moto;

@@ -8,7 +8,10 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use super::protocol::{AgentErrorKind, AgentReply, AgentRequest, AgentStatus, Greeting, PROTOCOL, WireRenewal};
+use super::protocol::{
+    AgentErrorKind, AgentReply, AgentRequest, AgentStatus, BUILD, Greeting, PROTOCOL, Unreadable, WireRenewal, encode,
+    parse_reply,
+};
 use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::{Inventory, RoleKey};
 use crate::domain::mfa::MfaCaller;
@@ -40,6 +43,21 @@ pub enum AgentUnavailable {
     Broken { path: PathBuf, reason: String },
     #[error("{SWITCH_VARIABLE}=off")]
     SwitchedOff,
+    /// An agent of another build: said once per process (see `tell_once`), then this process
+    /// works without it.
+    #[error(
+        "agent pid {pid} runs switchboard {version} (protocol {protocol}), this is switchboard {BUILD} (protocol {PROTOCOL}): restart it (e.g. `systemctl --user restart switchboard-agent`); working without it meanwhile"
+    )]
+    OtherProtocol { pid: u32, version: String, protocol: String },
+}
+
+/// Says an agent of another build once per process, on stderr: the operator must learn that
+/// it serves nobody until it is restarted. Other reasons stay at debug level.
+fn tell_once(unavailable: &AgentUnavailable) {
+    static TOLD: std::sync::Once = std::sync::Once::new();
+    if matches!(unavailable, AgentUnavailable::OtherProtocol { .. }) {
+        TOLD.call_once(|| crate::app::output::warn(&unavailable.to_string()));
+    }
 }
 
 /// `$SWITCHBOARD_AGENT_SOCKET`, else `$XDG_RUNTIME_DIR/switchboard/agent.sock`, else
@@ -66,6 +84,18 @@ pub fn switched_off() -> bool {
 
 /// One request, one reply.
 pub async fn ask(path: &Path, request: &AgentRequest, reply_timeout: Duration) -> Result<AgentReply, AgentUnavailable> {
+    let answered = exchange(path, request, reply_timeout).await;
+    if let Err(unavailable) = &answered {
+        tell_once(unavailable);
+    }
+    answered
+}
+
+async fn exchange(
+    path: &Path,
+    request: &AgentRequest,
+    reply_timeout: Duration,
+) -> Result<AgentReply, AgentUnavailable> {
     let broken = |reason: String| AgentUnavailable::Broken { path: path.to_path_buf(), reason };
     let stream = match tokio::time::timeout(CONNECT_TIMEOUT, UnixStream::connect(path)).await {
         Ok(Ok(stream)) => stream,
@@ -91,27 +121,24 @@ pub async fn ask(path: &Path, request: &AgentRequest, reply_timeout: Duration) -
             )));
         }
     }
-    match serde_json::from_str::<Greeting>(&greeting) {
-        Ok(greeting) if greeting.protocol == PROTOCOL => {}
+    let greeting = match serde_json::from_str::<Greeting>(&greeting) {
+        Ok(greeting) if greeting.protocol == PROTOCOL => greeting,
         Ok(greeting) => {
-            return Err(broken(format!(
-                "agent pid {} runs switchboard {} (protocol {}), this is {} (protocol {PROTOCOL}): restart it, \
-                 e.g. `systemctl --user restart switchboard-agent`",
-                greeting.pid,
-                greeting.version,
-                greeting.protocol,
-                env!("CARGO_PKG_VERSION")
-            )));
+            return Err(AgentUnavailable::OtherProtocol {
+                pid: greeting.pid,
+                version: greeting.version,
+                protocol: greeting.protocol.to_string(),
+            });
         }
-        Err(_) => {
-            return Err(broken(format!(
-                "it speaks another protocol (an older switchboard?): restart it; this is {} (protocol {PROTOCOL})",
-                env!("CARGO_PKG_VERSION")
-            )));
-        }
-    }
+        Err(_) => return Err(broken(format!("its greeting is not switchboard's (this is switchboard {BUILD})"))),
+    };
+    let other_protocol = |spoken: Option<u64>| AgentUnavailable::OtherProtocol {
+        pid: greeting.pid,
+        version: greeting.version.clone(),
+        protocol: spoken.map_or("1".to_owned(), |spoken| spoken.to_string()),
+    };
     let exchange = async {
-        let mut line = serde_json::to_string(request).map_err(|error| broken(error.to_string()))?;
+        let mut line = encode(request).map_err(|error| broken(error.to_string()))?;
         line.push('\n');
         writer.write_all(line.as_bytes()).await.map_err(|error| broken(error.to_string()))?;
         let mut reply = String::new();
@@ -119,7 +146,12 @@ pub async fn ask(path: &Path, request: &AgentRequest, reply_timeout: Duration) -
         if read == 0 {
             return Err(broken("it closed the connection".into()));
         }
-        serde_json::from_str(&reply).map_err(|error| broken(format!("unreadable reply: {error}")))
+        match parse_reply(reply.as_bytes()) {
+            Ok(AgentReply::Error { kind: AgentErrorKind::OtherProtocol, .. }) => Err(other_protocol(None)),
+            Ok(reply) => Ok(reply),
+            Err(Unreadable::OtherProtocol(spoken)) => Err(other_protocol(spoken)),
+            Err(problem @ Unreadable::Malformed(_)) => Err(broken(format!("unreadable reply: {problem}"))),
+        }
     };
     tokio::time::timeout(reply_timeout, exchange).await.unwrap_or_else(|_| Err(broken("timed out".into())))
 }

@@ -14,9 +14,13 @@ use crate::domain::engine::{Renewal, Session};
 use crate::domain::inventory::RoleKey;
 use crate::domain::mfa::MfaCaller;
 
-/// The protocol this build speaks; the greeting carries it, so a client and an agent of
-/// different builds that do not speak the same one say so instead of misreading each other.
-pub const PROTOCOL: u32 = 1;
+/// The protocol this build speaks. The greeting, every request and every reply carry it, so
+/// a client and an agent of builds that do not speak the same one say so instead of
+/// misreading each other. 2: every request and reply names its protocol.
+pub const PROTOCOL: u32 = 2;
+
+/// This build, as the greeting and `agent --status` name it: `0.1.0 (1a2b3c4d5e6f)`.
+pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWITCHBOARD_COMMIT"), ")");
 
 /// The first line the agent writes on every connection, before any request. The kernel
 /// accepts connections for a stopped agent (Ctrl-Z, SIGSTOP) too; only a running one greets,
@@ -26,13 +30,13 @@ pub const PROTOCOL: u32 = 1;
 pub struct Greeting {
     pub protocol: u32,
     pub pid: u32,
-    /// The agent's build (`CARGO_PKG_VERSION`).
+    /// The agent's build (`BUILD`).
     pub version: String,
 }
 
 impl Greeting {
     pub fn of_this_process() -> Greeting {
-        Greeting { protocol: PROTOCOL, pid: std::process::id(), version: env!("CARGO_PKG_VERSION").to_owned() }
+        Greeting { protocol: PROTOCOL, pid: std::process::id(), version: BUILD.to_owned() }
     }
 }
 
@@ -74,12 +78,55 @@ pub enum AgentRequest {
     AnswerMfa { id: u64, code: WireCode },
 }
 
+/// Why a line is not read as a request (or a reply).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Unreadable {
+    /// Not UTF-8, not JSON, not a request: the message says why.
+    #[error("not a request: {0}")]
+    Malformed(String),
+    /// A message of another protocol; `None`: of a build from before messages named theirs.
+    #[error("a message of protocol {}; this build speaks protocol {PROTOCOL}", .0.map_or("1".to_owned(), |spoken| spoken.to_string()))]
+    OtherProtocol(Option<u64>),
+}
+
+/// A request or a reply as one line of JSON (without its `\n`), naming this protocol.
+pub fn encode(message: &impl Serialize) -> Result<String, serde_json::Error> {
+    let mut value = serde_json::to_value(message)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("protocol".to_owned(), PROTOCOL.into());
+    }
+    serde_json::to_string(&value)
+}
+
+/// A line as JSON whose `protocol` is this build's; the protocol is checked before the
+/// message is read, so a message of another protocol is never misread as one of ours.
+fn of_this_protocol(line: &[u8]) -> Result<serde_json::Value, Unreadable> {
+    let text = std::str::from_utf8(line).map_err(|problem| Unreadable::Malformed(format!("not UTF-8 ({problem})")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|problem| Unreadable::Malformed(problem.to_string()))?;
+    let Some(fields) = value.as_object() else {
+        return Err(Unreadable::Malformed("not a JSON object".to_owned()));
+    };
+    match fields.get("protocol").map(serde_json::Value::as_u64) {
+        Some(Some(spoken)) if spoken == u64::from(PROTOCOL) => Ok(value),
+        Some(Some(spoken)) => Err(Unreadable::OtherProtocol(Some(spoken))),
+        Some(None) => Err(Unreadable::Malformed("`protocol` is not a number".to_owned())),
+        None => Err(Unreadable::OtherProtocol(None)),
+    }
+}
+
 /// One request line as the agent reads it (its `\n` included or not): the request, or why it
 /// is none (the message of the error reply). Bytes that are not UTF-8 are not a request
 /// either: they get a reply like any other malformed line.
-pub fn parse_request(line: &[u8]) -> Result<AgentRequest, String> {
-    let text = std::str::from_utf8(line).map_err(|problem| format!("not a request: not UTF-8 ({problem})"))?;
-    serde_json::from_str::<AgentRequest>(text).map_err(|problem| format!("not a request: {problem}"))
+pub fn parse_request(line: &[u8]) -> Result<AgentRequest, Unreadable> {
+    let value = of_this_protocol(line)?;
+    serde_json::from_value::<AgentRequest>(value).map_err(|problem| Unreadable::Malformed(problem.to_string()))
+}
+
+/// One reply line as a client reads it, checked like a request.
+pub fn parse_reply(line: &[u8]) -> Result<AgentReply, Unreadable> {
+    let value = of_this_protocol(line)?;
+    serde_json::from_value::<AgentReply>(value).map_err(|problem| Unreadable::Malformed(problem.to_string()))
 }
 
 impl AgentRequest {
@@ -189,6 +236,8 @@ pub enum AgentErrorKind {
     /// A code was asked for on behalf of a caller without a terminal and nobody gave one in
     /// time: the message is the one line the caller prints.
     MfaNotGiven,
+    /// The request spoke another protocol; the message names the agent's pid and build.
+    OtherProtocol,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,20 +338,41 @@ mod tests {
             mfa_wait_seconds: None,
             served_pid: Some(42),
         };
-        let line = serde_json::to_string(&request).unwrap();
+        let line = encode(&request).unwrap();
         assert!(!line.contains('\n'));
-        assert_eq!(serde_json::from_str::<AgentRequest>(&line).unwrap(), request);
+        assert_eq!(parse_request(line.as_bytes()).unwrap(), request);
         assert_eq!(Renewal::from(WireRenewal::WithinSeconds(900)), Renewal::Within(Duration::from_secs(900)));
-        let status = serde_json::to_string(&AgentRequest::Status).unwrap();
-        assert_eq!(status, r#"{"op":"status"}"#);
+        let status = encode(&AgentRequest::Status).unwrap();
+        assert_eq!(status, format!(r#"{{"op":"status","protocol":{PROTOCOL}}}"#));
     }
 
     #[test]
     fn a_line_that_is_not_a_request_says_why() {
-        assert_eq!(parse_request(b"{\"op\":\"status\"}\n"), Ok(AgentRequest::Status));
-        assert!(parse_request(b"{\"op\":\"st\xffatus\"}\n").unwrap_err().starts_with("not a request: not UTF-8"));
-        assert!(parse_request(b"{\"op\":\"reboot\"}").unwrap_err().contains("unknown variant `reboot`"));
-        assert!(parse_request(b"").unwrap_err().starts_with("not a request: "));
+        let said = |line: &str| parse_request(line.as_bytes()).map_err(|problem| problem.to_string());
+        assert_eq!(said(&format!("{{\"op\":\"status\",\"protocol\":{PROTOCOL}}}\n")), Ok(AgentRequest::Status));
+        assert!(
+            parse_request(b"{\"op\":\"st\xffatus\"}\n")
+                .unwrap_err()
+                .to_string()
+                .starts_with("not a request: not UTF-8")
+        );
+        let reboot = format!("{{\"op\":\"reboot\",\"protocol\":{PROTOCOL}}}");
+        assert!(said(&reboot).unwrap_err().contains("unknown variant `reboot`"));
+        assert!(said("").unwrap_err().starts_with("not a request: "));
+        assert!(said("[1]").unwrap_err().starts_with("not a request: "));
+    }
+
+    #[test]
+    fn a_message_of_another_protocol_is_never_read_as_one_of_ours() {
+        // A build from before requests named their protocol, and one from after ours.
+        assert_eq!(parse_request(br#"{"op":"status"}"#), Err(Unreadable::OtherProtocol(None)));
+        let later = format!(r#"{{"op":"status","protocol":{}}}"#, PROTOCOL + 1);
+        assert_eq!(parse_request(later.as_bytes()), Err(Unreadable::OtherProtocol(Some(u64::from(PROTOCOL) + 1))));
+        assert!(matches!(parse_request(br#"{"op":"status","protocol":"2"}"#), Err(Unreadable::Malformed(_))));
+        let reply = encode(&AgentReply::Answered).unwrap();
+        assert_eq!(parse_reply(reply.as_bytes()), Ok(AgentReply::Answered));
+        let old_reply = br#"{"reply":"answered","protocol":1}"#;
+        assert_eq!(parse_reply(old_reply), Err(Unreadable::OtherProtocol(Some(1))));
     }
 
     #[test]
@@ -314,8 +384,8 @@ mod tests {
             AgentReply::Identity { account: "1".into(), arn: "arn".into(), user_id: "u".into() },
         ];
         for reply in replies {
-            let line = serde_json::to_string(&reply).unwrap();
-            assert_eq!(serde_json::from_str::<AgentReply>(&line).unwrap(), reply, "{line}");
+            let line = encode(&reply).unwrap();
+            assert_eq!(parse_reply(line.as_bytes()).unwrap(), reply, "{line}");
         }
         let answer = AgentRequest::AnswerMfa { id: 1, code: WireCode("123456".into()) };
         assert!(!format!("{answer:?}").contains("123456"));

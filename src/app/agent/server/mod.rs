@@ -58,7 +58,7 @@ fn status_of(inventory: &Inventory, host: &str) -> AgentStatus {
         pid: std::process::id(),
         since: jiff::Timestamp::now(),
         inventory: agent_client::inventory_identity(&inventory.path),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+        version: super::protocol::BUILD.to_owned(),
         host: host.to_owned(),
         served: Vec::new(),
     }

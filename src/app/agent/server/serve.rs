@@ -12,7 +12,8 @@ use super::AgentServer;
 use super::asks::{AgentAsk, on_behalf_of};
 use super::socket::{AgentSocket, peer_allowed};
 use crate::app::agent::protocol::{
-    AgentErrorKind, AgentReply, AgentRequest, Greeting, MAX_REQUEST_BYTES, WireRenewal, WireSession, parse_request,
+    AgentErrorKind, AgentReply, AgentRequest, BUILD, Greeting, MAX_REQUEST_BYTES, PROTOCOL, Unreadable, WireRenewal,
+    WireSession, encode, parse_request,
 };
 use crate::domain::engine::{Engine, EngineError};
 use crate::domain::inventory::RoleKey;
@@ -78,7 +79,16 @@ async fn connection(stream: UnixStream, server: Arc<AgentServer>) {
         }
         let reply = match parse_request(&line) {
             Ok(request) => answer(&server, request, peer_pid).await,
-            Err(problem) => error(AgentErrorKind::BadRequest, problem),
+            Err(problem @ Unreadable::Malformed(_)) => error(AgentErrorKind::BadRequest, problem.to_string()),
+            Err(Unreadable::OtherProtocol(spoken)) => {
+                let spoken = spoken.map_or("1".to_owned(), |spoken| spoken.to_string());
+                tracing::warn!("agent: a client speaking protocol {spoken} (another switchboard build) was refused");
+                let message = format!(
+                    "agent pid {} runs switchboard {BUILD} (protocol {PROTOCOL}); the request speaks protocol {spoken}",
+                    std::process::id()
+                );
+                error(AgentErrorKind::OtherProtocol, message)
+            }
         };
         if write_reply(&mut writer, &reply).await.is_err() {
             return;
@@ -94,7 +104,7 @@ async fn write_line(
     writer: &mut tokio::net::unix::OwnedWriteHalf,
     what: &impl serde::Serialize,
 ) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(what).map_err(std::io::Error::other)?;
+    let mut line = encode(what).map_err(std::io::Error::other)?;
     line.push('\n');
     writer.write_all(line.as_bytes()).await
 }
