@@ -77,6 +77,20 @@ where
     layer.with_filter(filter::<S>(own_level))
 }
 
+/// stderr, each event written above a progress bar being drawn (`progress::above`).
+struct AboveProgress;
+
+impl Write for AboveProgress {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        super::progress::above(|| io::stderr().lock().write_all(bytes))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
 /// Diagnostics to stderr (the commands, the agent): quiet by default, `-v` raises only
 /// switchboard's own events.
 pub fn init_stderr(verbose: u8) {
@@ -87,7 +101,7 @@ pub fn init_stderr(verbose: u8) {
     };
     // Colours only for a terminal: stderr redirected to a file or a CI log stays plain text.
     let colours = io::IsTerminal::is_terminal(&io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    let layer = tracing_subscriber::fmt::layer().with_writer(io::stderr).with_target(false).with_ansi(colours);
+    let layer = tracing_subscriber::fmt::layer().with_writer(|| AboveProgress).with_target(false).with_ansi(colours);
     let _ = tracing_subscriber::registry().with(filtered(layer, level)).try_init();
     if let Some(problem) = filter_problem() {
         super::output::warn(&problem);

@@ -17,6 +17,7 @@ pub mod listing;
 pub mod logging;
 mod options;
 pub mod output;
+pub mod progress;
 
 pub use engine::{
     build_engine, build_engine_signing_in, open_secret_store, open_states_store, remembered_clock, start_opening_store,

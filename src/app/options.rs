@@ -19,6 +19,9 @@ pub struct GlobalOptions {
     /// The MFA code to use if one is needed (6 digits), or `-` to read codes from stdin, one per line
     #[arg(long, global = true, value_name = "CODE")]
     pub mfa_code: Option<String>,
+    /// No progress bars on stderr (they are drawn only on a terminal anyway)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     /// More diagnostics on stderr (-v: what is renewed and why; -vv: debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

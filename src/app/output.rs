@@ -46,8 +46,11 @@ fn json_with_c1_escaped(json: &str) -> String {
 /// Writes `text` unchanged: shell exports (quoted for their shell by `exports`) and the
 /// credential_process JSON, which a program reads, not a terminal.
 pub fn print_raw(text: &str) -> Result<(), AppError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|error| match error.kind() {
+    let written = super::progress::above(|| {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    });
+    written.map_err(|error| match error.kind() {
         ErrorKind::BrokenPipe => AppError::OutputClosed,
         _ => AppError::Failed(format!("cannot write to stdout: {error}")),
     })
@@ -57,7 +60,9 @@ pub fn print_raw(text: &str) -> Result<(), AppError> {
 /// is ignored: there is nobody left to tell.
 pub fn warn(text: &str) {
     let line = format!("switchboard: {}\n", terminal_safe(text));
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    super::progress::above(|| {
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    });
 }
 
 /// `text` with every control character but newline and tab written as `\xNN` (`\u{NN}` for

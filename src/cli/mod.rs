@@ -344,6 +344,7 @@ pub async fn run(
     program: fn() -> clap::Command,
 ) -> Result<ExitCode, AppError> {
     logging::init(options.verbose);
+    crate::app::progress::set_quiet(options.quiet);
     match command {
         Command::Check => check::run(options),
         Command::Login { source, device_code, force } => sign_in::login(options, &source, device_code, force).await,

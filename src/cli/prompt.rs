@@ -92,6 +92,8 @@ impl MfaPrompt for TerminalPrompt {
         }
         let request = request.clone();
         let can_prompt = self.can_prompt;
+        // A bar of long work would be drawn over the question.
+        let _paused = (!from_stdin && can_prompt).then(crate::app::progress::pause);
         let asked = tokio::task::spawn_blocking(move || {
             if from_stdin {
                 read_stdin_code(&request)

@@ -15,6 +15,7 @@ use super::AppError;
 use super::GlobalOptions;
 use super::context::Context;
 use super::output;
+use crate::app::progress::Progress;
 
 /// Renewals in flight at once.
 const RENEWALS_IN_FLIGHT: usize = 32;
@@ -50,6 +51,8 @@ pub async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let renewal = if expiring && !all { Renewal::IfNeeded } else { Renewal::Force };
+    let progress = Progress::bar("refreshing", roles.len() as u64);
+    let mut failures = 0;
     // A bounded number in flight: thousands of roles at once would only queue at STS past
     // the SDK's timeout. Roles that share a layer still share its one call (and prompt).
     let results: Vec<_> = futures::stream::iter(roles.iter().cloned().map(|role| {
@@ -66,8 +69,16 @@ pub async fn run(
         })
     }))
     .buffered(RENEWALS_IN_FLIGHT)
+    .inspect(|result| {
+        if !matches!(result, Ok(Ok(_))) {
+            failures += 1;
+            progress.say(format!("{failures} failed"));
+        }
+        progress.advance(1);
+    })
     .collect()
     .await;
+    drop(progress);
     let mut failed = 0;
     for (role, result) in roles.iter().zip(results) {
         match result {

@@ -47,6 +47,8 @@ impl SignInPrompt for TerminalSignIn {
     }
 
     async fn show(&self, shown: &SignInShown) {
+        // Until the sign-in ends, no bar of long work is drawn over the address and code.
+        let _paused = crate::app::progress::pause();
         output::warn(&describe(shown));
         std::future::pending::<()>().await;
     }

@@ -11,7 +11,8 @@ use crate::domain::sqs::copy::CopyLimits;
 use crate::domain::sqs::{self, MoveStatus, Queue, QueueSummary, Sqs, move_task};
 
 use super::sqs_dump::{OpenedQueue, failed, open_queue};
-use super::{AppError, GlobalOptions};
+use super::{AppError, GlobalOptions, output};
+use crate::app::progress::{self, Progress};
 
 pub struct RedriveArgs<'a> {
     pub role: &'a str,
@@ -82,15 +83,28 @@ pub async fn run(options: &GlobalOptions, args: RedriveArgs<'_>) -> Result<ExitC
         poll_every: move_task::POLL_EVERY,
         stop: &stop,
     };
-    let said = |event: RedriveEvent| match event {
-        RedriveEvent::MoveStarted { handle } => eprintln!("switchboard: move task {handle} started"),
-        RedriveEvent::Copying { why } => eprintln!("switchboard: {why}"),
-        RedriveEvent::MoveStatus(task) => {
-            let total = task.to_move.map_or_else(|| "?".into(), |total: u64| total.to_string());
-            eprintln!("switchboard: progress: {} {} of {total} moved", task.status.as_str(), task.moved);
+    // On a terminal the moved count is a bar; else (a log, a pipe) a line per step, as before.
+    let bar = progress::is_drawn().then(|| Progress::bar("moved", total));
+    let said = |event: RedriveEvent| match (event, &bar) {
+        (RedriveEvent::MoveStarted { handle }, _) => output::warn(&format!("move task {handle} started")),
+        (RedriveEvent::Copying { why }, _) => output::warn(&why),
+        (RedriveEvent::MoveStatus(task), Some(bar)) => {
+            if let Some(total) = task.to_move {
+                bar.set_total(total);
+            }
+            bar.set_position(task.moved);
+            bar.say(task.status.as_str().to_owned());
         }
-        RedriveEvent::Copied(progress) => {
-            eprintln!("switchboard: progress: {} moved, {} failed", progress.moved, progress.failed);
+        (RedriveEvent::MoveStatus(task), None) => {
+            let total = task.to_move.map_or_else(|| "?".into(), |total: u64| total.to_string());
+            output::warn(&format!("progress: {} {} of {total} moved", task.status.as_str(), task.moved));
+        }
+        (RedriveEvent::Copied(copied), Some(bar)) => {
+            bar.set_position(copied.moved);
+            bar.say(format!("{} failed", copied.failed));
+        }
+        (RedriveEvent::Copied(copied), None) => {
+            output::warn(&format!("progress: {} moved, {} failed", copied.moved, copied.failed));
         }
     };
     let redriven = opened
@@ -98,6 +112,7 @@ pub async fn run(options: &GlobalOptions, args: RedriveArgs<'_>) -> Result<ExitC
         .redrive(plan, Some(args.confirm), said)
         .await
         .map_err(|error| failed(format!("{}: {error}", opened.role.key)))?;
+    drop(bar);
     match redriven {
         Redriven::MoveTask { task, .. } => match task.status {
             MoveStatus::Completed => {

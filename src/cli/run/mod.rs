@@ -19,6 +19,7 @@ use futures::StreamExt;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use crate::app::progress::Progress;
 use crate::domain::engine::{Engine, Renewal, Session};
 use crate::domain::inventory::RoleKey;
 use crate::domain::selection::Selector;
@@ -88,6 +89,7 @@ pub async fn run(options: &GlobalOptions, args: RunArgs) -> Result<ExitCode, App
 
 /// Every role's session, asked for together so roles behind one MFA device share one prompt.
 async fn obtain_sessions(engine: &Arc<Engine>, roles: &[RoleKey]) -> Vec<(RoleKey, Result<Session, String>)> {
+    let progress = Progress::bar("sessions", roles.len() as u64);
     futures::stream::iter(roles.iter().cloned())
         .map(|role| {
             let engine = Arc::clone(engine);
@@ -100,8 +102,24 @@ async fn obtain_sessions(engine: &Arc<Engine>, roles: &[RoleKey]) -> Vec<(RoleKe
             }
         })
         .buffered(SESSIONS_AT_ONCE)
+        .inspect(|_| progress.advance(1))
         .collect()
         .await
+}
+
+/// What `run`'s bar says beside the finished count.
+#[derive(Default)]
+struct Counts {
+    parallel: usize,
+    /// Roles whose command has not finished (running, or waiting for a slot).
+    waiting: usize,
+    failed: usize,
+}
+
+impl Counts {
+    fn said(&self) -> String {
+        format!("{} running, {} failed", self.waiting.min(self.parallel), self.failed)
+    }
 }
 
 /// Runs the children at most `parallel` at a time; returns one report per role, in order.
@@ -115,6 +133,8 @@ async fn execute(
 ) -> Vec<RoleReport> {
     let mut interrupts = child::interrupts();
     let slots = Arc::new(Semaphore::new(parallel));
+    let progress = Progress::bar("running", sessions.len() as u64);
+    let mut counts = Counts { parallel, ..Counts::default() };
     let mut tasks = JoinSet::new();
     let mut reports: Vec<Option<RoleReport>> = Vec::new();
     for (index, (role, session)) in sessions.into_iter().enumerate() {
@@ -123,11 +143,14 @@ async fn execute(
         reports.push(None);
         match session {
             Err(error) => {
+                counts.failed += 1;
+                progress.advance(1);
                 let report = RoleReport::new(role, account_id, Outcome::NoSession(error), Duration::ZERO);
                 let _ = lines.send(report::Event::Finished(report.clone()));
                 reports[index] = Some(report);
             }
             Ok(session) => {
+                counts.waiting += 1;
                 let (spec, slots, children, lines) =
                     (Arc::clone(&spec), Arc::clone(&slots), children.clone(), lines.clone());
                 tasks.spawn(async move {
@@ -138,10 +161,17 @@ async fn execute(
         }
     }
     drop(lines);
+    progress.say(counts.said());
     loop {
         tokio::select! {
             finished = tasks.join_next() => match finished {
-                Some(Ok((index, report))) => reports[index] = Some(report),
+                Some(Ok((index, report))) => {
+                    counts.waiting -= 1;
+                    counts.failed += usize::from(!report.succeeded());
+                    progress.advance(1);
+                    progress.say(counts.said());
+                    reports[index] = Some(report);
+                }
                 Some(Err(error)) => tracing::error!("run: a child's task failed: {error}"),
                 None => break,
             },

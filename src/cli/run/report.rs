@@ -132,6 +132,10 @@ pub fn write_output(mut events: mpsc::UnboundedReceiver<Event>, mode: OutputMode
 }
 
 fn write_to(stream: Stream, bytes: &[u8]) -> std::io::Result<()> {
+    crate::app::progress::above(|| write_now(stream, bytes))
+}
+
+fn write_now(stream: Stream, bytes: &[u8]) -> std::io::Result<()> {
     match stream {
         Stream::Out => {
             let mut out = std::io::stdout().lock();

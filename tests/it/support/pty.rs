@@ -21,7 +21,7 @@ pub struct Tui {
     pub child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     // Kept open for the life of the session: the reader works on a clone of it.
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     output: Receiver<Vec<u8>>,
     parser: vt100::Parser,
     pub raw: Vec<u8>,
@@ -44,6 +44,21 @@ impl Tui {
     /// `start_with`, the app running as user (and group) `uid` when given (through `setpriv`,
     /// which becomes the app: the child's pid is the app's).
     pub fn start_as(sandbox: &Sandbox, more_env: &[(&str, &str)], uid: Option<u32>) -> Tui {
+        Tui::spawn(sandbox, &[], more_env, uid)
+    }
+
+    /// A command of the CLI (`args`) on the terminal, as an operator types it.
+    pub fn command(sandbox: &Sandbox, args: &[&str], more_env: &[(&str, &str)]) -> Tui {
+        Tui::spawn(sandbox, args, more_env, None)
+    }
+
+    /// The terminal window resized: the program gets SIGWINCH, the emulator the new size.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize the pty");
+        self.parser.screen_mut().set_size(rows, cols);
+    }
+
+    fn spawn(sandbox: &Sandbox, args: &[&str], more_env: &[(&str, &str)], uid: Option<u32>) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
             .expect("open a pty");
@@ -56,6 +71,7 @@ impl Tui {
                 command
             }
         };
+        command.args(args);
         // Nothing from the test's own environment: only what the sandbox sets, and what a
         // terminal session has.
         command.env_clear();
@@ -96,7 +112,7 @@ impl Tui {
         Tui {
             child,
             writer,
-            _master: pair.master,
+            master: pair.master,
             output,
             parser: vt100::Parser::new(ROWS, COLS, 0),
             raw: Vec::new(),
@@ -198,7 +214,7 @@ impl Tui {
         assert!(!screen.bracketed_paste(), "bracketed paste is still on; last output: {tail:?}");
         // What an emulator cannot see: the line discipline. A pty's master reads the termios the
         // app set on its side; raw mode left on means no echo and no line editing.
-        let fd = self._master.as_raw_fd().expect("the pty master's descriptor");
+        let fd = self.master.as_raw_fd().expect("the pty master's descriptor");
         // SAFETY: tcgetattr fills a zeroed termios from an open descriptor we own.
         let mut termios: libc::termios = unsafe { std::mem::zeroed() };
         assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());

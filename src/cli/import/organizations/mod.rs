@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::types::AccountStatus;
 
+use crate::app::progress::Progress;
 use crate::domain::aws;
 use crate::domain::credentials::Credentials;
 
@@ -67,6 +68,8 @@ pub async fn list_accounts(
     endpoint_url: Option<String>,
     ou_paths: bool,
 ) -> Result<Organization, OrganizationsError> {
+    // Thousands of accounts take minutes with their OU paths: the operator sees them come.
+    let listed = Progress::counter("accounts listed");
     let client = client(credentials, endpoint_url);
     let management_account_id = client
         .describe_organization()
@@ -90,12 +93,16 @@ pub async fn list_accounts(
                 }
                 Some(other) => organization.inactive.push((id, name, format!("status {}", other.as_str()))),
             }
+            listed.advance(1);
         }
     }
+    drop(listed);
     if ou_paths {
+        let placed = Progress::bar("OU paths", organization.accounts.len() as u64);
         let mut names = HashMap::new();
         for account in &mut organization.accounts {
             account.ou_path = ou_path(&client, &account.id, &mut names).await?;
+            placed.advance(1);
         }
     }
     Ok(organization)
