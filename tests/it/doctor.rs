@@ -243,3 +243,21 @@ fn an_agent_is_named_and_one_serving_another_inventory_is_a_warning() {
     assert!(warning.contains(&format!("not {}", other.display())) && warning.contains("work alone"), "{warning}");
     assert_ne!(output.status.code(), Some(2), "{report}");
 }
+
+#[test]
+fn a_locked_keyring_and_a_session_file_open_to_others_are_problems() {
+    let sandbox = Sandbox::new();
+    let keyring = Keyring::start(sandbox.home.path());
+    let kept = keyring.command(&sandbox, &["env", "prod/viewer", "--format", "json"]).output().unwrap();
+    assert!(kept.status.success(), "{}", stderr(&kept));
+    keyring.lock();
+    let file = crate::support::store::state_dir(&sandbox).join("sessions.v3");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let (output, _) = doctor(keyring.command(&sandbox, &["doctor"]), &sandbox.home.path().join("no-aws-config"));
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let locked = line(&report, "problem", "keyring");
+    assert!(locked.contains(": locked (") && locked.contains("unlock your login keyring"), "{locked}");
+    let loose = line(&report, "problem", "session store");
+    assert!(loose.contains("mode 0644") && loose.contains(&format!("chmod 600 {}", file.display())), "{loose}");
+}
