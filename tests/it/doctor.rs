@@ -89,6 +89,12 @@ fn a_healthy_sandbox_is_all_ok_and_exits_0() {
     assert!(line(&report, "ok", "clock").contains("(measured now)"), "{report}");
     assert!(line(&report, "ok", "aws config").contains("profile prod-admin (") && report.contains("prod/admin is in"));
     assert!(line(&report, "ok", "completions").contains("found for bash ("), "{report}");
+    // No secret: neither the kept session's keys nor the store's key (read from the keyring).
+    let exports: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&kept.stdout).unwrap();
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        let secret = exports[name].as_str().unwrap();
+        assert!(!report.contains(secret) && !stderr(&output).contains(secret), "{name} printed:\n{report}");
+    }
 }
 
 #[test]
