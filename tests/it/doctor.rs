@@ -267,3 +267,24 @@ fn a_locked_keyring_and_a_session_file_open_to_others_are_problems() {
     let loose = line(&report, "problem", "session store");
     assert!(loose.contains("mode 0644") && loose.contains(&format!("chmod 600 {}", file.display())), "{loose}");
 }
+
+#[test]
+fn an_agent_of_another_protocol_is_a_warning_with_what_to_do() {
+    let sandbox = Sandbox::new();
+    let socket = sandbox.home.path().join("run/switchboard/agent.sock");
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // An agent of a later build: it greets with its own protocol, then reads nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = std::io::Write::write_all(&mut stream, b"{\"protocol\":99,\"pid\":4242,\"version\":\"9.9.9\"}\n");
+            held.push(stream);
+        }
+    });
+    let (output, _) = doctor(sandbox.command(&["doctor"]), &sandbox.home.path().join("no-aws-config"));
+    let report = stdout(&output);
+    let warning = line(&report, "warning", "agent");
+    assert!(warning.contains("pid 4242") && warning.contains("9.9.9"), "names the agent and its build: {warning}");
+    assert!(warning.contains("restart"), "says what to do: {warning}");
+}

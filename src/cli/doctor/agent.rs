@@ -32,7 +32,8 @@ pub async fn check(inventory: Option<PathBuf>) -> Vec<Finding> {
         }
         Err(AgentUnavailable::Broken { path, reason }) => {
             // The client's reason already says what to do when the builds differ.
-            let fix = if reason.contains("restart") { "commands work alone until then" } else { RESTART };
+            let fix =
+                if reason.contains("restart") { "restart it as said; commands work alone until then" } else { RESTART };
             Finding::warning(CHECK, format!("the agent at {} is not used: {reason}", path.display()), fix)
         }
         Ok((socket, status)) => {
