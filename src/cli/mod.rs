@@ -10,6 +10,7 @@ pub mod completions;
 mod console;
 mod context;
 mod credential_process;
+mod doctor;
 mod ecs_server;
 mod env;
 mod exec;
@@ -171,6 +172,17 @@ pub enum Command {
     },
     /// Print the man page (roff): `switchboard man > ~/.local/share/man/man1/switchboard.1`
     Man,
+    /// Check the setup: inventory, keyring, session store, agent, clock, clipboard, the
+    /// credential_process profiles of ~/.aws/config, completions. One line per check (ok,
+    /// warning or problem, and what to do); exit 1 when something is a problem
+    Doctor {
+        /// Also measure the clock against AWS and reach the STS endpoint (one GetCallerIdentity with a placeholder key, none of yours)
+        #[arg(long)]
+        online: bool,
+        /// One JSON object (ok, problems, warnings, checks) instead of lines
+        #[arg(long)]
+        json: bool,
+    },
     /// Make an inventory from what you already have
     Import {
         #[command(subcommand)]
@@ -368,6 +380,7 @@ pub async fn run(
         Command::Console { role, service, print } => console::run(options, &role, service, print).await,
         Command::Completions { shell } => completions::print_registration(shell, &program()),
         Command::Man => completions::print_man(program()),
+        Command::Doctor { online, json } => doctor::run(options, online, json).await,
         Command::Import { action: ImportAction::AwsConfig { config, out, force } } => {
             import::aws_config(options, import::AwsConfigArgs { config, out, force })
         }

@@ -39,6 +39,8 @@ mod cli_sqs_redrive;
 mod compiled_inventory;
 mod completions;
 mod console_signin;
+#[cfg(unix)]
+mod doctor;
 mod exec_environment;
 mod fault_cli;
 mod fault_output;

@@ -9,6 +9,7 @@ mod keyring;
 mod layout;
 pub mod lock;
 mod memory;
+pub mod probe;
 mod sealed;
 mod sealed_section;
 pub mod sessions;
@@ -97,7 +98,8 @@ impl fmt::Display for Backend {
     }
 }
 
-fn keyring_name() -> &'static str {
+/// The OS keyring's name on this platform.
+pub fn keyring_name() -> &'static str {
     if cfg!(target_os = "macos") {
         "macOS Keychain"
     } else if cfg!(windows) {

@@ -3,7 +3,7 @@
 //! what cannot be imported is reported with its profile and line, never dropped silently.
 
 mod convert;
-mod ini;
+pub mod ini;
 mod profiles;
 mod render;
 mod sso;
