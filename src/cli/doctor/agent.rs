@@ -30,6 +30,9 @@ pub async fn check(inventory: Option<PathBuf>) -> Vec<Finding> {
         Err(error @ AgentUnavailable::NoSocketPath) => {
             Finding::warning(CHECK, error.to_string(), "set XDG_RUNTIME_DIR (or SWITCHBOARD_AGENT_SOCKET)")
         }
+        Err(error @ AgentUnavailable::OtherProtocol { .. }) => {
+            Finding::warning(CHECK, error.to_string(), "restart it as said; commands work alone until then")
+        }
         Err(AgentUnavailable::Broken { path, reason }) => {
             // The client's reason already says what to do when the builds differ.
             let fix =
@@ -37,7 +40,7 @@ pub async fn check(inventory: Option<PathBuf>) -> Vec<Finding> {
             Finding::warning(CHECK, format!("the agent at {} is not used: {reason}", path.display()), fix)
         }
         Ok((socket, status)) => {
-            let this = env!("CARGO_PKG_VERSION");
+            let this = crate::app::agent::protocol::BUILD;
             let host = if status.host == "screen" { "the switchboard screen" } else { "switchboard agent" };
             let serves = status.inventory.display();
             if status.version != this {
