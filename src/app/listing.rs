@@ -43,8 +43,7 @@ fn rows(engine: &Engine, json: bool) -> Result<Vec<Row<'_>>, EngineError> {
     let inventory = engine.inventory();
     let mut rows = Vec::new();
     for (account, role) in inventory.roles() {
-        let plan = engine.plan_or_error(&role.key)?;
-        let status = engine.layer_status_now(plan.target());
+        let (status, reached) = engine.listed_now(&role.key)?;
         rows.push(Row {
             account: &account.name,
             account_id: &account.id,
@@ -53,7 +52,7 @@ fn rows(engine: &Engine, json: bool) -> Result<Vec<Row<'_>>, EngineError> {
             state: status.state.as_str(),
             seconds_left: status.expires_at.map(|until| time_left(now, until).as_secs()),
             expires: if json { status.expires_at.map(rfc3339) } else { None },
-            reached: plan.route(),
+            reached,
             region: &role.region,
         });
     }

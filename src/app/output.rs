@@ -68,7 +68,9 @@ pub fn warn(text: &str) {
 /// `text` with every control character but newline and tab written as `\xNN` (`\u{NN}` for
 /// C1), so escape sequences, bells and carriage returns from a server print as plain text.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    // Printable ASCII (the whole of most tables, thousands of rows of them): nothing to escape.
+    let plain = |byte: &u8| (0x20..0x7f).contains(byte) || *byte == b'\n' || *byte == b'\t';
+    if text.as_bytes().iter().all(plain) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut safe = String::with_capacity(text.len() + 8);

@@ -9,7 +9,7 @@ pub mod renewal;
 mod resolve;
 mod sso;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -22,7 +22,7 @@ use super::clock::Clock;
 use super::credentials::{Credentials, Freshness};
 use super::inventory::{Inventory, RoleKey};
 use super::mfa::{MfaError, MfaPrompt};
-use super::plan::{Layer, LayerKind, Plan, plans};
+use super::plan::{Layer, LayerKind, Plan, Planner};
 use super::sources::{SourceError, SourceKeys, sts_endpoint};
 use super::sso::signin::SignInPrompt;
 use super::sso::{IdentityCenter, SsoError};
@@ -138,11 +138,45 @@ pub struct EngineParts {
 
 pub struct Engine {
     inventory: Arc<Inventory>,
-    plans: BTreeMap<RoleKey, Plan>,
+    plans: Plans,
     parts: EngineParts,
     layer_locks: KeyedLocks,
     device_locks: KeyedLocks,
     session_name: String,
+}
+
+/// Every role's plan, made when first asked for: a command about one role of 50,000 plans
+/// one, and the memory of plans nobody asked for is never taken.
+struct Plans {
+    planner: Planner,
+    /// Where each account's roles start in `made` (inventory order).
+    first_of_account: Vec<usize>,
+    /// `None` inside: a role that has no plan (its source or parent is missing).
+    made: Vec<std::sync::OnceLock<Option<Plan>>>,
+}
+
+impl Plans {
+    fn new(inventory: &Inventory) -> Self {
+        let mut first_of_account = Vec::with_capacity(inventory.accounts().len());
+        let mut count = 0;
+        for account in inventory.accounts() {
+            first_of_account.push(count);
+            count += account.roles.len();
+        }
+        let made = std::iter::repeat_with(std::sync::OnceLock::new).take(count).collect();
+        Self { planner: Planner::new(inventory), first_of_account, made }
+    }
+
+    fn made_already(&self, account: usize, index: usize) -> Option<&Option<Plan>> {
+        self.made.get(self.first_of_account.get(account)? + index)?.get()
+    }
+
+    fn get<'a>(&'a self, inventory: &Inventory, role: &RoleKey) -> Option<&'a Plan> {
+        let (account, index) = inventory.position(role)?;
+        let role = &inventory.accounts()[account].roles[index];
+        let cell = self.made.get(self.first_of_account.get(account)? + index)?;
+        cell.get_or_init(|| self.planner.plan(inventory, role)).as_ref()
+    }
 }
 
 #[derive(Default)]
@@ -158,7 +192,7 @@ impl KeyedLocks {
 impl Engine {
     pub fn new(inventory: Arc<Inventory>, mut parts: EngineParts) -> Self {
         parts.cache = parts.cache.scoped(session_scope(&inventory));
-        let plans = plans(&inventory).into_iter().map(|plan| (plan.role.clone(), plan)).collect();
+        let plans = Plans::new(&inventory);
         let session_name = inventory.defaults.session_name.clone().unwrap_or_else(default_session_name);
         Self {
             inventory,
@@ -179,7 +213,19 @@ impl Engine {
     }
 
     pub fn plan(&self, role: &RoleKey) -> Option<&Plan> {
-        self.plans.get(role)
+        self.plans.get(&self.inventory, role)
+    }
+
+    /// The plans whose first layer is `first` (a source's keys, an Identity Center sign-in):
+    /// only those roles are planned.
+    pub(crate) fn plans_from(&self, first: &Layer) -> impl Iterator<Item = &Plan> {
+        self.inventory
+            .roles()
+            .filter(|(_, role)| {
+                let source = self.inventory.root_source(role);
+                source.is_some_and(|source| self.plans.planner.first_layer_id(source) == first.id)
+            })
+            .filter_map(|(_, role)| self.plan(&role.key))
     }
 
     /// Now in AWS time (the engine's clock): what freshness and countdowns are judged by.
@@ -195,7 +241,7 @@ impl Engine {
 
     /// The role's plan, or the error that names a role the inventory does not have.
     pub fn plan_or_error(&self, role: &RoleKey) -> Result<&Plan, EngineError> {
-        self.plans.get(role).ok_or_else(|| EngineError::UnknownRole(format!("no role {role} in the inventory")))
+        self.plan(role).ok_or_else(|| EngineError::UnknownRole(format!("no role {role} in the inventory")))
     }
 
     /// The cached state of one layer from the store's metadata; no network, no decryption.
@@ -208,7 +254,24 @@ impl Engine {
         if let LayerKind::SourceKeys { .. } = layer.kind {
             return LayerStatus { state: SessionState::Valid, expires_at: None };
         }
-        let Some(meta) = self.parts.cache.metadata(&layer.id) else {
+        self.stored_status(&layer.id)
+    }
+
+    /// What `list` shows of a role: its session's state and its route, without making its
+    /// plan (see `plan::Listed`); from the plan when one was made already.
+    pub fn listed_now(&self, role: &RoleKey) -> Result<(LayerStatus, String), EngineError> {
+        let unknown = || EngineError::UnknownRole(format!("no role {role} in the inventory"));
+        let (account, index) = self.inventory.position(role).ok_or_else(unknown)?;
+        if let Some(Some(plan)) = self.plans.made_already(account, index) {
+            return Ok((self.layer_status_now(plan.target()), plan.route()));
+        }
+        let found = &self.inventory.accounts()[account].roles[index];
+        let listed = self.plans.planner.listed(&self.inventory, found).ok_or_else(unknown)?;
+        Ok((self.stored_status(&listed.target_id), listed.route))
+    }
+
+    fn stored_status(&self, layer_id: &str) -> LayerStatus {
+        let Some(meta) = self.parts.cache.metadata(layer_id) else {
             return LayerStatus { state: SessionState::None, expires_at: None };
         };
         let state = SessionState::of(meta.expires_at, self.now(), self.inventory.defaults.refresh_before)
@@ -262,7 +325,7 @@ impl Engine {
 
     /// The cached session of a role if it has not expired; no network, no renewal.
     pub async fn cached_session(&self, role: &RoleKey) -> Option<Session> {
-        let plan = self.plans.get(role)?;
+        let plan = self.plan(role)?;
         let credentials = self.parts.cache.get(&plan.target().id, self.now()).await?;
         let region = self.inventory.role(role)?.region.clone();
         Some(Session { role: role.clone(), credentials, region })

@@ -116,9 +116,9 @@ impl Engine {
         parent: &Credentials,
         seen: Option<&str>,
     ) -> Result<Credentials, EngineError> {
+        // Every plan through this layer starts where this plan does.
         let roles = self
-            .plans
-            .values()
+            .plans_from(&plan.layers[0])
             .filter(|other| other.layers.iter().any(|l| l.id == layer.id))
             .map(|other| other.role.clone())
             .collect();

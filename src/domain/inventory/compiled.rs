@@ -16,47 +16,117 @@ use sha2::{Digest, Sha256};
 use super::Inventory;
 
 /// Changes whenever the layout of the copy changes in a way the binary identity would miss.
-const FORMAT: &[u8] = b"switchboard compiled inventory v2\0";
+const FORMAT: &[u8] = b"switchboard compiled inventory v3\0";
 /// The first bytes of every copy: what tells switchboard's files from others in the directory.
-const MAGIC: &[u8; 16] = b"switchboard-inv\x02";
+const MAGIC: &[u8; 16] = b"switchboard-inv\x03";
 /// Overrides where compiled copies are kept (tests, sandboxes); empty turns them off.
 pub const CACHE_DIR_VARIABLE: &str = "SWITCHBOARD_CACHE_DIR";
 const UNUSED_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+/// A file changed less than this before it was looked at may change again without its
+/// timestamps moving (they tick coarsely): its stamp is not trusted, its text is read.
+const SETTLED_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What the inventory file's metadata says of its text: device, inode, size, modification
+/// and change times. Any write moves the change time (no tool can set it), and an editor's
+/// rename-over gives a new inode, so an equal stamp means the same text, once the file had
+/// settled when its copy was made (`trusted`), as git trusts its index.
+pub struct Stamp {
+    bytes: Vec<u8>,
+    trusted: bool,
+}
+
+impl Stamp {
+    /// `looked_at`: taken before `metadata` was read.
+    pub fn of(metadata: &std::fs::Metadata, looked_at: std::time::SystemTime) -> Stamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let fields = [
+                metadata.dev() as i128,
+                metadata.ino() as i128,
+                metadata.size() as i128,
+                metadata.mtime() as i128 * 1_000_000_000 + metadata.mtime_nsec() as i128,
+                metadata.ctime() as i128 * 1_000_000_000 + metadata.ctime_nsec() as i128,
+            ];
+            let changed_at = std::time::UNIX_EPOCH
+                + std::time::Duration::from_nanos(u64::try_from(fields[3].max(fields[4])).unwrap_or(u64::MAX));
+            let settled = looked_at.duration_since(changed_at).is_ok_and(|since| since >= SETTLED_AFTER);
+            Stamp { bytes: fields.iter().flat_map(|field| field.to_le_bytes()).collect(), trusted: settled }
+        }
+        #[cfg(not(unix))]
+        {
+            // Without a change time, the metadata cannot stand for the text.
+            let _ = (metadata, looked_at);
+            Stamp { bytes: Vec::new(), trusted: false }
+        }
+    }
+}
+
+impl Stamp {
+    pub fn trusted(&self) -> bool {
+        self.trusted && !self.bytes.is_empty()
+    }
+}
 
 pub struct CompiledCopy {
     file: PathBuf,
-    digest: [u8; 32],
+    /// This build, the format and the path as given: what every key starts from.
+    identity: Sha256,
 }
+
+/// The fixed part of a copy after its magic: the text's key, the stamp's key, whether the
+/// stamp can stand for the text, and the body's checksum.
+const HEADER: usize = 32 + 32 + 1 + 4;
 
 impl CompiledCopy {
     /// `None` when there is nowhere to keep copies (or they are turned off).
-    pub fn for_text(path: &Path, text: &str) -> Option<Self> {
-        Self::in_dir(&cache_dir()?, path, text)
+    pub fn for_path(path: &Path) -> Option<Self> {
+        Self::in_dir(&cache_dir()?, path)
     }
 
-    fn in_dir(dir: &Path, path: &Path, text: &str) -> Option<Self> {
-        let mut key = Sha256::new();
-        key.update(FORMAT);
-        key.update(binary_identity()?.as_bytes());
-        key.update(path.as_os_str().as_encoded_bytes());
-        key.update(b"\0");
-        key.update(text.as_bytes());
+    fn in_dir(dir: &Path, path: &Path) -> Option<Self> {
+        let mut identity = Sha256::new();
+        identity.update(FORMAT);
+        identity.update(binary_identity()?.as_bytes());
+        identity.update(path.as_os_str().as_encoded_bytes());
+        identity.update(b"\0");
         let name: String = Sha256::digest(path.as_os_str().as_encoded_bytes())
             .iter()
             .take(12)
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        Some(Self { file: dir.join(format!("{name}.bin")), digest: key.finalize().into() })
+        Some(Self { file: dir.join(format!("{name}.bin")), identity })
+    }
+
+    fn key(&self, kind: &[u8], bytes: &[u8]) -> [u8; 32] {
+        let mut key = self.identity.clone();
+        key.update(kind);
+        key.update(bytes);
+        key.finalize().into()
+    }
+
+    /// The inventory, when the copy was made by this build from a file with this stamp that
+    /// had settled then: the text need not even be read.
+    pub fn read_stamped(&self, stamp: &Stamp) -> Option<Inventory> {
+        if stamp.bytes.is_empty() {
+            return None;
+        }
+        let expected = self.key(b"stamp", &stamp.bytes);
+        self.read_where(|header| header[64] == 1 && header[32..64] == expected)
     }
 
     /// The inventory, when the copy on disk was made from exactly this text by this build.
-    pub fn read(&self) -> Option<Inventory> {
+    pub fn read(&self, text: &str) -> Option<Inventory> {
+        let expected = self.key(b"text", text.as_bytes());
+        self.read_where(|header| header[..32] == expected)
+    }
+
+    fn read_where(&self, matches: impl Fn(&[u8]) -> bool) -> Option<Inventory> {
         let bytes = std::fs::read(&self.file).ok()?;
-        let (digest, rest) = bytes.strip_prefix(MAGIC)?.split_at_checked(self.digest.len())?;
-        let (body_digest, body) = rest.split_at_checked(self.digest.len())?;
-        // The second digest catches a damaged body, which could otherwise decode as another
+        let (header, body) = bytes.strip_prefix(MAGIC)?.split_at_checked(HEADER)?;
+        // The checksum catches a damaged body, which could otherwise decode as another
         // valid inventory.
-        if digest != self.digest || body_digest != Sha256::digest(body).as_slice() {
+        if !matches(header) || header[65..69] != crc32fast::hash(body).to_le_bytes() {
             return None;
         }
         match postcard::from_bytes::<Inventory>(body) {
@@ -69,13 +139,13 @@ impl CompiledCopy {
     }
 
     /// Best effort: a failure only means the next command parses again.
-    pub fn write(&self, inventory: &Inventory) {
-        if let Err(error) = self.try_write(inventory) {
+    pub fn write(&self, text: &str, stamp: &Stamp, inventory: &Inventory) {
+        if let Err(error) = self.try_write(text, stamp, inventory) {
             tracing::debug!("compiled inventory not kept at {}: {error}", self.file.display());
         }
     }
 
-    fn try_write(&self, inventory: &Inventory) -> std::io::Result<()> {
+    fn try_write(&self, text: &str, stamp: &Stamp, inventory: &Inventory) -> std::io::Result<()> {
         let body = postcard::to_stdvec(inventory).map_err(std::io::Error::other)?;
         let dir = self.file.parent().ok_or_else(|| std::io::Error::other("no directory"))?;
         std::fs::create_dir_all(dir)?;
@@ -88,8 +158,10 @@ impl CompiledCopy {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let written = options.open(&temporary).and_then(|mut file| {
             file.write_all(MAGIC)?;
-            file.write_all(&self.digest)?;
-            file.write_all(&Sha256::digest(&body))?;
+            file.write_all(&self.key(b"text", text.as_bytes()))?;
+            file.write_all(&self.key(b"stamp", &stamp.bytes))?;
+            file.write_all(&[u8::from(stamp.trusted && !stamp.bytes.is_empty())])?;
+            file.write_all(&crc32fast::hash(&body).to_le_bytes())?;
             file.write_all(&body)
         });
         match written.and_then(|()| std::fs::rename(&temporary, &self.file)) {
@@ -145,7 +217,8 @@ fn written_by_switchboard(path: &Path) -> bool {
     use std::io::Read as _;
     let Ok(mut file) = std::fs::File::open(path) else { return false };
     let mut start = [0u8; MAGIC.len()];
-    if file.read_exact(&mut start).is_ok() && &start == MAGIC {
+    // Any version of the magic: copies of older builds are switchboard's too.
+    if file.read_exact(&mut start).is_ok() && start[..15] == MAGIC[..15] {
         return true;
     }
     let Ok(bytes) = std::fs::read(path) else { return false };
@@ -198,13 +271,24 @@ id = "111111111111"
         Inventory::parse(Path::new("accounts.toml"), text).unwrap()
     }
 
+    /// A stamp as of a file that settled long ago (`trusted`), or was just written.
+    fn stamp(bytes: &[u8], trusted: bool) -> Stamp {
+        Stamp { bytes: bytes.to_vec(), trusted }
+    }
+
+    fn written(dir: &Path, path: &str, text: &str, stamp: &Stamp) -> CompiledCopy {
+        let copy = CompiledCopy::in_dir(dir, Path::new(path)).unwrap();
+        copy.write(text, stamp, &parsed(text));
+        copy
+    }
+
     #[test]
     fn a_copy_reads_back_as_the_parsed_inventory_with_its_index() {
         let dir = tempfile::tempdir().unwrap();
-        let copy = CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), TEXT).unwrap();
-        assert!(copy.read().is_none(), "nothing is there before the first write");
-        copy.write(&parsed(TEXT));
-        let read = copy.read().expect("the copy reads back");
+        let copy = CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml")).unwrap();
+        assert!(copy.read(TEXT).is_none(), "nothing is there before the first write");
+        copy.write(TEXT, &stamp(b"s1", true), &parsed(TEXT));
+        let read = copy.read(TEXT).expect("the copy reads back");
         let original = parsed(TEXT);
         assert_eq!(read.accounts(), original.accounts());
         assert_eq!(read.sources, original.sources);
@@ -215,34 +299,65 @@ id = "111111111111"
     #[test]
     fn an_edited_file_or_another_path_misses_the_copy() {
         let dir = tempfile::tempdir().unwrap();
-        CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), TEXT).unwrap().write(&parsed(TEXT));
+        let copy = written(dir.path(), "accounts.toml", TEXT, &stamp(b"s1", true));
         let edited = TEXT.replace("Admin", "Admin2");
-        assert!(CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), &edited).unwrap().read().is_none());
-        assert!(CompiledCopy::in_dir(dir.path(), Path::new("other/accounts.toml"), TEXT).unwrap().read().is_none());
+        assert!(copy.read(&edited).is_none());
+        assert!(CompiledCopy::in_dir(dir.path(), Path::new("other/accounts.toml")).unwrap().read(TEXT).is_none());
+    }
+
+    #[test]
+    fn a_settled_stamp_stands_for_the_text_and_any_other_stamp_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = written(dir.path(), "accounts.toml", TEXT, &stamp(b"s1", true));
+        assert!(copy.read_stamped(&stamp(b"s1", true)).is_some(), "same stamp: the text need not be read");
+        assert!(copy.read_stamped(&stamp(b"s2", true)).is_none(), "a write moved the change time");
+        let other = CompiledCopy::in_dir(dir.path(), Path::new("other/accounts.toml")).unwrap();
+        assert!(other.read_stamped(&stamp(b"s1", true)).is_none(), "the path is part of the key");
+        // Made from a file that had just changed: its timestamps may not move on the next
+        // write, so only the text can say it is the same.
+        let copy = written(dir.path(), "accounts.toml", TEXT, &stamp(b"s3", false));
+        assert!(copy.read_stamped(&stamp(b"s3", true)).is_none());
+        assert!(copy.read(TEXT).is_some());
+        assert!(copy.read_stamped(&stamp(b"", true)).is_none(), "no stamp (no change time) never stands");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_changed_just_now_is_not_settled_and_one_changed_long_ago_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.toml");
+        std::fs::write(&path, TEXT).unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        let now = std::time::SystemTime::now();
+        assert!(!Stamp::of(&metadata, now).trusted);
+        assert!(Stamp::of(&metadata, now + SETTLED_AFTER).trusted);
+        std::fs::write(&path, TEXT.replace("Admin", "Other")).unwrap();
+        let again = std::fs::metadata(&path).unwrap();
+        assert_ne!(Stamp::of(&metadata, now).bytes, Stamp::of(&again, now).bytes, "a rewrite moves the stamp");
     }
 
     #[test]
     fn a_damaged_copy_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let copy = CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), TEXT).unwrap();
-        copy.write(&parsed(TEXT));
+        let copy = written(dir.path(), "accounts.toml", TEXT, &stamp(b"s1", true));
         let bytes = std::fs::read(&copy.file).unwrap();
         for cut in [0, 10, bytes.len() - 3] {
             std::fs::write(&copy.file, &bytes[..cut]).unwrap();
-            assert!(copy.read().is_none(), "a copy cut at {cut} bytes must be ignored");
+            assert!(copy.read(TEXT).is_none(), "a copy cut at {cut} bytes must be ignored");
+            assert!(copy.read_stamped(&stamp(b"s1", true)).is_none());
         }
         let mut garbled = bytes.clone();
         let last = garbled.len() - 1;
         garbled[last] ^= 1;
         std::fs::write(&copy.file, &garbled).unwrap();
-        assert!(copy.read().is_none(), "a body with one bit flipped must be ignored");
+        assert!(copy.read(TEXT).is_none(), "a body with one bit flipped must be ignored");
+        assert!(copy.read_stamped(&stamp(b"s1", true)).is_none());
     }
 
     #[test]
     fn only_files_named_and_made_as_copies_are_taken_for_switchboards() {
         let dir = tempfile::tempdir().unwrap();
-        let copy = CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), TEXT).unwrap();
-        copy.write(&parsed(TEXT));
+        let copy = written(dir.path(), "accounts.toml", TEXT, &stamp(b"s1", true));
         let name = copy.file.file_name().unwrap().to_string_lossy().into_owned();
         assert!(is_copy_name(&name), "{name}");
         assert!(is_copy_name(".1234.1765000000000000000.tmp"));
@@ -267,8 +382,7 @@ id = "111111111111"
     fn the_copy_is_private_to_its_user() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let copy = CompiledCopy::in_dir(dir.path(), Path::new("accounts.toml"), TEXT).unwrap();
-        copy.write(&parsed(TEXT));
+        let copy = written(dir.path(), "accounts.toml", TEXT, &stamp(b"s1", true));
         assert_eq!(std::fs::metadata(&copy.file).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

@@ -255,10 +255,9 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, InventoryError> {
 /// Generous: 100,000 roles take about 10 MiB of TOML.
 pub const MAX_INVENTORY_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The inventory's text: only from a regular file (a FIFO would hang the read, a device such
-/// as /dev/zero would never end), and at most `MAX_INVENTORY_BYTES`.
-fn read_capped(path: &Path) -> Result<String, InventoryError> {
-    use std::io::Read;
+/// The inventory file, open: only a regular file (a FIFO would hang the read, a device such
+/// as /dev/zero would never end) of at most `MAX_INVENTORY_BYTES`, and its stamp.
+fn open_checked(path: &Path) -> Result<(std::fs::File, compiled::Stamp, u64), InventoryError> {
     let read_error = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => InventoryError::Missing { path: path.to_path_buf() },
         _ => InventoryError::Read { path: path.to_path_buf(), source },
@@ -269,6 +268,7 @@ fn read_capped(path: &Path) -> Result<String, InventoryError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     let file = options.open(path).map_err(read_error)?;
+    let looked_at = std::time::SystemTime::now();
     let metadata = file.metadata().map_err(read_error)?;
     if !metadata.is_file() {
         let what = if metadata.is_dir() { "a directory" } else { "a pipe, socket or device" };
@@ -277,8 +277,14 @@ fn read_capped(path: &Path) -> Result<String, InventoryError> {
     if metadata.len() > MAX_INVENTORY_BYTES {
         return Err(InventoryError::TooLarge { path: path.to_path_buf() });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or_default());
-    // It may grow while read: never past the cap.
+    Ok((file, compiled::Stamp::of(&metadata, looked_at), metadata.len()))
+}
+
+/// The open file's text, at most `MAX_INVENTORY_BYTES` (it may grow while read).
+fn read_text(path: &Path, file: std::fs::File, length: u64) -> Result<String, InventoryError> {
+    use std::io::Read;
+    let read_error = |source: std::io::Error| InventoryError::Read { path: path.to_path_buf(), source };
+    let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or_default());
     file.take(MAX_INVENTORY_BYTES + 1).read_to_end(&mut bytes).map_err(read_error)?;
     if bytes.len() as u64 > MAX_INVENTORY_BYTES {
         return Err(InventoryError::TooLarge { path: path.to_path_buf() });
@@ -292,15 +298,26 @@ fn read_capped(path: &Path) -> Result<String, InventoryError> {
 impl Inventory {
     /// Reads, parses and validates the file, or takes the compiled copy of exactly this text
     /// (see `compiled`): parsing thousands of roles costs more than the rest of a command.
+    /// A file whose stamp is the one its copy was made from is not even read.
     pub fn load(path: &Path) -> Result<Self, InventoryError> {
-        let text = read_capped(path)?;
-        let compiled = compiled::CompiledCopy::for_text(path, &text);
-        if let Some(inventory) = compiled.as_ref().and_then(compiled::CompiledCopy::read) {
+        let (file, stamp, length) = open_checked(path)?;
+        let compiled = compiled::CompiledCopy::for_path(path);
+        if let Some(inventory) = compiled.as_ref().and_then(|copy| copy.read_stamped(&stamp)) {
+            return Ok(inventory);
+        }
+        let text = read_text(path, file, length)?;
+        if let Some(copy) = &compiled
+            && let Some(inventory) = copy.read(&text)
+        {
+            // Made while the file was fresh: now that it settled, the stamp can stand for it.
+            if stamp.trusted() {
+                copy.write(&text, &stamp, &inventory);
+            }
             return Ok(inventory);
         }
         let inventory = Self::parse(path, &text)?;
-        if let Some(compiled) = compiled {
-            compiled.write(&inventory);
+        if let Some(copy) = compiled {
+            copy.write(&text, &stamp, &inventory);
         }
         Ok(inventory)
     }
@@ -316,6 +333,13 @@ impl Inventory {
 
     pub fn role(&self, key: &RoleKey) -> Option<&Role> {
         self.account(&key.account)?.roles.iter().find(|role| role.key.role == key.role)
+    }
+
+    /// Where a role is: the index of its account and its index among the account's roles.
+    pub fn position(&self, key: &RoleKey) -> Option<(usize, usize)> {
+        let account = *self.account_index.get(&key.account)?;
+        let role = self.accounts.get(account)?.roles.iter().position(|role| role.key.role == key.role)?;
+        Some((account, role))
     }
 
     pub fn account(&self, name: &str) -> Option<&Account> {
@@ -383,8 +407,9 @@ impl Inventory {
     /// The source at the root of a role's chain (following `via`).
     pub fn root_source(&self, role: &Role) -> Option<&Source> {
         let mut current = role;
-        // Validation rejects cycles; the bound keeps a bug from looping forever.
-        for _ in 0..=self.accounts.iter().map(|account| account.roles.len()).sum::<usize>() {
+        // Validation rejects cycles; the bound keeps a bug from looping forever (a chain is
+        // far shorter than the accounts are many).
+        for _ in 0..=self.accounts.len().max(64) {
             match &current.parent {
                 RoleParent::Source(name) => return self.source(name),
                 RoleParent::Via(parent) => current = self.role(parent)?,

@@ -185,12 +185,12 @@ impl Plan {
 
 /// Every role's plan, in inventory order.
 pub fn plans(inventory: &Inventory) -> Vec<Plan> {
-    let mut planner = Planner::new(inventory);
-    inventory.roles().filter_map(|(_, role)| planner.plan(role)).collect()
+    let planner = Planner::new(inventory);
+    inventory.roles().filter_map(|(_, role)| planner.plan(inventory, role)).collect()
 }
 
 pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
-    Planner::new(inventory).plan(role)
+    Planner::new(inventory).plan(inventory, role)
 }
 
 /// The plan of an Identity Center source's sign-in alone (`login`, `logout`), addressed as
@@ -204,28 +204,32 @@ pub fn sign_in_plan(inventory: &Inventory, source: &str) -> Option<Plan> {
 
 /// What every plan of one inventory shares, worked out once: at thousands of roles, the
 /// source and MFA-session layers of a source are the same for each of its roles, and the
-/// endpoint and the operator's name are the same for all of them.
-struct Planner<'a> {
-    inventory: &'a Inventory,
+/// endpoint and the operator's name are the same for all of them. It holds no borrow of the
+/// inventory, so an engine keeps it and plans each role when first asked (`plan`).
+pub struct Planner {
     endpoint: String,
     user: String,
-    source_layers: HashMap<&'a str, Arc<Layer>>,
-    mfa_layers: HashMap<&'a str, Option<Arc<Layer>>>,
+    source_layers: HashMap<String, Arc<Layer>>,
+    mfa_layers: HashMap<String, Arc<Layer>>,
 }
 
-impl<'a> Planner<'a> {
-    fn new(inventory: &'a Inventory) -> Self {
-        Self {
-            inventory,
-            endpoint: inventory.defaults.endpoint_url.as_deref().map(|url| format!("@{url}")).unwrap_or_default(),
-            user: current_user(),
-            source_layers: HashMap::new(),
-            mfa_layers: HashMap::new(),
-        }
+impl Planner {
+    pub fn new(inventory: &Inventory) -> Self {
+        let endpoint = inventory.defaults.endpoint_url.as_deref().map(|url| format!("@{url}")).unwrap_or_default();
+        let sources = inventory.sources.values();
+        let source_layers =
+            sources.clone().map(|source| (source.name.clone(), Arc::new(source_layer(source)))).collect();
+        let mfa_layers = sources
+            .filter_map(|source| {
+                mfa_session_layer(inventory, source, &endpoint).map(|layer| (source.name.clone(), Arc::new(layer)))
+            })
+            .collect();
+        Self { endpoint, user: current_user(), source_layers, mfa_layers }
     }
 
-    fn plan(&mut self, role: &'a Role) -> Option<Plan> {
-        let inventory = self.inventory;
+    /// The role's plan (`None` for a role whose source or parent is missing, which a valid
+    /// inventory never has).
+    pub fn plan(&self, inventory: &Inventory, role: &Role) -> Option<Plan> {
         match &role.parent {
             RoleParent::Source(name) => {
                 let source = inventory.source(name)?;
@@ -235,7 +239,7 @@ impl<'a> Planner<'a> {
                     return Some(Plan { role: role.key.clone(), layers: vec![sign_in, Arc::new(role_layer)] });
                 }
                 let mut layers = vec![self.source_layer(source)];
-                let mfa_layer = if role.mfa { self.mfa_layer(source) } else { None };
+                let mfa_layer = if role.mfa { self.mfa_layers.get(&source.name).cloned() } else { None };
                 let mfa_session = mfa_layer.is_some();
                 layers.extend(mfa_layer);
                 let duration = role.duration.unwrap_or(inventory.defaults.duration);
@@ -243,12 +247,12 @@ impl<'a> Planner<'a> {
                 let through = if mfa_session { Through::MfaSession } else { Through::SourceKeys(source.name.clone()) };
                 let from =
                     RoleFrom { from: &format!("from:{}", source.name), through, wanted: duration, chained: false };
-                layers.push(Arc::new(self.role_layer(role, from, duration, code_device)));
+                layers.push(Arc::new(self.role_layer(inventory, role, from, duration, code_device)));
                 Some(Plan { role: role.key.clone(), layers })
             }
             RoleParent::Via(parent_key) => {
                 let parent = inventory.role(parent_key)?;
-                let mut layers = self.plan(parent)?.layers;
+                let mut layers = self.plan(inventory, parent)?.layers;
                 let wanted = role.duration.unwrap_or(inventory.defaults.duration);
                 let duration = wanted.min(MAX_CHAINED_DURATION);
                 let code_device = role
@@ -257,29 +261,32 @@ impl<'a> Planner<'a> {
                     .flatten();
                 let through = Through::Role(parent_key.clone());
                 let from = RoleFrom { from: &format!("via:{parent_key}"), through, wanted, chained: true };
-                layers.push(Arc::new(self.role_layer(role, from, duration, code_device)));
+                layers.push(Arc::new(self.role_layer(inventory, role, from, duration, code_device)));
                 Some(Plan { role: role.key.clone(), layers })
             }
         }
     }
 
-    fn source_layer(&mut self, source: &'a Source) -> Arc<Layer> {
-        self.source_layers.entry(&source.name).or_insert_with(|| Arc::new(source_layer(source))).clone()
+    /// The id of the first layer of every plan from `source`.
+    pub fn first_layer_id(&self, source: &Source) -> String {
+        self.source_layer(source).id.clone()
     }
 
-    /// The source's GetSessionToken layer, when it has an MFA device and a session duration.
-    fn mfa_layer(&mut self, source: &'a Source) -> Option<Arc<Layer>> {
-        let (inventory, endpoint) = (self.inventory, &self.endpoint);
-        self.mfa_layers
-            .entry(&source.name)
-            .or_insert_with(|| mfa_session_layer(inventory, source, endpoint).map(Arc::new))
-            .clone()
+    fn source_layer(&self, source: &Source) -> Arc<Layer> {
+        self.source_layers.get(&source.name).cloned().unwrap_or_else(|| Arc::new(source_layer(source)))
     }
 
-    fn role_layer(&self, role: &Role, from: RoleFrom<'_>, duration: Duration, mfa_device: Option<String>) -> Layer {
-        let (session_name, attributes) = session_of(self.inventory, role, &self.user);
+    fn role_layer(
+        &self,
+        inventory: &Inventory,
+        role: &Role,
+        from: RoleFrom<'_>,
+        duration: Duration,
+        mfa_device: Option<String>,
+    ) -> Layer {
+        let (session_name, attributes) = session_of(inventory, role, &self.user);
         Layer {
-            id: format!("assume-role|{}|{}|{}{}", role.key, role.arn, from.from, self.endpoint),
+            id: assume_role_id(role, from.from, &self.endpoint),
             kind: LayerKind::AssumeRole {
                 role: role.key.clone(),
                 arn: role.arn.clone(),
@@ -297,6 +304,65 @@ impl<'a> Planner<'a> {
                 wanted: from.wanted,
                 names_session: role.session_name.is_some(),
             },
+        }
+    }
+}
+
+fn assume_role_id(role: &Role, from: &str, endpoint: &str) -> String {
+    format!("assume-role|{}|{}|{from}{endpoint}", role.key, role.arn)
+}
+
+fn sso_role_id(role: &Role, permission_set: &str, sso: &SsoSettings, endpoint: &str) -> String {
+    format!("sso-role|{}|{}|{permission_set}|{}{endpoint}", role.key, role.account_id, sso.start_url)
+}
+
+/// What `list` shows of a role's plan without making it: the id of its last layer (whose
+/// session is the role's) and its route, as `Plan::target` and `Plan::route` give them
+/// (a test holds the two ways equal). Making 50,000 plans only to list them would cost more
+/// than everything else `list` does.
+pub struct Listed {
+    pub target_id: String,
+    pub route: String,
+}
+
+impl Planner {
+    pub fn listed(&self, inventory: &Inventory, role: &Role) -> Option<Listed> {
+        match &role.parent {
+            RoleParent::Source(name) => {
+                let source = inventory.source(name)?;
+                if let Some(sso) = source.sso() {
+                    let permission_set = role.permission_set.as_deref().unwrap_or_default();
+                    let target_id = sso_role_id(role, permission_set, sso, &self.endpoint);
+                    return Some(Listed { target_id, route: format!("{} (Identity Center)", source.name) });
+                }
+                let mfa_session = role.mfa && self.mfa_layers.contains_key(&source.name);
+                let code = role.mfa && !mfa_session && source.mfa_serial.is_some();
+                let mut route = source.name.clone();
+                if mfa_session {
+                    route.push_str(" + MFA session");
+                }
+                if code {
+                    route.push_str(" + MFA code");
+                }
+                let target_id = assume_role_id(role, &format!("from:{}", source.name), &self.endpoint);
+                Some(Listed { target_id, route })
+            }
+            RoleParent::Via(parent_key) => {
+                let parent = inventory.role(parent_key)?;
+                let parent_is_sso = matches!(&parent.parent, RoleParent::Source(name)
+                    if inventory.source(name).is_some_and(|source| source.sso().is_some()));
+                let mut route = if parent_is_sso {
+                    format!("{} (Identity Center)", inventory.root_source(parent)?.name)
+                } else {
+                    format!("chained from {parent_key}")
+                };
+                let code = role.mfa && inventory.root_source(role).is_some_and(|source| source.mfa_serial.is_some());
+                if code {
+                    route.push_str(" + MFA code");
+                }
+                let target_id = assume_role_id(role, &format!("via:{parent_key}"), &self.endpoint);
+                Some(Listed { target_id, route })
+            }
         }
     }
 }
@@ -329,7 +395,7 @@ fn mfa_session_layer(inventory: &Inventory, source: &Source, endpoint: &str) -> 
 fn sso_role_layer(role: &Role, source: &Source, sso: &SsoSettings, endpoint: &str) -> Layer {
     let permission_set = role.permission_set.clone().unwrap_or_default();
     Layer {
-        id: format!("sso-role|{}|{}|{permission_set}|{}{endpoint}", role.key, role.account_id, sso.start_url),
+        id: sso_role_id(role, &permission_set, sso, endpoint),
         reason: Reason::Written(format!(
             "{permission_set} in account {} through GetRoleCredentials with the sign-in of source {}; the permission set's session duration decides how long (1h to 12h)",
             role.account_id, source.name

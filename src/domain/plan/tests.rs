@@ -94,3 +94,35 @@ fn roles_under_one_source_share_the_mfa_session_layer() {
     assert_eq!(admin.layers[1].id, deploy.layers[1].id);
     assert_ne!(admin.target().id, deploy.target().id);
 }
+
+/// `Planner::listed` (what `list` shows without making plans) says what the plan says, for
+/// every role of every fixture: sources with and without an MFA session, codes on the role,
+/// chains (from keys and from Identity Center), permission sets.
+#[test]
+fn listed_without_a_plan_is_what_the_plan_says_for_every_fixture_role() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("tests/fixtures"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.push(dir.join("accounts.example.toml"));
+    let mut compared = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("ENDPOINT", "http://127.0.0.1:5000")
+            .replace("DEVICE", "arn:aws:iam::123456789012:mfa/tester");
+        for inventory in [Inventory::parse(&file, &text).unwrap(), Inventory::parse(&file, INVENTORY).unwrap()] {
+            let planner = Planner::new(&inventory);
+            for (_, role) in inventory.roles() {
+                let plan = planner.plan(&inventory, role).unwrap();
+                let listed = planner.listed(&inventory, role).unwrap();
+                assert_eq!(listed.target_id, plan.target().id, "{}: {}", file.display(), role.key);
+                assert_eq!(listed.route, plan.route(), "{}: {}", file.display(), role.key);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 60, "only {compared} roles compared");
+}

@@ -50,7 +50,7 @@ impl Engine {
             None => "no token was kept".to_owned(),
         };
         let mut forgotten = 0;
-        for other in self.plans.values().filter(|other| other.layers[0].id == layer.id) {
+        for other in self.plans_from(layer) {
             for stacked in &other.layers[1..] {
                 if self.parts.cache.metadata(&stacked.id).is_some() {
                     self.parts.cache.remove(&stacked.id).await;

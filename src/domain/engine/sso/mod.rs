@@ -156,7 +156,7 @@ impl Engine {
     /// The start URL a renewal of this role would need a person to sign in to, if any (no
     /// token that serves, none to refresh). No network.
     pub fn sign_in_needed_for(&self, role: &RoleKey) -> Option<String> {
-        let plan = self.plans.get(role)?;
+        let plan = self.plan(role)?;
         let LayerKind::SsoSignIn { sso, .. } = &plan.layers.first()?.kind else { return None };
         let now = self.now();
         let top = plan.target();
@@ -192,11 +192,7 @@ impl Engine {
 
     /// Every role whose plan goes through this sign-in: what the person unlocks.
     fn roles_of(&self, layer: &Layer) -> Vec<RoleKey> {
-        self.plans
-            .values()
-            .filter(|plan| plan.layers.first().is_some_and(|first| first.id == layer.id))
-            .map(|plan| plan.role.clone())
-            .collect()
+        self.plans_from(layer).map(|plan| plan.role.clone()).collect()
     }
 
     /// The registration for this start URL, reused until it nears its end.
