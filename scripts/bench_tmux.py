@@ -10,6 +10,7 @@ Usage:
   bench_tmux.py first-frame RUNS -- COMMAND...
   bench_tmux.py keys PRESSES [--in-flight N] -- COMMAND...
   bench_tmux.py idle SECONDS -- COMMAND...
+  bench_tmux.py filter ROUNDS -- COMMAND...   (each keystroke of a filter typed after `/`)
 Prints one JSON object on stdout.
 """
 import json
@@ -195,6 +196,38 @@ def keys(tmux, presses, in_flight, command):
     return result
 
 
+def filter_keys(tmux, rounds, command):
+    """`/` then `acct-0042/role-1`, one keystroke at a time: each timed to the frame that
+    shows the list filtered by what was typed so far; Esc clears it for the next round."""
+    tmux.start(command)
+    pid = tmux.pid()
+    typed = "acct-0042/role-1"
+    times = []
+    for _ in range(rounds):
+        tmux.command("send-keys -t bench /")
+        tmux.drain(0.3)
+        for character in typed:
+            tmux.drain(0.03)
+            sent = time.monotonic()
+            tmux.command(f"send-keys -t bench -l {shlex.quote(character)}")
+            shown = tmux.wait_output(lambda text, typed_now=character: typed_now in text, 10.0)
+            times.append((shown - sent) * 1000)
+        tmux.command("send-keys -t bench Escape")
+        tmux.drain(0.3)
+        tmux.command("send-keys -t bench Escape")
+        tmux.drain(0.3)
+    ordered = sorted(times)
+    result = {
+        "keystrokes": len(times),
+        "median_ms": statistics.median(times),
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "max_ms": ordered[-1],
+        "rss_kib": rss_kib(pid),
+    }
+    tmux.send_quit()
+    return result
+
+
 def idle(tmux, seconds, command):
     tmux.start(command)
     pid = tmux.pid()
@@ -234,6 +267,8 @@ def main():
             result = keys(tmux, count, in_flight, command)
         elif mode == "idle":
             result = idle(tmux, count, command)
+        elif mode == "filter":
+            result = filter_keys(tmux, count, command)
         else:
             print(__doc__, file=sys.stderr)
             return 2
