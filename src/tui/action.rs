@@ -10,11 +10,13 @@ use crate::domain::mfa::MfaCaller;
 use super::base::mfa_reply::MfaReply;
 use super::panels::PanelMessage;
 
-/// What the cache says about a role: its session's expiry and its layers' expiries.
+/// What the cache says about a role: its session's expiry and its layers' expiries. The
+/// layers come with it: a row has none until its first snapshot (the first frame does not
+/// wait for 50,000 plans).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub expires_at: Option<Timestamp>,
-    pub layers: Vec<(String, Option<Timestamp>)>,
+    pub layers: Vec<(std::sync::Arc<crate::domain::plan::Layer>, Option<Timestamp>)>,
 }
 
 /// Why a renewal the screen asked for did not happen.

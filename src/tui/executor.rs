@@ -49,7 +49,7 @@ pub async fn snapshot(engine: &Engine, role: &RoleKey) -> Snapshot {
     if let Some(plan) = engine.plan(role) {
         for layer in &plan.layers {
             let status = engine.layer_status(layer).await;
-            layers.push((layer.id.clone(), status.expires_at));
+            layers.push((layer.clone(), status.expires_at));
         }
         expires_at = layers.last().and_then(|(_, until)| *until);
     }

@@ -59,7 +59,7 @@ pub fn snapshots(engine: &Engine) -> Vec<(RoleKey, Snapshot)> {
                     read
                 }
             };
-            layers.push((layer.id.clone(), expires_at));
+            layers.push((layer.clone(), expires_at));
         }
         let expires_at = layers.last().and_then(|(_, until)| *until);
         snapshots.push((role.key.clone(), Snapshot { expires_at, layers }));

@@ -113,8 +113,17 @@ fn merge_snapshot(row: &mut RoleRow, snapshot: Snapshot) {
     if snapshot.expires_at.is_some() && snapshot.expires_at >= row.expires_at {
         row.expires_at = snapshot.expires_at;
     }
-    for (id, expires_at) in snapshot.layers {
-        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id() == id)
+    if row.layers.is_empty() {
+        // The row's first snapshot: its layers arrive with it.
+        row.layers = snapshot
+            .layers
+            .into_iter()
+            .map(|(layer, expires_at)| super::base::row::LayerView { layer, expires_at })
+            .collect();
+        return;
+    }
+    for (shown, expires_at) in snapshot.layers {
+        if let Some(layer) = row.layers.iter_mut().find(|layer| layer.id() == shown.id)
             && expires_at.is_some()
             && expires_at >= layer.expires_at
         {

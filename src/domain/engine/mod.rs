@@ -270,6 +270,11 @@ impl Engine {
         Ok((self.stored_status(&listed.target_id), listed.route))
     }
 
+    /// How the role is reached (`Plan::route`), without making its plan.
+    pub fn route_of(&self, role: &crate::domain::inventory::Role) -> Option<String> {
+        self.plans.planner.route(&self.inventory, role)
+    }
+
     fn stored_status(&self, layer_id: &str) -> LayerStatus {
         let Some(meta) = self.parts.cache.metadata(layer_id) else {
             return LayerStatus { state: SessionState::None, expires_at: None };

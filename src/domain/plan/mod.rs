@@ -327,13 +327,30 @@ pub struct Listed {
 
 impl Planner {
     pub fn listed(&self, inventory: &Inventory, role: &Role) -> Option<Listed> {
+        let route = self.route(inventory, role)?;
+        let target_id = match &role.parent {
+            RoleParent::Source(name) => {
+                let source = inventory.source(name)?;
+                match source.sso() {
+                    Some(sso) => {
+                        let permission_set = role.permission_set.as_deref().unwrap_or_default();
+                        sso_role_id(role, permission_set, sso, &self.endpoint)
+                    }
+                    None => assume_role_id(role, &format!("from:{}", source.name), &self.endpoint),
+                }
+            }
+            RoleParent::Via(parent_key) => assume_role_id(role, &format!("via:{parent_key}"), &self.endpoint),
+        };
+        Some(Listed { target_id, route })
+    }
+
+    /// How the role is reached, as `Plan::route` says it, without making the plan.
+    pub fn route(&self, inventory: &Inventory, role: &Role) -> Option<String> {
         match &role.parent {
             RoleParent::Source(name) => {
                 let source = inventory.source(name)?;
-                if let Some(sso) = source.sso() {
-                    let permission_set = role.permission_set.as_deref().unwrap_or_default();
-                    let target_id = sso_role_id(role, permission_set, sso, &self.endpoint);
-                    return Some(Listed { target_id, route: format!("{} (Identity Center)", source.name) });
+                if source.sso().is_some() {
+                    return Some(format!("{} (Identity Center)", source.name));
                 }
                 let mfa_session = role.mfa && self.mfa_layers.contains_key(&source.name);
                 let code = role.mfa && !mfa_session && source.mfa_serial.is_some();
@@ -344,8 +361,7 @@ impl Planner {
                 if code {
                     route.push_str(" + MFA code");
                 }
-                let target_id = assume_role_id(role, &format!("from:{}", source.name), &self.endpoint);
-                Some(Listed { target_id, route })
+                Some(route)
             }
             RoleParent::Via(parent_key) => {
                 let parent = inventory.role(parent_key)?;
@@ -360,8 +376,7 @@ impl Planner {
                 if code {
                     route.push_str(" + MFA code");
                 }
-                let target_id = assume_role_id(role, &format!("via:{parent_key}"), &self.endpoint);
-                Some(Listed { target_id, route })
+                Some(route)
             }
         }
     }

@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &AccountView, 
     let mut title = vec![
         Span::styled(format!(" {} ", row.key.account), theme.account()),
         Span::styled(format!("{} ", row.account_id), theme.dim()),
-        Span::styled(row.environment.clone().unwrap_or_default(), theme.environment(row.production)),
+        Span::styled(row.environment.as_deref().unwrap_or_default().to_owned(), theme.environment(row.production)),
         Span::raw(format!("  as {}  ", row.key.role)),
         Span::styled(format!("session {left}"), theme.state(row.state(state.now, state.refresh_before))),
         Span::styled(format!("  {}", row.region), theme.dim()),

@@ -20,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         Line::from(vec![
             Span::styled(row.key.to_string(), theme.account()),
             Span::raw("  "),
-            Span::styled(row.environment.clone().unwrap_or_default(), theme.environment(row.production)),
+            Span::styled(row.environment.as_deref().unwrap_or_default().to_owned(), theme.environment(row.production)),
         ]),
         Line::from(Span::styled(row.arn.clone(), theme.dim())),
     ];

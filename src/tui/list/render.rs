@@ -52,7 +52,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             Line::Account(row) => TextLine::from(vec![
                 Span::styled(row.key.account.clone(), theme.account()),
                 Span::styled(format!("  {}  ", row.account_id), theme.dim()),
-                Span::styled(row.environment.clone().unwrap_or_default(), theme.environment(row.production)),
+                Span::styled(
+                    row.environment.as_deref().unwrap_or_default().to_owned(),
+                    theme.environment(row.production),
+                ),
             ]),
             Line::Role(row) => {
                 let row_state = row.state(state.now, state.refresh_before);

@@ -151,7 +151,7 @@ impl std::fmt::Debug for Search {
 /// Everything the filter looks through for a role, field by field: a word of the filter
 /// must match within one field, so "prod" does not match letters scattered across several.
 fn fields(row: &RoleRow) -> impl Iterator<Item = &str> {
-    [row.key.account.as_str(), row.account_id.as_str(), row.key.role.as_str(), row.arn.as_str()]
+    [row.key.account.as_str(), &*row.account_id, row.key.role.as_str(), row.arn.as_str()]
         .into_iter()
         .chain(row.tags.iter().map(String::as_str))
         .chain(row.environment.as_deref())
