@@ -52,6 +52,7 @@ mod keyring_cache;
 mod logs_secret_scan;
 #[cfg(target_os = "linux")]
 mod not_dumpable;
+mod packaging;
 mod render_panels;
 mod render_snapshots;
 mod sqs_access_denied;
