@@ -19,9 +19,13 @@ fn main() {
         _ => "unknown commit".to_owned(),
     };
     println!("cargo:rustc-env=SWITCHBOARD_COMMIT={commit}");
-    // A new commit or a changed file in the index builds the version again.
-    for path in [".git/HEAD", ".git/index", ".git/refs/heads"] {
-        if std::path::Path::new(path).exists() {
+    // A new commit or a changed file in the index builds the version again. Git names the
+    // files: in a worktree `.git` is a file and HEAD, the index and the refs live elsewhere.
+    let branch = git(&["symbolic-ref", "-q", "HEAD"]);
+    for name in ["HEAD", "index", "packed-refs"].into_iter().chain(branch.as_deref()) {
+        if let Some(path) = git(&["rev-parse", "--git-path", name])
+            && std::path::Path::new(&path).exists()
+        {
             println!("cargo:rerun-if-changed={path}");
         }
     }

@@ -55,6 +55,7 @@ mod keyring_cache;
 mod logs_secret_scan;
 #[cfg(target_os = "linux")]
 mod not_dumpable;
+mod packaging;
 mod progress_pty;
 mod render_panels;
 mod render_snapshots;
