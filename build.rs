@@ -9,8 +9,19 @@ fn git(args: &[&str]) -> Option<String> {
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// Whether git's repository here is this crate's own: a source tarball unpacked inside some
+/// other repository (a home directory kept in git) must not take that repository's commit.
+fn in_own_repository() -> bool {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+    let top = git(&["rev-parse", "--show-toplevel"]).map(std::path::PathBuf::from);
+    match (manifest_dir.and_then(|dir| dir.canonicalize().ok()), top.and_then(|top| top.canonicalize().ok())) {
+        (Some(dir), Some(top)) => dir == top,
+        _ => false,
+    }
+}
+
 fn main() {
-    let commit = match git(&["rev-parse", "--short=12", "HEAD"]) {
+    let commit = match git(&["rev-parse", "--short=12", "HEAD"]).filter(|_| in_own_repository()) {
         Some(commit) if !commit.is_empty() => {
             let dirty =
                 git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|changes| !changes.is_empty());

@@ -3,6 +3,8 @@
 //! (whose client then parses neither the inventory nor the rows and only writes the text out;
 //! thousands of roles are one reply and one write).
 
+use std::collections::HashSet;
+use std::rc::Rc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -25,8 +27,14 @@ struct Row<'a> {
     seconds_left: Option<u64>,
     /// Only `--json` shows it; the table leaves it unwritten.
     expires: Option<String>,
-    reached: String,
+    /// One string per distinct route: thousands of roles share a handful.
+    #[serde(serialize_with = "as_str")]
+    reached: Rc<str>,
     region: &'a str,
+}
+
+fn as_str<S: serde::Serializer>(text: &Rc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(text)
 }
 
 /// The table (`json` false, newline-terminated) or the pretty JSON array of `list --json`.
@@ -41,9 +49,22 @@ pub fn render(engine: &Engine, json: bool) -> Result<String, String> {
 fn rows(engine: &Engine, json: bool) -> Result<Vec<Row<'_>>, EngineError> {
     let now = engine.now();
     let inventory = engine.inventory();
-    let mut rows = Vec::new();
-    for (account, role) in inventory.roles() {
-        let (status, reached) = engine.listed_now(&role.key)?;
+    let mut rows = Vec::with_capacity(inventory.accounts().iter().map(|account| account.roles.len()).sum());
+    let mut routes: HashSet<Rc<str>> = HashSet::new();
+    let mut unplanned = None;
+    engine.each_listed(|account, role, listed| {
+        let Some((status, route)) = listed else {
+            unplanned.get_or_insert_with(|| role.key.clone());
+            return;
+        };
+        let reached = match routes.get(route) {
+            Some(known) => known.clone(),
+            None => {
+                let new: Rc<str> = Rc::from(route);
+                routes.insert(new.clone());
+                new
+            }
+        };
         rows.push(Row {
             account: &account.name,
             account_id: &account.id,
@@ -55,24 +76,27 @@ fn rows(engine: &Engine, json: bool) -> Result<Vec<Row<'_>>, EngineError> {
             reached,
             region: &role.region,
         });
+    });
+    match unplanned {
+        Some(role) => Err(EngineError::UnknownRole(format!("no plan for {role} in the inventory"))),
+        None => Ok(rows),
     }
-    Ok(rows)
 }
 
 /// Columns padded, two spaces apart, no trailing blanks.
 fn table(rows: &[Row<'_>]) -> String {
-    let left: Vec<String> = rows
-        .iter()
-        .map(|row| row.seconds_left.map(|secs| format_countdown(Duration::from_secs(secs))).unwrap_or("-".into()))
-        .collect();
+    // Only rows with a session have a countdown to write.
+    let left: Vec<Option<String>> =
+        rows.iter().map(|row| row.seconds_left.map(|secs| format_countdown(Duration::from_secs(secs)))).collect();
     let cells = |index: usize| -> [&str; 7] {
         let row = &rows[index];
-        [row.account, row.account_id, row.role, row.state, &left[index], &row.reached, row.region]
+        let left = left[index].as_deref().unwrap_or("-");
+        [row.account, row.account_id, row.role, row.state, left, &row.reached, row.region]
     };
-    let mut widths = HEADER.map(|title| title.chars().count());
+    let mut widths = HEADER.map(width);
     for index in 0..rows.len() {
-        for (width, value) in widths.iter_mut().zip(cells(index)) {
-            *width = (*width).max(value.chars().count());
+        for (column_width, value) in widths.iter_mut().zip(cells(index)) {
+            *column_width = (*column_width).max(width(value));
         }
     }
     let mut table = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 14));
@@ -83,14 +107,19 @@ fn table(rows: &[Row<'_>]) -> String {
     table
 }
 
+/// Characters, as the table has always counted them; ASCII (nearly every cell) by its length.
+fn width(value: &str) -> usize {
+    if value.is_ascii() { value.len() } else { value.chars().count() }
+}
+
 fn write_line(table: &mut String, values: [&str; 7], widths: &[usize; 7]) {
     let start = table.len();
-    for (column, (value, width)) in values.iter().zip(widths).enumerate() {
+    for (column, (value, column_width)) in values.iter().zip(widths).enumerate() {
         if column > 0 {
             table.push_str("  ");
         }
         table.push_str(value);
-        table.extend(std::iter::repeat_n(' ', width.saturating_sub(value.chars().count())));
+        table.extend(std::iter::repeat_n(' ', column_width.saturating_sub(width(value))));
     }
     let kept = table[start..].trim_end().len();
     table.truncate(start + kept);

@@ -73,7 +73,7 @@ pub fn complete_role(current: &OsStr) -> Vec<CompletionCandidate> {
         .map(|(address, account)| {
             let help = match &account.environment {
                 Some(environment) => format!("{} ({environment})", account.id),
-                None => account.id.clone(),
+                None => account.id.to_string(),
             };
             CompletionCandidate::new(address).help(Some(help.into()))
         })

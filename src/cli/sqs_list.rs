@@ -120,7 +120,7 @@ fn one_role_per_account_and_region(engine: &Engine, roles: Vec<RoleKey>) -> Vec<
         let (Some(account), Some(role)) = (inventory.account(&key.account), inventory.role(&key)) else {
             continue;
         };
-        let place = (account.id.clone(), role.region.clone());
+        let place = (account.id.to_string(), role.region.to_string());
         let rank = (!role.read_only, role.mfa);
         match chosen.get(&place) {
             Some((_, best)) if *best <= rank => {}
@@ -143,9 +143,9 @@ async fn list_account(
     counts: Counts,
 ) -> AccountQueues {
     let mut result = AccountQueues {
-        account: role.account.clone(),
+        account: role.account.to_string(),
         account_id,
-        role: role.role.clone(),
+        role: role.role.to_string(),
         region,
         queues: Vec::new(),
         error: None,

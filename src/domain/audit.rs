@@ -54,7 +54,7 @@ impl AuditEntry {
         Self {
             time: Timestamp::now(),
             role: role.to_string(),
-            account: role.account.clone(),
+            account: role.account.to_string(),
             account_id,
             region: region.to_owned(),
             queue,

@@ -127,7 +127,7 @@ impl Pattern {
             return Err(bad("write it as ACCOUNT/ROLE, e.g. prod-*/admin"));
         }
         if !text.contains(['*', '?', '[', '{']) {
-            return Ok(Pattern::Address(RoleKey { account: account.to_owned(), role: role.to_owned() }));
+            return Ok(Pattern::Address(RoleKey { account: account.into(), role: role.into() }));
         }
         // `literal_separator`: `*` stays within the account or the role, never spans the `/`.
         let glob =

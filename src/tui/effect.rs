@@ -45,6 +45,9 @@ pub enum Effect {
         mode: RenewMode,
     },
     LoadStatus,
+    /// The layers of the selected row, for the chain pane: a row's plan is made when it is
+    /// first selected, not for every row at start.
+    LoadLayers(RoleKey),
     PrepareExports {
         role: RoleKey,
         request: u64,

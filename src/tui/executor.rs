@@ -72,6 +72,12 @@ impl Executor {
                     }
                 });
             }
+            Effect::LoadLayers(role) => {
+                tokio::spawn(async move {
+                    let snapshot = snapshot(&engine, &role).await;
+                    let _ = actions.send(Action::StatusLoaded(vec![(role, snapshot)]));
+                });
+            }
             Effect::Renew { role, request, mode } => {
                 tokio::spawn(async move {
                     let result = renew(&engine, &role, mode).await;

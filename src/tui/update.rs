@@ -21,6 +21,26 @@ const STATUS_RELOAD: Duration = Duration::from_secs(10);
 const LOG_LINES_KEPT: usize = 500;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut effects = dispatch(state, action);
+    if let Some(role) = layers_to_load(state) {
+        effects.push(Effect::LoadLayers(role));
+    }
+    effects
+}
+
+/// The selected row, when its layers are not there yet and were never asked for: the chain
+/// pane shows them once `Effect::LoadLayers` brings them.
+fn layers_to_load(state: &mut State) -> Option<RoleKey> {
+    let key = state.list.selected.clone()?;
+    let row = state.row_mut(&key)?;
+    if !row.layers.is_empty() || row.layers_asked {
+        return None;
+    }
+    row.layers_asked = true;
+    Some(key)
+}
+
+fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key),
         Action::Key(_) => Vec::new(),
@@ -42,10 +62,18 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Quit => state.quit(),
         Action::StatusLoaded(snapshots) => {
+            // Snapshots come in the inventory's order, as the rows are: each row is where the
+            // previous one ended, looked up by key only when not (50,000 lookups cost more).
+            let mut next = 0;
             for (role, snapshot) in snapshots {
-                if let Some(row) = state.row_mut(&role)
-                    && !matches!(row.activity, Activity::Refreshing { .. })
-                {
+                let position = match state.rows.get(next) {
+                    Some(row) if row.key == role => Some(next),
+                    _ => state.row_position(&role),
+                };
+                let Some(position) = position else { continue };
+                next = position + 1;
+                let row = &mut state.rows[position];
+                if !matches!(row.activity, Activity::Refreshing { .. }) {
                     merge_snapshot(row, snapshot);
                 }
             }

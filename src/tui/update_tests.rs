@@ -482,3 +482,32 @@ fn mfa_command_fills_the_modal_typing_replaces_it_and_a_failure_is_shown() {
     answer_mfa(update(&mut state, key(KeyCode::Enter)));
     assert_eq!(answer.try_recv().unwrap().unwrap().as_str(), "111111");
 }
+
+#[test]
+fn a_row_without_layers_gets_them_asked_for_once_when_selected_and_a_snapshot_fills_them() {
+    let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
+    // As the screen starts: routes, no layers (no plan made for any row).
+    let rows = super::base::row::rows_with(&inventory, |role| Some((format!("route of {}", role.key), Vec::new())));
+    let mut state = State::new(rows, now(), Duration::from_secs(300));
+    state.last_status_load = Some(now());
+    let first = state.list.selected.clone().unwrap();
+    let asked = |effects: &[Effect]| -> Vec<RoleKey> {
+        effects
+            .iter()
+            .filter_map(|effect| if let Effect::LoadLayers(role) = effect { Some(role.clone()) } else { None })
+            .collect()
+    };
+    assert_eq!(asked(&update(&mut state, Action::Resize(120, 40))), [first.clone()], "the first selected row");
+    assert!(asked(&update(&mut state, Action::Resize(120, 41))).is_empty(), "asked once, not per action");
+    let next = asked(&update(&mut state, key(KeyCode::Char('j'))));
+    assert_eq!(next.len(), 1, "the next row selected is asked for");
+    assert_ne!(next[0], first);
+    // Its snapshot brings the layers (the plan's), which the chain pane shows.
+    let plan =
+        crate::domain::plan::Planner::new(&inventory).plan(&inventory, inventory.role(&next[0]).unwrap()).unwrap();
+    let layers: Vec<_> = plan.layers.iter().map(|layer| (layer.clone(), None)).collect();
+    let count = layers.len();
+    update(&mut state, Action::StatusLoaded(vec![(next[0].clone(), Snapshot { expires_at: None, layers })]));
+    assert_eq!(state.row(&next[0]).unwrap().layers.len(), count);
+    assert!(count >= 2);
+}

@@ -139,7 +139,7 @@ async fn execute(
     let mut reports: Vec<Option<RoleReport>> = Vec::new();
     for (index, (role, session)) in sessions.into_iter().enumerate() {
         let account_id =
-            engine.inventory().account(&role.account).map(|account| account.id.clone()).unwrap_or_default();
+            engine.inventory().account(&role.account).map(|account| account.id.to_string()).unwrap_or_default();
         reports.push(None);
         match session {
             Err(error) => {

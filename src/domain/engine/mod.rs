@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use super::cache::{Cached, SessionCache};
 use super::clock::Clock;
 use super::credentials::{Credentials, Freshness};
-use super::inventory::{Inventory, RoleKey};
+use super::inventory::{Account, Inventory, Role, RoleKey};
 use super::mfa::{MfaError, MfaPrompt};
 use super::plan::{Layer, LayerKind, Plan, Planner};
 use super::sources::{SourceError, SourceKeys, sts_endpoint};
@@ -117,7 +117,7 @@ impl SessionState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LayerStatus {
     pub state: SessionState,
     pub expires_at: Option<Timestamp>,
@@ -216,6 +216,12 @@ impl Engine {
         self.plans.get(&self.inventory, role)
     }
 
+    /// The role's plan if something asked for it already; never makes one.
+    pub fn plan_if_made(&self, role: &RoleKey) -> Option<&Plan> {
+        let (account, index) = self.inventory.position(role)?;
+        self.plans.made_already(account, index)?.as_ref()
+    }
+
     /// The plans whose first layer is `first` (a source's keys, an Identity Center sign-in):
     /// only those roles are planned.
     pub(crate) fn plans_from(&self, first: &Layer) -> impl Iterator<Item = &Plan> {
@@ -257,21 +263,32 @@ impl Engine {
         self.stored_status(&layer.id)
     }
 
-    /// What `list` shows of a role: its session's state and its route, without making its
-    /// plan (see `plan::Listed`); from the plan when one was made already.
-    pub fn listed_now(&self, role: &RoleKey) -> Result<(LayerStatus, String), EngineError> {
-        let unknown = || EngineError::UnknownRole(format!("no role {role} in the inventory"));
-        let (account, index) = self.inventory.position(role).ok_or_else(unknown)?;
-        if let Some(Some(plan)) = self.plans.made_already(account, index) {
-            return Ok((self.layer_status_now(plan.target()), plan.route()));
+    /// What `list` shows of every role, in inventory order: its account, the role, and its
+    /// session's state and route (`None`: the role has no plan, its source or parent is
+    /// missing), without making its plan (see `plan::Listed`); from the plan when one was
+    /// made already. The route is lent for the call: at 50,000 roles, the caller decides
+    /// what to keep.
+    pub fn each_listed<'engine>(
+        &'engine self,
+        mut each: impl FnMut(&'engine Account, &'engine Role, Option<(LayerStatus, &str)>),
+    ) {
+        let mut listed = crate::domain::plan::Listed::default();
+        for (account_index, account) in self.inventory.accounts().iter().enumerate() {
+            for (index, role) in account.roles.iter().enumerate() {
+                if let Some(made) = self.plans.made_already(account_index, index) {
+                    let status = made.as_ref().map(|plan| (self.layer_status_now(plan.target()), plan.route()));
+                    each(account, role, status.as_ref().map(|(status, route)| (*status, route.as_str())));
+                } else if self.plans.planner.listed_into(&self.inventory, role, &mut listed) {
+                    each(account, role, Some((self.stored_status(&listed.target_id), listed.route.as_str())));
+                } else {
+                    each(account, role, None);
+                }
+            }
         }
-        let found = &self.inventory.accounts()[account].roles[index];
-        let listed = self.plans.planner.listed(&self.inventory, found).ok_or_else(unknown)?;
-        Ok((self.stored_status(&listed.target_id), listed.route))
     }
 
     /// How the role is reached (`Plan::route`), without making its plan.
-    pub fn route_of(&self, role: &crate::domain::inventory::Role) -> Option<String> {
+    pub fn route_of(&self, role: &Role) -> Option<String> {
         self.plans.planner.route(&self.inventory, role)
     }
 
@@ -324,8 +341,8 @@ impl Engine {
             .inventory
             .role(role)
             .map(|found| found.region.clone())
-            .unwrap_or_else(|| self.inventory.defaults.region.clone());
-        Ok(Session { role: role.clone(), credentials, region })
+            .unwrap_or_else(|| self.inventory.defaults.region.as_str().into());
+        Ok(Session { role: role.clone(), credentials, region: region.into() })
     }
 
     /// The cached session of a role if it has not expired; no network, no renewal.
@@ -333,7 +350,7 @@ impl Engine {
         let plan = self.plan(role)?;
         let credentials = self.parts.cache.get(&plan.target().id, self.now()).await?;
         let region = self.inventory.role(role)?.region.clone();
-        Some(Session { role: role.clone(), credentials, region })
+        Some(Session { role: role.clone(), credentials, region: region.into() })
     }
 
     /// GetCallerIdentity through the role's session: where the session really landed.

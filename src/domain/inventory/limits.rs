@@ -24,7 +24,7 @@ pub(super) fn check_chains(inventory: &Inventory, pending: &[PendingRoles], prob
                 pending
                     .roles
                     .iter()
-                    .find(|raw| raw.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == &key.role))
+                    .find(|raw| raw.get_ref().name.as_ref().is_some_and(|name| name.get_ref() == key.role))
             })
             .and_then(|raw| raw.get_ref().via.as_ref().map(Spanned::span))
             .unwrap_or(0..0)

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 pub use fields::{checked_mfa_serial, parse_role_arn};
@@ -113,8 +114,8 @@ impl Source {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
-    pub name: String,
-    pub id: String,
+    pub name: CompactString,
+    pub id: CompactString,
     pub environment: Option<String>,
     pub tags: Vec<String>,
     pub region: Option<String>,
@@ -132,7 +133,7 @@ impl Account {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Role {
     pub key: RoleKey,
-    pub account_id: String,
+    pub account_id: CompactString,
     /// The IAM role's ARN; for an Identity Center role, the pattern of the role its
     /// permission set makes (`…/AWSReservedSSO_NAME_*`), shown, never called.
     pub arn: String,
@@ -145,7 +146,7 @@ pub struct Role {
     pub external_id: Option<String>,
     pub read_only: bool,
     /// Effective: the role's, else the account's, else the defaults'.
-    pub region: String,
+    pub region: CompactString,
     /// A template as written; the plan falls back to `defaults.session_name`.
     pub session_name: Option<String>,
     /// Session tags, transitive tag keys and source identity (a template) for AssumeRole.
@@ -154,7 +155,7 @@ pub struct Role {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RoleParent {
-    Source(String),
+    Source(CompactString),
     /// A chained role: assumed with another role's session.
     Via(RoleKey),
 }
@@ -162,8 +163,8 @@ pub enum RoleParent {
 /// `ACCOUNT/ROLE`, the address of a role everywhere in switchboard.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RoleKey {
-    pub account: String,
-    pub role: String,
+    pub account: CompactString,
+    pub role: CompactString,
 }
 
 impl fmt::Display for RoleKey {
@@ -178,7 +179,7 @@ impl FromStr for RoleKey {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.split_once('/') {
             Some((account, role)) if !account.is_empty() && !role.is_empty() && !role.contains('/') => {
-                Ok(Self { account: account.to_owned(), role: role.to_owned() })
+                Ok(Self { account: account.into(), role: role.into() })
             }
             _ => Err(format!(
                 "\"{}\" is not a role address; write it as ACCOUNT/ROLE, e.g. prod/admin",
@@ -230,7 +231,7 @@ pub enum InventoryError {
 fn index_accounts(accounts: &[Account]) -> HashMap<String, usize> {
     let mut account_index = HashMap::with_capacity(accounts.len());
     for (index, account) in accounts.iter().enumerate() {
-        account_index.entry(account.name.clone()).or_insert(index);
+        account_index.entry(account.name.to_string()).or_insert(index);
     }
     account_index
 }
@@ -337,7 +338,7 @@ impl Inventory {
 
     /// Where a role is: the index of its account and its index among the account's roles.
     pub fn position(&self, key: &RoleKey) -> Option<(usize, usize)> {
-        let account = *self.account_index.get(&key.account)?;
+        let account = *self.account_index.get(key.account.as_str())?;
         let role = self.accounts.get(account)?.roles.iter().position(|role| role.key.role == key.role)?;
         Some((account, role))
     }

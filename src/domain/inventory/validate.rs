@@ -12,7 +12,9 @@ use toml::Spanned;
 
 use super::fields::{Problems, checked_duration, checked_endpoint, checked_mfa_serial, checked_region, is_plain_name};
 use super::raw::{RawAccount, RawDefaults, RawInventory, RawRole, RawSource};
-use super::{Account, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials};
+use super::{
+    Account, CompactString, Defaults, Inventory, Problem, Role, RoleKey, RoleParent, Source, SourceCredentials,
+};
 use crate::domain::duration::{format_duration, parse_duration};
 
 pub const MIN_DURATION: Duration = Duration::from_secs(15 * 60);
@@ -249,8 +251,8 @@ fn account(raw: RawAccount, span: Range<usize>, problems: &mut Problems) -> Opti
     };
     let region = raw.region.as_ref().map(|region| checked_region(region, &format!("{label}.region"), problems));
     let account = Account {
-        name: name.get_ref().clone(),
-        id,
+        name: name.get_ref().as_str().into(),
+        id: id.into(),
         environment: raw.environment.map(Spanned::into_inner),
         tags: raw.tags,
         region,
@@ -354,7 +356,7 @@ impl<'a> RoleContext<'a> {
                         ),
                     );
                 }
-                Some(RoleParent::Source(source.get_ref().clone()))
+                Some(RoleParent::Source(source.get_ref().as_str().into()))
             }
             (None, Some(via)) => match via.get_ref().parse::<RoleKey>() {
                 Ok(parent) if !self.role_exists(&parent) => {
@@ -407,8 +409,8 @@ impl<'a> RoleContext<'a> {
             value
         });
         if let (Some(mfa), Some(RoleParent::Source(source_name))) = (&raw.mfa, &parent) {
-            let has_device = self.sources.get(source_name).is_some_and(|source| source.mfa_serial.is_some());
-            if *mfa.get_ref() && !has_device && self.sources.contains_key(source_name) {
+            let has_device = self.sources.get(source_name.as_str()).is_some_and(|source| source.mfa_serial.is_some());
+            if *mfa.get_ref() && !has_device && self.sources.contains_key(source_name.as_str()) {
                 problems.at(
                     mfa.span(),
                     key("mfa"),
@@ -442,16 +444,16 @@ impl<'a> RoleContext<'a> {
             problems,
         );
         (problems.found.len() == before).then(|| Role {
-            key: RoleKey { account: account.name.clone(), role: name.get_ref().clone() },
+            key: RoleKey { account: account.name.clone(), role: name.get_ref().as_str().into() },
             account_id: account.id.clone(),
             arn,
             permission_set,
-            parent: parent.unwrap_or_else(|| RoleParent::Source(String::new())),
+            parent: parent.unwrap_or_else(|| RoleParent::Source(CompactString::default())),
             mfa: raw.mfa.as_ref().is_some_and(|mfa| *mfa.get_ref()),
             duration,
             external_id: raw.external_id.as_ref().map(|id| id.get_ref().clone()),
             read_only: raw.read_only.unwrap_or(false),
-            region,
+            region: region.into(),
             session_name,
             session,
         })

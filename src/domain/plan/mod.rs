@@ -1,9 +1,13 @@
 //! From a role in the inventory to the chain of layers that produces its session, each
 //! with the reason it is there and what caps its duration (printed by `switchboard check`).
 
+mod listed;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use listed::Listed;
 
 use super::duration::format_duration;
 use super::inventory::{
@@ -198,7 +202,7 @@ pub fn plan_for(inventory: &Inventory, role: &Role) -> Option<Plan> {
 pub fn sign_in_plan(inventory: &Inventory, source: &str) -> Option<Plan> {
     let source = inventory.source(source)?;
     source.sso()?;
-    let role = RoleKey { account: source.name.clone(), role: "sign-in".to_owned() };
+    let role = RoleKey { account: source.name.as_str().into(), role: "sign-in".into() };
     Some(Plan { role, layers: vec![Arc::new(source_layer(source))] })
 }
 
@@ -293,7 +297,7 @@ impl Planner {
                 duration,
                 mfa_device,
                 external_id: role.external_id.clone(),
-                region: role.region.clone(),
+                region: role.region.to_string(),
                 chained: from.chained,
                 session_name,
                 attributes,
@@ -309,77 +313,25 @@ impl Planner {
 }
 
 fn assume_role_id(role: &Role, from: &str, endpoint: &str) -> String {
-    format!("assume-role|{}|{}|{from}{endpoint}", role.key, role.arn)
+    let mut id = String::new();
+    write_assume_role_id(&mut id, role, format_args!("{from}"), endpoint);
+    id
+}
+
+fn write_assume_role_id(id: &mut String, role: &Role, from: std::fmt::Arguments<'_>, endpoint: &str) {
+    use std::fmt::Write as _;
+    let _ = write!(id, "assume-role|{}|{}|{from}{endpoint}", role.key, role.arn);
 }
 
 fn sso_role_id(role: &Role, permission_set: &str, sso: &SsoSettings, endpoint: &str) -> String {
-    format!("sso-role|{}|{}|{permission_set}|{}{endpoint}", role.key, role.account_id, sso.start_url)
+    let mut id = String::new();
+    write_sso_role_id(&mut id, role, permission_set, sso, endpoint);
+    id
 }
 
-/// What `list` shows of a role's plan without making it: the id of its last layer (whose
-/// session is the role's) and its route, as `Plan::target` and `Plan::route` give them
-/// (a test holds the two ways equal). Making 50,000 plans only to list them would cost more
-/// than everything else `list` does.
-pub struct Listed {
-    pub target_id: String,
-    pub route: String,
-}
-
-impl Planner {
-    pub fn listed(&self, inventory: &Inventory, role: &Role) -> Option<Listed> {
-        let route = self.route(inventory, role)?;
-        let target_id = match &role.parent {
-            RoleParent::Source(name) => {
-                let source = inventory.source(name)?;
-                match source.sso() {
-                    Some(sso) => {
-                        let permission_set = role.permission_set.as_deref().unwrap_or_default();
-                        sso_role_id(role, permission_set, sso, &self.endpoint)
-                    }
-                    None => assume_role_id(role, &format!("from:{}", source.name), &self.endpoint),
-                }
-            }
-            RoleParent::Via(parent_key) => assume_role_id(role, &format!("via:{parent_key}"), &self.endpoint),
-        };
-        Some(Listed { target_id, route })
-    }
-
-    /// How the role is reached, as `Plan::route` says it, without making the plan.
-    pub fn route(&self, inventory: &Inventory, role: &Role) -> Option<String> {
-        match &role.parent {
-            RoleParent::Source(name) => {
-                let source = inventory.source(name)?;
-                if source.sso().is_some() {
-                    return Some(format!("{} (Identity Center)", source.name));
-                }
-                let mfa_session = role.mfa && self.mfa_layers.contains_key(&source.name);
-                let code = role.mfa && !mfa_session && source.mfa_serial.is_some();
-                let mut route = source.name.clone();
-                if mfa_session {
-                    route.push_str(" + MFA session");
-                }
-                if code {
-                    route.push_str(" + MFA code");
-                }
-                Some(route)
-            }
-            RoleParent::Via(parent_key) => {
-                let parent = inventory.role(parent_key)?;
-                let parent_is_sso = matches!(&parent.parent, RoleParent::Source(name)
-                    if inventory.source(name).is_some_and(|source| source.sso().is_some()));
-                let mut route = if parent_is_sso {
-                    format!("{} (Identity Center)", inventory.root_source(parent)?.name)
-                } else {
-                    format!("chained from {parent_key}")
-                };
-                let code = role.mfa && inventory.root_source(role).is_some_and(|source| source.mfa_serial.is_some());
-                if code {
-                    route.push_str(" + MFA code");
-                }
-                Some(route)
-            }
-        }
-    }
+fn write_sso_role_id(id: &mut String, role: &Role, permission_set: &str, sso: &SsoSettings, endpoint: &str) {
+    use std::fmt::Write as _;
+    let _ = write!(id, "sso-role|{}|{}|{permission_set}|{}{endpoint}", role.key, role.account_id, sso.start_url);
 }
 
 /// How an AssumeRole layer is reached: the `from:`/`via:` part of its id, and its reason.
@@ -417,10 +369,10 @@ fn sso_role_layer(role: &Role, source: &Source, sso: &SsoSettings, endpoint: &st
         )),
         kind: LayerKind::SsoRole {
             role: role.key.clone(),
-            account_id: role.account_id.clone(),
+            account_id: role.account_id.to_string(),
             permission_set,
             sso: sso.clone(),
-            region: role.region.clone(),
+            region: role.region.to_string(),
         },
     }
 }

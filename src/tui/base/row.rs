@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::domain::duration::time_left;
 use crate::domain::engine::SessionState;
-use crate::domain::inventory::{Inventory, Role, RoleKey};
+use crate::domain::inventory::{CompactString, Inventory, Role, RoleKey};
 use crate::domain::plan::{Layer, LayerKind, Planner};
 
 /// What a role row shows in its state column, most urgent first.
@@ -87,13 +87,16 @@ pub struct RoleRow {
     pub production: bool,
     pub tags: Arc<[String]>,
     pub arn: String,
-    pub region: String,
-    pub route: String,
+    pub region: CompactString,
+    /// Shared by the rows reached the same way (`hub + MFA session`): thousands share a handful.
+    pub route: Arc<str>,
     pub expires_at: Option<Timestamp>,
     pub activity: Activity,
     pub layers: Vec<LayerView>,
     /// The expiry an automatic renewal was last tried for, so it is tried once per session.
     pub auto_tried: Option<Timestamp>,
+    /// Its layers were asked for (`Effect::LoadLayers`): asked once, when first selected.
+    pub layers_asked: bool,
 }
 
 impl RoleRow {
@@ -133,7 +136,8 @@ pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
 pub fn rows_with(inventory: &Inventory, facts: impl Fn(&Role) -> Option<(String, Vec<Arc<Layer>>)>) -> Vec<RoleRow> {
     // Walks the accounts and their roles once: looking each role's account up by name would
     // scan every account per role (quadratic at thousands of roles).
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(inventory.accounts().iter().map(|account| account.roles.len()).sum());
+    let mut routes: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     for account in inventory.accounts() {
         let account_id: Arc<str> = Arc::from(account.id.as_str());
         let environment: Option<Arc<str>> = account.environment.as_deref().map(Arc::from);
@@ -141,6 +145,14 @@ pub fn rows_with(inventory: &Inventory, facts: impl Fn(&Role) -> Option<(String,
         let production = account.is_production();
         for role in &account.roles {
             let Some((route, layers)) = facts(role) else { continue };
+            let route = match routes.get(route.as_str()) {
+                Some(known) => known.clone(),
+                None => {
+                    let new: Arc<str> = Arc::from(route);
+                    routes.insert(new.clone());
+                    new
+                }
+            };
             rows.push(RoleRow {
                 key: role.key.clone(),
                 read_only: role.read_only,
@@ -155,6 +167,7 @@ pub fn rows_with(inventory: &Inventory, facts: impl Fn(&Role) -> Option<(String,
                 activity: Activity::Idle,
                 layers: layers.into_iter().map(|layer| LayerView { layer, expires_at: None }).collect(),
                 auto_tried: None,
+                layers_asked: false,
             });
         }
     }

@@ -23,8 +23,8 @@ fn masked_preview(state: &State, popup: &ExportPopup, format: ExportFormat) -> S
     if let Some(until) = row.expires_at {
         vars.push(("AWS_CREDENTIAL_EXPIRATION", rfc3339(until)));
     }
-    vars.push(("AWS_REGION", row.region.clone()));
-    vars.push(("AWS_DEFAULT_REGION", row.region.clone()));
+    vars.push(("AWS_REGION", row.region.to_string()));
+    vars.push(("AWS_DEFAULT_REGION", row.region.to_string()));
     if let Some(url) = &state.endpoint_url {
         vars.push(("AWS_ENDPOINT_URL", url.clone()));
     }

@@ -242,6 +242,13 @@ impl ListMemo {
         let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
         for &index in &shown {
             let account = rows[index].key.account.as_str();
+            // An account's rows follow each other: most rows join the group before them.
+            if let Some((last, members)) = groups.last_mut()
+                && *last == account
+            {
+                members.push(index);
+                continue;
+            }
             let group = *group_of.entry(account).or_insert_with(|| {
                 groups.push((account, Vec::new()));
                 groups.len() - 1

@@ -105,7 +105,7 @@ impl Panel for IdentityPanel {
                 field("user id", identity.user_id.clone()),
             ],
         };
-        lines.push(field("region", row.region.clone()));
+        lines.push(field("region", row.region.to_string()));
         lines.push(field("session", expiry));
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled("chain", theme.accent())));

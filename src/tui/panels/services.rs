@@ -212,7 +212,7 @@ mod tests {
 
     fn role(text: &str) -> RoleKey {
         let (account, role) = text.split_once('/').unwrap();
-        RoleKey { account: account.to_owned(), role: role.to_owned() }
+        RoleKey { account: account.into(), role: role.into() }
     }
 
     fn session(key: &str) -> Credentials {

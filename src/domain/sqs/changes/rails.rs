@@ -91,7 +91,7 @@ impl ActingRole {
             None if needed == Confirmation::QueueName => Err(Refused::NotConfirmed {
                 change,
                 queue: queue.to_owned(),
-                production_account: self.production.then(|| self.key.account.clone()),
+                production_account: self.production.then(|| self.key.account.to_string()),
             }),
             _ => Ok(()),
         }
