@@ -497,7 +497,11 @@ fn a_row_without_layers_gets_them_asked_for_once_when_selected_and_a_snapshot_fi
             .filter_map(|effect| if let Effect::LoadLayers(role) = effect { Some(role.clone()) } else { None })
             .collect()
     };
-    assert_eq!(asked(&update(&mut state, Action::Resize(120, 40))), [first.clone()], "the first selected row");
+    assert_eq!(
+        asked(&update(&mut state, Action::Resize(120, 40))),
+        std::slice::from_ref(&first),
+        "the first selected row"
+    );
     assert!(asked(&update(&mut state, Action::Resize(120, 41))).is_empty(), "asked once, not per action");
     let next = asked(&update(&mut state, key(KeyCode::Char('j'))));
     assert_eq!(next.len(), 1, "the next row selected is asked for");
