@@ -8,6 +8,7 @@
 #   scripts/bench.sh           # everything (about 15 minutes on 2 cores)
 #   scripts/bench.sh --quick   # 5,000 roles only, no refresh timings, shorter idle, no criterion
 #   scripts/bench.sh --agent   # only the rows with an agent (credential-process, list), both sizes
+#   scripts/bench.sh --size 50000   # one column only
 #
 # Nothing here touches the operator's own keyring or AWS: the keyring lives under
 # target/bench/ and every endpoint is on loopback.
@@ -18,6 +19,9 @@ QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
 AGENT_ONLY=0
 [[ "${1:-}" == "--agent" ]] && AGENT_ONLY=1
+# --size N: one column only (500, 5000 or 50000), e.g. the 50,000 column after a change.
+SIZE_ONLY=""
+[[ "${1:-}" == "--size" ]] && SIZE_ONLY="${2:?usage: bench.sh --size 500|5000|50000}"
 
 # A private session bus for the throwaway keyring: re-run this script inside one.
 if [[ -z "${SWITCHBOARD_BENCH_BUS:-}" ]]; then
@@ -108,6 +112,7 @@ json_field() { "$PY" -c "import json,sys; print(round(json.loads(sys.argv[1])[sy
 declare -A RESULT
 SIZES=(500 5000 50000)
 ((QUICK)) && SIZES=(5000)
+[[ -n "$SIZE_ONLY" ]] && SIZES=("$SIZE_ONLY")
 
 for roles in "${SIZES[@]}"; do
   accounts=$((roles / 5))

@@ -68,7 +68,7 @@ pub async fn run(options: &GlobalOptions) -> Result<ExitCode, AppError> {
     let prompt = Arc::new(crate::app::agent::server::AgentPrompt::new(prompt));
     let sign_in = Arc::new(sign_in::prompt::ModalSignIn::new(actions.clone()));
     let engine = Arc::new(build_engine_signing_in(inventory.clone(), store.clone(), prompt, sign_in));
-    let rows = rows_with(&inventory, |role| engine.route_of(role).map(|route| (route, Vec::new())));
+    let rows = rows_with(&inventory, |role, route| engine.route_into(role, route).then(Vec::new));
     let mut state = State::new(rows, jiff::Timestamp::now(), inventory.defaults.refresh_before);
     state.list.selected = state.list.roles(&state.rows).first().map(|row| row.key.clone());
     state.keymaps = keymaps;

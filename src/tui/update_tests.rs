@@ -487,7 +487,10 @@ fn mfa_command_fills_the_modal_typing_replaces_it_and_a_failure_is_shown() {
 fn a_row_without_layers_gets_them_asked_for_once_when_selected_and_a_snapshot_fills_them() {
     let inventory = Inventory::parse(Path::new("accounts.toml"), INVENTORY).unwrap();
     // As the screen starts: routes, no layers (no plan made for any row).
-    let rows = super::base::row::rows_with(&inventory, |role| Some((format!("route of {}", role.key), Vec::new())));
+    let rows = super::base::row::rows_with(&inventory, |role, route| {
+        *route = format!("route of {}", role.key);
+        Some(Vec::new())
+    });
     let mut state = State::new(rows, now(), Duration::from_secs(300));
     state.last_status_load = Some(now());
     let first = state.list.selected.clone().unwrap();

@@ -150,7 +150,22 @@ pub struct Role {
     /// A template as written; the plan falls back to `defaults.session_name`.
     pub session_name: Option<String>,
     /// Session tags, transitive tag keys and source identity (a template) for AssumeRole.
-    pub session: SessionAttributes,
+    /// Set on few roles: boxed, so the others carry 8 bytes instead of 72 (50,000 roles).
+    session: Option<Box<SessionAttributes>>,
+}
+
+impl Role {
+    /// Session tags, transitive tag keys and source identity for AssumeRole (empty when unset).
+    pub fn session(&self) -> &SessionAttributes {
+        static NONE: SessionAttributes =
+            SessionAttributes { tags: Vec::new(), transitive_tag_keys: Vec::new(), source_identity: None };
+        self.session.as_deref().unwrap_or(&NONE)
+    }
+
+    /// Keeps `attributes` only when there are some.
+    pub(crate) fn boxed_session(attributes: SessionAttributes) -> Option<Box<SessionAttributes>> {
+        (!attributes.is_empty()).then(|| Box::new(attributes))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -455,7 +455,7 @@ impl<'a> RoleContext<'a> {
             read_only: raw.read_only.unwrap_or(false),
             region: region.into(),
             session_name,
-            session,
+            session: Role::boxed_session(session),
         })
     }
 }

@@ -58,7 +58,7 @@ impl Planner {
     }
 
     /// `route` into `route` (cleared first); false when the role has no plan.
-    fn route_into(&self, inventory: &Inventory, role: &Role, route: &mut String) -> bool {
+    pub fn route_into(&self, inventory: &Inventory, role: &Role, route: &mut String) -> bool {
         use std::fmt::Write as _;
         route.clear();
         match &role.parent {

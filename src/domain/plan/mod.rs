@@ -417,7 +417,7 @@ fn session_of(inventory: &Inventory, role: &Role, user: &str) -> (Option<String>
         TemplateValues { user, account: &role.key.account, account_id: &role.account_id, role: &role.key.role };
     let template = role.session_name.as_ref().or(inventory.defaults.session_name.as_ref());
     let session_name = template.map(|template| expand_template(template, &values));
-    let mut attributes = role.session.clone();
+    let mut attributes = role.session().clone();
     attributes.source_identity =
         attributes.source_identity.as_deref().map(|template| expand_template(template, &values));
     (session_name, attributes)

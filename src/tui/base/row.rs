@@ -129,26 +129,32 @@ impl RoleRow {
 /// their layers (tests; the screen's rows get theirs with the first snapshot).
 pub fn rows(inventory: &Inventory) -> Vec<RoleRow> {
     let planner = Planner::new(inventory);
-    rows_with(inventory, |role| planner.plan(inventory, role).map(|plan| (plan.route(), plan.layers)))
+    rows_with(inventory, |role, route| {
+        let plan = planner.plan(inventory, role)?;
+        *route = plan.route();
+        Some(plan.layers)
+    })
 }
 
-/// The rows from each role's route and layers (none yet: the first snapshot brings them).
-pub fn rows_with(inventory: &Inventory, facts: impl Fn(&Role) -> Option<(String, Vec<Arc<Layer>>)>) -> Vec<RoleRow> {
+/// The rows from each role's route (written by `facts` into the buffer it is lent) and layers
+/// (none yet at start: `Effect::LoadLayers` brings them); `None`: a role without a plan.
+pub fn rows_with(inventory: &Inventory, facts: impl Fn(&Role, &mut String) -> Option<Vec<Arc<Layer>>>) -> Vec<RoleRow> {
     // Walks the accounts and their roles once: looking each role's account up by name would
     // scan every account per role (quadratic at thousands of roles).
     let mut rows = Vec::with_capacity(inventory.accounts().iter().map(|account| account.roles.len()).sum());
     let mut routes: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
+    let mut route = String::new();
     for account in inventory.accounts() {
         let account_id: Arc<str> = Arc::from(account.id.as_str());
         let environment: Option<Arc<str>> = account.environment.as_deref().map(Arc::from);
         let tags: Arc<[String]> = Arc::from(account.tags.as_slice());
         let production = account.is_production();
         for role in &account.roles {
-            let Some((route, layers)) = facts(role) else { continue };
+            let Some(layers) = facts(role, &mut route) else { continue };
             let route = match routes.get(route.as_str()) {
                 Some(known) => known.clone(),
                 None => {
-                    let new: Arc<str> = Arc::from(route);
+                    let new: Arc<str> = Arc::from(route.as_str());
                     routes.insert(new.clone());
                     new
                 }

@@ -12,7 +12,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
-use nucleo_matcher::{Config, Matcher, Utf32String};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use crate::tui::base::row::RoleRow;
 
@@ -130,68 +130,98 @@ impl ListKey {
     }
 }
 
-/// The fuzzy filter's working set: the matcher (with its buffers), every row's fields
-/// lowercased once, and the last result, which narrows the next one while typing.
+/// The filter's memory between keys: the last filter and what it matched, so typing on only
+/// looks through what still matched. Fields are matched where they are (ASCII, nearly all of
+/// them, without a copy; case ignored by the matcher): no index of 50,000 rows to build on the
+/// first key or to keep.
 struct Search {
     matcher: Matcher,
     rows_at: usize,
-    /// Every row's searchable fields, lowercased; row `i` owns `fields[starts[i]..starts[i + 1]]`.
-    fields: Vec<Utf32String>,
-    starts: Vec<usize>,
+    rows: usize,
+    /// Room for a non-ASCII field's characters while it is matched.
+    chars: Vec<char>,
     last_filter: String,
     last_matches: Vec<usize>,
 }
 
 impl std::fmt::Debug for Search {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Search").field("rows", &self.starts.len().saturating_sub(1)).finish_non_exhaustive()
+        f.debug_struct("Search").field("rows", &self.rows).finish_non_exhaustive()
     }
 }
 
 /// Everything the filter looks through for a role, field by field: a word of the filter
 /// must match within one field, so "prod" does not match letters scattered across several.
-fn fields(row: &RoleRow) -> impl Iterator<Item = &str> {
-    [row.key.account.as_str(), &*row.account_id, row.key.role.as_str(), row.arn.as_str()]
+/// These are the account's, shared by its roles…
+fn account_fields(row: &RoleRow) -> impl Iterator<Item = &str> {
+    [row.key.account.as_str(), &*row.account_id]
         .into_iter()
         .chain(row.tags.iter().map(String::as_str))
         .chain(row.environment.as_deref())
 }
 
+/// …and these the role's own.
+fn row_fields(row: &RoleRow) -> [&str; 2] {
+    [row.key.role.as_str(), row.arn.as_str()]
+}
+
+/// Whether `word` matches within one of `fields`.
+fn any_field<'a>(
+    word: &Atom,
+    mut fields: impl Iterator<Item = &'a str>,
+    matcher: &mut Matcher,
+    chars: &mut Vec<char>,
+) -> bool {
+    fields.any(|field| word.score(Utf32Str::new(field, chars), matcher).is_some())
+}
+
+/// Rows of one account share their account-wide fields (one `Arc`).
+fn same_account(one: &RoleRow, other: &RoleRow) -> bool {
+    one.key.account == other.key.account
+        && std::sync::Arc::ptr_eq(&one.account_id, &other.account_id)
+        && std::sync::Arc::ptr_eq(&one.tags, &other.tags)
+        && one.environment == other.environment
+}
+
 impl Search {
     fn new(rows: &[RoleRow]) -> Search {
-        let mut fields_of_rows = Vec::with_capacity(rows.len() * 5);
-        let mut starts = Vec::with_capacity(rows.len() + 1);
-        for row in rows {
-            starts.push(fields_of_rows.len());
-            fields_of_rows.extend(fields(row).map(|field| Utf32String::from(field.to_lowercase())));
-        }
-        starts.push(fields_of_rows.len());
         Search {
             matcher: Matcher::new(Config::DEFAULT),
             rows_at: rows.as_ptr() as usize,
-            fields: fields_of_rows,
-            starts,
+            rows: rows.len(),
+            chars: Vec::new(),
             last_filter: String::new(),
             last_matches: Vec::new(),
         }
     }
 
-    fn matching(&mut self, filter: &str) -> Vec<usize> {
+    fn matching(&mut self, rows: &[RoleRow], filter: &str) -> Vec<usize> {
         let words: Vec<Atom> = filter
-            .to_lowercase()
             .split_whitespace()
-            .map(|word| Atom::new(word, CaseMatching::Respect, Normalization::Smart, AtomKind::Fuzzy, false))
+            .map(|word| Atom::new(word, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy, false))
             .collect();
         // Typing on extends the filter, and a longer filter only keeps roles it kept before.
         let narrowing = !self.last_filter.trim().is_empty() && filter.starts_with(self.last_filter.as_str());
         let candidates: Vec<usize> =
-            if narrowing { std::mem::take(&mut self.last_matches) } else { (0..self.starts.len() - 1).collect() };
-        let Search { matcher, fields, starts, .. } = self;
+            if narrowing { std::mem::take(&mut self.last_matches) } else { (0..rows.len()).collect() };
+        let Search { matcher, chars, .. } = self;
+        // Which words the account's fields match, worked out once per run of its rows.
+        let mut account: Option<(usize, Vec<bool>)> = None;
         let matches: Vec<usize> = candidates
             .into_iter()
-            .filter(|&row| {
-                let own = &fields[starts[row]..starts[row + 1]];
-                words.iter().all(|word| own.iter().any(|field| word.score(field.slice(..), matcher).is_some()))
+            .filter(|&index| {
+                let row = &rows[index];
+                let known = account.as_ref().is_some_and(|(first, _)| same_account(&rows[*first], row));
+                if !known {
+                    let by_account =
+                        words.iter().map(|word| any_field(word, account_fields(row), matcher, chars)).collect();
+                    account = Some((index, by_account));
+                }
+                let by_account = account.as_ref().map(|(_, by_account)| by_account.as_slice()).unwrap_or_default();
+                words
+                    .iter()
+                    .zip(by_account)
+                    .all(|(word, &matched)| matched || any_field(word, row_fields(row).into_iter(), matcher, chars))
             })
             .collect();
         self.last_filter = filter.to_owned();
@@ -229,10 +259,10 @@ impl ListMemo {
         let mut search = self.search.borrow_mut();
         let rows_at = rows.as_ptr() as usize;
         let fresh = match search.as_mut() {
-            Some(kept) if kept.rows_at == rows_at && kept.starts.len() == rows.len() + 1 => kept,
+            Some(kept) if kept.rows_at == rows_at && kept.rows == rows.len() => kept,
             _ => search.insert(Search::new(rows)),
         };
-        fresh.matching(filter)
+        fresh.matching(rows, filter)
     }
 
     fn build(&self, rows: &[RoleRow], filter: &str, sort: SortOrder) -> ListView {
@@ -368,6 +398,23 @@ mod tests {
         state.list.filter.text = "acct-1 de".to_owned();
         let shown = order(&state);
         assert!(shown.contains(&"acct-10/deploy".to_owned()) && !shown.iter().any(|line| line.ends_with("/viewer")));
+    }
+
+    #[test]
+    fn case_is_ignored_and_each_word_matches_the_accounts_fields_or_the_roles_own() {
+        let mut state = state(12);
+        state.list.filter.text = "team-2 viewer".to_owned();
+        let lower = order(&state);
+        assert!(lower.iter().filter(|line| !line.starts_with('#')).all(|line| line.ends_with("/viewer")));
+        assert!(lower.iter().any(|line| line.ends_with("/viewer")), "{lower:?}");
+        state.list.filter.text = "TEAM-2 Viewer".to_owned();
+        assert_eq!(order(&state), lower, "case does not matter");
+        // The ARN (`…:role/R`, upper case) is one of the role's own fields.
+        state.list.filter.text = "role/r".to_owned();
+        assert_eq!(order(&state).len(), 12 * 4, "every account and role");
+        // A word matched by nothing of a row hides it, even when another word matched its account.
+        state.list.filter.text = "team-2 nothing-like-this".to_owned();
+        assert!(order(&state).is_empty());
     }
 
     #[test]

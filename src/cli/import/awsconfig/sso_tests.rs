@@ -210,7 +210,7 @@ fn keys_a_permission_set_has_no_use_for_are_passed_over_with_a_note() {
     );
     let (result, inventory) = imported(&config);
     let role = inventory.find_role("111111111111/a").unwrap();
-    assert!(!role.mfa && role.duration.is_none() && role.session.tags.is_empty());
+    assert!(!role.mfa && role.duration.is_none() && role.session().tags.is_empty());
     let passed: Vec<(usize, &str)> =
         result.notes.iter().map(|note| (note.line, note.message.split(' ').next().unwrap())).collect();
     assert_eq!(

@@ -172,9 +172,12 @@ source_identity = alice
     let inventory = Inventory::parse(Path::new("accounts.toml"), &result.toml)
         .unwrap_or_else(|problems| panic!("{problems}\n{}", result.toml));
     let role = inventory.find_role("111111111111/ops").unwrap();
-    assert_eq!(role.session.tags, [("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "payments".to_owned())]);
-    assert_eq!(role.session.transitive_tag_keys, ["team"]);
-    assert_eq!(role.session.source_identity.as_deref(), Some("alice"));
+    assert_eq!(
+        role.session().tags,
+        [("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "payments".to_owned())]
+    );
+    assert_eq!(role.session().transitive_tag_keys, ["team"]);
+    assert_eq!(role.session().source_identity.as_deref(), Some("alice"));
     assert_eq!(inventory.source("keys").unwrap().mfa_command.as_deref(), Some("ykman oath accounts code -s aws"));
     let passed_over: Vec<&str> = result.notes.iter().map(|note| note.message.as_str()).collect();
     assert_eq!(passed_over.len(), 2, "{passed_over:?}");
