@@ -13,10 +13,14 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::Inventory;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Account, Defaults, Inventory, Source, UiSettings};
 
 /// Changes whenever the layout of the copy changes in a way the binary identity would miss.
-const FORMAT: &[u8] = b"switchboard compiled inventory v3\0";
+const FORMAT: &[u8] = b"switchboard compiled inventory v4\0";
 /// The first bytes of every copy: what tells switchboard's files from others in the directory.
 const MAGIC: &[u8; 16] = b"switchboard-inv\x03";
 /// Overrides where compiled copies are kept (tests, sandboxes); empty turns them off.
@@ -133,8 +137,8 @@ impl CompiledCopy {
         if !matches(header) || header[65..69] != crc32fast::hash(body).to_le_bytes() {
             return None;
         }
-        match postcard::from_bytes::<Inventory>(body) {
-            Ok(inventory) => Some(inventory.with_index()),
+        match decode(body) {
+            Ok(inventory) => Some(inventory),
             Err(error) => {
                 tracing::debug!("compiled inventory {} unreadable ({error}); parsing", self.file.display());
                 None
@@ -150,7 +154,7 @@ impl CompiledCopy {
     }
 
     fn try_write(&self, text: &str, stamp: &Stamp, inventory: &Inventory) -> std::io::Result<()> {
-        let body = postcard::to_stdvec(inventory).map_err(std::io::Error::other)?;
+        let body = encode(inventory).map_err(std::io::Error::other)?;
         let dir = self.file.parent().ok_or_else(|| std::io::Error::other("no directory"))?;
         std::fs::create_dir_all(dir)?;
         // Many processes may compile the same text at once: each writes its own file and the
@@ -199,6 +203,75 @@ fn forget_unused_copies(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// The inventory without its accounts, then its accounts in two halves, each part but the
+/// last after its length: the halves decode on two threads. At 50,000 roles, decoding is most
+/// of what `list` and the screen's start spend.
+#[derive(Serialize)]
+struct HeadOut<'a> {
+    path: &'a PathBuf,
+    defaults: &'a Defaults,
+    sources: &'a BTreeMap<String, Source>,
+    ui: &'a UiSettings,
+}
+
+#[derive(Deserialize)]
+struct HeadIn {
+    path: PathBuf,
+    defaults: Defaults,
+    sources: BTreeMap<String, Source>,
+    ui: UiSettings,
+}
+
+/// Below this, a second thread costs more than it saves.
+const DECODE_IN_TWO_FROM: usize = 256 * 1024;
+
+fn encode(inventory: &Inventory) -> postcard::Result<Vec<u8>> {
+    let head = HeadOut {
+        path: &inventory.path,
+        defaults: &inventory.defaults,
+        sources: &inventory.sources,
+        ui: &inventory.ui,
+    };
+    let (first, second) = inventory.accounts.split_at(inventory.accounts.len() / 2);
+    let parts = [postcard::to_stdvec(&head)?, postcard::to_stdvec(first)?, postcard::to_stdvec(second)?];
+    let mut body = Vec::with_capacity(parts.iter().map(|part| part.len() + 8).sum());
+    for (index, part) in parts.iter().enumerate() {
+        if index < parts.len() - 1 {
+            body.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        }
+        body.extend_from_slice(part);
+    }
+    Ok(body)
+}
+
+fn decode(body: &[u8]) -> postcard::Result<Inventory> {
+    decode_parts(body, body.len() >= DECODE_IN_TWO_FROM)
+}
+
+fn decode_parts(body: &[u8], in_two: bool) -> postcard::Result<Inventory> {
+    let short = || postcard::Error::DeserializeUnexpectedEnd;
+    let (head, rest) = length_prefixed(body).ok_or_else(short)?;
+    let (first, second) = length_prefixed(rest).ok_or_else(short)?;
+    let head: HeadIn = postcard::from_bytes(head)?;
+    let (first, second) = if in_two {
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| postcard::from_bytes::<Vec<Account>>(second));
+            let first = postcard::from_bytes::<Vec<Account>>(first);
+            (first, other.join().unwrap_or(Err(postcard::Error::DeserializeBadEncoding)))
+        })
+    } else {
+        (postcard::from_bytes(first), postcard::from_bytes(second))
+    };
+    let mut accounts = first?;
+    accounts.extend(second?);
+    Ok(Inventory::new(head.path, head.defaults, head.sources, accounts, head.ui))
+}
+
+fn length_prefixed(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (length, rest) = bytes.split_first_chunk::<8>()?;
+    rest.split_at_checked(usize::try_from(u64::from_le_bytes(*length)).ok()?)
 }
 
 /// `<24 hex digits>.bin` (a copy), or `.<pid>.<nanos>.tmp` (one being written, or left
@@ -270,6 +343,30 @@ id = "111111111111"
   role_name = "Admin"
   source = "hub"
 "#;
+
+    #[test]
+    fn the_body_reads_back_as_written_on_one_thread_or_two() {
+        let mut text = String::from(TEXT);
+        for account in 0..7 {
+            text.push_str(&format!(
+                "[[accounts]]\nname = \"acct-{account}\"\nid = \"{:012}\"\n  [[accounts.roles]]\n  name = \"r\"\n  role_name = \"R\"\n  source = \"hub\"\n",
+                200_000_000_000u64 + account
+            ));
+        }
+        let inventory = Inventory::parse(Path::new("accounts.toml"), &text).unwrap();
+        let body = encode(&inventory).unwrap();
+        for in_two in [false, true] {
+            let read = decode_parts(&body, in_two).unwrap();
+            assert_eq!(read.accounts(), inventory.accounts(), "in two: {in_two}");
+            assert_eq!(
+                (&read.defaults, &read.sources, &read.ui),
+                (&inventory.defaults, &inventory.sources, &inventory.ui)
+            );
+            assert_eq!(read.path, inventory.path);
+            assert!(read.account("acct-6").is_some() && read.account("prod").is_some(), "the index is rebuilt");
+        }
+        assert!(decode(&body[..body.len() - 1]).is_err(), "a short body is an error, not a smaller inventory");
+    }
 
     fn parsed(text: &str) -> Inventory {
         Inventory::parse(Path::new("accounts.toml"), text).unwrap()

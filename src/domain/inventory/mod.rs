@@ -367,12 +367,6 @@ impl Inventory {
         &self.accounts
     }
 
-    /// After deserialising: the derived index is rebuilt.
-    fn with_index(mut self) -> Self {
-        self.account_index = index_accounts(&self.accounts);
-        self
-    }
-
     fn new(
         path: PathBuf,
         defaults: Defaults,
