@@ -16,16 +16,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::cache::SessionCache;
 use super::clock::{Clock, FixedClock};
-use super::credentials::Credentials;
 use super::engine::{Engine, EngineError, EngineParts, LayerStatus, Renewal, Session, SessionState};
-use super::inventory::{Inventory, RoleKey, Source};
+use super::inventory::{Inventory, RoleKey};
 use super::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest, REMEMBER_FOR};
 use super::plan::LayerKind;
-use super::sources::{SourceError, SourceKeys};
 use super::store::sessions::entry_key;
 use super::store::{Backend, CodeMark, MemoryStore, SecretStore, SessionStore, StoreError, StoreKey, lock};
 use super::sts::StsError;
-use crate::test_support::{Call, FakeSts, Kind};
+use crate::test_support::{Call, FakeSources, FakeSts, Kind, source_key};
 
 const HUB_DEVICE: &str = "arn:aws:iam::123456789012:mfa/alice";
 const PLAIN_DEVICE: &str = "arn:aws:iam::123456789012:mfa/bob";
@@ -97,20 +95,6 @@ id = "111111111111"
 // ---------------------------------------------------------------------------------------------
 // Fakes
 // ---------------------------------------------------------------------------------------------
-
-/// Long-term keys that never expire: `AKIA<SOURCE>`.
-struct FakeSources;
-
-fn source_key(source: &str) -> String {
-    format!("AKIA{}", source.to_uppercase())
-}
-
-#[async_trait]
-impl SourceKeys for FakeSources {
-    async fn keys(&self, source: &Source) -> Result<Credentials, SourceError> {
-        Ok(Credentials::new(source_key(&source.name), "long-term-secret", None, None))
-    }
-}
 
 enum Answer {
     Code(&'static str),

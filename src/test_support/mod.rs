@@ -6,10 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod buffer;
+mod sources;
 mod sqs;
 mod sts;
 
 pub use buffer::{line_with, text_of};
+pub use sources::{FakeSources, source_key};
 pub use sqs::{FakeQueue, FakeSqs};
 pub use sts::{Call, FakeSts, Kind};
 

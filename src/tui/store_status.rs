@@ -93,13 +93,11 @@ mod tests {
         use super::*;
         use crate::domain::cache::SessionCache;
         use crate::domain::clock::FixedClock;
-        use crate::domain::credentials::Credentials;
         use crate::domain::engine::EngineParts;
-        use crate::domain::inventory::{Inventory, Source};
+        use crate::domain::inventory::Inventory;
         use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
-        use crate::domain::sources::{SourceError, SourceKeys};
         use crate::domain::store::MemoryStore;
-        use crate::test_support::FakeSts;
+        use crate::test_support::{FakeSources, FakeSts};
 
         const INVENTORY: &str = r#"
 [defaults]
@@ -122,15 +120,6 @@ id = "111111111111"
   source = "hub"
 "#;
 
-        struct Keys;
-
-        #[async_trait]
-        impl SourceKeys for Keys {
-            async fn keys(&self, _: &Source) -> Result<Credentials, SourceError> {
-                Ok(Credentials::new("AKIAHUB", "long-term-secret", None, None))
-            }
-        }
-
         struct NoCode;
 
         #[async_trait]
@@ -148,7 +137,7 @@ id = "111111111111"
                 inventory,
                 EngineParts {
                     sts: Arc::new(FakeSts::new(clock.clone())),
-                    sources: Arc::new(Keys),
+                    sources: Arc::new(FakeSources),
                     cache: SessionCache::new(Arc::new(MemoryStore::new("test"))),
                     mfa: Arc::new(NoCode),
                     clock,

@@ -229,11 +229,10 @@ mod tests {
         use crate::domain::cache::SessionCache;
         use crate::domain::clock::FixedClock;
         use crate::domain::engine::EngineParts;
-        use crate::domain::inventory::{Inventory, Source};
+        use crate::domain::inventory::Inventory;
         use crate::domain::mfa::{MfaCode, MfaError, MfaPrompt, MfaRequest};
-        use crate::domain::sources::{SourceError, SourceKeys};
         use crate::domain::store::MemoryStore;
-        use crate::test_support::FakeSts;
+        use crate::test_support::{FakeSources, FakeSts};
 
         const INVENTORY: &str = r#"
 [defaults]
@@ -252,15 +251,6 @@ id = "111111111111"
   source = "hub"
   mfa = true
 "#;
-
-        struct Keys;
-
-        #[async_trait]
-        impl SourceKeys for Keys {
-            async fn keys(&self, _: &Source) -> Result<Credentials, SourceError> {
-                Ok(Credentials::new("AKIAHUB", "long-term-secret", None, None))
-            }
-        }
 
         /// Counts the times it is asked; answers with a code.
         #[derive(Default)]
@@ -283,7 +273,7 @@ id = "111111111111"
                 inventory,
                 EngineParts {
                     sts: Arc::new(FakeSts::new(clock.clone())),
-                    sources: Arc::new(Keys),
+                    sources: Arc::new(FakeSources),
                     cache: SessionCache::new(Arc::new(MemoryStore::new("test"))),
                     mfa: prompt.clone(),
                     clock: clock.clone(),
