@@ -32,6 +32,27 @@ fn user_of(sandbox: &Sandbox) -> u32 {
     NOBODY
 }
 
+/// The sandbox's command for `args`, as `uid`, run from a copy of the binary in the sandbox's
+/// home: `uid` may not reach the build's own directory (a checkout in a `mktemp -d`, 0700).
+fn command_as(sandbox: &Sandbox, uid: u32, args: &[&str]) -> Command {
+    let template = sandbox.command(args);
+    let binary = sandbox.home.path().join("switchboard");
+    if !binary.exists() {
+        std::fs::copy(template.get_program(), &binary).unwrap();
+        std::os::unix::fs::chown(&binary, Some(uid), Some(uid)).unwrap();
+    }
+    let mut command = Command::new(&binary);
+    command.args(template.get_args()).stdin(Stdio::null());
+    for (name, value) in template.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    as_user(&mut command, uid);
+    command
+}
+
 fn as_user(command: &mut Command, uid: u32) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
@@ -69,9 +90,8 @@ fn a_plain_command_is_dumpable_so_the_check_can_tell() {
 fn the_agent_is_not_dumpable() {
     let sandbox = Sandbox::new();
     let uid = user_of(&sandbox);
-    let mut command = sandbox.command(&["agent"]);
+    let mut command = command_as(&sandbox, uid, &["agent"]);
     command.env("SWITCHBOARD_NOTIFY", "off");
-    as_user(&mut command, uid);
     let agent = start_agent(command);
     assert!(!dumpable(agent.child.id(), uid), "the agent is dumpable");
 }
@@ -93,9 +113,11 @@ fn the_screen_is_not_dumpable() {
 fn exec_ecs_server_is_not_dumpable_and_its_command_is() {
     let sandbox = Sandbox::new();
     let uid = user_of(&sandbox);
-    let mut command =
-        sandbox.command(&["exec", "--ecs-server", "prod/viewer", "--mfa-code", "123456", "--", "sleep", "30"]);
-    as_user(&mut command, uid);
+    let mut command = command_as(
+        &sandbox,
+        uid,
+        &["exec", "--ecs-server", "prod/viewer", "--mfa-code", "123456", "--", "sleep", "30"],
+    );
     let mut server: Child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let pid = server.id();
     let deadline = Instant::now() + Duration::from_secs(30);
