@@ -143,9 +143,18 @@ fn two_thousand_profiles_import_into_an_inventory_check_accepts_with_the_profile
 
     let inventory = Inventory::load(&out).unwrap();
     assert_eq!(inventory.roles().count(), generated.roles.len());
-    let addresses = switchboard::cli::import::awsconfig::import(&generated.text, &config).addresses;
+    let import = switchboard::cli::import::awsconfig::import(&generated.text, &config);
+    // The import checks the inventory it builds in memory as the text is written: it must be
+    // the inventory that reading the text gives.
+    let from_text = Inventory::parse(&out, &import.toml).unwrap();
+    let in_memory = Inventory::checked(&out, &import.toml, import.raw).unwrap();
+    let parts = |inventory: &Inventory| {
+        format!("{:#?}", (&inventory.defaults, &inventory.sources, inventory.accounts(), &inventory.ui))
+    };
+    assert_eq!(parts(&in_memory), parts(&from_text));
+    let addresses = import.addresses;
     for (profile, expected) in &generated.roles {
-        let address = &addresses[profile];
+        let address = &addresses[profile.as_str()];
         let role = inventory.find_role(address).unwrap();
         let plan = plan_for(&inventory, role).unwrap();
         let LayerKind::AssumeRole { arn, duration, mfa_device, external_id, region, chained, .. } = &plan.target().kind
@@ -162,7 +171,7 @@ fn two_thousand_profiles_import_into_an_inventory_check_accepts_with_the_profile
             let LayerKind::AssumeRole { role: parent_role, .. } = &plan.layers[plan.layers.len() - 2].kind else {
                 panic!("{profile}: a chained role's parent layer is not AssumeRole");
             };
-            assert_eq!(parent_role.to_string(), addresses[parent], "{profile}");
+            assert_eq!(parent_role.to_string(), addresses[parent.as_str()], "{profile}");
         }
         let source = inventory.source(plan.source_name()).unwrap();
         assert!(

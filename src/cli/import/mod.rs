@@ -49,7 +49,8 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
     }
     let check_path = if to_stdout { PathBuf::from("accounts.toml") } else { out.clone() };
     // The import is written only if it is an inventory `check` accepts.
-    let checked = Inventory::parse(&check_path, &import.toml).map_err(|error| {
+    let roles = import.raw.accounts.iter().map(|account| account.get_ref().roles.len()).sum::<usize>();
+    Inventory::checked(&check_path, &import.toml, import.raw).map_err(|error| {
         AppError::Failed(format!(
             "the imported inventory does not pass check (a bug in import; nothing was written):\n{error}"
         ))
@@ -63,7 +64,7 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
     report(&config, "not imported", &import.skipped);
     super::output::warn(&format!(
         "imported {} roles in {} accounts from {} sources{}{}",
-        checked.roles().count(),
+        roles,
         import.accounts,
         import.sources,
         if to_stdout { String::new() } else { format!(" into {}", out.display()) },

@@ -122,7 +122,7 @@ pub(super) fn role_target(
     let refuse = |problems: &mut Problems, span: std::ops::Range<usize>, field: &str, why: &str| {
         problems.at(span, key(field), format!("{why} (source {source} signs in through Identity Center)"));
     };
-    if let Some(role_name) = raw.role_name.as_ref().or(raw.arn.as_ref()) {
+    if let Some(role_name) = raw.role_name.as_deref().or(raw.arn.as_ref()) {
         let field = if raw.role_name.is_some() { "role_name" } else { "arn" };
         refuse(problems, role_name.span(), field, "an Identity Center role is named by its `permission_set`");
     }

@@ -35,6 +35,13 @@ pub fn parse(file: &Path, text: &str) -> Result<Inventory, Vec<Problem>> {
             return Err(problems.found);
         }
     };
+    checked(file, text, raw)
+}
+
+/// Checks an inventory built in memory as `parse` checks one read from `text`, the text it
+/// is written as (every span of `raw` is a place in it, for the problems to point at).
+pub fn checked(file: &Path, text: &str, raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
+    let mut problems = Problems { file, text, found: Vec::new() };
     let inventory = build(file, raw, &mut problems);
     if problems.found.is_empty() { Ok(inventory) } else { Err(problems.found) }
 }
@@ -80,7 +87,10 @@ fn build(file: &Path, raw: RawInventory, problems: &mut Problems) -> Inventory {
         .iter()
         .zip(&accounts)
         .map(|(roles, account)| {
-            roles.roles.iter().filter_map(|role| checked_roles.role(account, role, problems)).collect()
+            // Sized to what is written: collecting from `filter_map` rounds 5 roles up to room for 8.
+            let mut checked = Vec::with_capacity(roles.roles.len());
+            checked.extend(roles.roles.iter().filter_map(|role| checked_roles.role(account, role, problems)));
+            checked
         })
         .collect();
     for (account, roles) in accounts.iter_mut().zip(roles_by_account) {
@@ -437,9 +447,9 @@ impl<'a> RoleContext<'a> {
         let session_name =
             raw.session_name.as_ref().and_then(|name| checked_session_name(name, &key("session_name"), problems));
         let session = super::session::checked_attributes(
-            raw.session_tags.as_ref(),
-            raw.transitive_tag_keys.as_ref(),
-            raw.source_identity.as_ref(),
+            raw.session_tags.as_deref(),
+            raw.transitive_tag_keys.as_deref(),
+            raw.source_identity.as_deref(),
             &label,
             problems,
         );

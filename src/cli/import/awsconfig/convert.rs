@@ -7,7 +7,10 @@
 //! characters an inventory name cannot hold become `-`; a name already taken gets `-2`, `-3`...
 //! in file order (accounts: `-ACCOUNT_ID`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use compact_str::{CompactString, format_compact};
+use foldhash::{HashMap, HashSet};
 
 use super::ini::ParsedConfig;
 use super::profiles::{Finding, RoleProfile, Target};
@@ -23,131 +26,151 @@ pub struct SourceEntry {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoleEntry {
-    pub name: String,
-    pub profile: String,
+pub struct RoleEntry<'a> {
+    pub name: CompactString,
+    pub profile: &'a str,
     pub line: usize,
-    pub target: Target,
+    pub target: Target<'a>,
     pub parent: Parent,
     pub mfa: bool,
     pub duration_seconds: Option<u64>,
-    pub external_id: Option<String>,
-    pub session_name: Option<String>,
-    pub region: Option<String>,
-    pub extras: super::vault::VaultExtras,
+    pub external_id: Option<&'a str>,
+    pub session_name: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub extras: Option<Box<super::vault::VaultExtras>>,
 }
 
+/// Names fit `CompactString`'s 24 bytes inline, so 100,000 roles allocate none for them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parent {
-    Source(String),
+    Source(CompactString),
     /// `ACCOUNT/ROLE` of the role this one is chained from.
-    Via(String),
+    Via(CompactString),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct AccountEntry {
+pub struct AccountEntry<'a> {
     pub name: String,
-    pub id: String,
-    pub roles: Vec<RoleEntry>,
+    pub id: &'a str,
+    pub roles: Vec<RoleEntry<'a>>,
 }
 
 #[derive(Debug, Default)]
-pub struct Entries {
+pub struct Entries<'a> {
     pub region: Option<String>,
     pub sources: Vec<SourceEntry>,
     /// Identity Center sources: name and sign-in.
     pub sign_ins: Vec<(String, SsoSource)>,
-    pub accounts: Vec<AccountEntry>,
+    pub accounts: Vec<AccountEntry<'a>>,
     /// Profile name → `ACCOUNT/ROLE`.
-    pub addresses: HashMap<String, String>,
+    pub addresses: HashMap<&'a str, CompactString>,
 }
 
-pub fn convert(
-    parsed: &ParsedConfig,
+/// A role profile (its index in the classified roles) with its parent (a source, or the
+/// profile it is chained from) and whether it uses MFA: the profiles stay where they are.
+struct Placed {
+    role: usize,
+    parent: Parent,
+    mfa: bool,
+}
+
+impl Placed {
+    fn new(role: usize, parent: Parent, mfa: bool) -> Self {
+        Self { role, parent, mfa }
+    }
+}
+
+pub fn convert<'a>(
+    parsed: &ParsedConfig<'a>,
     sessions: &Sessions,
-    roles: Vec<RoleProfile>,
+    roles: Vec<RoleProfile<'a>>,
+    parents: &HashSet<&str>,
     skipped: &mut Vec<Finding>,
     notes: &mut Vec<Finding>,
-) -> Entries {
+) -> Entries<'a> {
     let mut sources = SourceNames::default();
     // Sessions first: a session's name is what the AWS CLI knows it by.
     for (name, session) in &sessions.usable {
         sources.add_session(name, session, notes);
     }
-    // Role profile → the name of the source at the root of its chain.
-    let mut root_source_of: HashMap<String, String> = HashMap::new();
-    let mut placed: Vec<(RoleProfile, Parent, bool)> = Vec::new();
-    for role in roles {
-        let parent_source = role.parent.as_ref().and_then(|parent| root_source_of.get(parent).cloned());
+    // Role profile other roles are assumed from → the name of the source at the root of its chain.
+    let mut root_source_of: HashMap<&str, CompactString> = HashMap::default();
+    let mut placed: Vec<Placed> = Vec::with_capacity(roles.len());
+    for (index, role) in roles.iter().enumerate() {
+        let parent_source = role.parent.and_then(|parent| root_source_of.get(parent).cloned());
         if let (None, Target::PermissionSet { sign_in, .. }) = (&role.parent, &role.target) {
-            match sources.for_sign_in(sign_in, sessions, parsed, &role.profile, notes) {
+            match sources.for_sign_in(sign_in, sessions, parsed, role.profile, notes) {
                 Some(name) => {
-                    root_source_of.insert(role.profile.clone(), name.clone());
-                    placed.push((role, Parent::Source(name), false));
+                    let name = CompactString::from(name);
+                    if parents.contains(role.profile) {
+                        root_source_of.insert(role.profile, name.clone());
+                    }
+                    placed.push(Placed::new(index, Parent::Source(name), false));
                 }
-                None => skipped.push(finding(&role, "its Identity Center sign-in is not imported".to_owned())),
+                None => skipped.push(finding(role, "its Identity Center sign-in is not imported".to_owned())),
             }
             continue;
         }
-        let (parent, source_name, source_serial) = match (&role.parent, parent_source) {
+        let (parent, source_name, source_serial) = match (role.parent, parent_source) {
             (None, _) => {
-                let own_serial = parsed.profile(&role.root).and_then(|profile| profile.get("mfa_serial"));
-                let (name, serial) = sources.for_role(&role.root, own_serial, role.mfa_serial.as_deref());
-                (Parent::Source(name.clone()), name, serial)
+                let own_serial = parsed.profile(role.root).and_then(|profile| profile.get("mfa_serial"));
+                let index = sources.for_role(role.root, own_serial, role.mfa_serial);
+                let source = &sources.entries[index];
+                let name = CompactString::from(source.name.as_str());
+                (Parent::Source(name.clone()), name, source.mfa_serial.clone())
             }
             (Some(parent), Some(name)) => {
                 let serial = sources.serial_of(&name);
-                (Parent::Via(parent.clone()), name, serial)
+                (Parent::Via(parent.into()), name, serial)
             }
             (Some(parent), None) => {
-                skipped.push(finding(&role, format!("its source_profile {parent} is skipped")));
+                skipped.push(finding(role, format!("its source_profile {parent} is skipped")));
                 continue;
             }
         };
         let mfa = role.mfa_serial.is_some();
         if mfa && sources.signs_in(&source_name) {
             skipped.push(finding(
-                &role,
+                role,
                 "mfa_serial on a role chained from an Identity Center role: the sign-in is the chain's MFA, and switchboard sends codes only from the device of a source of keys".to_owned(),
             ));
             continue;
         }
-        if mfa && role.mfa_serial != source_serial {
+        if mfa && role.mfa_serial != source_serial.as_deref() {
             skipped.push(finding(
-                &role,
+                role,
                 format!(
                     "mfa_serial {} differs from the device of the chain's source ({}): switchboard sends a chain's codes from its source's one device",
-                    role.mfa_serial.as_deref().unwrap_or_default(),
+                    role.mfa_serial.unwrap_or_default(),
                     source_serial.as_deref().unwrap_or("none")
                 ),
             ));
             continue;
         }
-        if let (true, Some(process)) = (mfa, &role.extras.mfa_process) {
+        if let (true, Some(process)) = (mfa, role.extras.as_ref().and_then(|extras| extras.mfa_process.as_ref())) {
             sources.set_mfa_command(&source_name, process);
         }
-        root_source_of.insert(role.profile.clone(), source_name);
-        placed.push((role, parent, mfa));
+        if parents.contains(role.profile) {
+            root_source_of.insert(role.profile, source_name);
+        }
+        placed.push(Placed::new(index, parent, mfa));
     }
-    let region = default_region(parsed, &placed);
-    let accounts = group_accounts(placed, region.as_deref());
+    drop(root_source_of);
+    let region = default_region(parsed, &roles, &placed);
+    let mut accounts = group_accounts(&roles, placed, region.as_deref());
     let addresses = addresses(&accounts);
-    let accounts = accounts
-        .into_iter()
-        .map(|mut account| {
-            for role in &mut account.roles {
-                if let Parent::Via(profile) = &role.parent {
-                    role.parent = Parent::Via(addresses.get(profile).cloned().unwrap_or_default());
-                }
+    for account in &mut accounts {
+        for role in &mut account.roles {
+            if let Parent::Via(profile) = &role.parent {
+                role.parent = Parent::Via(addresses.get(profile.as_str()).cloned().unwrap_or_default());
             }
-            account
-        })
-        .collect();
+        }
+    }
     Entries { region, sources: sources.entries, sign_ins: sources.sign_ins, accounts, addresses }
 }
 
-fn finding(role: &RoleProfile, message: String) -> Finding {
-    Finding { profile: Some(role.profile.clone()), line: role.line, message }
+fn finding(role: &RoleProfile<'_>, message: String) -> Finding {
+    Finding { profile: Some(role.profile.to_owned()), line: role.line, message }
 }
 
 #[derive(Default)]
@@ -184,12 +207,12 @@ impl SourceNames {
         &mut self,
         sign_in: &SignIn,
         sessions: &Sessions,
-        parsed: &ParsedConfig,
+        parsed: &ParsedConfig<'_>,
         profile: &str,
         notes: &mut Vec<Finding>,
-    ) -> Option<String> {
-        if let Some(name) = self.of_sign_in.get(sign_in) {
-            return Some(name.clone());
+    ) -> Option<&str> {
+        if self.of_sign_in.contains_key(sign_in) {
+            return self.of_sign_in.get(sign_in).map(String::as_str);
         }
         let SignIn::Legacy { start_url, region } = sign_in else { return None };
         let config = parsed.profile(profile)?;
@@ -212,8 +235,7 @@ impl SourceNames {
                 name
             }
         };
-        self.of_sign_in.insert(sign_in.clone(), name.clone());
-        Some(name)
+        Some(self.of_sign_in.entry(sign_in.clone()).or_insert(name).as_str())
     }
 
     fn signs_in(&self, name: &str) -> bool {
@@ -231,42 +253,39 @@ impl SourceNames {
         self.entries.iter().find(|entry| entry.name == name).and_then(|entry| entry.mfa_serial.clone())
     }
 
-    /// The source for a role assumed with `profile`'s keys: the profile's first source takes the
-    /// first MFA device seen (its own `mfa_serial` first); another device gets a source of its own.
-    fn for_role(
-        &mut self,
-        profile: &str,
-        own_serial: Option<&str>,
-        role_serial: Option<&str>,
-    ) -> (String, Option<String>) {
-        let existing = self.of_profile.get(profile).cloned().unwrap_or_default();
-        for index in &existing {
-            if let Some(entry) = self.entries.get_mut(*index) {
-                if entry.mfa_serial.is_none() && existing.len() == 1 {
-                    entry.mfa_serial = role_serial.map(str::to_owned);
-                }
-                if role_serial.is_none() || entry.mfa_serial.as_deref() == role_serial {
-                    return (entry.name.clone(), entry.mfa_serial.clone());
-                }
+    /// The index in `entries` of the source for a role assumed with `profile`'s keys: the
+    /// profile's first source takes the first MFA device seen (its own `mfa_serial` first);
+    /// another device gets a source of its own.
+    fn for_role(&mut self, profile: &str, own_serial: Option<&str>, role_serial: Option<&str>) -> usize {
+        let existing = self.of_profile.get(profile).map_or(&[][..], Vec::as_slice);
+        for &index in existing {
+            let entry = &mut self.entries[index];
+            if entry.mfa_serial.is_none() && existing.len() == 1 {
+                entry.mfa_serial = role_serial.map(str::to_owned);
+            }
+            if role_serial.is_none() || entry.mfa_serial.as_deref() == role_serial {
+                return index;
             }
         }
+        let count = existing.len();
         let base = plain_name(profile);
-        let wanted = if existing.is_empty() { base } else { format!("{base}-mfa{}", existing.len() + 1) };
+        let wanted = if count == 0 { base } else { format!("{base}-mfa{}", count + 1) };
         let name = unique(&wanted, &mut self.taken);
-        let serial = if existing.is_empty() { own_serial.or(role_serial) } else { role_serial };
+        let serial = if count == 0 { own_serial.or(role_serial) } else { role_serial };
         self.entries.push(SourceEntry {
-            name: name.clone(),
+            name,
             profile: profile.to_owned(),
             mfa_serial: serial.map(str::to_owned),
             mfa_command: None,
         });
-        self.of_profile.entry(profile.to_owned()).or_default().push(self.entries.len() - 1);
-        (name, serial.map(str::to_owned))
+        let index = self.entries.len() - 1;
+        self.of_profile.entry(profile.to_owned()).or_default().push(index);
+        index
     }
 }
 
 /// `[default]`'s region, else the one most roles use (the first of a tie).
-fn default_region(parsed: &ParsedConfig, placed: &[(RoleProfile, Parent, bool)]) -> Option<String> {
+fn default_region(parsed: &ParsedConfig<'_>, roles: &[RoleProfile<'_>], placed: &[Placed]) -> Option<String> {
     if let Some(region) = parsed
         .profile("default")
         .and_then(|profile| profile.get("region"))
@@ -275,9 +294,9 @@ fn default_region(parsed: &ParsedConfig, placed: &[(RoleProfile, Parent, bool)])
         return Some(region.to_owned());
     }
     let mut counts: Vec<(&str, usize)> = Vec::new();
-    for (role, _, _) in placed {
-        if let Some(region) = &role.region {
-            match counts.iter_mut().find(|(known, _)| known == region) {
+    for placement in placed {
+        if let Some(region) = roles[placement.role].region {
+            match counts.iter_mut().find(|(known, _)| *known == region) {
                 Some((_, count)) => *count += 1,
                 None => counts.push((region, 1)),
             }
@@ -287,60 +306,81 @@ fn default_region(parsed: &ParsedConfig, placed: &[(RoleProfile, Parent, bool)])
     counts.into_iter().find(|(_, count)| *count == best).map(|(region, _)| region.to_owned())
 }
 
-fn group_accounts(placed: Vec<(RoleProfile, Parent, bool)>, default_region: Option<&str>) -> Vec<AccountEntry> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_id: HashMap<String, Vec<(RoleProfile, Parent, bool)>> = HashMap::new();
-    for entry in placed {
-        let id = entry.0.account_id.clone();
-        if !by_id.contains_key(&id) {
-            order.push(id.clone());
-        }
-        by_id.entry(id).or_default().push(entry);
-    }
-    let mut taken = HashSet::new();
+fn group_accounts<'a>(
+    roles: &[RoleProfile<'a>],
+    mut placed: Vec<Placed>,
+    default_region: Option<&str>,
+) -> Vec<AccountEntry<'a>> {
+    // Accounts in the order their first role appears; within one, file order reads best
+    // (parents-first order mattered only above). Sorted in place: no list per account.
+    let mut slot_of: HashMap<&str, usize> = HashMap::default();
+    let slots: Vec<usize> = placed
+        .iter()
+        .map(|placement| {
+            let next = slot_of.len();
+            *slot_of.entry(roles[placement.role].account_id).or_insert(next)
+        })
+        .collect();
+    drop(slot_of);
+    let mut keyed: Vec<(usize, usize, Placed)> =
+        placed.drain(..).zip(slots).map(|(placement, slot)| (slot, roles[placement.role].line, placement)).collect();
+    drop(placed);
+    // Each line holds one profile: the keys are unique, so an unstable sort is still one order.
+    keyed.sort_unstable_by_key(|(slot, line, _)| (*slot, *line));
+    let mut taken = HashSet::default();
     let mut accounts = Vec::new();
-    for id in order {
-        let mut members = by_id.remove(&id).unwrap_or_default();
-        // File order within an account reads best; parents-first order mattered only above.
-        members.sort_by_key(|(role, _, _)| role.line);
-        let names: Vec<&str> = members.iter().map(|(role, _, _)| role.profile.as_str()).collect();
-        let prefix: Option<String> = shared_prefix(&names).map(str::to_owned);
-        let wanted = prefix.as_deref().map_or_else(|| id.clone(), plain_name);
-        let name = if taken.contains(&wanted) {
-            unique(&format!("{wanted}-{id}"), &mut taken)
-        } else {
-            unique(&wanted, &mut taken)
-        };
-        let mut role_names = HashSet::new();
-        let roles = members
-            .into_iter()
-            .map(|(role, parent, mfa)| {
-                let short = prefix.as_deref().map_or(role.profile.as_str(), |prefix| &role.profile[prefix.len() + 1..]);
-                RoleEntry {
-                    name: unique(&plain_name(short), &mut role_names),
-                    region: role.region.clone().filter(|region| Some(region.as_str()) != default_region),
-                    profile: role.profile,
-                    line: role.line,
-                    target: role.target,
-                    parent,
-                    mfa,
-                    duration_seconds: role.duration_seconds,
-                    external_id: role.external_id,
-                    session_name: role.session_name,
-                    extras: role.extras,
-                }
-            })
-            .collect();
-        accounts.push(AccountEntry { name, id, roles });
+    let mut keyed = keyed.into_iter().peekable();
+    while let Some((slot, _, first)) = keyed.next() {
+        let mut members = vec![first];
+        while let Some((_, _, placement)) = keyed.next_if(|(next, _, _)| *next == slot) {
+            members.push(placement);
+        }
+        accounts.push(account_entry(roles, members, default_region, &mut taken));
     }
     accounts
 }
 
-fn addresses(accounts: &[AccountEntry]) -> HashMap<String, String> {
+/// One account's roles, named after the prefix their profiles share (else its id).
+fn account_entry<'a>(
+    roles: &[RoleProfile<'a>],
+    members: Vec<Placed>,
+    default_region: Option<&str>,
+    taken: &mut HashSet<String>,
+) -> AccountEntry<'a> {
+    let id = roles[members[0].role].account_id;
+    let names: Vec<&str> = members.iter().map(|placement| roles[placement.role].profile).collect();
+    let prefix: Option<&str> = shared_prefix(&names);
+    let wanted = prefix.map_or_else(|| id.to_owned(), plain_name);
+    let name = if taken.contains(&wanted) { unique(&format!("{wanted}-{id}"), taken) } else { unique(&wanted, taken) };
+    let mut role_names = HashSet::default();
+    let entries = members
+        .into_iter()
+        .map(|Placed { role, parent, mfa }| {
+            let role = &roles[role];
+            let short = prefix.map_or(role.profile, |prefix| &role.profile[prefix.len() + 1..]);
+            RoleEntry {
+                name: unique(&plain_name(short), &mut role_names).into(),
+                region: role.region.filter(|region| Some(*region) != default_region),
+                profile: role.profile,
+                line: role.line,
+                target: role.target.clone(),
+                parent,
+                mfa,
+                duration_seconds: role.duration_seconds,
+                external_id: role.external_id,
+                session_name: role.session_name,
+                extras: role.extras.clone(),
+            }
+        })
+        .collect();
+    AccountEntry { name, id, roles: entries }
+}
+
+fn addresses<'a>(accounts: &[AccountEntry<'a>]) -> HashMap<&'a str, CompactString> {
     accounts
         .iter()
         .flat_map(|account| {
-            account.roles.iter().map(move |role| (role.profile.clone(), format!("{}/{}", account.name, role.name)))
+            account.roles.iter().map(move |role| (role.profile, format_compact!("{}/{}", account.name, role.name)))
         })
         .collect()
 }
@@ -382,7 +422,7 @@ pub enum SourceRef<'a> {
 }
 
 /// Sources in name order, as the inventory lists them.
-pub fn sorted_sources(entries: &Entries) -> BTreeMap<&str, SourceRef<'_>> {
+pub fn sorted_sources<'e>(entries: &'e Entries<'_>) -> BTreeMap<&'e str, SourceRef<'e>> {
     let keys = entries.sources.iter().map(|source| (source.name.as_str(), SourceRef::Keys(source)));
     let sign_ins = entries.sign_ins.iter().map(|(name, source)| (name.as_str(), SourceRef::SignIn(source)));
     keys.chain(sign_ins).collect()
@@ -403,7 +443,7 @@ mod tests {
 
     #[test]
     fn taken_names_get_a_number() {
-        let mut taken = HashSet::new();
+        let mut taken = HashSet::default();
         assert_eq!(unique("a", &mut taken), "a");
         assert_eq!(unique("a", &mut taken), "a-2");
         assert_eq!(unique("a", &mut taken), "a-3");

@@ -2,28 +2,69 @@
 //! no regexes, borrowed slices) and for positions: every profile and key keeps its line so
 //! an import can say where each thing it could not use is.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use foldhash::HashMap;
 
 /// One `[profile NAME]` (or `[default]`, or `[sso-session NAME]`) section, merged with any later
-/// section of the same name.
+/// section of the same name. Names and values are slices of the file's text: at 100,000
+/// profiles, a copy of each would be most of an import's memory.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ConfigProfile {
-    pub name: String,
+pub struct ConfigProfile<'a> {
+    pub name: &'a str,
     /// The line of the section header (1-based).
     pub line: usize,
-    /// `key → (value, line)`, keys lower-cased as the SDKs compare them.
-    pub values: HashMap<String, (String, usize)>,
+    /// Its keys in the order first written (a later value of a key replaces the earlier one),
+    /// lower-cased as the SDKs compare them. A profile has a handful: a scan beats hashing.
+    values: Vec<ConfigValue<'a>>,
     /// Set when a line inside the section could not be read: the profile is not used.
     pub broken: Option<(usize, String)>,
 }
 
-impl ConfigProfile {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(|(value, _)| value.as_str()).filter(|value| !value.is_empty())
+/// `key` as written: keys are compared ignoring ASCII case, as the SDKs do.
+#[derive(Debug, Clone, PartialEq)]
+struct ConfigValue<'a> {
+    key: &'a str,
+    value: &'a str,
+    line: usize,
+}
+
+impl<'a> ConfigProfile<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.value(key).map(|found| found.value).filter(|value| !value.is_empty())
     }
 
     pub fn line_of(&self, key: &str) -> usize {
-        self.values.get(key).map_or(self.line, |(_, line)| *line)
+        self.value(key).map_or(self.line, |found| found.line)
+    }
+
+    /// Every key (lower-cased) with the line it is on.
+    pub fn keys(&self) -> impl Iterator<Item = (Cow<'a, str>, usize)> {
+        self.values.iter().map(|found| {
+            let key = if found.key.bytes().any(|byte| byte.is_ascii_uppercase()) {
+                Cow::Owned(found.key.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(found.key)
+            };
+            (key, found.line)
+        })
+    }
+
+    fn value(&self, key: &str) -> Option<&ConfigValue<'a>> {
+        self.values.iter().find(|found| found.key.eq_ignore_ascii_case(key))
+    }
+
+    fn set(&mut self, key: &'a str, value: &'a str, line: usize) {
+        match self.values.iter_mut().find(|found| found.key.eq_ignore_ascii_case(key)) {
+            Some(found) => (found.value, found.line) = (value, line),
+            None => {
+                // Most profiles hold two or three keys: room for three, not the four a push makes.
+                if self.values.is_empty() {
+                    self.values.reserve_exact(3);
+                }
+                self.values.push(ConfigValue { key, value, line });
+            }
+        }
     }
 }
 
@@ -35,28 +76,33 @@ pub struct SyntaxProblem {
 }
 
 #[derive(Debug, Default)]
-pub struct ParsedConfig {
+pub struct ParsedConfig<'a> {
     /// In the order their first section appears.
-    pub profiles: Vec<ConfigProfile>,
+    pub profiles: Vec<ConfigProfile<'a>>,
     pub problems: Vec<SyntaxProblem>,
     /// `[sso-session NAME]` sections, in the order their first section appears.
-    pub sso_sessions: Vec<ConfigProfile>,
-    /// Profile name → index in `profiles`: lookups stay constant time at 10,000 profiles.
-    index_of: HashMap<String, usize>,
+    pub sso_sessions: Vec<ConfigProfile<'a>>,
+    /// Profile name → index in `profiles`: lookups stay constant time at 100,000 profiles.
+    index_of: HashMap<&'a str, usize>,
     /// Session name → index in `sso_sessions`.
-    session_index_of: HashMap<String, usize>,
+    session_index_of: HashMap<&'a str, usize>,
 }
 
-impl ParsedConfig {
-    pub fn profile(&self, name: &str) -> Option<&ConfigProfile> {
+impl<'a> ParsedConfig<'a> {
+    pub fn profile(&self, name: &str) -> Option<&ConfigProfile<'a>> {
         self.index_of.get(name).and_then(|&index| self.profiles.get(index))
     }
 
-    pub fn sso_session(&self, name: &str) -> Option<&ConfigProfile> {
+    /// Where the profile called `name` is in `profiles`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index_of.get(name).copied()
+    }
+
+    pub fn sso_session(&self, name: &str) -> Option<&ConfigProfile<'a>> {
         self.session_index_of.get(name).and_then(|&index| self.sso_sessions.get(index))
     }
 
-    fn section_mut(&mut self, section: &Section) -> Option<&mut ConfigProfile> {
+    fn section_mut(&mut self, section: &Section) -> Option<&mut ConfigProfile<'a>> {
         match section {
             Section::Profile(index) => self.profiles.get_mut(*index),
             Section::SsoSession(index) => self.sso_sessions.get_mut(*index),
@@ -77,11 +123,17 @@ enum Section {
 }
 
 /// Reads the text of an AWS config file (`[profile NAME]` sections; `[default]`).
-pub fn parse(text: &str) -> ParsedConfig {
-    let mut parsed = ParsedConfig::default();
+pub fn parse(text: &str) -> ParsedConfig<'_> {
+    // Room for every section at once: growing by doubling to 100,000 profiles leaves a third unused.
+    let sections = text.as_bytes().iter().filter(|&&byte| byte == b'[').count();
+    let mut parsed = ParsedConfig {
+        profiles: Vec::with_capacity(sections),
+        index_of: HashMap::with_capacity_and_hasher(sections, foldhash::fast::RandomState::default()),
+        ..ParsedConfig::default()
+    };
     let mut section = Section::None;
     // The key whose value continues on indented lines (or whose sub-properties follow).
-    let mut open_key: Option<String> = None;
+    let mut open_key: Option<&str> = None;
     for (number, raw_line) in text.lines().enumerate() {
         let line_number = number + 1;
         let starts_indented = raw_line.starts_with([' ', '\t']);
@@ -128,11 +180,11 @@ pub fn parse(text: &str) -> ParsedConfig {
             continue;
         }
         let value = strip_inline_comment(value.trim());
-        open_key = Some(key.to_owned());
+        open_key = Some(key);
         match section {
             Section::Profile(_) | Section::SsoSession(_) => {
                 if let Some(profile) = parsed.section_mut(&section) {
-                    profile.values.insert(key.to_ascii_lowercase(), (value.to_owned(), line_number));
+                    profile.set(key, value, line_number);
                 }
             }
             Section::Other => {}
@@ -146,14 +198,14 @@ pub fn parse(text: &str) -> ParsedConfig {
 }
 
 /// The index of the section called `name`, added at `line` if it is the first of that name.
-fn add_section(
-    sections: &mut Vec<ConfigProfile>,
-    index_of: &mut HashMap<String, usize>,
-    name: &str,
+fn add_section<'a>(
+    sections: &mut Vec<ConfigProfile<'a>>,
+    index_of: &mut HashMap<&'a str, usize>,
+    name: &'a str,
     line: usize,
 ) -> usize {
-    *index_of.entry(name.to_owned()).or_insert_with(|| {
-        sections.push(ConfigProfile { name: name.to_owned(), line, ..ConfigProfile::default() });
+    *index_of.entry(name).or_insert_with(|| {
+        sections.push(ConfigProfile { name, line, ..ConfigProfile::default() });
         sections.len() - 1
     })
 }
@@ -224,7 +276,7 @@ mod tests {
         let text = "# top\n[default]\nregion = eu-west-1\n\n[profile prod admin]\nrole_arn = arn:aws:iam::111111111111:role/Admin # why\nsource_profile=default\ns3 =\n  max_concurrent_requests = 10\n[sso-session corp]\nsso_region = us-east-1\n";
         let parsed = parse(text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        let names: Vec<&str> = parsed.profiles.iter().map(|profile| profile.name.as_str()).collect();
+        let names: Vec<&str> = parsed.profiles.iter().map(|profile| profile.name).collect();
         assert_eq!(names, ["default", "prod admin"]);
         let prod = parsed.profile("prod admin").unwrap();
         assert_eq!(prod.line, 5);

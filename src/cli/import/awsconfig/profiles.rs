@@ -2,7 +2,9 @@
 //! the way the inventory will check them), a permission set of an Identity Center sign-in, a
 //! source of keys, or something skipped and why.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use foldhash::{HashMap, HashSet};
 
 use super::ini::{ConfigProfile, ParsedConfig};
 use super::sso::{self, Sessions, SignIn, SsoRole};
@@ -85,93 +87,115 @@ pub struct Finding {
 
 /// What a role is in its account: an IAM role by ARN, or a permission set of a sign-in.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    Arn(String),
-    PermissionSet { name: String, sign_in: SignIn },
+pub enum Target<'a> {
+    Arn(&'a str),
+    PermissionSet { name: &'a str, sign_in: Box<SignIn> },
 }
 
-/// A role profile whose chain reaches keys or an Identity Center sign-in.
+/// A role profile whose chain reaches keys or an Identity Center sign-in. Its text is borrowed
+/// from the config file's (100,000 profiles of owned strings were most of an import's memory).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoleProfile {
-    pub profile: String,
+pub struct RoleProfile<'a> {
+    pub profile: &'a str,
     pub line: usize,
-    pub target: Target,
-    pub account_id: String,
+    pub target: Target<'a>,
+    pub account_id: &'a str,
     /// The profile of long-term keys at the root of the chain (an Identity Center profile's own name).
-    pub root: String,
+    pub root: &'a str,
     /// The role profile this one is assumed from, for a chain.
-    pub parent: Option<String>,
+    pub parent: Option<&'a str>,
     pub depth: usize,
-    pub mfa_serial: Option<String>,
-    pub external_id: Option<String>,
+    pub mfa_serial: Option<&'a str>,
+    pub external_id: Option<&'a str>,
     pub duration_seconds: Option<u64>,
-    pub session_name: Option<String>,
-    pub region: Option<String>,
-    /// aws-vault's session tags, source identity and mfa_process.
-    pub extras: super::vault::VaultExtras,
+    pub session_name: Option<&'a str>,
+    pub region: Option<&'a str>,
+    /// aws-vault's session tags, source identity and mfa_process, when it has any.
+    pub extras: Option<Box<super::vault::VaultExtras>>,
 }
 
-enum Kind {
+enum Kind<'a> {
     /// A role assumed (`role_arn`) with the credentials of `source_profile`.
     Role {
-        source_profile: String,
+        source_profile: &'a str,
     },
     /// A permission set of an Identity Center sign-in.
-    Sso(Box<SsoRole>),
+    Sso(Box<SsoRole<'a>>),
     Keys,
     Skipped(String),
 }
 
-enum State {
-    Visiting,
-    Done(Box<Result<RoleProfile, String>>),
+/// Where a role profile's chain goes, found once per profile: its children need only this.
+#[derive(Clone)]
+struct Chain<'a> {
+    /// The profile of keys (or the permission set) at the root of the chain.
+    root: &'a str,
+    /// The role profile this one is assumed from.
+    parent: Option<&'a str>,
+    depth: usize,
+    account_id: &'a str,
 }
 
-pub struct Classified {
+pub struct Classified<'a> {
     /// Importable role profiles, parents before children, file order otherwise.
-    pub roles: Vec<RoleProfile>,
+    pub roles: Vec<RoleProfile<'a>>,
+    /// The profiles some role profile is assumed from (`source_profile`).
+    pub parents: HashSet<&'a str>,
     pub skipped: Vec<Finding>,
     /// Imported, but not exactly as written (a key passed over, a duration cut).
     pub notes: Vec<Finding>,
 }
 
-pub fn classify(parsed: &ParsedConfig, sessions: &Sessions) -> Classified {
+pub fn classify<'a>(parsed: &ParsedConfig<'a>, sessions: &Sessions) -> Classified<'a> {
     let mut notes = Vec::new();
-    let by_name: HashMap<&str, &ConfigProfile> =
-        parsed.profiles.iter().map(|profile| (profile.name.as_str(), profile)).collect();
-    let kinds: HashMap<&str, Kind> = parsed
+    // In the order of `parsed.profiles`.
+    let kinds: Vec<Kind<'a>> = parsed
         .profiles
         .iter()
         .map(|profile| {
             note_unknown_keys(profile, &mut notes);
-            (profile.name.as_str(), kind_of(profile, parsed, sessions))
+            kind_of(profile, parsed, sessions)
         })
         .collect();
-    let mut resolver = Resolver { by_name: &by_name, kinds: &kinds, states: HashMap::new(), notes: &mut notes };
-    let mut roles = Vec::new();
+    // Only the chains of profiles other roles are assumed from are asked for twice: only they are kept.
+    let parents: HashSet<&'a str> = kinds
+        .iter()
+        .filter_map(|kind| match kind {
+            Kind::Role { source_profile } => Some(*source_profile),
+            _ => None,
+        })
+        .collect();
+    let mut resolver =
+        Resolver { parsed, kinds: &kinds, parents: &parents, chains: HashMap::default(), notes: &mut notes };
+    let mut roles =
+        Vec::with_capacity(kinds.iter().filter(|kind| matches!(kind, Kind::Role { .. } | Kind::Sso(_))).count());
     let mut skipped = Vec::new();
-    for profile in &parsed.profiles {
-        match kinds.get(profile.name.as_str()) {
-            Some(Kind::Role { .. }) => match resolver.resolve(&profile.name, &mut Vec::new()) {
-                Ok(role) => roles.push(role),
-                Err(reason) => {
-                    skipped.push(Finding { profile: Some(profile.name.clone()), line: profile.line, message: reason })
-                }
+    let mut path = Vec::new();
+    for (profile, kind) in parsed.profiles.iter().zip(&kinds) {
+        match kind {
+            Kind::Role { .. } => match resolver.resolve(profile.name, &mut path) {
+                Ok(chain) => roles.push(resolver.role(profile, chain)),
+                Err(reason) => skipped.push(Finding {
+                    profile: Some(profile.name.to_owned()),
+                    line: profile.line,
+                    message: reason,
+                }),
             },
-            Some(Kind::Sso(role)) => roles.push(resolver.permission_set(profile, role)),
-            Some(Kind::Skipped(reason)) => skipped.push(Finding {
-                profile: Some(profile.name.clone()),
+            Kind::Sso(role) => roles.push(resolver.permission_set(profile, role)),
+            Kind::Skipped(reason) => skipped.push(Finding {
+                profile: Some(profile.name.to_owned()),
                 line: profile.line,
                 message: reason.clone(),
             }),
-            _ => {}
+            Kind::Keys => {}
         }
     }
     roles.sort_by_key(|role| role.depth);
-    Classified { roles, skipped, notes }
+    drop(resolver);
+    Classified { roles, parents, skipped, notes }
 }
 
-fn kind_of(profile: &ConfigProfile, parsed: &ParsedConfig, sessions: &Sessions) -> Kind {
+fn kind_of<'a>(profile: &ConfigProfile<'a>, parsed: &ParsedConfig<'_>, sessions: &Sessions) -> Kind<'a> {
     if let Some((line, message)) = &profile.broken {
         return Kind::Skipped(format!("line {line} of the profile could not be read: {message}"));
     }
@@ -184,7 +208,7 @@ fn kind_of(profile: &ConfigProfile, parsed: &ParsedConfig, sessions: &Sessions) 
                 Err(reason) => Kind::Skipped(reason),
             };
         }
-        if profile.get("source_profile") == Some(profile.name.as_str()) {
+        if profile.get("source_profile") == Some(profile.name) {
             return Kind::Skipped(
                 "role_arn with source_profile naming itself on an Identity Center profile: one profile cannot be both the permission set and the role assumed from it; give the sso_* keys a profile of their own and name it in source_profile".to_owned(),
             );
@@ -208,94 +232,105 @@ fn kind_of(profile: &ConfigProfile, parsed: &ParsedConfig, sessions: &Sessions) 
         ));
     }
     match profile.get("source_profile") {
-        Some(source) => Kind::Role { source_profile: source.to_owned() },
+        Some(source) => Kind::Role { source_profile: source },
         None => Kind::Skipped("role_arn without source_profile: nothing to assume the role with".to_owned()),
     }
 }
 
 fn note_unknown_keys(profile: &ConfigProfile, notes: &mut Vec<Finding>) {
-    let mut unknown: Vec<(&String, usize)> = profile
-        .values
-        .iter()
+    let mut unknown: Vec<(Cow<'_, str>, usize)> = profile
+        .keys()
         .filter(|(key, _)| {
-            !IMPORTED_KEYS.contains(&key.as_str())
-                && !IGNORED_KEYS.contains(&key.as_str())
-                && !super::vault::VAULT_KEYS.contains(&key.as_str())
+            let key = key.as_ref();
+            !IMPORTED_KEYS.contains(&key) && !IGNORED_KEYS.contains(&key) && !super::vault::VAULT_KEYS.contains(&key)
         })
-        .map(|(key, (_, line))| (key, *line))
         .collect();
     unknown.sort_by_key(|(_, line)| *line);
     for (key, line) in unknown {
         notes.push(Finding {
-            profile: Some(profile.name.clone()),
+            profile: Some(profile.name.to_owned()),
             line,
             message: format!("unknown key \"{key}\" passed over"),
         });
     }
 }
 
-struct Resolver<'a> {
-    by_name: &'a HashMap<&'a str, &'a ConfigProfile>,
-    kinds: &'a HashMap<&'a str, Kind>,
-    states: HashMap<String, State>,
-    notes: &'a mut Vec<Finding>,
+struct Resolver<'a, 'p> {
+    parsed: &'p ParsedConfig<'a>,
+    /// Each profile's kind, in the order of `parsed.profiles`.
+    kinds: &'p [Kind<'a>],
+    /// The profiles some role profile names in `source_profile`.
+    parents: &'p HashSet<&'a str>,
+    /// The chains of `parents` found so far.
+    chains: HashMap<&'a str, Result<Chain<'a>, String>>,
+    notes: &'p mut Vec<Finding>,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a, '_> {
+    fn kind(&self, name: &str) -> Option<&'_ Kind<'a>> {
+        self.parsed.position(name).and_then(|index| self.kinds.get(index))
+    }
+
     /// Follows `source_profile` to keys; `path` holds the profiles being resolved, for cycles.
-    fn resolve(&mut self, name: &str, path: &mut Vec<String>) -> Result<RoleProfile, String> {
-        match self.states.get(name) {
-            Some(State::Done(result)) => return result.as_ref().clone(),
-            Some(State::Visiting) => {
-                let start = path.iter().position(|visited| visited == name).unwrap_or(0);
-                let mut cycle: Vec<String> = path[start..].to_vec();
-                cycle.push(name.to_owned());
-                return Err(format!("source_profile cycle: {}", cycle.join(" → ")));
-            }
-            None => {}
+    /// A chain is found once: a profile other roles are assumed from keeps its own.
+    fn resolve(&mut self, name: &str, path: &mut Vec<&'a str>) -> Result<Chain<'a>, String> {
+        if let Some(known) = self.chains.get(name) {
+            return known.clone();
         }
-        self.states.insert(name.to_owned(), State::Visiting);
-        path.push(name.to_owned());
-        let result = self.resolve_role(name, path);
+        if let Some(start) = path.iter().position(|visited| *visited == name) {
+            let mut cycle: Vec<&str> = path[start..].to_vec();
+            cycle.push(name);
+            return Err(format!("source_profile cycle: {}", cycle.join(" → ")));
+        }
+        let (Some(profile), Some(&Kind::Role { source_profile })) = (self.parsed.profile(name), self.kind(name)) else {
+            return Err(format!("profile {name} is not a role profile"));
+        };
+        let name = profile.name;
+        path.push(name);
+        let result = self.chain(profile, source_profile, path);
         path.pop();
-        self.states.insert(name.to_owned(), State::Done(Box::new(result.clone())));
+        if self.parents.contains(name) {
+            self.chains.insert(name, result.clone());
+        }
         result
     }
 
-    fn resolve_role(&mut self, name: &str, path: &mut Vec<String>) -> Result<RoleProfile, String> {
-        let (Some(profile), Some(Kind::Role { source_profile })) = (self.by_name.get(name), self.kinds.get(name))
-        else {
-            return Err(format!("profile {name} is not a role profile"));
-        };
+    /// The chain of a role profile, and the checks that make it (and every role chained from it) skipped.
+    fn chain(
+        &mut self,
+        profile: &ConfigProfile<'a>,
+        source_profile: &'a str,
+        path: &mut Vec<&'a str>,
+    ) -> Result<Chain<'a>, String> {
+        let name = profile.name;
         let (root, parent, depth) = if source_profile == name {
             // A profile may assume its role with its own keys.
-            (name.to_owned(), None, 0)
+            (name, None, 0)
         } else {
-            match self.kinds.get(source_profile.as_str()) {
+            match self.kind(source_profile) {
                 // Not in the config: its keys are in the credentials file.
-                None | Some(Kind::Keys) => (source_profile.clone(), None, 0),
+                None | Some(Kind::Keys) => (source_profile, None, 0),
                 // Chained from the permission set's session.
-                Some(Kind::Sso(_)) => (source_profile.clone(), Some(source_profile.clone()), 1),
+                Some(Kind::Sso(_)) => (source_profile, Some(source_profile), 1),
                 Some(Kind::Skipped(reason)) => {
                     return Err(format!("its source_profile {source_profile} is skipped ({reason})"));
                 }
                 Some(Kind::Role { .. }) => match self.resolve(source_profile, path) {
-                    Ok(parent) => (parent.root, Some(source_profile.clone()), parent.depth + 1),
+                    Ok(parent) => (parent.root, Some(source_profile), parent.depth + 1),
                     Err(reason) if reason.starts_with("source_profile cycle") => return Err(reason),
                     Err(reason) => return Err(format!("its source_profile {source_profile} is skipped ({reason})")),
                 },
             }
         };
         let role_arn = profile.get("role_arn").unwrap_or_default();
-        let account_id =
-            parse_role_arn(role_arn).map_err(|message| format!("line {}: {message}", profile.line_of("role_arn")))?;
-        let mfa_serial = profile.get("mfa_serial").map(str::to_owned);
-        if let Some(serial) = &mfa_serial {
+        parse_role_arn(role_arn).map_err(|message| format!("line {}: {message}", profile.line_of("role_arn")))?;
+        // arn:PARTITION:iam::ACCOUNT:role/NAME, as just checked.
+        let account_id = role_arn.split(':').nth(4).unwrap_or_default();
+        if let Some(serial) = profile.get("mfa_serial") {
             checked_mfa_serial(serial)
                 .map_err(|message| format!("line {}: {message}", profile.line_of("mfa_serial")))?;
         }
-        let external_id = profile.get("external_id").map(str::to_owned);
-        if let Some(id) = &external_id {
+        if let Some(id) = profile.get("external_id") {
             let valid = (2..=1224).contains(&id.len())
                 && id.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
             if !valid {
@@ -305,9 +340,14 @@ impl Resolver<'_> {
                 ));
             }
         }
-        let chained = parent.is_some();
+        Ok(Chain { root, parent, depth, account_id })
+    }
+
+    /// A role profile whose chain resolved, with what it passes over noted (once: this runs once a profile).
+    fn role(&mut self, profile: &ConfigProfile<'a>, chain: Chain<'a>) -> RoleProfile<'a> {
+        let chained = chain.parent.is_some();
         let duration_seconds = self.duration(profile, chained);
-        let session_name = profile.get("role_session_name").map(str::to_owned).filter(|session| {
+        let session_name = profile.get("role_session_name").filter(|session| {
             let valid = (2..=64).contains(&session.len())
                 && session.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
             if !valid {
@@ -327,32 +367,32 @@ impl Resolver<'_> {
                 "its Identity Center keys are passed over: role_arn with source_profile comes first, as in the AWS CLI",
             );
         }
-        Ok(RoleProfile {
-            profile: name.to_owned(),
+        RoleProfile {
+            profile: profile.name,
             line: profile.line,
-            target: Target::Arn(role_arn.to_owned()),
-            account_id,
-            root,
-            parent,
-            depth,
-            mfa_serial,
-            external_id,
+            target: Target::Arn(profile.get("role_arn").unwrap_or_default()),
+            account_id: chain.account_id,
+            root: chain.root,
+            parent: chain.parent,
+            depth: chain.depth,
+            mfa_serial: profile.get("mfa_serial"),
+            external_id: profile.get("external_id"),
             duration_seconds,
             session_name,
             region,
             extras: super::vault::extras(profile, self.notes),
-        })
+        }
     }
 
     /// An Identity Center profile's role: its permission set, in the account it names.
-    fn permission_set(&mut self, profile: &ConfigProfile, role: &SsoRole) -> RoleProfile {
+    fn permission_set(&mut self, profile: &ConfigProfile<'a>, role: &SsoRole<'a>) -> RoleProfile<'a> {
         sso::note_passed_over(profile, self.notes);
         RoleProfile {
-            profile: profile.name.clone(),
+            profile: profile.name,
             line: profile.line,
-            target: Target::PermissionSet { name: role.permission_set.clone(), sign_in: role.sign_in.clone() },
-            account_id: role.account_id.clone(),
-            root: profile.name.clone(),
+            target: Target::PermissionSet { name: role.permission_set, sign_in: Box::new(role.sign_in.clone()) },
+            account_id: role.account_id,
+            root: profile.name,
             parent: None,
             depth: 0,
             mfa_serial: None,
@@ -360,12 +400,12 @@ impl Resolver<'_> {
             duration_seconds: None,
             session_name: None,
             region: self.region(profile),
-            extras: super::vault::VaultExtras::default(),
+            extras: None,
         }
     }
 
-    fn region(&mut self, profile: &ConfigProfile) -> Option<String> {
-        profile.get("region").map(str::to_owned).filter(|region| {
+    fn region(&mut self, profile: &ConfigProfile<'a>) -> Option<&'a str> {
+        profile.get("region").filter(|region| {
             let valid = is_region(region);
             if !valid {
                 self.note(profile, "region", &format!("\"{region}\" is not an AWS region: passed over"));
@@ -405,7 +445,7 @@ impl Resolver<'_> {
 
     fn note(&mut self, profile: &ConfigProfile, key: &str, message: &str) {
         self.notes.push(Finding {
-            profile: Some(profile.name.clone()),
+            profile: Some(profile.name.to_owned()),
             line: profile.line_of(key),
             message: message.to_owned(),
         });

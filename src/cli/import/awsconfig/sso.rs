@@ -4,6 +4,7 @@
 //! (`sso_role_name`) of a sign-in is a `permission_set` role. What the AWS CLI would refuse (a
 //! profile contradicting its session, a session without a start URL) is skipped with why.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::ini::{ConfigProfile, ParsedConfig};
@@ -60,10 +61,10 @@ pub struct Sessions {
 
 /// A profile's permission set: its account, its role and the sign-in that reaches it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SsoRole {
+pub struct SsoRole<'a> {
     pub sign_in: SignIn,
-    pub account_id: String,
-    pub permission_set: String,
+    pub account_id: &'a str,
+    pub permission_set: &'a str,
 }
 
 /// Whether a profile signs in through Identity Center (with `sso_session` or a start URL).
@@ -77,14 +78,14 @@ pub fn sessions(parsed: &ParsedConfig, skipped: &mut Vec<Finding>, notes: &mut V
     for section in &parsed.sso_sessions {
         note_unknown_keys(section, notes);
         match session(section) {
-            Ok(source) => sessions.usable.push((section.name.clone(), source)),
+            Ok(source) => sessions.usable.push((section.name.to_owned(), source)),
             Err(reason) => {
                 skipped.push(Finding {
                     profile: None,
                     line: section.line,
                     message: format!("sso-session {}: {reason}", section.name),
                 });
-                sessions.refused.insert(section.name.clone(), reason);
+                sessions.refused.insert(section.name.to_owned(), reason);
             }
         }
     }
@@ -130,7 +131,11 @@ fn scope_list(text: &str) -> Vec<&str> {
 }
 
 /// What the profile's permission set is, or why it cannot be imported.
-pub fn role(profile: &ConfigProfile, parsed: &ParsedConfig, sessions: &Sessions) -> Result<SsoRole, String> {
+pub fn role<'a>(
+    profile: &ConfigProfile<'a>,
+    parsed: &ParsedConfig<'_>,
+    sessions: &Sessions,
+) -> Result<SsoRole<'a>, String> {
     let sign_in = match profile.get("sso_session") {
         Some(name) => {
             let line = profile.line_of("sso_session");
@@ -172,7 +177,7 @@ pub fn role(profile: &ConfigProfile, parsed: &ParsedConfig, sessions: &Sessions)
             profile.line_of("sso_role_name")
         ));
     }
-    Ok(SsoRole { sign_in, account_id: account_id.to_owned(), permission_set: role_name.to_owned() })
+    Ok(SsoRole { sign_in, account_id, permission_set: role_name })
 }
 
 /// The AWS CLI refuses a profile whose `sso_start_url` or `sso_region` is not its session's.
@@ -236,7 +241,7 @@ pub fn note_passed_over(profile: &ConfigProfile, notes: &mut Vec<Finding>) {
     keys.sort_by_key(|(_, line)| *line);
     for (key, line) in keys {
         notes.push(Finding {
-            profile: Some(profile.name.clone()),
+            profile: Some(profile.name.to_owned()),
             line,
             message: format!("{key} does not apply to an Identity Center role (a permission set): passed over"),
         });
@@ -244,12 +249,8 @@ pub fn note_passed_over(profile: &ConfigProfile, notes: &mut Vec<Finding>) {
 }
 
 fn note_unknown_keys(section: &ConfigProfile, notes: &mut Vec<Finding>) {
-    let mut unknown: Vec<(&String, usize)> = section
-        .values
-        .iter()
-        .filter(|(key, _)| !SESSION_KEYS.contains(&key.as_str()))
-        .map(|(key, (_, line))| (key, *line))
-        .collect();
+    let mut unknown: Vec<(Cow<'_, str>, usize)> =
+        section.keys().filter(|(key, _)| !SESSION_KEYS.contains(&key.as_ref())).collect();
     unknown.sort_by_key(|(_, line)| *line);
     for (key, line) in unknown {
         notes.push(Finding {

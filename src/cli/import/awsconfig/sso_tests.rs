@@ -14,10 +14,9 @@ sso_region = eu-west-1
 sso_registration_scopes = sso:account:access
 ";
 
-fn imported(config: &str) -> (Import, Inventory) {
-    let result = import(config, Path::new("config"));
-    let inventory = Inventory::parse(Path::new("accounts.toml"), &result.toml)
-        .unwrap_or_else(|problems| panic!("{problems}\n{}", result.toml));
+fn imported(config: &str) -> (Import<'_>, Inventory) {
+    let mut result = import(config, Path::new("config"));
+    let inventory = super::tests::read_back(&mut result);
     (result, inventory)
 }
 
@@ -334,7 +333,8 @@ fn a_chained_role_with_an_mfa_device_under_a_sign_in_is_skipped() {
 
 #[test]
 fn a_config_of_sessions_alone_imports_their_sources() {
-    let (result, inventory) = imported(&format!("{CORP}[profile login]\nsso_session = corp\n"));
+    let config = format!("{CORP}[profile login]\nsso_session = corp\n");
+    let (result, inventory) = imported(&config);
     assert!(result.addresses.is_empty());
     assert_eq!(inventory.sources.len(), 1);
     assert_eq!(result.sources, 1);

@@ -58,18 +58,32 @@ fn line_of(needle: &str) -> usize {
     CONFIG.lines().position(|line| line.contains(needle)).unwrap() + 1
 }
 
-fn imported() -> (super::Import, Inventory) {
-    let result = import(CONFIG, Path::new("/home/alice/.aws/config"));
-    let inventory = Inventory::parse(Path::new("accounts.toml"), &result.toml)
-        .unwrap_or_else(|problems| panic!("{problems}\n{}", result.toml));
+fn imported() -> (super::Import<'static>, Inventory) {
+    let mut result = import(CONFIG, Path::new("/home/alice/.aws/config"));
+    let inventory = read_back(&mut result);
     (result, inventory)
+}
+
+/// The inventory of an import's text, after checking it is the one the import built in
+/// memory (and checked) as it wrote that text.
+pub(super) fn read_back(result: &mut super::Import<'_>) -> Inventory {
+    let path = Path::new("accounts.toml");
+    let inventory =
+        Inventory::parse(path, &result.toml).unwrap_or_else(|problems| panic!("{problems}\n{}", result.toml));
+    let in_memory = Inventory::checked(path, &result.toml, std::mem::take(&mut result.raw))
+        .unwrap_or_else(|problems| panic!("in memory: {problems}\n{}", result.toml));
+    let parts = |inventory: &Inventory| {
+        format!("{:#?}", (&inventory.defaults, &inventory.sources, inventory.accounts(), &inventory.ui))
+    };
+    assert_eq!(parts(&in_memory), parts(&inventory), "{}", result.toml);
+    inventory
 }
 
 #[test]
 fn role_profiles_become_roles_chained_with_via() {
     let (result, inventory) = imported();
-    assert_eq!(result.addresses.get("prod-admin").map(String::as_str), Some("prod/admin"));
-    assert_eq!(result.addresses.get("prod-deploy").map(String::as_str), Some("prod/deploy"));
+    assert_eq!(result.addresses.get("prod-admin").map(|address| address.as_str()), Some("prod/admin"));
+    assert_eq!(result.addresses.get("prod-deploy").map(|address| address.as_str()), Some("prod/deploy"));
     let admin = inventory.find_role("prod/admin").unwrap();
     assert_eq!(admin.parent, RoleParent::Source("hub".into()));
     assert!(admin.mfa);
@@ -182,4 +196,42 @@ source_identity = alice
     let passed_over: Vec<&str> = result.notes.iter().map(|note| note.message.as_str()).collect();
     assert_eq!(passed_over.len(), 2, "{passed_over:?}");
     assert!(passed_over[0].contains("\"bad\"") && passed_over[1].contains("\"missing\""), "{passed_over:?}");
+}
+
+/// Each value of the inventory built in memory points at where the text has it, so a problem
+/// `check` finds there names the line and column it would name reading the file.
+#[test]
+fn the_inventory_built_in_memory_points_at_its_values_in_the_text() {
+    let result = import(CONFIG, Path::new("/home/alice/.aws/config"));
+    let text = &result.toml;
+    let written = |spanned: &toml::Spanned<String>| {
+        let line = format!("value = {}", &text[spanned.span()]);
+        let table: toml::Table = toml::from_str(&line).unwrap_or_else(|error| panic!("{line}: {error}"));
+        assert_eq!(table["value"].as_str(), Some(spanned.get_ref().as_str()), "{line}");
+    };
+    let mut checked = 0;
+    for source in result.raw.sources.values() {
+        let source = source.get_ref();
+        for field in [&source.profile, &source.mfa_serial, &source.sso_start_url, &source.sso_region] {
+            field.iter().for_each(written);
+            checked += field.iter().count();
+        }
+    }
+    for account in &result.raw.accounts {
+        let account = account.get_ref();
+        [&account.name, &account.id].into_iter().flatten().for_each(written);
+        for role in &account.roles {
+            assert!(text[role.span()].trim_start().starts_with("[[accounts.roles]]"), "{:?}", role.span());
+            let role = role.get_ref();
+            for field in [&role.name, &role.arn, &role.source, &role.via] {
+                field.iter().for_each(written);
+                checked += field.iter().count();
+            }
+            [&role.duration, &role.external_id, &role.session_name, &role.region]
+                .into_iter()
+                .flatten()
+                .for_each(|field| written(field));
+        }
+    }
+    assert!(checked >= 10, "only {checked} values were looked at");
 }

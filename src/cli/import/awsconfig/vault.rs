@@ -15,9 +15,10 @@ pub struct VaultExtras {
 
 pub const VAULT_KEYS: &[&str] = &["session_tags", "transitive_session_tags", "source_identity", "mfa_process"];
 
-pub fn extras(profile: &ConfigProfile, notes: &mut Vec<Finding>) -> VaultExtras {
+/// A profile's aws-vault keys; `None` when it has none (most profiles: nothing is allocated for them).
+pub fn extras(profile: &ConfigProfile, notes: &mut Vec<Finding>) -> Option<Box<VaultExtras>> {
     let mut note = |key: &str, message: String| {
-        notes.push(Finding { profile: Some(profile.name.clone()), line: profile.line_of(key), message });
+        notes.push(Finding { profile: Some(profile.name.to_owned()), line: profile.line_of(key), message });
     };
     let mut extras =
         VaultExtras { mfa_process: profile.get("mfa_process").map(str::to_owned), ..VaultExtras::default() };
@@ -61,7 +62,7 @@ pub fn extras(profile: &ConfigProfile, notes: &mut Vec<Finding>) -> VaultExtras 
             );
         }
     }
-    extras
+    (extras != VaultExtras::default()).then(|| Box::new(extras))
 }
 
 fn is_tag_text(text: &str, min: usize, max: usize) -> bool {
