@@ -5,7 +5,9 @@
 # At 50,000 roles only the rows without sessions are measured (memory cache: `list`, the
 # first frame, idle, keys, RSS): sessions for 50,000 roles from moto would take an hour.
 #
-#   scripts/bench.sh           # everything (about 15 minutes on 2 cores)
+#   scripts/bench.sh           # everything (about 17 minutes on 2 cores), then the 100,000-role
+#                              # import (scripts/bench_import.sh) and the discovery benchmark
+#                              # (scripts/bench_discovery.sh)
 #   scripts/bench.sh --quick   # 5,000 roles only, no refresh timings, shorter idle, no criterion
 #   scripts/bench.sh --agent   # only the rows with an agent (credential-process, list), both sizes
 #   scripts/bench.sh --size 50000   # one column only
@@ -260,4 +262,15 @@ if [[ -s "$WORK/criterion.txt" ]]; then
   echo
   echo "criterion (benches/screen.rs, per iteration: [low median high]):"
   sed 's/^/    /' "$WORK/criterion.txt"
+fi
+
+# Issue 21's other goals, with the full run: the 100,000-profile import and Identity Center
+# discovery of 1,000 accounts against the fake's throttle (each script says how it measures).
+if ((!QUICK && !AGENT_ONLY)) && [[ -z "$SIZE_ONLY" ]]; then
+  echo
+  echo "100,000 roles (scripts/bench_import.sh 5):"
+  bash "$REPO/scripts/bench_import.sh" 5 | sed 's/^/    /'
+  echo
+  echo "Identity Center discovery, 1,000 accounts x 3 roles (scripts/bench_discovery.sh):"
+  bash "$REPO/scripts/bench_discovery.sh" | sed 's/^/    /'
 fi
