@@ -25,7 +25,8 @@ pub use agent::agent_request;
 pub use sts::{sts_answer, sts_outcome};
 
 /// The names of the targets, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
-pub const TARGETS: [&str; 6] = ["inventory", "exports", "session_store", "sqs_message", "sts_answer", "agent_request"];
+pub const TARGETS: [&str; 7] =
+    ["inventory", "exports", "session_store", "sqs_message", "sts_answer", "agent_request", "aws_config"];
 
 /// Runs the target called `name` on `data` (the replay test's entry).
 pub fn run(name: &str, data: &[u8]) {
@@ -36,6 +37,7 @@ pub fn run(name: &str, data: &[u8]) {
         "sqs_message" => sqs_message(data),
         "sts_answer" => sts_answer(data),
         "agent_request" => agent_request(data),
+        "aws_config" => aws_config(data),
         _ => panic!("no fuzz target {name}"),
     }
 }
@@ -61,6 +63,26 @@ pub fn inventory(data: &[u8]) {
         }
         Err(error) => assert!(!error.to_string().is_empty()),
     }
+}
+
+/// An AWS config file through `import aws-config`: the import never panics, what it imports
+/// passes `check`, and the inventory it checks in memory as it writes the text is the one the
+/// text reads back as.
+pub fn aws_config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut import = crate::cli::import::awsconfig::import(text, Path::new("/fuzz/config"));
+    let path = Path::new("/fuzz/accounts.toml");
+    let raw = std::mem::take(&mut import.raw);
+    let in_memory = Inventory::checked(path, &import.toml, raw)
+        .unwrap_or_else(|error| panic!("the import does not pass check in memory: {error}\n{}", import.toml));
+    let from_text = Inventory::parse(path, &import.toml)
+        .unwrap_or_else(|error| panic!("the import's text does not pass check: {error}\n{}", import.toml));
+    let parts = |inventory: &Inventory| {
+        format!("{:?}", (&inventory.defaults, &inventory.sources, inventory.accounts(), &inventory.ui))
+    };
+    assert_eq!(parts(&in_memory), parts(&from_text), "in memory and read back differ:\n{}", import.toml);
 }
 
 /// Arbitrary session values through every export format; each must read back unchanged by

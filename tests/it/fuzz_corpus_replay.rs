@@ -71,6 +71,11 @@ fn agent_request_corpus_replays() {
 }
 
 #[test]
+fn aws_config_corpus_replays() {
+    replay("aws_config");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_fuzz_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     for target in fuzz_targets::TARGETS {

@@ -241,7 +241,7 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
     )
     .unwrap();
     let aws_config = aws_config.to_str().unwrap().to_owned();
-    let commands: [(&[&str], Option<&str>, bool); 17] = [
+    let commands: [(&[&str], Option<&str>, bool); 19] = [
         (&["list"], None, true),
         (&["list", "--json"], None, true),
         (&["check"], None, true),
@@ -259,6 +259,8 @@ fn a_trace_run_of_every_command_leaves_no_secret_in_any_output_or_file() {
         (&["completions", "bash"], None, true),
         (&["man"], None, true),
         (&["import", "aws-config", "--config", &aws_config, "--out", "-"], None, true),
+        (&["doctor"], None, true),
+        (&["doctor", "--online", "--json"], None, true),
     ];
     for (args, stdin, stdout_is_clean) in commands {
         let output = run(args, stdin);
