@@ -49,8 +49,7 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
     }
     let check_path = if to_stdout { PathBuf::from("accounts.toml") } else { out.clone() };
     // The import is written only if it is an inventory `check` accepts.
-    let roles = import.raw.accounts.iter().map(|account| account.get_ref().roles.len()).sum::<usize>();
-    Inventory::checked(&check_path, &import.toml, import.raw).map_err(|error| {
+    let checked = Inventory::checked(&check_path, &import.toml, import.raw).map_err(|error| {
         AppError::Failed(format!(
             "the imported inventory does not pass check (a bug in import; nothing was written):\n{error}"
         ))
@@ -59,12 +58,13 @@ pub fn aws_config(options: &GlobalOptions, args: AwsConfigArgs) -> Result<ExitCo
         super::output::print_raw(&import.toml)?;
     } else {
         write_new_file(&out, &import.toml)?;
+        checked.keep_compiled(&out, &import.toml);
     }
     report(&config, "imported with changes", &import.notes);
     report(&config, "not imported", &import.skipped);
     super::output::warn(&format!(
         "imported {} roles in {} accounts from {} sources{}{}",
-        roles,
+        checked.roles().count(),
         import.accounts,
         import.sources,
         if to_stdout { String::new() } else { format!(" into {}", out.display()) },

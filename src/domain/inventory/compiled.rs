@@ -227,6 +227,9 @@ struct HeadIn {
 /// Below this, a second thread costs more than it saves.
 const DECODE_IN_TWO_FROM: usize = 256 * 1024;
 
+/// The body in one buffer of exactly its size, measured first (postcard's `Size` flavor): at
+/// 100,000 roles a part per buffer, each grown by doubling, then copied into the body, was
+/// 26 MB for a body of 10 MB, on top of what an import holds.
 fn encode(inventory: &Inventory) -> postcard::Result<Vec<u8>> {
     let head = HeadOut {
         path: &inventory.path,
@@ -235,15 +238,17 @@ fn encode(inventory: &Inventory) -> postcard::Result<Vec<u8>> {
         ui: &inventory.ui,
     };
     let (first, second) = inventory.accounts.split_at(inventory.accounts.len() / 2);
-    let parts = [postcard::to_stdvec(&head)?, postcard::to_stdvec(first)?, postcard::to_stdvec(second)?];
-    let mut body = Vec::with_capacity(parts.iter().map(|part| part.len() + 8).sum());
-    for (index, part) in parts.iter().enumerate() {
-        if index < parts.len() - 1 {
-            body.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        }
-        body.extend_from_slice(part);
-    }
-    Ok(body)
+    let sizes = [measured(&head)?, measured(first)?, measured(second)?];
+    let mut body = Vec::with_capacity(sizes.iter().sum::<usize>() + 16);
+    body.extend_from_slice(&(sizes[0] as u64).to_le_bytes());
+    body = postcard::to_extend(&head, body)?;
+    body.extend_from_slice(&(sizes[1] as u64).to_le_bytes());
+    body = postcard::to_extend(first, body)?;
+    postcard::to_extend(second, body)
+}
+
+fn measured<T: Serialize + ?Sized>(value: &T) -> postcard::Result<usize> {
+    postcard::serialize_with_flavor(value, postcard::ser_flavors::Size::default())
 }
 
 fn decode(body: &[u8]) -> postcard::Result<Inventory> {

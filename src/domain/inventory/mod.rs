@@ -338,6 +338,16 @@ impl Inventory {
         Ok(inventory)
     }
 
+    /// After a command wrote `text` to `path` as this inventory (an import): its compiled copy,
+    /// so the next command takes it instead of parsing what was just checked (100,000 roles:
+    /// 400 ms and 363 MiB for `list`). Best effort, as every copy.
+    pub fn keep_compiled(&self, path: &Path, text: &str) {
+        let (Some(copy), Ok((_, stamp, _))) = (compiled::CompiledCopy::for_path(path), open_checked(path)) else {
+            return;
+        };
+        copy.write(text, &stamp, self);
+    }
+
     /// Parses and validates `text`; `path` names the file in messages and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Self, InventoryError> {
         validate::parse(path, text).map_err(InventoryError::Invalid)

@@ -15,6 +15,7 @@ use foldhash::{HashMap, HashSet};
 use super::ini::ParsedConfig;
 use super::profiles::{Finding, RoleProfile, Target};
 use super::sso::{self, Sessions, SignIn, SsoSource};
+use crate::domain::inventory::checked_mfa_serial;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceEntry {
@@ -113,8 +114,10 @@ pub fn convert<'a>(
         }
         let (parent, source_name, source_serial) = match (role.parent, parent_source) {
             (None, _) => {
-                let own_serial = parsed.profile(role.root).and_then(|profile| profile.get("mfa_serial"));
-                let index = sources.for_role(role.root, own_serial, role.mfa_serial);
+                let own_serial = parsed.profile(role.root).and_then(|profile| {
+                    profile.get("mfa_serial").map(|serial| (serial, profile.line_of("mfa_serial")))
+                });
+                let index = sources.for_role(role.root, own_serial, role.mfa_serial, notes);
                 let source = &sources.entries[index];
                 let name = CompactString::from(source.name.as_str());
                 (Parent::Source(name.clone()), name, source.mfa_serial.clone())
@@ -256,7 +259,15 @@ impl SourceNames {
     /// The index in `entries` of the source for a role assumed with `profile`'s keys: the
     /// profile's first source takes the first MFA device seen (its own `mfa_serial` first);
     /// another device gets a source of its own.
-    fn for_role(&mut self, profile: &str, own_serial: Option<&str>, role_serial: Option<&str>) -> usize {
+    /// `own_serial` is the key profile's own `mfa_serial` and its line: one that is not an MFA
+    /// device's ARN is passed over, with a note (the inventory's `check` would refuse it).
+    fn for_role(
+        &mut self,
+        profile: &str,
+        own_serial: Option<(&str, usize)>,
+        role_serial: Option<&str>,
+        notes: &mut Vec<Finding>,
+    ) -> usize {
         let existing = self.of_profile.get(profile).map_or(&[][..], Vec::as_slice);
         for &index in existing {
             let entry = &mut self.entries[index];
@@ -271,6 +282,18 @@ impl SourceNames {
         let base = plain_name(profile);
         let wanted = if count == 0 { base } else { format!("{base}-mfa{}", count + 1) };
         let name = unique(&wanted, &mut self.taken);
+        let own_serial =
+            own_serial.filter(|_| count == 0).and_then(|(serial, line)| match checked_mfa_serial(serial) {
+                Ok(()) => Some(serial),
+                Err(message) => {
+                    notes.push(Finding {
+                        profile: Some(profile.to_owned()),
+                        line,
+                        message: format!("its mfa_serial is passed over: {message}"),
+                    });
+                    None
+                }
+            });
         let serial = if count == 0 { own_serial.or(role_serial) } else { role_serial };
         self.entries.push(SourceEntry {
             name,

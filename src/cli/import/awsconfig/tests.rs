@@ -235,3 +235,18 @@ fn the_inventory_built_in_memory_points_at_its_values_in_the_text() {
     }
     assert!(checked >= 10, "only {checked} values were looked at");
 }
+
+/// Found by the `aws_config` fuzz target: a key profile's own `mfa_serial` that is no device's
+/// ARN made a source `check` refuses, so the whole import failed. It is passed over with a note.
+#[test]
+fn a_key_profiles_malformed_mfa_serial_is_passed_over_with_a_note() {
+    let config = "[profile keys]\nmfa_serial = arn:aws:iam::99999)))9999999:mfa/alice\n\n[profile tagged]\nrole_arn = arn:aws:iam::333333333333:role/Tagged\nsource_profile = keys\nmfa_serial = arn:aws:iam::999999999999:mfa/alice\n";
+    let mut result = import(config, Path::new("config"));
+    let inventory = read_back(&mut result);
+    let role = inventory.find_role("333333333333/tagged").unwrap_or_else(|error| panic!("{error}\n{}", result.toml));
+    assert!(role.mfa);
+    assert_eq!(inventory.source("keys").unwrap().mfa_serial.as_deref(), Some("arn:aws:iam::999999999999:mfa/alice"));
+    let note = result.notes.iter().find(|note| note.line == 2).unwrap_or_else(|| panic!("{:?}", result.notes));
+    assert!(note.message.contains("mfa_serial is passed over"), "{note}");
+    assert!(result.skipped.is_empty(), "{:?}", result.skipped);
+}
