@@ -6,6 +6,7 @@
 //! 100,000 roles of TOML back (that round trip was a third of the time and most of the memory
 //! of a large import). Tests parse the text and compare.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -47,7 +48,7 @@ pub fn render(entries: &Entries<'_>, origin: &Path, skipped: &[Finding]) -> Rend
     if !skipped.is_empty() {
         let _ = write!(out.text, "\n# Not imported ({}):\n", skipped.len());
         for finding in skipped {
-            let _ = writeln!(out.text, "# {}", one_line(&finding.to_string()));
+            let _ = writeln!(out.text, "# {}", comment(&finding.to_string()));
         }
     }
     Rendered { toml: out.text, raw }
@@ -112,7 +113,7 @@ impl Writer {
 
     /// An Identity Center source, with where it was written.
     fn sign_in_source(&mut self, name: &str, source: &SsoSource) -> Spanned<RawSource> {
-        let _ = write!(self.text, "\n# {} (line {})\n", one_line(&source.origin), source.line);
+        let _ = write!(self.text, "\n# {} (line {})\n", comment(&source.origin), source.line);
         let start = self.text.len();
         let _ = writeln!(self.text, "[sources.{}]", table_key(name));
         let raw = RawSource {
@@ -140,7 +141,8 @@ impl Writer {
     fn role(&mut self, role: &RoleEntry<'_>) -> Spanned<RawRole> {
         const IN: &str = "  ";
         let start = self.text.len() + 1;
-        let _ = write!(self.text, "\n  [[accounts.roles]]\n  # profile {} (line {})\n", role.profile, role.line);
+        let _ =
+            write!(self.text, "\n  [[accounts.roles]]\n  # profile {} (line {})\n", comment(role.profile), role.line);
         let mut raw = RawRole { name: Some(self.string(IN, "name", &role.name)), ..RawRole::default() };
         match &role.target {
             Target::Arn(arn) => raw.arn = Some(self.string(IN, "arn", arn)),
@@ -255,8 +257,17 @@ fn quoted(text: &str) -> String {
     out
 }
 
-fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
+/// Text for a TOML comment, which ends at a line break and may hold no other control
+/// character: each is written as its escape (`\u{e}`), so a profile name with one is still
+/// named, and the file still parses.
+fn comment(text: &str) -> Cow<'_, str> {
+    let forbidden = |c: char| c.is_control() && c != '\t';
+    if !text.contains(forbidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars().map(|c| if forbidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+    )
 }
 
 #[cfg(test)]
@@ -271,5 +282,18 @@ mod tests {
             assert_eq!(table["value"].as_str(), Some(text), "{line}");
         }
         assert_eq!(quoted("arn:aws:iam::111111111111:role/Admin"), "\"arn:aws:iam::111111111111:role/Admin\"");
+    }
+
+    /// Found by the `aws_config` fuzz target: a control character in a profile's name went
+    /// into a comment, and TOML refuses the file.
+    #[test]
+    fn control_characters_in_a_comment_are_escaped_and_the_text_parses() {
+        for text in ["plain (line 3)", "a\u{e}b\0c", "line\nbreak\r", "del\u{7f}", "tab\tkept", "é"] {
+            let line = format!("# {}\nvalue = 1\n", comment(text));
+            let table: toml::Table = toml::from_str(&line).unwrap_or_else(|error| panic!("{line:?}: {error}"));
+            assert_eq!(table["value"].as_integer(), Some(1), "{line:?}");
+        }
+        assert_eq!(comment("a\u{e}b"), "a\\u{e}b");
+        assert!(matches!(comment("plain"), Cow::Borrowed("plain")));
     }
 }
