@@ -415,6 +415,10 @@ fn shared_prefix<'a>(names: &[&'a str]) -> Option<&'a str> {
     for name in &names[1..] {
         length = first.bytes().zip(name.bytes()).take(length).take_while(|(a, b)| a == b).count();
     }
+    // Bytes can agree into the middle of a character (`ü` and `û` share their first byte).
+    while !first.is_char_boundary(length) {
+        length -= 1;
+    }
     let cut = first[..length].rfind(['-', '_', '.', ' ', '/', ':', '@'])?;
     let prefix = &first[..cut];
     let usable = !prefix.is_empty() && names.iter().all(|name| name.len() > cut + 1);
@@ -462,6 +466,9 @@ mod tests {
         assert_eq!(shared_prefix(&["prodadmin", "prodro"]), None);
         assert_eq!(shared_prefix(&["a-b", "c-d"]), None);
         assert_eq!(shared_prefix(&["team.prod.admin", "team.prod.ro"]), Some("team.prod"));
+        // Found by the aws_config fuzz target: the names agree in the first byte of `ü`/`û`.
+        assert_eq!(shared_prefix(&["x-\u{fc}mlaut", "x-\u{fb}mlaut"]), Some("x"));
+        assert_eq!(shared_prefix(&["\u{fc}mlaut.dots", "\u{fb}mlaut.dots"]), None);
     }
 
     #[test]
