@@ -250,3 +250,17 @@ fn a_key_profiles_malformed_mfa_serial_is_passed_over_with_a_note() {
     assert!(note.message.contains("mfa_serial is passed over"), "{note}");
     assert!(result.skipped.is_empty(), "{:?}", result.skipped);
 }
+
+/// Found by the `aws_config` fuzz target: tag keys differing only in case (AWS takes them as
+/// one) were both kept, and `check` refused the import. The first is kept, and said so.
+#[test]
+fn a_session_tag_given_twice_in_other_case_is_kept_once_with_a_note() {
+    let config = "[profile keys]\n\n[profile tagged]\nrole_arn = arn:aws:iam::333333333333:role/Tagged\nsource_profile = keys\nsession_tags = CostCorp=1, team=a, costcorp=2\n";
+    let mut result = import(config, Path::new("config"));
+    let inventory = read_back(&mut result);
+    let role = inventory.find_role("333333333333/tagged").unwrap_or_else(|error| panic!("{error}\n{}", result.toml));
+    let tags: Vec<(&str, &str)> =
+        role.session().tags.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+    assert_eq!(tags, [("CostCorp", "1"), ("team", "a")], "{}", result.toml);
+    assert!(result.notes.iter().any(|note| note.message.contains("\"costcorp\" is given twice")), "{:?}", result.notes);
+}

@@ -34,8 +34,21 @@ pub fn extras(profile: &ConfigProfile, notes: &mut Vec<Finding>) -> Option<Box<V
                 ),
             }
         }
-        extras.tags.sort();
-        extras.tags.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
+        // AWS compares tag keys ignoring case: the first of a key is kept (a stable sort on
+        // the lower-cased key keeps file order within one; a case-sensitive sort put `Team`
+        // and `team` apart, and both were kept for `check` to refuse).
+        extras.tags.sort_by_key(|(key, _)| key.to_ascii_lowercase());
+        let mut kept: Vec<(String, String)> = Vec::with_capacity(extras.tags.len());
+        for (key, value) in std::mem::take(&mut extras.tags) {
+            match kept.last() {
+                Some((last, _)) if last.eq_ignore_ascii_case(&key) => note(
+                    "session_tags",
+                    format!("session tag \"{key}\" is given twice (keys ignore case): the first is kept"),
+                ),
+                _ => kept.push((key, value)),
+            }
+        }
+        extras.tags = kept;
     }
     if let Some(text) = profile.get("transitive_session_tags") {
         for key in text.split(',').map(str::trim).filter(|key| !key.is_empty()) {
