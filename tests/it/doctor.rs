@@ -288,3 +288,116 @@ fn an_agent_of_another_protocol_is_a_warning_with_what_to_do() {
     assert!(warning.contains("pid 4242") && warning.contains("9.9.9"), "names the agent and its build: {warning}");
     assert!(warning.contains("restart"), "says what to do: {warning}");
 }
+
+/// A real tmux server on a private socket, with the options the clipboard check reads.
+struct PrivateTmux {
+    socket: PathBuf,
+}
+
+impl PrivateTmux {
+    fn start(dir: &Path, options: &[(&str, &str)]) -> PrivateTmux {
+        crate::support::prerequisites::require_tool("tmux", "tmux");
+        let socket = dir.join("tmux.sock");
+        let tmux = |args: &[&str]| {
+            let output = Command::new("tmux").arg("-S").arg(&socket).args(args).output().unwrap();
+            assert!(output.status.success(), "tmux {args:?}: {}", stderr(&output));
+            stdout(&output)
+        };
+        tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "doctor", "sleep 600"]);
+        for (option, value) in options {
+            tmux(&["set", "-g", option, value]);
+        }
+        PrivateTmux { socket }
+    }
+
+    /// `$TMUX` as tmux sets it inside a pane: the socket, the server's pid, the session.
+    fn variable(&self) -> String {
+        let output =
+            Command::new("tmux").arg("-S").arg(&self.socket).args(["display", "-p", "#{pid}"]).output().unwrap();
+        format!("{},{},0", self.socket.display(), stdout(&output).trim())
+    }
+}
+
+impl Drop for PrivateTmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-S").arg(&self.socket).arg("kill-server").output();
+    }
+}
+
+/// What the clipboard check says inside a real tmux with these options, with no display.
+fn clipboard_line(options: &[(&str, &str)]) -> String {
+    let sandbox = Sandbox::new();
+    let tmux = PrivateTmux::start(sandbox.home.path(), options);
+    let config = aws_config(&sandbox, "");
+    let mut command = sandbox.command(&["doctor"]);
+    command.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let (output, _) = doctor_in(command, &config, Some(&tmux.variable()));
+    let report = stdout(&output);
+    report
+        .lines()
+        .find(|line| line.contains(" clipboard "))
+        .unwrap_or_else(|| panic!("no clipboard line in:\n{report}"))
+        .to_owned()
+}
+
+#[test]
+fn inside_a_real_tmux_set_clipboard_on_or_the_passthrough_is_ok_and_external_is_a_warning() {
+    let on = clipboard_line(&[("set-clipboard", "on")]);
+    assert!(on.starts_with("ok ") && on.contains("set-clipboard on: copies reach the terminal by OSC 52"), "{on}");
+    let passthrough = clipboard_line(&[("set-clipboard", "off"), ("allow-passthrough", "on")]);
+    assert!(
+        passthrough.starts_with("ok ") && passthrough.contains("allow-passthrough on: copies pass through"),
+        "{passthrough}"
+    );
+    let external = clipboard_line(&[("set-clipboard", "external"), ("allow-passthrough", "off")]);
+    assert!(
+        external.starts_with("warning ") && external.contains("set-clipboard external") && external.contains("nowhere"),
+        "{external}"
+    );
+    assert!(external.contains("tmux set -g set-clipboard on"), "says what to do: {external}");
+}
+
+#[test]
+fn online_with_sts_unreachable_is_a_problem_naming_the_endpoint_and_the_clock_stays_as_kept() {
+    let sandbox = Sandbox::new();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+    };
+    let inventory = std::fs::read_to_string(sandbox.inventory()).unwrap();
+    assert!(inventory.contains(&sandbox.moto.endpoint), "the sandbox's inventory names moto");
+    std::fs::write(sandbox.inventory(), inventory.replace(&sandbox.moto.endpoint, &closed)).unwrap();
+    let config = aws_config(&sandbox, "");
+
+    let (output, took) = doctor(sandbox.command(&["doctor", "--online"]), &config);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}\n{}", stderr(&output));
+    assert_every_check_reported(&report);
+    let sts = line(&report, "problem", "sts");
+    assert!(sts.contains(&closed) && sts.contains("→ check the network"), "names the endpoint and what to do: {sts}");
+    let clock = report.lines().find(|line| line.contains(" clock ")).unwrap();
+    assert!(!clock.contains("measured now"), "nothing was measured: {clock}");
+    assert!(took < DEADLINE, "took {took:?}");
+}
+
+#[test]
+fn a_completion_script_calling_a_binary_that_is_gone_is_a_warning_saying_to_write_it_again() {
+    let sandbox = Sandbox::new();
+    let script = stdout(&sandbox.run(&["completions", "bash"]));
+    assert!(script.contains(BINARY), "the script calls the binary that wrote it:\n{script}");
+    let gone = sandbox.home.path().join("old-install/switchboard");
+    let completions = sandbox.home.path().join(".local/share/bash-completion/completions");
+    std::fs::create_dir_all(&completions).unwrap();
+    let written = completions.join("switchboard");
+    std::fs::write(&written, script.replace(BINARY, gone.to_str().unwrap())).unwrap();
+    let config = aws_config(&sandbox, "");
+
+    let (output, _) = doctor(sandbox.command(&["doctor"]), &config);
+    let report = stdout(&output);
+    let warning = line(&report, "warning", "completions");
+    assert!(
+        warning.contains(&format!("bash: {} calls {}, which is gone", written.display(), gone.display())),
+        "{warning}"
+    );
+    assert!(warning.contains("write it again"), "says what to do: {warning}");
+}
