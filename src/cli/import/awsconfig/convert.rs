@@ -4,9 +4,11 @@
 //!
 //! Names are predictable: an account is named after the prefix its profiles share up to a
 //! separator (`prod-admin`, `prod-ro` → `prod` with roles `admin`, `ro`), else its account id;
-//! characters an inventory name cannot hold become `-`; a name already taken gets `-2`, `-3`...
-//! in file order (accounts: `-ACCOUNT_ID`).
+//! letters outside ASCII are spelled in ASCII (`über` → `uber`) and other characters an
+//! inventory name cannot hold become `-`; a name already taken gets `-2`, `-3`... in file
+//! order (accounts: `-ACCOUNT_ID`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use compact_str::{CompactString, format_compact};
@@ -426,9 +428,13 @@ fn shared_prefix<'a>(names: &[&'a str]) -> Option<&'a str> {
 }
 
 /// What an inventory name may hold: letters, digits, `-`, `_`, `.`.
+/// Letters outside ASCII are spelled in ASCII first (`über` → `uber`, `Zürich` → `Zurich`),
+/// then anything else becomes `-`.
 fn plain_name(text: &str) -> String {
+    let ascii =
+        if text.is_ascii() { Cow::Borrowed(text) } else { Cow::Owned(deunicode::deunicode_with_tofu(text, "-")) };
     let cleaned: String =
-        text.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect();
+        ascii.trim().chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect();
     if cleaned.is_empty() { "imported".to_owned() } else { cleaned }
 }
 
@@ -478,5 +484,9 @@ mod tests {
         assert_eq!(unique("a", &mut taken), "a-2");
         assert_eq!(unique("a", &mut taken), "a-3");
         assert_eq!(plain_name("my profile/x"), "my-profile-x");
+        assert_eq!(plain_name("über"), "uber");
+        assert_eq!(plain_name("Zürich prod"), "Zurich-prod");
+        assert_eq!(plain_name("日本"), "Ri-Ben");
+        assert_eq!(plain_name("a\u{e}b"), "a-b");
     }
 }
